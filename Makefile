@@ -1,0 +1,128 @@
+# ptftpd - one hand-written Makefile. See README for the two commands.
+#   make              build build/ptftpd and build/ptftpd-stat
+#   make run          build and serve etc/ptftpd.dev.conf in the foreground
+#   make check        unit + integration + interop tests (installs deps)
+#   make check SANITIZE=1   the same under ASan + UBSan (libc malloc)
+#   make install PREFIX=/usr DESTDIR=...
+# Our flags come first, the user's CFLAGS/LDFLAGS last.
+
+BUILD		?= build
+PREFIX		?= /usr/local
+SYSCONFDIR	?= /etc
+DESTDIR		?=
+SANITIZE	?=
+CC		?= cc
+PKG_CONFIG	?= pkg-config
+
+WARN	 = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wvla
+BASE	 = -std=gnu11 -g -O2 -D_GNU_SOURCE -Iinclude $(WARN) -MMD -MP \
+	   -fno-strict-aliasing
+LIBS_RUN = libconfig
+ifeq ($(SANITIZE),1)
+BASE	+= -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+	   -fno-sanitize-recover=undefined
+SAN_LD	 = -fsanitize=address,undefined
+BUILD	 = build-san
+else
+LIBS_RUN += jemalloc
+endif
+
+PKG_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags $(LIBS_RUN) 2>/dev/null)
+PKG_LIBS	:= $(shell $(PKG_CONFIG) --libs $(LIBS_RUN) 2>/dev/null)
+CHECK_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS	:= $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+
+ALL_CFLAGS	 = $(BASE) $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS	 = $(SAN_LD) $(LDFLAGS)
+
+# Every src/*.c is a module object except the two program entry points.
+PROG_SRCS	 = src/main.c src/ptftpd_stat.c
+MOD_SRCS	 = $(filter-out $(PROG_SRCS),$(wildcard src/*.c))
+MOD_OBJS	 = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(MOD_SRCS))
+
+# Unit tests: tests/unit/check_<m>.c links only the objects it names here,
+# so a pure module that grows an upward dependency fails to link.
+check_tftp_OBJS	 = tftp
+check_sess_OBJS	 = sess
+check_timer_OBJS = timer
+check_fs_OBJS	 = fs tftp
+check_conf_OBJS	 = conf
+check_log_OBJS	 = log
+check_stats_OBJS = stats
+check_tftpc_OBJS = tftp
+UNIT_SRCS	 = $(wildcard tests/unit/check_*.c)
+UNIT_BINS	 = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+
+# Test tools (clients, relays): tests/tools/<t>.c with the objects named.
+tftpc_OBJS	 = tftp
+TOOL_SRCS	 = $(wildcard tests/tools/*.c)
+TOOL_BINS	 = $(patsubst tests/tools/%.c,$(BUILD)/%,$(TOOL_SRCS))
+
+PROGS		 = $(BUILD)/ptftpd $(if $(wildcard src/ptftpd_stat.c),$(BUILD)/ptftpd-stat)
+
+.PHONY: all deps deps-check run check unit integration install clean \
+	bench fuzz-smoke
+.SECONDEXPANSION:
+
+all: $(PROGS)
+
+deps:
+	@scripts/deps.sh build
+
+deps-check:
+	@scripts/deps.sh check
+
+$(BUILD)/obj/%.o: src/%.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/main.o: src/main.c | deps
+$(BUILD)/ptftpd: $(BUILD)/obj/main.o $(MOD_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+$(BUILD)/ptftpd-stat: $(BUILD)/obj/ptftpd_stat.o $(MOD_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $$(patsubst %,$(BUILD)/obj/%.o,$$($$*_OBJS)) | deps-check
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -o $@ $< \
+	    $(patsubst %,$(BUILD)/obj/%.o,$($*_OBJS)) $(ALL_LDFLAGS) \
+	    $(PKG_LIBS) $(CHECK_LIBS)
+
+$(BUILD)/%: tests/tools/%.c $$(patsubst %,$(BUILD)/obj/%.o,$$($$*_OBJS)) | deps
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(patsubst %,$(BUILD)/obj/%.o,$($*_OBJS)) \
+	    $(ALL_LDFLAGS) $(PKG_LIBS)
+
+run: all
+	@echo "ptftpd: serving etc/demo-root on 127.0.0.1:6969 and [::1]:6969"
+	@echo "ptftpd: try   curl -s tftp://127.0.0.1:6969/hello.txt"
+	@echo "ptftpd:       curl -s tftp://[::1]:6969/hello.txt"
+	exec $(BUILD)/ptftpd -f -c etc/ptftpd.dev.conf
+
+unit: $(UNIT_BINS)
+	@scripts/run-unit.sh $(UNIT_BINS)
+
+integration: $(PROGS) $(TOOL_BINS)
+	@BUILD=$(BUILD) scripts/run-integration.sh
+
+check: deps-check $(PROGS) $(UNIT_BINS) $(TOOL_BINS)
+	@BUILD=$(BUILD) scripts/run-tests.sh $(UNIT_BINS)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man5 \
+	    $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(SYSCONFDIR)
+	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 0644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/ptftpd.conf ]; then \
+	    echo "install: keeping existing $(DESTDIR)$(SYSCONFDIR)/ptftpd.conf"; \
+	else \
+	    install -m 0644 etc/ptftpd.conf $(DESTDIR)$(SYSCONFDIR)/ptftpd.conf; \
+	fi
+
+clean:
+	rm -rf build build-san
+
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d $(BUILD)/*.d)

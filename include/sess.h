@@ -1,0 +1,125 @@
+/*
+ * sess.h - one transfer, read direction (RRQ). Pure: no syscalls, no clock,
+ * no allocation, no logging. The caller passes `now` (monotonic ms) and
+ * decoded packets in; the session answers with a struct sess_tx telling
+ * the caller what to put on the wire. Bytes are never copied here: the
+ * caller maps absolute block numbers to body offsets with sess_block_span().
+ *
+ * Blocks are numbered absolutely from 1 (uint64_t) so files of any size
+ * work; the wire number is (abs & 0xffff), which wraps 65535 -> 0.
+ * Absolute block 0 stands for the OACK.
+ */
+#ifndef PTFTPD_SESS_H
+#define PTFTPD_SESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tftp.h"
+
+enum sess_state {
+	SESS_IDLE = 0,		/* not started */
+	SESS_OACK_SENT,		/* OACK out, waiting for ACK 0 */
+	SESS_SENDING,		/* window out, waiting for an ACK */
+	SESS_DONE,		/* finished; see result */
+};
+
+enum sess_result {
+	SESS_RES_NONE = 0,	/* still running */
+	SESS_RES_OK,		/* last block acknowledged */
+	SESS_RES_PROBE,		/* ERROR 0/8 right after OACK: size probe */
+	SESS_RES_ABORTED,	/* client sent ERROR during the transfer */
+	SESS_RES_TIMEOUT,	/* retries exhausted / gave up */
+	SESS_RES_ERROR,		/* server ended it (sess_fail) */
+};
+
+/* Server policy for negotiation and retransmission, from the config. */
+struct sess_limits {
+	uint32_t	blksize_max;	/* clamp for blksize (8..65464) */
+	uint32_t	windowsize_max;	/* clamp for windowsize (1..65535) */
+	uint32_t	timeout_ms;	/* retransmit interval w/o option */
+	uint32_t	timeout_max_ms;	/* cap for interval after back-off */
+	uint32_t	retries;	/* retransmissions without progress */
+	uint32_t	first_retries;	/* same, before anything was ACKed */
+};
+
+/* What to send now. Several flags may be set only as DATA after nothing. */
+#define SESS_TX_OACK	(1u << 0)	/* encode s->oack and send it */
+#define SESS_TX_DATA	(1u << 1)	/* send blocks blk_first.. +blk_count */
+#define SESS_TX_ERROR	(1u << 2)	/* send ERROR err_code/err_msg */
+
+struct sess_tx {
+	unsigned	 flags;
+	uint64_t	 blk_first;	/* absolute block number, >= 1 */
+	uint32_t	 blk_count;
+	uint16_t	 err_code;
+	const char	*err_msg;	/* static string */
+	bool		 rexmit;	/* this is a retransmission */
+};
+
+struct sess {
+	enum sess_state	 state;
+	enum sess_result result;
+	uint16_t	 err_code;	/* ERROR code received or sent */
+	enum tftp_mode	 mode;
+	struct tftp_opts oack;		/* options granted (OACK content) */
+	uint32_t	 blksize;
+	uint32_t	 windowsize;
+	uint32_t	 timeout_ms;	/* base retransmit interval */
+	uint32_t	 timeout_max_ms;
+	uint32_t	 retries;
+	uint32_t	 first_retries;
+	uint64_t	 size;		/* body bytes (after netascii) */
+	uint64_t	 nblocks;	/* size / blksize + 1 */
+	uint64_t	 acked;		/* highest block ACKed (0: none/OACK) */
+	uint64_t	 sent;		/* highest block sent */
+	uint64_t	 start_ms;
+	uint64_t	 deadline_ms;	/* next timeout; 0 when DONE */
+	uint32_t	 tries;		/* retransmissions since progress */
+	bool		 progressed;	/* client ACKed something */
+	bool		 dup_rexmit;	/* windowed: resent for a dup ACK */
+	/* figures for the transfer log line and stats */
+	uint32_t	 n_rexmit;	/* packets retransmitted */
+	uint32_t	 n_dup_ack;	/* duplicate ACKs ignored */
+	uint32_t	 n_rx;		/* packets received */
+	uint64_t	 tx_pkts;	/* packets sent */
+	uint64_t	 tx_bytes;	/* payload bytes sent in DATA */
+};
+
+/*
+ * Start a read transfer of a body of `size` bytes for request `req`.
+ * Negotiates options (only those the client asked for, clamped to `lim`,
+ * once each) and fills *tx with the first packet: the OACK if any option
+ * was granted, else DATA 1 (RFC 1350 behaviour). Returns 0, or a TFTP
+ * error code if the request cannot be served (then nothing is to be sent
+ * by the session and the caller answers with that error). O(1).
+ */
+int	sess_start_read(struct sess *s, const struct tftp_req *req,
+	    uint64_t size, const struct sess_limits *lim, uint64_t now,
+	    struct sess_tx *tx);
+
+/*
+ * Feed one packet received from the session's peer. Fills *tx (flags 0
+ * when nothing is to be sent). Never retransmits on a duplicate ACK in
+ * lock-step mode (RFC 1123 4.2.3.1). O(1).
+ */
+void	sess_input(struct sess *s, const struct tftp_msg *m, uint64_t now,
+	    struct sess_tx *tx);
+
+/*
+ * Called when now >= s->deadline_ms: retransmit with back-off, or give up
+ * (state DONE, result TIMEOUT, tx flags 0). O(1).
+ */
+void	sess_timeout(struct sess *s, uint64_t now, struct sess_tx *tx);
+
+/* End the session from the server side (I/O failure): DONE, RES_ERROR. */
+void	sess_fail(struct sess *s, uint16_t code);
+
+/* Byte range of absolute block blk (1..nblocks) in the body. O(1). */
+void	sess_block_span(const struct sess *s, uint64_t blk, uint64_t *off,
+	    uint32_t *len);
+
+/* "ok", "probe", "aborted", "timeout", "error", "running" */
+const char *sess_result_name(enum sess_result r);
+
+#endif

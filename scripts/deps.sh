@@ -1,0 +1,40 @@
+#!/bin/sh
+# deps.sh - install the Debian packages ptftpd needs that are missing.
+#   scripts/deps.sh build   compiler, pkg-config, libjemalloc-dev, libconfig-dev
+#   scripts/deps.sh check   the above plus Check and the interop clients
+# Does nothing (and needs no network) when everything is present.
+set -eu
+
+profile=${1:-build}
+pkgs="gcc make pkg-config libjemalloc-dev libconfig-dev"
+if [ "$profile" = check ]; then
+	pkgs="$pkgs check tftp-hpa atftp busybox curl procps iproute2 python3"
+fi
+
+missing=""
+for p in $pkgs; do
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$st" in
+	*"install ok installed"*) ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps.sh: installing:$missing" >&2
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then
+		SUDO="sudo"
+	else
+		echo "deps.sh: not root and no sudo; install:$missing" >&2
+		exit 1
+	fi
+else
+	SUDO=""
+fi
+export DEBIAN_FRONTEND=noninteractive
+# shellcheck disable=SC2086
+if ! $SUDO apt-get install -y -q --no-install-recommends $missing >/dev/null 2>&1; then
+	$SUDO apt-get update -q >/dev/null
+	$SUDO apt-get install -y -q --no-install-recommends $missing
+fi
