@@ -1,0 +1,793 @@
+/*
+ * check_sess.c - unit tests for sess.c, the pure RRQ session. Fake time
+ * and hand-built struct tftp_msg values: no sockets, no clock, and no
+ * tftp.c (this binary links sess.o alone). One test per behaviour.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "sess.h"
+#include "tftp.h"
+
+#define T0	1000000u	/* fake monotonic start, ms */
+
+static const struct sess_limits lim_default = {
+	.blksize_max = 1468,
+	.windowsize_max = 64,
+	.timeout_ms = 1000,
+	.timeout_max_ms = 8000,
+	.retries = 5,
+	.first_retries = 2,
+};
+
+static struct tftp_req
+req_make(unsigned set)
+{
+	struct tftp_req r;
+
+	memset(&r, 0, sizeof(r));
+	r.file = "pxelinux.0";
+	r.file_len = strlen(r.file);
+	r.mode = TFTP_MODE_OCTET;
+	r.opts.set = set;
+	return r;
+}
+
+static void
+feed_ack(struct sess *s, uint16_t block, uint64_t now, struct sess_tx *tx)
+{
+	struct tftp_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.op = TFTP_ACK;
+	m.u.ack.block = block;
+	sess_input(s, &m, now, tx);
+}
+
+static void
+feed_error(struct sess *s, uint16_t code, uint64_t now, struct sess_tx *tx)
+{
+	struct tftp_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.op = TFTP_ERROR;
+	m.u.error.code = code;
+	m.u.error.msg = "User aborted the transfer";
+	sess_input(s, &m, now, tx);
+}
+
+/* Start a transfer with options blksize/windowsize (0: not asked). */
+static void
+start_opts(struct sess *s, uint64_t size, uint32_t blksize,
+    uint32_t windowsize, struct sess_tx *tx)
+{
+	struct tftp_req r = req_make(0);
+
+	if (blksize != 0) {
+		r.opts.set |= TFTP_OPT_BLKSIZE;
+		r.opts.blksize = blksize;
+	}
+	if (windowsize != 0) {
+		r.opts.set |= TFTP_OPT_WINDOWSIZE;
+		r.opts.windowsize = windowsize;
+	}
+	ck_assert_int_eq(sess_start_read(s, &r, size, &lim_default, T0, tx), 0);
+}
+
+START_TEST(no_options_sends_data1)
+{
+	struct tftp_req r = req_make(0);
+	struct sess s;
+	struct sess_tx tx;
+
+	ck_assert_int_eq(sess_start_read(&s, &r, 1000, &lim_default, T0, &tx),
+	    0);
+	ck_assert_int_eq(s.state, SESS_SENDING);
+	ck_assert_uint_eq(tx.flags, SESS_TX_DATA);
+	ck_assert_uint_eq(tx.blk_first, 1);
+	ck_assert_uint_eq(tx.blk_count, 1);
+	ck_assert(!tx.rexmit);
+	ck_assert_uint_eq(s.blksize, 512);
+	ck_assert_uint_eq(s.windowsize, 1);
+	ck_assert_uint_eq(s.nblocks, 2);
+	ck_assert_uint_eq(s.oack.set, 0);
+	ck_assert_uint_eq(s.deadline_ms, T0 + 1000);
+	ck_assert_int_eq(s.result, SESS_RES_NONE);
+}
+END_TEST
+
+START_TEST(options_send_oack_only_requested)
+{
+	struct tftp_req r = req_make(TFTP_OPT_BLKSIZE | TFTP_OPT_TSIZE);
+	struct sess s;
+	struct sess_tx tx;
+
+	r.opts.blksize = 1408;	/* pxelinux */
+	r.opts.tsize = 0;
+	r.opts.windowsize = 8;	/* bit not set: must not be granted */
+	sess_start_read(&s, &r, 42104, &lim_default, T0, &tx);
+	ck_assert_int_eq(s.state, SESS_OACK_SENT);
+	ck_assert_uint_eq(tx.flags, SESS_TX_OACK);
+	ck_assert_uint_eq(s.oack.set, TFTP_OPT_BLKSIZE | TFTP_OPT_TSIZE);
+	ck_assert_uint_eq(s.oack.blksize, 1408);
+	ck_assert_uint_eq(s.oack.tsize, 42104);
+	ck_assert_uint_eq(s.blksize, 1408);
+	ck_assert_uint_eq(s.windowsize, 1);
+	ck_assert_uint_eq(s.sent, 0);
+	ck_assert_uint_eq(s.nblocks, 42104 / 1408 + 1);
+}
+END_TEST
+
+START_TEST(blksize_clamped_to_max)
+{
+	struct sess s;
+	struct sess_tx tx;
+
+	start_opts(&s, 100000, 65464, 0, &tx);
+	ck_assert_uint_eq(s.oack.set, TFTP_OPT_BLKSIZE);
+	ck_assert_uint_eq(s.oack.blksize, 1468);
+	ck_assert_uint_eq(s.blksize, 1468);
+	start_opts(&s, 100000, 1024, 0, &tx);
+	ck_assert_uint_eq(s.oack.blksize, 1024);
+}
+END_TEST
+
+START_TEST(windowsize_clamped_to_max)
+{
+	struct sess s;
+	struct sess_tx tx;
+
+	start_opts(&s, 100000, 0, 1000, &tx);
+	ck_assert_uint_eq(s.oack.set, TFTP_OPT_WINDOWSIZE);
+	ck_assert_uint_eq(s.oack.windowsize, 64);
+	ck_assert_uint_eq(s.windowsize, 64);
+	ck_assert_uint_eq(s.blksize, 512);
+	start_opts(&s, 100000, 0, 4, &tx);
+	ck_assert_uint_eq(s.windowsize, 4);
+}
+END_TEST
+
+START_TEST(tsize_reports_size)
+{
+	struct tftp_req r = req_make(TFTP_OPT_TSIZE);
+	struct sess s;
+	struct sess_tx tx;
+
+	r.opts.tsize = 0;
+	/* netascii: the caller passes the converted size */
+	r.mode = TFTP_MODE_NETASCII;
+	sess_start_read(&s, &r, 123456789012ull, &lim_default, T0, &tx);
+	ck_assert_uint_eq(tx.flags, SESS_TX_OACK);
+	ck_assert_uint_eq(s.oack.set, TFTP_OPT_TSIZE);
+	ck_assert_uint_eq(s.oack.tsize, 123456789012ull);
+	ck_assert_int_eq(s.mode, TFTP_MODE_NETASCII);
+}
+END_TEST
+
+START_TEST(timeout_option_sets_interval)
+{
+	struct tftp_req r = req_make(TFTP_OPT_TIMEOUT);
+	struct sess s;
+	struct sess_tx tx;
+
+	r.opts.timeout_s = 5;	/* U-Boot */
+	sess_start_read(&s, &r, 100, &lim_default, T0, &tx);
+	ck_assert_uint_eq(s.oack.set, TFTP_OPT_TIMEOUT);
+	ck_assert_uint_eq(s.oack.timeout_s, 5);
+	ck_assert_uint_eq(s.timeout_ms, 5000);
+	ck_assert_uint_eq(s.deadline_ms, T0 + 5000);
+	sess_timeout(&s, T0 + 5000, &tx);
+	/* 10 s capped by timeout_max_ms */
+	ck_assert_uint_eq(s.deadline_ms, T0 + 5000 + 8000);
+}
+END_TEST
+
+START_TEST(unknown_options_only_is_plain_rfc1350)
+{
+	struct tftp_req r = req_make(0);
+	struct sess s;
+	struct sess_tx tx;
+
+	r.n_unknown = 3;
+	sess_start_read(&s, &r, 5000, &lim_default, T0, &tx);
+	ck_assert_int_eq(s.state, SESS_SENDING);
+	ck_assert_uint_eq(tx.flags, SESS_TX_DATA);
+	ck_assert_uint_eq(tx.blk_first, 1);
+	ck_assert_uint_eq(s.oack.set, 0);
+	ck_assert_uint_eq(s.blksize, 512);
+	ck_assert_uint_eq(s.windowsize, 1);
+}
+END_TEST
+
+START_TEST(ack0_after_oack_starts_data)
+{
+	struct sess s;
+	struct sess_tx tx;
+
+	start_opts(&s, 5000, 1024, 0, &tx);
+	feed_ack(&s, 1, T0 + 5, &tx);	/* not ACK 0: ignored */
+	ck_assert_uint_eq(tx.flags, 0);
+	ck_assert_int_eq(s.state, SESS_OACK_SENT);
+	ck_assert(!s.progressed);
+	feed_ack(&s, 0, T0 + 10, &tx);
+	ck_assert_int_eq(s.state, SESS_SENDING);
+	ck_assert_uint_eq(tx.flags, SESS_TX_DATA);
+	ck_assert_uint_eq(tx.blk_first, 1);
+	ck_assert_uint_eq(tx.blk_count, 1);
+	ck_assert(s.progressed);
+	ck_assert_uint_eq(s.sent, 1);
+	ck_assert_uint_eq(s.deadline_ms, T0 + 10 + 1000);
+}
+END_TEST
+
+START_TEST(empty_file_one_zero_block)
+{
+	struct tftp_req r = req_make(0);
+	struct sess s;
+	struct sess_tx tx;
+	uint64_t off;
+	uint32_t len;
+
+	sess_start_read(&s, &r, 0, &lim_default, T0, &tx);
+	ck_assert_uint_eq(s.nblocks, 1);
+	ck_assert_uint_eq(tx.blk_first, 1);
+	sess_block_span(&s, 1, &off, &len);
+	ck_assert_uint_eq(off, 0);
+	ck_assert_uint_eq(len, 0);
+	ck_assert_uint_eq(s.tx_bytes, 0);
+	ck_assert_uint_eq(s.tx_pkts, 1);
+	feed_ack(&s, 1, T0 + 1, &tx);
+	ck_assert_int_eq(s.result, SESS_RES_OK);
+}
+END_TEST
+
+START_TEST(exact_multiple_ends_with_zero_block)
+{
+	struct tftp_req r = req_make(0);
+	struct sess s;
+	struct sess_tx tx;
+	uint64_t off;
+	uint32_t len;
+
+	sess_start_read(&s, &r, 1024, &lim_default, T0, &tx);
+	ck_assert_uint_eq(s.nblocks, 3);
+	sess_block_span(&s, 2, &off, &len);
+	ck_assert_uint_eq(off, 512);
+	ck_assert_uint_eq(len, 512);
+	sess_block_span(&s, 3, &off, &len);
+	ck_assert_uint_eq(off, 1024);
+	ck_assert_uint_eq(len, 0);
+	feed_ack(&s, 1, T0 + 1, &tx);
+	feed_ack(&s, 2, T0 + 2, &tx);
+	ck_assert_uint_eq(tx.flags, SESS_TX_DATA);
+	ck_assert_uint_eq(tx.blk_first, 3);
+	ck_assert_int_eq(s.state, SESS_SENDING);
+	feed_ack(&s, 3, T0 + 3, &tx);
+	ck_assert_int_eq(s.result, SESS_RES_OK);
+	ck_assert_uint_eq(s.tx_bytes, 1024);
+}
+END_TEST
+
+START_TEST(dup_ack_does_not_resend)
+{
+	struct tftp_req r = req_make(0);
+	struct sess s;
+	struct sess_tx tx;
+
+	sess_start_read(&s, &r, 2000, &lim_default, T0, &tx);
+	feed_ack(&s, 1, T0 + 1, &tx);
+	ck_assert_uint_eq(tx.blk_first, 2);
+	feed_ack(&s, 1, T0 + 2, &tx);
+	ck_assert_uint_eq(tx.flags, 0);
+	feed_ack(&s, 0, T0 + 3, &tx);	/* older still */
+	ck_assert_uint_eq(tx.flags, 0);
+	ck_assert_uint_eq(s.n_dup_ack, 2);
+	ck_assert_uint_eq(s.n_rexmit, 0);
+	ck_assert_uint_eq(s.acked, 1);
+	ck_assert_uint_eq(s.deadline_ms, T0 + 1 + 1000);
+}
+END_TEST
+
+START_TEST(timeout_retransmits_same_block)
+{
+	struct tftp_req r = req_make(0);
+	struct sess s;
+	struct sess_tx tx;
+
+	sess_start_read(&s, &r, 2000, &lim_default, T0, &tx);
+	feed_ack(&s, 1, T0 + 1, &tx);
+	sess_timeout(&s, T0 + 1001, &tx);
+	ck_assert_uint_eq(tx.flags, SESS_TX_DATA);
+	ck_assert_uint_eq(tx.blk_first, 2);
+	ck_assert_uint_eq(tx.blk_count, 1);
+	ck_assert(tx.rexmit);
+	ck_assert_uint_eq(s.tries, 1);
+	ck_assert_uint_eq(s.n_rexmit, 1);
+	ck_assert_uint_eq(s.sent, 2);
+}
+END_TEST
+
+START_TEST(oack_timeout_resends_oack)
+{
+	struct sess s;
+	struct sess_tx tx;
+
+	start_opts(&s, 2000, 1024, 0, &tx);
+	sess_timeout(&s, T0 + 1000, &tx);
+	ck_assert_uint_eq(tx.flags, SESS_TX_OACK);
+	ck_assert(tx.rexmit);
+	ck_assert_uint_eq(s.n_rexmit, 1);
+	ck_assert_uint_eq(s.tx_pkts, 2);
+}
+END_TEST
+
+START_TEST(backoff_doubles_and_caps)
+{
+	struct sess_limits lim = lim_default;
+	struct tftp_req r = req_make(0);
+	struct sess s;
+	struct sess_tx tx;
+	uint64_t now = T0;
+	static const uint64_t want[] = { 2000, 4000, 8000, 8000, 8000 };
+	size_t i;
+
+	lim.retries = lim.first_retries = 100;
+	sess_start_read(&s, &r, 2000, &lim, now, &tx);
+	ck_assert_uint_eq(s.deadline_ms, now + 1000);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		now = s.deadline_ms;
+		sess_timeout(&s, now, &tx);
+		ck_assert_uint_eq(s.deadline_ms - now, want[i]);
+	}
+	/* far past 32 doublings: no overflow, still the cap */
+	while (s.tries < 70) {
+		now = s.deadline_ms;
+		sess_timeout(&s, now, &tx);
+	}
+	ck_assert_uint_eq(s.deadline_ms - now, 8000);
+	/* progress resets the interval */
+	feed_ack(&s, 1, now + 1, &tx);
+	ck_assert_uint_eq(s.deadline_ms, now + 1 + 1000);
+}
+END_TEST
+
+START_TEST(gives_up_after_retries)
+{
+	struct tftp_req r = req_make(0);
+	struct sess s;
+	struct sess_tx tx;
+	unsigned resent = 0;
+
+	sess_start_read(&s, &r, 2000, &lim_default, T0, &tx);
+	feed_ack(&s, 1, T0 + 1, &tx);
+	for (;;) {
+		sess_timeout(&s, s.deadline_ms, &tx);
+		if (s.state == SESS_DONE)
+			break;
+		ck_assert_uint_eq(tx.flags, SESS_TX_DATA);
+		resent++;
+		ck_assert_uint_le(resent, 100);
+	}
+	ck_assert_uint_eq(resent, lim_default.retries);
+	ck_assert_int_eq(s.result, SESS_RES_TIMEOUT);
+	ck_assert_uint_eq(tx.flags, 0);
+	ck_assert_uint_eq(s.deadline_ms, 0);
+	ck_assert_str_eq(sess_result_name(s.result), "timeout");
+}
+END_TEST
+
+START_TEST(first_packet_sent_at_most_first_retries_plus_one)
+{
+	struct tftp_req r = req_make(0);
+	struct sess s;
+	struct sess_tx tx;
+	unsigned sent, pass;
+
+	/* pass 0: OACK first; pass 1: plain DATA 1 first */
+	for (pass = 0; pass < 2; pass++) {
+		if (pass == 0)
+			start_opts(&s, 2000, 1024, 0, &tx);
+		else
+			sess_start_read(&s, &r, 2000, &lim_default, T0, &tx);
+		sent = tx.flags != 0;
+		while (s.state != SESS_DONE) {
+			sess_timeout(&s, s.deadline_ms, &tx);
+			sent += tx.flags != 0;
+			ck_assert_uint_le(sent, 100);
+		}
+		ck_assert_uint_eq(sent, lim_default.first_retries + 1);
+		ck_assert_uint_eq(s.tx_pkts, lim_default.first_retries + 1);
+		ck_assert_int_eq(s.result, SESS_RES_TIMEOUT);
+	}
+}
+END_TEST
+
+START_TEST(tsize_probe_abort_is_not_failure)
+{
+	struct tftp_req r = req_make(TFTP_OPT_TSIZE | TFTP_OPT_BLKSIZE |
+	    TFTP_OPT_WINDOWSIZE);
+	struct sess s;
+	struct sess_tx tx;
+
+	/* EDK2: tsize 0 blksize 1468 windowsize 4, then ERROR 8 */
+	r.opts.blksize = 1468;
+	r.opts.windowsize = 4;
+	sess_start_read(&s, &r, 30000, &lim_default, T0, &tx);
+	feed_error(&s, TFTP_EOPTNEG, T0 + 3, &tx);
+	ck_assert_uint_eq(tx.flags, 0);
+	ck_assert_int_eq(s.state, SESS_DONE);
+	ck_assert_int_eq(s.result, SESS_RES_PROBE);
+	ck_assert_uint_eq(s.err_code, 8);
+	ck_assert_uint_eq(s.deadline_ms, 0);
+	ck_assert_str_eq(sess_result_name(s.result), "probe");
+}
+END_TEST
+
+START_TEST(error0_after_oack_is_probe)
+{
+	struct sess s;
+	struct sess_tx tx;
+
+	start_opts(&s, 30000, 1408, 0, &tx);
+	feed_error(&s, TFTP_EUNDEF, T0 + 3, &tx);
+	ck_assert_uint_eq(tx.flags, 0);
+	ck_assert_int_eq(s.result, SESS_RES_PROBE);
+	ck_assert_uint_eq(s.err_code, 0);
+}
+END_TEST
+
+START_TEST(error_other_after_oack_is_aborted)
+{
+	struct sess s;
+	struct sess_tx tx;
+
+	start_opts(&s, 30000, 1408, 0, &tx);
+	feed_error(&s, TFTP_EACCESS, T0 + 3, &tx);
+	ck_assert_uint_eq(tx.flags, 0);
+	ck_assert_int_eq(s.result, SESS_RES_ABORTED);
+	ck_assert_uint_eq(s.err_code, 2);
+}
+END_TEST
+
+START_TEST(error_mid_transfer_is_aborted)
+{
+	struct sess s;
+	struct sess_tx tx;
+
+	start_opts(&s, 30000, 1024, 0, &tx);
+	feed_ack(&s, 0, T0 + 1, &tx);
+	feed_ack(&s, 1, T0 + 2, &tx);
+	feed_error(&s, TFTP_EUNDEF, T0 + 3, &tx);	/* GRUB closing */
+	ck_assert_uint_eq(tx.flags, 0);
+	ck_assert_int_eq(s.state, SESS_DONE);
+	ck_assert_int_eq(s.result, SESS_RES_ABORTED);
+	ck_assert_uint_eq(s.err_code, 0);
+	ck_assert_str_eq(sess_result_name(s.result), "aborted");
+}
+END_TEST
+
+START_TEST(rollover_after_65535)
+{
+	struct sess s;
+	struct sess_tx tx;
+	uint64_t now = T0, size = 69999ull * 8 + 3;
+	int saw_wire0 = 0;
+
+	start_opts(&s, size, 8, 0, &tx);
+	ck_assert_uint_eq(s.blksize, 8);
+	ck_assert_uint_eq(s.nblocks, 70000);
+	feed_ack(&s, 0, ++now, &tx);
+	while (s.state == SESS_SENDING) {
+		ck_assert_uint_eq(tx.flags, SESS_TX_DATA);
+		ck_assert_uint_eq(tx.blk_count, 1);
+		ck_assert_uint_eq(tx.blk_first, s.acked + 1);
+		if (tx.blk_first == 65536) {
+			ck_assert_uint_eq((uint16_t)tx.blk_first, 0);
+			saw_wire0 = 1;
+		}
+		feed_ack(&s, (uint16_t)tx.blk_first, ++now, &tx);
+	}
+	ck_assert(saw_wire0);
+	ck_assert_int_eq(s.result, SESS_RES_OK);
+	ck_assert_uint_eq(s.acked, 70000);
+	ck_assert_uint_eq(s.tx_bytes, size);
+	ck_assert_uint_eq(s.n_dup_ack, 0);
+}
+END_TEST
+
+START_TEST(rollover_windowed_maps_wire_acks)
+{
+	struct sess s;
+	struct sess_tx tx;
+	uint64_t now = T0, size = 70000ull * 8;
+
+	start_opts(&s, size, 8, 64, &tx);
+	feed_ack(&s, 0, ++now, &tx);
+	while (s.state == SESS_SENDING) {
+		/* ACK the last block of each window by its wire number */
+		feed_ack(&s, (uint16_t)(tx.blk_first + tx.blk_count - 1),
+		    ++now, &tx);
+	}
+	ck_assert_int_eq(s.result, SESS_RES_OK);
+	ck_assert_uint_eq(s.acked, 70001);
+	ck_assert_uint_eq(s.n_rexmit, 0);
+}
+END_TEST
+
+START_TEST(window_sends_windowsize_blocks)
+{
+	struct sess s;
+	struct sess_tx tx;
+
+	start_opts(&s, 10 * 512, 0, 4, &tx);	/* 11 blocks */
+	feed_ack(&s, 0, T0 + 1, &tx);
+	ck_assert_uint_eq(tx.blk_first, 1);
+	ck_assert_uint_eq(tx.blk_count, 4);
+	ck_assert_uint_eq(s.sent, 4);
+	feed_ack(&s, 4, T0 + 2, &tx);	/* EDK2 ACKs every 4th block */
+	ck_assert_uint_eq(tx.blk_first, 5);
+	ck_assert_uint_eq(tx.blk_count, 4);
+	feed_ack(&s, 8, T0 + 3, &tx);
+	ck_assert_uint_eq(tx.blk_first, 9);
+	ck_assert_uint_eq(tx.blk_count, 3);
+	ck_assert_uint_eq(s.tx_pkts, 1 + 11);
+	feed_ack(&s, 11, T0 + 4, &tx);
+	ck_assert_int_eq(s.result, SESS_RES_OK);
+	ck_assert_uint_eq(s.tx_bytes, 10 * 512);
+}
+END_TEST
+
+START_TEST(window_gap_ack_resends_from_next)
+{
+	struct sess s;
+	struct sess_tx tx;
+
+	start_opts(&s, 100 * 512, 0, 4, &tx);
+	feed_ack(&s, 0, T0 + 1, &tx);
+	/* block 3 lost: the client ACKs 2, the last in order */
+	feed_ack(&s, 2, T0 + 2, &tx);
+	ck_assert_uint_eq(tx.flags, SESS_TX_DATA);
+	ck_assert_uint_eq(tx.blk_first, 3);
+	ck_assert_uint_eq(tx.blk_count, 4);
+	ck_assert_uint_eq(s.acked, 2);
+	ck_assert_uint_eq(s.sent, 6);
+	ck_assert_uint_eq(s.n_dup_ack, 0);
+	/* a timeout now resends what is outstanding: 3..6 */
+	sess_timeout(&s, s.deadline_ms, &tx);
+	ck_assert_uint_eq(tx.blk_first, 3);
+	ck_assert_uint_eq(tx.blk_count, 4);
+	ck_assert(tx.rexmit);
+	ck_assert_uint_eq(s.n_rexmit, 4);
+}
+END_TEST
+
+START_TEST(window_dup_ack_resends_once)
+{
+	struct sess s;
+	struct sess_tx tx;
+
+	start_opts(&s, 100 * 512, 0, 4, &tx);
+	feed_ack(&s, 0, T0 + 1, &tx);
+	/* block 1 lost: atftp/EDK2 repeat ACK 0 */
+	feed_ack(&s, 0, T0 + 2, &tx);
+	ck_assert_uint_eq(tx.flags, SESS_TX_DATA);
+	ck_assert_uint_eq(tx.blk_first, 1);
+	ck_assert_uint_eq(tx.blk_count, 4);
+	ck_assert(tx.rexmit);
+	ck_assert_uint_eq(s.n_rexmit, 4);
+	feed_ack(&s, 0, T0 + 3, &tx);
+	ck_assert_uint_eq(tx.flags, 0);
+	ck_assert_uint_eq(s.n_dup_ack, 2);
+	/* progress re-arms it */
+	feed_ack(&s, 4, T0 + 4, &tx);
+	ck_assert_uint_eq(tx.blk_first, 5);
+	ck_assert(!tx.rexmit);
+	feed_ack(&s, 4, T0 + 5, &tx);
+	ck_assert_uint_eq(tx.flags, SESS_TX_DATA);
+	ck_assert_uint_eq(tx.blk_first, 5);
+	ck_assert_uint_eq(tx.blk_count, 4);
+	feed_ack(&s, 4, T0 + 6, &tx);
+	ck_assert_uint_eq(tx.flags, 0);
+}
+END_TEST
+
+START_TEST(ack_for_unsent_block_ignored)
+{
+	struct tftp_req r = req_make(0);
+	struct sess s;
+	struct sess_tx tx;
+
+	sess_start_read(&s, &r, 100 * 512, &lim_default, T0, &tx);
+	feed_ack(&s, 5, T0 + 1, &tx);
+	ck_assert_uint_eq(tx.flags, 0);
+	ck_assert_uint_eq(s.acked, 0);
+	ck_assert_uint_eq(s.n_dup_ack, 0);
+	ck_assert(!s.progressed);
+	ck_assert_uint_eq(s.deadline_ms, T0 + 1000);
+
+	start_opts(&s, 100 * 512, 0, 4, &tx);
+	feed_ack(&s, 0, T0 + 1, &tx);
+	feed_ack(&s, 9, T0 + 2, &tx);
+	ck_assert_uint_eq(tx.flags, 0);
+	ck_assert_uint_eq(s.acked, 0);
+	ck_assert_uint_eq(s.n_dup_ack, 0);
+	ck_assert_uint_eq(s.n_rx, 2);
+}
+END_TEST
+
+START_TEST(other_packet_types_ignored)
+{
+	static const enum tftp_op ops[] = {
+		TFTP_DATA, TFTP_RRQ, TFTP_WRQ, TFTP_OACK,
+	};
+	struct sess s;
+	struct sess_tx tx;
+	struct tftp_msg m;
+	size_t i;
+
+	start_opts(&s, 5000, 1024, 0, &tx);
+	for (i = 0; i < 2 * sizeof(ops) / sizeof(ops[0]); i++) {
+		if (i == sizeof(ops) / sizeof(ops[0]))
+			feed_ack(&s, 0, T0 + 1, &tx);
+		memset(&m, 0, sizeof(m));
+		m.op = ops[i % (sizeof(ops) / sizeof(ops[0]))];
+		sess_input(&s, &m, T0 + 2, &tx);
+		ck_assert_uint_eq(tx.flags, 0);
+		ck_assert_int_eq(s.result, SESS_RES_NONE);
+	}
+	ck_assert_uint_eq(s.acked, 0);
+	ck_assert_uint_eq(s.sent, 1);
+	ck_assert_uint_eq(s.n_rx, 9);
+}
+END_TEST
+
+START_TEST(done_ignores_input)
+{
+	struct sess s;
+	struct sess_tx tx;
+
+	start_opts(&s, 5000, 1024, 0, &tx);
+	feed_error(&s, TFTP_EOPTNEG, T0 + 1, &tx);
+	feed_ack(&s, 0, T0 + 2, &tx);
+	ck_assert_uint_eq(tx.flags, 0);
+	feed_error(&s, TFTP_EACCESS, T0 + 3, &tx);
+	ck_assert_uint_eq(tx.flags, 0);
+	sess_timeout(&s, T0 + 100000, &tx);
+	ck_assert_uint_eq(tx.flags, 0);
+	ck_assert_int_eq(s.state, SESS_DONE);
+	ck_assert_int_eq(s.result, SESS_RES_PROBE);
+	ck_assert_uint_eq(s.err_code, 8);
+	ck_assert_uint_eq(s.deadline_ms, 0);
+	ck_assert_uint_eq(s.tx_pkts, 1);
+}
+END_TEST
+
+START_TEST(last_ack_completes)
+{
+	struct tftp_req r = req_make(0);
+	struct sess s;
+	struct sess_tx tx;
+
+	sess_start_read(&s, &r, 100, &lim_default, T0, &tx);
+	ck_assert_uint_eq(s.nblocks, 1);
+	feed_ack(&s, 1, T0 + 7, &tx);
+	ck_assert_uint_eq(tx.flags, 0);
+	ck_assert_int_eq(s.state, SESS_DONE);
+	ck_assert_int_eq(s.result, SESS_RES_OK);
+	ck_assert_uint_eq(s.deadline_ms, 0);
+	ck_assert_uint_eq(s.acked, 1);
+	ck_assert_str_eq(sess_result_name(s.result), "ok");
+}
+END_TEST
+
+START_TEST(counters_count_packets_and_bytes)
+{
+	struct sess s;
+	struct sess_tx tx;
+
+	/* OACK (0 bytes), then blocks of 512 and 488 */
+	start_opts(&s, 1000, 512, 0, &tx);
+	ck_assert_uint_eq(s.tx_pkts, 1);
+	ck_assert_uint_eq(s.tx_bytes, 0);
+	feed_ack(&s, 0, T0 + 1, &tx);
+	ck_assert_uint_eq(s.tx_pkts, 2);
+	ck_assert_uint_eq(s.tx_bytes, 512);
+	feed_ack(&s, 1, T0 + 2, &tx);
+	ck_assert_uint_eq(s.tx_pkts, 3);
+	ck_assert_uint_eq(s.tx_bytes, 1000);
+	sess_timeout(&s, s.deadline_ms, &tx);
+	ck_assert_uint_eq(s.tx_pkts, 4);
+	ck_assert_uint_eq(s.tx_bytes, 1488);
+	ck_assert_uint_eq(s.n_rexmit, 1);
+	feed_ack(&s, 1, T0 + 3000, &tx);	/* dup */
+	feed_ack(&s, 2, T0 + 3001, &tx);
+	ck_assert_int_eq(s.result, SESS_RES_OK);
+	ck_assert_uint_eq(s.n_rx, 4);
+	ck_assert_uint_eq(s.n_dup_ack, 1);
+	ck_assert_uint_eq(s.tx_pkts, 4);
+}
+END_TEST
+
+START_TEST(fail_ends_with_error)
+{
+	struct sess s;
+	struct sess_tx tx;
+
+	start_opts(&s, 5000, 1024, 0, &tx);
+	sess_fail(&s, TFTP_EUNDEF);
+	ck_assert_int_eq(s.state, SESS_DONE);
+	ck_assert_int_eq(s.result, SESS_RES_ERROR);
+	ck_assert_uint_eq(s.deadline_ms, 0);
+	ck_assert_str_eq(sess_result_name(s.result), "error");
+	sess_timeout(&s, T0 + 5000, &tx);
+	ck_assert_uint_eq(tx.flags, 0);
+}
+END_TEST
+
+START_TEST(result_names)
+{
+	ck_assert_str_eq(sess_result_name(SESS_RES_NONE), "running");
+	ck_assert_str_eq(sess_result_name(SESS_RES_OK), "ok");
+	ck_assert_str_eq(sess_result_name(SESS_RES_PROBE), "probe");
+	ck_assert_str_eq(sess_result_name(SESS_RES_ABORTED), "aborted");
+	ck_assert_str_eq(sess_result_name(SESS_RES_TIMEOUT), "timeout");
+	ck_assert_str_eq(sess_result_name(SESS_RES_ERROR), "error");
+}
+END_TEST
+
+static Suite *
+sess_suite(void)
+{
+	Suite *su = suite_create("sess");
+	TCase *tc = tcase_create("rrq");
+
+	tcase_add_test(tc, no_options_sends_data1);
+	tcase_add_test(tc, options_send_oack_only_requested);
+	tcase_add_test(tc, blksize_clamped_to_max);
+	tcase_add_test(tc, windowsize_clamped_to_max);
+	tcase_add_test(tc, tsize_reports_size);
+	tcase_add_test(tc, timeout_option_sets_interval);
+	tcase_add_test(tc, unknown_options_only_is_plain_rfc1350);
+	tcase_add_test(tc, ack0_after_oack_starts_data);
+	tcase_add_test(tc, empty_file_one_zero_block);
+	tcase_add_test(tc, exact_multiple_ends_with_zero_block);
+	tcase_add_test(tc, dup_ack_does_not_resend);
+	tcase_add_test(tc, timeout_retransmits_same_block);
+	tcase_add_test(tc, oack_timeout_resends_oack);
+	tcase_add_test(tc, backoff_doubles_and_caps);
+	tcase_add_test(tc, gives_up_after_retries);
+	tcase_add_test(tc, first_packet_sent_at_most_first_retries_plus_one);
+	tcase_add_test(tc, tsize_probe_abort_is_not_failure);
+	tcase_add_test(tc, error0_after_oack_is_probe);
+	tcase_add_test(tc, error_other_after_oack_is_aborted);
+	tcase_add_test(tc, error_mid_transfer_is_aborted);
+	tcase_add_test(tc, rollover_after_65535);
+	tcase_add_test(tc, rollover_windowed_maps_wire_acks);
+	tcase_add_test(tc, window_sends_windowsize_blocks);
+	tcase_add_test(tc, window_gap_ack_resends_from_next);
+	tcase_add_test(tc, window_dup_ack_resends_once);
+	tcase_add_test(tc, ack_for_unsent_block_ignored);
+	tcase_add_test(tc, other_packet_types_ignored);
+	tcase_add_test(tc, done_ignores_input);
+	tcase_add_test(tc, last_ack_completes);
+	tcase_add_test(tc, counters_count_packets_and_bytes);
+	tcase_add_test(tc, fail_ends_with_error);
+	tcase_add_test(tc, result_names);
+	suite_add_tcase(su, tc);
+	return su;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(sess_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
