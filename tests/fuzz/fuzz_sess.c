@@ -3,8 +3,9 @@
  * (body size, options, server limits), then a sequence of events (time
  * advance plus ACK, ERROR, another packet type, a timeout or a server
  * failure) fed to sess_input(), sess_timeout() and sess_fail(). After
- * every step the session invariants are asserted: acked <= sent <= nblocks, DATA ranges inside 1..nblocks, DONE terminal,
- * and at most first_retries + 1 packets before the client ACKs anything.
+ * every step the session invariants are asserted: acked <= sent <=
+ * nblocks, DATA ranges inside 1..nblocks, DONE terminal, and at most
+ * first_retries + 1 packets before the client ACKs anything.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
  *       -Iinclude tests/fuzz/fuzz_sess.c src/sess.c -o fuzz_sess
