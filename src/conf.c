@@ -926,16 +926,17 @@ conf_load_top(struct conf_ctx *x, struct conf *c,
 }
 
 /*
- * Read the whole file (small by nature) into a NUL-terminated buffer the
- * caller frees. Returns NULL with the message in the context's buffer.
+ * Read the whole file (small by nature, at most CONF_MAX_FILE_SIZE) into a
+ * NUL-terminated buffer the caller frees. Returns NULL with the message in
+ * the context's buffer.
  */
 static char *
 conf_read_text(struct conf_ctx *x, size_t *lenp)
 {
 	struct stat	 st;
 	FILE		*f;
-	char		*text = NULL;
-	size_t		 len;
+	char		*text = NULL, *p;
+	size_t		 len = 0, cap;
 
 	if ((f = fopen(x->path, "r")) == NULL) {
 		conf_error(x, NULL, "%s", strerror(errno));
@@ -943,29 +944,43 @@ conf_read_text(struct conf_ctx *x, size_t *lenp)
 	}
 	if (fstat(fileno(f), &st) == -1) {
 		conf_error(x, NULL, "%s", strerror(errno));
-		goto out;
+		goto fail;
 	}
 	if (S_ISDIR(st.st_mode)) {
 		conf_error(x, NULL, "%s", strerror(EISDIR));
-		goto out;
+		goto fail;
 	}
-	if ((text = malloc(CONF_MAX_FILE_SIZE + 1)) == NULL) {
-		conf_error(x, NULL, "out of memory");
-		goto out;
+	/* st_size is a hint only: a pipe says 0, a file may grow */
+	cap = st.st_size > 0 && st.st_size < CONF_MAX_FILE_SIZE ?
+	    (size_t)st.st_size + 1 : 4096;
+	for (;;) {
+		if ((p = realloc(text, cap + 1)) == NULL) {
+			conf_error(x, NULL, "out of memory");
+			goto fail;
+		}
+		text = p;
+		len += fread(text + len, 1, cap - len, f);
+		if (ferror(f)) {
+			conf_error(x, NULL, "%s", strerror(errno));
+			goto fail;
+		}
+		if (len < cap)
+			break;
+		if (cap > CONF_MAX_FILE_SIZE) {
+			conf_error(x, NULL, "larger than %d bytes",
+			    CONF_MAX_FILE_SIZE);
+			goto fail;
+		}
+		cap *= 2;
 	}
-	len = fread(text, 1, CONF_MAX_FILE_SIZE + 1, f);
-	if (ferror(f) || len > CONF_MAX_FILE_SIZE) {
-		conf_error(x, NULL, "%s", ferror(f) ? strerror(errno) :
-		    "larger than 1 MiB");
-		free(text);
-		text = NULL;
-		goto out;
-	}
+	fclose(f);
 	text[len] = '\0';
 	*lenp = len;
-out:
-	fclose(f);
 	return text;
+fail:
+	fclose(f);
+	free(text);
+	return NULL;
 }
 
 /* The absolute directory of the file: what relative paths start from. */

@@ -1,0 +1,805 @@
+/*
+ * check_conf.c - unit tests for conf.c: each test writes a config file into
+ * a fresh mkdtemp directory, loads it and checks the struct or the exact
+ * "file:line: setting: problem" message. The served root is usually "."
+ * (the temp directory itself), which also exercises the rule that relative
+ * paths start at the config file's directory.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "conf.h"
+#include "log.h"
+
+static char	tmpdir[128];		/* canonical */
+static char	cfgpath[256];
+static char	errbuf[1024];
+static struct conf conf;
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void
+setup(void)
+{
+	char	tmpl[] = "/tmp/check_conf.XXXXXX";
+	char	*real;
+
+	ck_assert_ptr_nonnull(mkdtemp(tmpl));
+	real = realpath(tmpl, NULL);
+	ck_assert_ptr_nonnull(real);
+	ck_assert_uint_lt(strlen(real), sizeof(tmpdir));
+	snprintf(tmpdir, sizeof(tmpdir), "%s", real);
+	free(real);
+	memset(&conf, 0, sizeof(conf));
+	errbuf[0] = '\0';
+}
+
+static void
+teardown(void)
+{
+	conf_free(&conf);
+	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Write text to tmpdir/name; returns the path in a static buffer. */
+static const char *
+write_file(const char *name, const char *text)
+{
+	static char	path[256];
+	FILE		*f;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+	return path;
+}
+
+static void
+make_dir(const char *name)
+{
+	char	path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+}
+
+/* Write text as tmpdir/ptftpd.conf and load it into conf. */
+static int
+load(const char *text)
+{
+	snprintf(cfgpath, sizeof(cfgpath), "%s", write_file("ptftpd.conf",
+	    text));
+	return conf_load(&conf, cfgpath, errbuf, sizeof(errbuf));
+}
+
+/* Load must fail with exactly "cfgpath:line: msg". */
+static void
+expect_error(const char *text, int line, const char *msg)
+{
+	char	want[1536];
+
+	ck_assert_int_eq(load(text), -1);
+	if (line > 0)
+		snprintf(want, sizeof(want), "%s:%d: %s", cfgpath, line, msg);
+	else
+		snprintf(want, sizeof(want), "%s: %s", cfgpath, msg);
+	ck_assert_str_eq(errbuf, want);
+	/* nothing left to free after an error */
+	ck_assert_ptr_null(conf.root);
+	ck_assert_ptr_null(conf.path);
+	ck_assert_ptr_null(conf.stats.path);
+}
+
+static uint16_t
+listen_port(const struct conf_listen *l)
+{
+	if (l->ss.ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)&l->ss)->sin_port);
+	return ntohs(((const struct sockaddr_in6 *)&l->ss)->sin6_port);
+}
+
+START_TEST(defaults_when_only_root_set)
+{
+	ck_assert_int_eq(load("root = \".\";\n"), 0);
+	ck_assert_str_eq(conf.path, cfgpath);
+	ck_assert_str_eq(conf.root, tmpdir);
+	ck_assert_uint_ge(conf.workers, 1);
+	ck_assert_uint_eq(conf.n_listen, 2);
+	ck_assert_str_eq(conf.listen[0].address, "0.0.0.0");
+	ck_assert_int_eq(conf.listen[0].ss.ss_family, AF_INET);
+	ck_assert_uint_eq(listen_port(&conf.listen[0]), 69);
+	ck_assert_str_eq(conf.listen[1].address, "::");
+	ck_assert_int_eq(conf.listen[1].ss.ss_family, AF_INET6);
+	ck_assert_uint_eq(listen_port(&conf.listen[1]), 69);
+	ck_assert_str_eq(conf.user, "nobody");
+	ck_assert_ptr_null(conf.group);
+	ck_assert_str_eq(conf.pid_file, "/run/ptftpd.pid");
+	ck_assert_uint_eq(conf.shutdown_timeout_ms, 30000);
+	ck_assert_uint_eq(conf.rcvbuf, 4194304);
+	ck_assert_uint_eq(conf.cache_max_idle, 64);
+	ck_assert_uint_eq(conf.session.timeout_ms, 1000);
+	ck_assert_uint_eq(conf.session.timeout_max_ms, 5000);
+	ck_assert_uint_eq(conf.session.retries, 5);
+	ck_assert_uint_eq(conf.session.first_retries, 3);
+	ck_assert_uint_eq(conf.session.blksize_max, 1468);
+	ck_assert_uint_eq(conf.session.windowsize_max, 64);
+	ck_assert_uint_eq(conf.session.max_per_worker, 10000);
+	ck_assert_uint_eq(conf.session.max_per_client, 256);
+	ck_assert_uint_eq(conf.session.port_min, 0);
+	ck_assert_uint_eq(conf.session.port_max, 0);
+	ck_assert_int_eq(conf.log.target, LOG_TARGET_SYSLOG);
+	ck_assert_int_eq(conf.log.level, LOG_INFO);
+	ck_assert_int_eq(conf.log.facility, LOG_DAEMON);
+	ck_assert_str_eq(conf.stats.path, "/run/ptftpd.stats");
+	ck_assert_ptr_null(conf.stats.file);
+	ck_assert_uint_eq(conf.stats.interval_s, 0);
+}
+END_TEST
+
+/* An empty file means every default, including root = /srv/tftp. */
+START_TEST(empty_file_uses_default_root)
+{
+	struct stat	st;
+
+	if (stat("/srv/tftp", &st) == 0 && S_ISDIR(st.st_mode)) {
+		ck_assert_int_eq(load(""), 0);
+		ck_assert_uint_eq(conf.session.blksize_max, 1468);
+	} else {
+		expect_error("", 0, "root: /srv/tftp: No such file or "
+		    "directory");
+	}
+}
+END_TEST
+
+START_TEST(full_valid_file)
+{
+	int	rc;
+
+	make_dir("served");
+	rc = load(
+	    "# every setting\n"
+	    "workers = 3;\n"
+	    "listen = ( { address = \"127.0.0.1\"; port = 6969; },\n"
+	    "           { address = \"::1\"; } );\n"
+	    "root = \"served\";\n"
+	    "user = \"nobody\";\n"
+	    "group = \"root\";\n"
+	    "pid_file = \"/tmp/x.pid\";\n"
+	    "shutdown_timeout = 7;\n"
+	    "rcvbuf = 0;\n"
+	    "cache_max_idle = 9;\n"
+	    "session = {\n"
+	    "  timeout_ms = 200; timeout_max_ms = 900; retries = 0;\n"
+	    "  first_retries = 10; blksize_max = 8; windowsize_max = 65535;\n"
+	    "  max_per_worker = 1000000; max_per_client = 1;\n"
+	    "  port_min = 30000; port_max = 30100;\n"
+	    "};\n"
+	    "log = { target = \"stderr\"; level = \"debug\";\n"
+	    "        facility = \"local3\"; format = \"kv\"; };\n"
+	    "stats = { path = \"/tmp/s.stats\"; file = \"/tmp/s.prom\";\n"
+	    "          interval = 86400; };\n");
+	ck_assert_msg(rc == 0, "%s", errbuf);
+	ck_assert_uint_eq(conf.workers, 3);
+	ck_assert_uint_eq(conf.n_listen, 2);
+	ck_assert_str_eq(conf.listen[0].address, "127.0.0.1");
+	ck_assert_uint_eq(conf.listen[0].port, 6969);
+	ck_assert_uint_eq(listen_port(&conf.listen[0]), 6969);
+	ck_assert_str_eq(conf.listen[1].address, "::1");
+	ck_assert_uint_eq(conf.listen[1].port, 69);
+	ck_assert_str_eq(conf.group, "root");
+	ck_assert_str_eq(conf.pid_file, "/tmp/x.pid");
+	ck_assert_uint_eq(conf.shutdown_timeout_ms, 7000);
+	ck_assert_uint_eq(conf.rcvbuf, 0);
+	ck_assert_uint_eq(conf.cache_max_idle, 9);
+	ck_assert_uint_eq(conf.session.timeout_ms, 200);
+	ck_assert_uint_eq(conf.session.timeout_max_ms, 900);
+	ck_assert_uint_eq(conf.session.retries, 0);
+	ck_assert_uint_eq(conf.session.first_retries, 10);
+	ck_assert_uint_eq(conf.session.blksize_max, 8);
+	ck_assert_uint_eq(conf.session.windowsize_max, 65535);
+	ck_assert_uint_eq(conf.session.max_per_worker, 1000000);
+	ck_assert_uint_eq(conf.session.max_per_client, 1);
+	ck_assert_uint_eq(conf.session.port_min, 30000);
+	ck_assert_uint_eq(conf.session.port_max, 30100);
+	ck_assert_int_eq(conf.log.target, LOG_TARGET_STDERR);
+	ck_assert_int_eq(conf.log.level, LOG_DEBUG);
+	ck_assert_int_eq(conf.log.facility, LOG_LOCAL3);
+	ck_assert_str_eq(conf.stats.path, "/tmp/s.stats");
+	ck_assert_str_eq(conf.stats.file, "/tmp/s.prom");
+	ck_assert_uint_eq(conf.stats.interval_s, 86400);
+}
+END_TEST
+
+/* Each bad value sits on line 3; layout picks the group around it. */
+enum { TOP, SESSION, LISTEN, STATS };
+static const struct {
+	int		 layout;
+	const char	*setting;
+	const char	*msg;
+} range_cases[] = {
+	{ TOP, "workers = 257;", "workers: must be between 0 and 256" },
+	{ TOP, "workers = -1;", "workers: must be between 0 and 256" },
+	{ TOP, "shutdown_timeout = 3601;",
+	    "shutdown_timeout: must be between 0 and 3600" },
+	{ TOP, "rcvbuf = 268435457;",
+	    "rcvbuf: must be between 0 and 268435456" },
+	{ TOP, "cache_max_idle = 100001;",
+	    "cache_max_idle: must be between 0 and 100000" },
+	{ SESSION, "timeout_ms = 99;",
+	    "session.timeout_ms: must be between 100 and 60000" },
+	{ SESSION, "timeout_ms = 60001;",
+	    "session.timeout_ms: must be between 100 and 60000" },
+	{ SESSION, "timeout_max_ms = 99;",
+	    "session.timeout_max_ms: must be between 100 and 300000" },
+	{ SESSION, "timeout_max_ms = 300001;",
+	    "session.timeout_max_ms: must be between 100 and 300000" },
+	{ SESSION, "retries = 101;",
+	    "session.retries: must be between 0 and 100" },
+	{ SESSION, "first_retries = 11;",
+	    "session.first_retries: must be between 0 and 10" },
+	{ SESSION, "blksize_max = 7;",
+	    "session.blksize_max: must be between 8 and 65464" },
+	{ SESSION, "blksize_max = 65465;",
+	    "session.blksize_max: must be between 8 and 65464" },
+	{ SESSION, "windowsize_max = 0;",
+	    "session.windowsize_max: must be between 1 and 65535" },
+	{ SESSION, "windowsize_max = 65536;",
+	    "session.windowsize_max: must be between 1 and 65535" },
+	{ SESSION, "max_per_worker = 0;",
+	    "session.max_per_worker: must be between 1 and 1000000" },
+	{ SESSION, "max_per_worker = 1000001;",
+	    "session.max_per_worker: must be between 1 and 1000000" },
+	{ SESSION, "max_per_client = 0;",
+	    "session.max_per_client: must be between 1 and 1000000" },
+	{ SESSION, "max_per_client = 1000001;",
+	    "session.max_per_client: must be between 1 and 1000000" },
+	{ SESSION, "port_min = 65536;",
+	    "session.port_min: must be between 0 and 65535" },
+	{ SESSION, "port_max = 65536;",
+	    "session.port_max: must be between 0 and 65535" },
+	{ LISTEN, "port = 0;", "listen[0].port: must be between 1 and 65535" },
+	{ LISTEN, "port = 65536;",
+	    "listen[0].port: must be between 1 and 65535" },
+	{ STATS, "interval = 86401;",
+	    "stats.interval: must be between 0 and 86400" },
+};
+
+START_TEST(range_error_names_file_line_setting)
+{
+	char	text[512];
+
+	switch (range_cases[_i].layout) {
+	case TOP:
+		snprintf(text, sizeof(text), "# range\n\n%s\nroot = \".\";\n",
+		    range_cases[_i].setting);
+		break;
+	case SESSION:
+		snprintf(text, sizeof(text), "# range\nsession = {\n  %s\n};\n"
+		    "root = \".\";\n", range_cases[_i].setting);
+		break;
+	case LISTEN:
+		snprintf(text, sizeof(text), "# range\nlisten = ( {\n"
+		    "  address = \"127.0.0.1\"; %s } );\nroot = \".\";\n",
+		    range_cases[_i].setting);
+		break;
+	default:
+		snprintf(text, sizeof(text), "# range\nstats = {\n  %s\n};\n"
+		    "root = \".\";\n", range_cases[_i].setting);
+		break;
+	}
+	expect_error(text, 3, range_cases[_i].msg);
+}
+END_TEST
+
+START_TEST(unknown_top_level_setting)
+{
+	expect_error("root = \".\";\n\nworker = 2;\n", 3,
+	    "worker: unknown setting");
+}
+END_TEST
+
+START_TEST(unknown_setting_in_session)
+{
+	expect_error("root = \".\";\nsession = {\n  retries = 2;\n"
+	    "  blocksize = 512;\n};\n", 4, "session.blocksize: unknown setting");
+}
+END_TEST
+
+START_TEST(unknown_setting_in_listen_entry)
+{
+	expect_error("root = \".\";\nlisten = (\n"
+	    "  { address = \"127.0.0.1\"; },\n"
+	    "  { address = \"::1\";\n    interface = \"lo\"; }\n);\n", 5,
+	    "listen[1].interface: unknown setting");
+}
+END_TEST
+
+START_TEST(unknown_setting_in_log_and_stats)
+{
+	expect_error("root = \".\";\nlog = { colour = true; };\n", 2,
+	    "log.colour: unknown setting");
+	expect_error("root = \".\";\nstats = {\n dir = \"/tmp\"; };\n", 3,
+	    "stats.dir: unknown setting");
+}
+END_TEST
+
+static const struct {
+	const char	*text;
+	const char	*msg;
+} type_cases[] = {
+	{ "workers = \"4\";", "workers: must be an integer" },
+	{ "workers = 4.0;", "workers: must be an integer" },
+	{ "rcvbuf = true;", "rcvbuf: must be an integer" },
+	{ "user = 65534;", "user: must be a string" },
+	{ "pid_file = [ \"a\" ];", "pid_file: must be a string" },
+	{ "session = 5;", "session: must be a group { ... }" },
+	{ "log = ( \"stderr\" );", "log: must be a group { ... }" },
+	{ "listen = { address = \"::1\"; };",
+	    "listen: must be a list ( { address = ...; }, ... )" },
+	{ "listen = ( \"::1\" );",
+	    "listen[0]: must be a group { address = ...; }" },
+	{ "session = { retries = \"5\"; };",
+	    "session.retries: must be an integer" },
+	{ "log = { level = 7; };", "log.level: must be a string" },
+};
+
+START_TEST(wrong_type_is_error)
+{
+	char	text[256];
+
+	snprintf(text, sizeof(text), "root = \".\";\n%s\n",
+	    type_cases[_i].text);
+	expect_error(text, 2, type_cases[_i].msg);
+}
+END_TEST
+
+START_TEST(empty_string_is_error)
+{
+	expect_error("root = \".\";\nuser = \"\";\n", 2,
+	    "user: must not be empty");
+}
+END_TEST
+
+START_TEST(syntax_error_reports_file_and_line)
+{
+	expect_error("root = \".\";\n# fine\nworkers = ;\n", 3,
+	    "syntax error: syntax error");
+	expect_error("workers = 1;\nworkers = 2;\n", 2,
+	    "syntax error: duplicate setting name");
+}
+END_TEST
+
+/* libconfig 1.5 would read 4294967297 as 1 without complaint. */
+START_TEST(integer_too_large_for_libconfig_is_error)
+{
+	expect_error("root = \".\";\n# 4294967297 in a comment is fine\n"
+	    "s = \"4294967297\";\nrcvbuf = 4294967297;\n", 4,
+	    "syntax error: integer 4294967297 does not fit in 32 bits");
+	expect_error("\nworkers = 0x100000001;\n", 2,
+	    "syntax error: integer 0x100000001 does not fit in 32 bits");
+	/* a 64-bit literal is range-checked like any other */
+	expect_error("root = \".\";\nrcvbuf = 4294967297L;\n", 2,
+	    "rcvbuf: must be between 0 and 268435456");
+}
+END_TEST
+
+START_TEST(relative_root_resolved_against_config_dir)
+{
+	char	want[256], cwd[PATH_MAX];
+
+	make_dir("demo-root");
+	ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+	ck_assert_int_eq(chdir("/"), 0);
+	ck_assert_int_eq(load("root = \"demo-root\";\n"), 0);
+	ck_assert_int_eq(chdir(cwd), 0);
+	snprintf(want, sizeof(want), "%s/demo-root", tmpdir);
+	ck_assert_str_eq(conf.root, want);
+}
+END_TEST
+
+START_TEST(relative_stats_paths_resolved_against_config_dir)
+{
+	char	want[256];
+
+	ck_assert_int_eq(load("root = \".\";\nstats = { path = \"run/s\"; "
+	    "file = \"t.prom\"; };\npid_file = \"p.pid\";\n"), 0);
+	snprintf(want, sizeof(want), "%s/run/s", tmpdir);
+	ck_assert_str_eq(conf.stats.path, want);
+	snprintf(want, sizeof(want), "%s/t.prom", tmpdir);
+	ck_assert_str_eq(conf.stats.file, want);
+	snprintf(want, sizeof(want), "%s/p.pid", tmpdir);
+	ck_assert_str_eq(conf.pid_file, want);
+}
+END_TEST
+
+START_TEST(missing_root_dir)
+{
+	char	msg[512];
+
+	snprintf(msg, sizeof(msg), "root: %s/nope: No such file or directory",
+	    tmpdir);
+	expect_error("\nroot = \"nope\";\n", 2, msg);
+}
+END_TEST
+
+START_TEST(root_not_a_directory)
+{
+	char	msg[512];
+
+	write_file("file", "x");
+	snprintf(msg, sizeof(msg), "root: %s/file: Not a directory", tmpdir);
+	expect_error("root = \"file\";\n", 1, msg);
+}
+END_TEST
+
+START_TEST(missing_config_file)
+{
+	snprintf(cfgpath, sizeof(cfgpath), "%s/absent.conf", tmpdir);
+	ck_assert_int_eq(conf_load(&conf, cfgpath, errbuf, sizeof(errbuf)),
+	    -1);
+	ck_assert_ptr_nonnull(strstr(errbuf, "absent.conf: No such file"));
+	ck_assert_ptr_null(conf.root);
+}
+END_TEST
+
+START_TEST(bad_address)
+{
+	expect_error("root = \".\";\nlisten = (\n { address = \"10.0.0.256\"; }"
+	    "\n);\n", 3, "listen[0].address: \"10.0.0.256\" is not a numeric "
+	    "IPv4 or IPv6 address");
+	expect_error("root = \".\";\nlisten = ( { address = \"localhost\"; } );"
+	    "\n", 2, "listen[0].address: \"localhost\" is not a numeric IPv4 "
+	    "or IPv6 address");
+	expect_error("root = \".\";\nlisten = ( { port = 69; } );\n", 2,
+	    "listen[0].address: missing");
+}
+END_TEST
+
+START_TEST(ipv6_address_fills_sockaddr_in6)
+{
+	const struct sockaddr_in6	*sin6;
+	struct in6_addr			 want;
+
+	ck_assert_int_eq(load("root = \".\";\nlisten = ( { address = "
+	    "\"2001:db8::7\"; port = 1069; } );\n"), 0);
+	ck_assert_uint_eq(conf.n_listen, 1);
+	sin6 = (const struct sockaddr_in6 *)&conf.listen[0].ss;
+	ck_assert_int_eq(sin6->sin6_family, AF_INET6);
+	ck_assert_uint_eq(ntohs(sin6->sin6_port), 1069);
+	ck_assert_int_eq(conf.listen[0].sslen, sizeof(struct sockaddr_in6));
+	inet_pton(AF_INET6, "2001:db8::7", &want);
+	ck_assert_mem_eq(&sin6->sin6_addr, &want, sizeof(want));
+}
+END_TEST
+
+START_TEST(ipv4_address_fills_sockaddr_in)
+{
+	const struct sockaddr_in	*sin;
+
+	ck_assert_int_eq(load("root = \".\";\nlisten = ( { address = "
+	    "\"192.0.2.5\"; } );\n"), 0);
+	sin = (const struct sockaddr_in *)&conf.listen[0].ss;
+	ck_assert_int_eq(sin->sin_family, AF_INET);
+	ck_assert_uint_eq(ntohs(sin->sin_port), 69);
+	ck_assert_int_eq(conf.listen[0].sslen, sizeof(struct sockaddr_in));
+	ck_assert_uint_eq(ntohl(sin->sin_addr.s_addr), 0xc0000205);
+}
+END_TEST
+
+START_TEST(listen_count_and_duplicates)
+{
+	char	text[2048];
+	size_t	n;
+	int	i;
+
+	expect_error("root = \".\";\nlisten = ( );\n", 2,
+	    "listen: must have between 1 and 16 entries");
+	n = (size_t)snprintf(text, sizeof(text), "root = \".\";\nlisten = (");
+	for (i = 0; i <= CONF_MAX_LISTEN; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+		    "%s{ address = \"127.0.0.1\"; port = %d; }", i ? ", " : "",
+		    1000 + i);
+	snprintf(text + n, sizeof(text) - n, ");\n");
+	expect_error(text, 2, "listen: must have between 1 and 16 entries");
+	expect_error("root = \".\";\nlisten = ( { address = \"::1\"; },\n"
+	    "{ address = \"0:0::1\"; port = 69; } );\n", 3,
+	    "listen[1]: same address and port as listen[0]");
+}
+END_TEST
+
+START_TEST(port_override_changes_every_listen_entry)
+{
+	unsigned	i;
+
+	ck_assert_int_eq(load("root = \".\";\nlisten = (\n"
+	    "{ address = \"127.0.0.1\"; port = 1; },\n"
+	    "{ address = \"::1\"; port = 2; },\n"
+	    "{ address = \"127.0.0.2\"; } );\n"), 0);
+	ck_assert_int_eq(conf_set_port(&conf, "6969", errbuf,
+	    sizeof(errbuf)), 0);
+	ck_assert_uint_eq(conf.n_listen, 3);
+	for (i = 0; i < conf.n_listen; i++) {
+		ck_assert_uint_eq(conf.listen[i].port, 6969);
+		ck_assert_uint_eq(listen_port(&conf.listen[i]), 6969);
+	}
+}
+END_TEST
+
+START_TEST(port_override_rejects_bad_values)
+{
+	ck_assert_int_eq(load("root = \".\";\n"), 0);
+	ck_assert_int_eq(conf_set_port(&conf, "0", errbuf, sizeof(errbuf)),
+	    -1);
+	ck_assert_str_eq(errbuf, "port: \"0\": must be a number between 1 "
+	    "and 65535");
+	ck_assert_int_eq(conf_set_port(&conf, "65536", errbuf,
+	    sizeof(errbuf)), -1);
+	ck_assert_int_eq(conf_set_port(&conf, "69x", errbuf,
+	    sizeof(errbuf)), -1);
+	ck_assert_uint_eq(listen_port(&conf.listen[0]), 69);
+}
+END_TEST
+
+START_TEST(workers_zero_resolves_to_cpus)
+{
+	ck_assert_int_eq(load("root = \".\";\nworkers = 0;\n"), 0);
+	ck_assert_uint_ge(conf.workers, 1);
+	ck_assert_uint_le(conf.workers, 256);
+	ck_assert_int_eq(conf_set_workers(&conf, "5", errbuf,
+	    sizeof(errbuf)), 0);
+	ck_assert_uint_eq(conf.workers, 5);
+	ck_assert_int_eq(conf_set_workers(&conf, "0", errbuf,
+	    sizeof(errbuf)), 0);
+	ck_assert_uint_ge(conf.workers, 1);
+	ck_assert_int_eq(conf_set_workers(&conf, "257", errbuf,
+	    sizeof(errbuf)), -1);
+	ck_assert_str_eq(errbuf, "workers: \"257\": must be a number between "
+	    "0 and 256");
+}
+END_TEST
+
+START_TEST(root_override_relative_to_cwd)
+{
+	char	cwd[PATH_MAX], want[256];
+
+	make_dir("other");
+	ck_assert_int_eq(load("root = \".\";\n"), 0);
+	ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+	ck_assert_int_eq(chdir(tmpdir), 0);
+	ck_assert_int_eq(conf_set_root(&conf, "other", errbuf,
+	    sizeof(errbuf)), 0);
+	ck_assert_int_eq(conf_set_root(&conf, "missing", errbuf,
+	    sizeof(errbuf)), -1);
+	ck_assert_int_eq(chdir(cwd), 0);
+	ck_assert_str_eq(errbuf, "root: missing: No such file or directory");
+	snprintf(want, sizeof(want), "%s/other", tmpdir);
+	ck_assert_str_eq(conf.root, want);
+}
+END_TEST
+
+START_TEST(port_range_must_be_a_pair)
+{
+	expect_error("root = \".\";\nsession = {\n port_min = 3000; };\n", 3,
+	    "session.port_min: must be set together with session.port_max");
+	expect_error("root = \".\";\nsession = { port_max = 3000; };\n", 2,
+	    "session.port_max: must be set together with session.port_min");
+	expect_error("root = \".\";\nsession = { port_min = 0; port_max = 9; "
+	    "};\n", 2, "session.port_min: must be at least 1 (or both 0 to "
+	    "let the kernel choose)");
+}
+END_TEST
+
+START_TEST(port_range_must_be_ordered)
+{
+	expect_error("root = \".\";\nsession = { port_min = 3000;\n"
+	    "port_max = 2999; };\n", 3, "session.port_max: must not be below "
+	    "session.port_min (3000)");
+	ck_assert_int_eq(load("root = \".\";\nsession = { port_min = 3000; "
+	    "port_max = 3000; };\n"), 0);
+	ck_assert_uint_eq(conf.session.port_min, 3000);
+	ck_assert_uint_eq(conf.session.port_max, 3000);
+}
+END_TEST
+
+START_TEST(timeout_max_not_below_timeout)
+{
+	expect_error("root = \".\";\nsession = { timeout_ms = 3000;\n"
+	    "timeout_max_ms = 2000; };\n", 3, "session.timeout_max_ms: must "
+	    "not be below session.timeout_ms (3000)");
+	expect_error("root = \".\";\nsession = { timeout_ms = 9000; };\n", 2,
+	    "session.timeout_max_ms: must not be below session.timeout_ms "
+	    "(9000)");
+}
+END_TEST
+
+START_TEST(unknown_user)
+{
+	expect_error("root = \".\";\nuser = \"no-such-user-ptftpd\";\n", 2,
+	    "user: unknown user \"no-such-user-ptftpd\"");
+}
+END_TEST
+
+START_TEST(unknown_group)
+{
+	expect_error("root = \".\";\n\ngroup = \"no-such-group-ptftpd\";\n", 3,
+	    "group: unknown group \"no-such-group-ptftpd\"");
+}
+END_TEST
+
+static const struct {
+	const char	*name;
+	int		 level;
+} level_cases[] = {
+	{ "error", LOG_ERR }, { "warning", LOG_WARNING },
+	{ "notice", LOG_NOTICE }, { "info", LOG_INFO }, { "debug", LOG_DEBUG },
+};
+
+START_TEST(log_level_names)
+{
+	char	text[128];
+
+	snprintf(text, sizeof(text), "root = \".\";\nlog = { level = \"%s\"; "
+	    "};\n", level_cases[_i].name);
+	ck_assert_int_eq(load(text), 0);
+	ck_assert_int_eq(conf.log.level, level_cases[_i].level);
+}
+END_TEST
+
+START_TEST(log_bad_names)
+{
+	expect_error("root = \".\";\nlog = { level = \"warn\"; };\n", 2,
+	    "log.level: must be \"error\", \"warning\", \"notice\", \"info\" "
+	    "or \"debug\", not \"warn\"");
+	expect_error("root = \".\";\nlog = { target = \"file\"; };\n", 2,
+	    "log.target: must be \"stderr\" or \"syslog\", not \"file\"");
+	expect_error("root = \".\";\nlog = { format = \"json\"; };\n", 2,
+	    "log.format: must be \"kv\", not \"json\"");
+	expect_error("root = \".\";\nlog = { facility = \"local8\"; };\n", 2,
+	    "log.facility: must be \"daemon\", \"local0\", \"local1\", "
+	    "\"local2\", \"local3\", \"local4\", \"local5\", \"local6\" or "
+	    "\"local7\", not \"local8\"");
+}
+END_TEST
+
+START_TEST(parse_u64_bounds)
+{
+	uint64_t	v = 42;
+
+	ck_assert_int_eq(conf_parse_u64("0", 0, 10, &v), 0);
+	ck_assert_uint_eq(v, 0);
+	ck_assert_int_eq(conf_parse_u64("007", 0, 10, &v), 0);
+	ck_assert_uint_eq(v, 7);
+	ck_assert_int_eq(conf_parse_u64("18446744073709551615", 0, UINT64_MAX,
+	    &v), 0);
+	ck_assert_uint_eq(v, UINT64_MAX);
+	v = 42;
+	ck_assert_int_eq(conf_parse_u64("18446744073709551616", 0, UINT64_MAX,
+	    &v), -1);
+	ck_assert_int_eq(errno, ERANGE);
+	ck_assert_int_eq(conf_parse_u64("99999999999999999999999", 0,
+	    UINT64_MAX, &v), -1);
+	ck_assert_int_eq(conf_parse_u64("", 0, 10, &v), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(conf_parse_u64(NULL, 0, 10, &v), -1);
+	ck_assert_int_eq(conf_parse_u64("-1", 0, 10, &v), -1);
+	ck_assert_int_eq(conf_parse_u64("+1", 0, 10, &v), -1);
+	ck_assert_int_eq(conf_parse_u64(" 1", 0, 10, &v), -1);
+	ck_assert_int_eq(conf_parse_u64("1 ", 0, 10, &v), -1);
+	ck_assert_int_eq(conf_parse_u64("0x1", 0, 10, &v), -1);
+	ck_assert_int_eq(conf_parse_u64("11", 0, 10, &v), -1);
+	ck_assert_int_eq(errno, ERANGE);
+	ck_assert_int_eq(conf_parse_u64("4", 5, 10, &v), -1);
+	ck_assert_int_eq(conf_parse_u64("10", 5, 10, &v), 0);
+	ck_assert_uint_eq(v, 10);
+	ck_assert_int_eq(conf_parse_u64("5", 5, 10, &v), 0);
+	ck_assert_uint_eq(v, 5);
+}
+END_TEST
+
+START_TEST(conf_free_twice_is_safe)
+{
+	struct conf	z;
+
+	memset(&z, 0, sizeof(z));
+	conf_free(&z);
+	ck_assert_int_eq(load("root = \".\";\n"), 0);
+	conf_free(&conf);
+	ck_assert_ptr_null(conf.root);
+	conf_free(&conf);
+}
+END_TEST
+
+/* A reload-style second load into a fresh struct leaves the first intact. */
+START_TEST(conf_defaults_then_free)
+{
+	struct conf	d;
+
+	conf_defaults(&d);
+	ck_assert_str_eq(d.root, "/srv/tftp");
+	ck_assert_uint_ge(d.workers, 1);
+	conf_free(&d);
+	conf_free(&d);
+}
+END_TEST
+
+static Suite *
+conf_suite(void)
+{
+	Suite	*s = suite_create("conf");
+	TCase	*tc = tcase_create("load");
+	int	 n;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, defaults_when_only_root_set);
+	tcase_add_test(tc, empty_file_uses_default_root);
+	tcase_add_test(tc, full_valid_file);
+	n = (int)(sizeof(range_cases) / sizeof(range_cases[0]));
+	tcase_add_loop_test(tc, range_error_names_file_line_setting, 0, n);
+	tcase_add_test(tc, unknown_top_level_setting);
+	tcase_add_test(tc, unknown_setting_in_session);
+	tcase_add_test(tc, unknown_setting_in_listen_entry);
+	tcase_add_test(tc, unknown_setting_in_log_and_stats);
+	n = (int)(sizeof(type_cases) / sizeof(type_cases[0]));
+	tcase_add_loop_test(tc, wrong_type_is_error, 0, n);
+	tcase_add_test(tc, empty_string_is_error);
+	tcase_add_test(tc, syntax_error_reports_file_and_line);
+	tcase_add_test(tc, integer_too_large_for_libconfig_is_error);
+	tcase_add_test(tc, relative_root_resolved_against_config_dir);
+	tcase_add_test(tc, relative_stats_paths_resolved_against_config_dir);
+	tcase_add_test(tc, missing_root_dir);
+	tcase_add_test(tc, root_not_a_directory);
+	tcase_add_test(tc, missing_config_file);
+	tcase_add_test(tc, bad_address);
+	tcase_add_test(tc, ipv6_address_fills_sockaddr_in6);
+	tcase_add_test(tc, ipv4_address_fills_sockaddr_in);
+	tcase_add_test(tc, listen_count_and_duplicates);
+	tcase_add_test(tc, port_override_changes_every_listen_entry);
+	tcase_add_test(tc, port_override_rejects_bad_values);
+	tcase_add_test(tc, workers_zero_resolves_to_cpus);
+	tcase_add_test(tc, root_override_relative_to_cwd);
+	tcase_add_test(tc, port_range_must_be_a_pair);
+	tcase_add_test(tc, port_range_must_be_ordered);
+	tcase_add_test(tc, timeout_max_not_below_timeout);
+	tcase_add_test(tc, unknown_user);
+	tcase_add_test(tc, unknown_group);
+	n = (int)(sizeof(level_cases) / sizeof(level_cases[0]));
+	tcase_add_loop_test(tc, log_level_names, 0, n);
+	tcase_add_test(tc, log_bad_names);
+	tcase_add_test(tc, parse_u64_bounds);
+	tcase_add_test(tc, conf_free_twice_is_safe);
+	tcase_add_test(tc, conf_defaults_then_free);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(conf_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
