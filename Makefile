@@ -23,7 +23,7 @@ ifeq ($(SANITIZE),1)
 BASE	+= -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=undefined
 SAN_LD	 = -fsanitize=address,undefined
-BUILD	 = build-san
+override BUILD = build-san
 else
 LIBS_RUN += jemalloc
 endif
@@ -84,15 +84,15 @@ $(BUILD)/ptftpd: $(BUILD)/obj/main.o $(MOD_OBJS)
 $(BUILD)/ptftpd-stat: $(BUILD)/obj/ptftpd_stat.o $(MOD_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $$(patsubst %,$(BUILD)/obj/%.o,$$($$*_OBJS)) | deps-check
+$(BUILD)/tests/%: tests/unit/%.c $$(addprefix $(BUILD)/obj/,$$(addsuffix .o,$$($$*_OBJS))) | deps-check
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -o $@ $< \
-	    $(patsubst %,$(BUILD)/obj/%.o,$($*_OBJS)) $(ALL_LDFLAGS) \
+	    $(addprefix $(BUILD)/obj/,$(addsuffix .o,$($*_OBJS))) $(ALL_LDFLAGS) \
 	    $(PKG_LIBS) $(CHECK_LIBS)
 
-$(BUILD)/%: tests/tools/%.c $$(patsubst %,$(BUILD)/obj/%.o,$$($$*_OBJS)) | deps
+$(BUILD)/%: tests/tools/%.c $$(addprefix $(BUILD)/obj/,$$(addsuffix .o,$$($$*_OBJS))) | deps
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(patsubst %,$(BUILD)/obj/%.o,$($*_OBJS)) \
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(addprefix $(BUILD)/obj/,$(addsuffix .o,$($*_OBJS))) \
 	    $(ALL_LDFLAGS) $(PKG_LIBS)
 
 run: all

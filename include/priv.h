@@ -1,0 +1,16 @@
+/*
+ * priv.h - dropping privileges in a worker: user, group, no supplementary
+ * groups, no_new_privs.
+ */
+#ifndef PTFTPD_PRIV_H
+#define PTFTPD_PRIV_H
+
+/*
+ * When running as root, switch to user/group (group NULL: the user's
+ * primary group) with no supplementary groups. Always sets
+ * PR_SET_NO_NEW_PRIVS. Returns 0, or -1 with errno and a short reason in
+ * *what (for the caller's log line).
+ */
+int	priv_drop(const char *user, const char *group, const char **what);
+
+#endif

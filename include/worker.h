@@ -1,0 +1,27 @@
+/*
+ * worker.h - one worker process: an epoll loop over its slot's listen
+ * sockets, all its transfer sockets, its timers and its control pipe.
+ */
+#ifndef PTFTPD_WORKER_H
+#define PTFTPD_WORKER_H
+
+#include "conf.h"
+
+struct worker_args {
+	const struct conf	*conf;
+	unsigned		 id;		/* slot number, log tag "w<id>" */
+	const int		*lfds;		/* this slot's listen sockets */
+	unsigned		 nlfds;
+	int			 ctl_fd;	/* read end of the supervisor pipe */
+};
+
+/*
+ * Run the worker until told to stop. Never returns to the caller's loop:
+ * the return value is the process exit code (0 after a drain or a stop,
+ * 2 for a start-up failure the supervisor must not retry in a loop).
+ * Signals TERM (drain), INT and QUIT (stop) are handled; EOF on ctl_fd
+ * means the supervisor is gone: stop at once.
+ */
+int	worker_main(const struct worker_args *a);
+
+#endif

@@ -1,0 +1,672 @@
+/*
+ * sup.c - the supervisor process. It owns the worker slot table, the
+ * listen sockets (bound once, kept for the supervisor's life, inherited
+ * by each worker of the slot, so the kernel's reuseport group does not
+ * change when a worker is replaced), the operator's signals, respawn with
+ * back-off, reload by generations, drain, the pid file. It never parses a
+ * packet and never serves a file.
+ *
+ * Slot life:  FREE --fork--> RUN --exit--> (respawn wait) --fork--> RUN
+ *                             |                        \--exit 2--> FREE
+ *                             +--reload/TERM--> RETIRING --exit--> FREE
+ *
+ * Signals are all blocked and taken with sigtimedwait() in the main loop:
+ * no work happens in a handler. TERM drains, a second TERM stops at once,
+ * INT and QUIT stop at once, HUP reloads, CHLD reaps.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+#include "net.h"
+#include "sup.h"
+#include "worker.h"
+
+#define SUP_MAX_SLOTS		512	/* two generations of 256 workers */
+#define SUP_BACKOFF_MIN_MS	100
+#define SUP_BACKOFF_MAX_MS	5000
+#define SUP_STABLE_MS		10000	/* a worker alive this long was fine */
+#define SUP_KILL_GRACE_MS	2000
+
+enum slot_state {
+	SLOT_FREE = 0,
+	SLOT_RUN,		/* worker running or waiting to be respawned */
+	SLOT_RETIRING,		/* old generation, draining */
+};
+
+struct slot {
+	enum slot_state	 state;
+	pid_t		 pid;		/* 0: not running */
+	unsigned	 index;		/* worker number within its generation */
+	unsigned	 gen;
+	const struct conf *conf;	/* the generation's config */
+	int		 lfds[CONF_MAX_LISTEN];
+	unsigned	 nlfds;
+	uint64_t	 started_ms;
+	uint64_t	 respawn_at_ms;	/* 0: none pending */
+	uint32_t	 backoff_ms;
+};
+
+struct sup {
+	struct conf		*conf;		/* current generation */
+	struct conf		*old_confs[8];	/* retiring generations */
+	const struct sup_opts	*opts;
+	struct slot		 slots[SUP_MAX_SLOTS];
+	unsigned		 gen;
+	bool			 draining;
+	uint64_t		 stop_deadline_ms;
+	int			 pid_fd;
+	char			 pid_path[4096];
+};
+
+static uint64_t
+sup_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int
+sup_apply_opts(struct conf *c, const struct sup_opts *o, char *err,
+    size_t errlen)
+{
+	if (o->port != NULL && conf_set_port(c, o->port, err, errlen) == -1)
+		return -1;
+	if (o->root != NULL && conf_set_root(c, o->root, err, errlen) == -1)
+		return -1;
+	if (o->workers != NULL &&
+	    conf_set_workers(c, o->workers, err, errlen) == -1)
+		return -1;
+	if (o->verbose > 0)
+		c->log.level = LOG_DEBUG;
+	if (o->foreground && o->verbose > 0)
+		c->log.target = LOG_TARGET_STDERR;
+	return 0;
+}
+
+static void
+sup_close_fds(struct slot *sl)
+{
+	unsigned	 i;
+
+	for (i = 0; i < sl->nlfds; i++)
+		if (sl->lfds[i] != -1)
+			close(sl->lfds[i]);
+	sl->nlfds = 0;
+}
+
+/*
+ * Give slot sl one listen socket per listen address of its config. Where
+ * `donor` (the running slot of the same index in the previous generation)
+ * has a socket for the same address, the new slot shares it (dup), so a
+ * reload that keeps the addresses does not change the reuseport group.
+ * Returns 0, or -1 (logged) with the slot's sockets closed.
+ */
+static int
+sup_bind_slot(struct slot *sl, const struct slot *donor)
+{
+	const struct conf	*c = sl->conf;
+	unsigned		 i, j;
+
+	sl->nlfds = c->n_listen;
+	for (i = 0; i < c->n_listen; i++)
+		sl->lfds[i] = -1;
+	for (i = 0; i < c->n_listen; i++) {
+		const struct conf_listen	*l = &c->listen[i];
+
+		for (j = 0; donor != NULL && j < donor->nlfds; j++) {
+			const struct conf_listen *x = &donor->conf->listen[j];
+
+			if (donor->lfds[j] != -1 && x->port == l->port &&
+			    strcmp(x->address, l->address) == 0) {
+				sl->lfds[i] = fcntl(donor->lfds[j],
+				    F_DUPFD_CLOEXEC, 0);
+				break;
+			}
+		}
+		if (sl->lfds[i] == -1)
+			sl->lfds[i] = net_listen(&l->ss, l->sslen, c->rcvbuf);
+		if (sl->lfds[i] == -1) {
+			log_warn("bind %s%s%s port %u",
+			    l->ss.ss_family == AF_INET6 ? "[" : "", l->address,
+			    l->ss.ss_family == AF_INET6 ? "]" : "", l->port);
+			sup_close_fds(sl);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Fork the worker of slot sl. In the child: close everything that is not
+ * this slot's, run the worker, exit with its code. */
+static int
+sup_fork(struct sup *s, struct slot *sl)
+{
+	pid_t		 pid;
+	unsigned	 i;
+
+	pid = fork();
+	if (pid == -1) {
+		log_warn("fork");
+		return -1;
+	}
+	if (pid == 0) {
+		struct worker_args	 a;
+
+		for (i = 0; i < SUP_MAX_SLOTS; i++)
+			if (&s->slots[i] != sl)
+				sup_close_fds(&s->slots[i]);
+		if (s->pid_fd != -1)
+			close(s->pid_fd);
+		memset(&a, 0, sizeof(a));
+		a.conf = sl->conf;
+		a.id = sl->index;
+		a.lfds = sl->lfds;
+		a.nlfds = sl->nlfds;
+		a.ctl_fd = -1;
+		_exit(worker_main(&a));
+	}
+	sl->pid = pid;
+	sl->started_ms = sup_now_ms();
+	sl->respawn_at_ms = 0;
+	log_debug("worker %u (generation %u) started, pid %ld", sl->index,
+	    sl->gen, (long)pid);
+	return 0;
+}
+
+static struct slot *
+sup_free_slot(struct sup *s)
+{
+	unsigned	 i;
+
+	for (i = 0; i < SUP_MAX_SLOTS; i++)
+		if (s->slots[i].state == SLOT_FREE)
+			return &s->slots[i];
+	return NULL;
+}
+
+/* The running slot of worker number `index` of an older generation. */
+static struct slot *
+sup_find_older(struct sup *s, unsigned index, unsigned gen)
+{
+	unsigned	 i;
+
+	for (i = 0; i < SUP_MAX_SLOTS; i++)
+		if (s->slots[i].state == SLOT_RUN &&
+		    s->slots[i].index == index && s->slots[i].gen != gen)
+			return &s->slots[i];
+	return NULL;
+}
+
+/*
+ * Start generation s->gen with config c: one slot per worker, sockets
+ * taken over from the running generation where the address is the same.
+ * The old generation's slots are returned RETIRING in their own state.
+ * Returns 0, or -1 if a socket could not be bound (nothing was started).
+ */
+static int
+sup_start_generation(struct sup *s, const struct conf *c)
+{
+	struct slot	*fresh[256];
+	unsigned	 i, n = 0;
+
+	for (i = 0; i < c->workers; i++) {
+		struct slot	*sl = sup_free_slot(s);
+
+		if (sl == NULL) {
+			log_warnx("no free worker slot");
+			goto fail;
+		}
+		memset(sl, 0, sizeof(*sl));
+		sl->state = SLOT_RUN;
+		sl->index = i;
+		sl->gen = s->gen;
+		sl->conf = c;
+		sl->backoff_ms = SUP_BACKOFF_MIN_MS;
+		if (sup_bind_slot(sl, sup_find_older(s, i, s->gen)) == -1) {
+			sl->state = SLOT_FREE;
+			goto fail;
+		}
+		fresh[n++] = sl;
+	}
+	for (i = 0; i < n; i++)
+		if (sup_fork(s, fresh[i]) == -1)
+			fresh[i]->respawn_at_ms = sup_now_ms() +
+			    fresh[i]->backoff_ms;
+	return 0;
+fail:
+	for (i = 0; i < n; i++) {
+		sup_close_fds(fresh[i]);
+		fresh[i]->state = SLOT_FREE;
+	}
+	return -1;
+}
+
+/* Ask every slot of generations other than `keep` to drain (TERM) and
+ * close the supervisor's copies of their sockets: sockets still used by
+ * the new generation live on in its duplicates, the others leave the
+ * reuseport group as soon as the draining worker closes its own copy. */
+static void
+sup_retire(struct sup *s, unsigned keep)
+{
+	unsigned	 i;
+
+	for (i = 0; i < SUP_MAX_SLOTS; i++) {
+		struct slot	*sl = &s->slots[i];
+
+		if (sl->state != SLOT_RUN || sl->gen == keep)
+			continue;
+		sup_close_fds(sl);
+		if (sl->pid > 0) {
+			sl->state = SLOT_RETIRING;
+			kill(sl->pid, SIGTERM);
+		} else {
+			sl->state = SLOT_FREE;
+		}
+	}
+}
+
+/* Free configs no slot uses any more. */
+static void
+sup_gc_confs(struct sup *s)
+{
+	unsigned	 i, j;
+
+	for (i = 0; i < sizeof(s->old_confs) / sizeof(s->old_confs[0]); i++) {
+		struct conf	*c = s->old_confs[i];
+		bool		 used = false;
+
+		if (c == NULL)
+			continue;
+		for (j = 0; j < SUP_MAX_SLOTS && !used; j++)
+			used = s->slots[j].state != SLOT_FREE &&
+			    s->slots[j].conf == c;
+		if (!used) {
+			conf_free(c);
+			free(c);
+			s->old_confs[i] = NULL;
+		}
+	}
+}
+
+static void
+sup_log_exit(const struct slot *sl, int st)
+{
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		log_info("worker %u (pid %ld) exited", sl->index,
+		    (long)sl->pid);
+	else if (WIFEXITED(st))
+		log_warnx("worker %u (pid %ld) exited with status %d",
+		    sl->index, (long)sl->pid, WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		log_warnx("worker %u (pid %ld) killed by signal %d (%s)%s",
+		    sl->index, (long)sl->pid, WTERMSIG(st),
+		    strsignal(WTERMSIG(st)), WCOREDUMP(st) ? ", core dumped" :
+		    "");
+}
+
+/* Reap every exited child; schedule respawns with back-off. */
+static void
+sup_reap(struct sup *s, uint64_t now)
+{
+	pid_t		 pid;
+	int		 st;
+	unsigned	 i;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		struct slot	*sl = NULL;
+
+		for (i = 0; i < SUP_MAX_SLOTS && sl == NULL; i++)
+			if (s->slots[i].state != SLOT_FREE &&
+			    s->slots[i].pid == pid)
+				sl = &s->slots[i];
+		if (sl == NULL)
+			continue;
+		sup_log_exit(sl, st);
+		sl->pid = 0;
+		if (sl->state == SLOT_RETIRING || s->draining) {
+			sup_close_fds(sl);
+			sl->state = SLOT_FREE;
+			continue;
+		}
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 2) {
+			/* The worker could not start (root, user, memory):
+			 * the same config fails again; do not loop. */
+			log_warnx("worker %u failed at start-up, not "
+			    "respawning it", sl->index);
+			sup_close_fds(sl);
+			sl->state = SLOT_FREE;
+			continue;
+		}
+		if (now - sl->started_ms >= SUP_STABLE_MS)
+			sl->backoff_ms = SUP_BACKOFF_MIN_MS;
+		sl->respawn_at_ms = now + sl->backoff_ms;
+		if (sl->backoff_ms > SUP_BACKOFF_MIN_MS)
+			log_warnx("worker %u crashing repeatedly, respawn in "
+			    "%u ms", sl->index, sl->backoff_ms);
+		sl->backoff_ms = sl->backoff_ms * 2 > SUP_BACKOFF_MAX_MS ?
+		    SUP_BACKOFF_MAX_MS : sl->backoff_ms * 2;
+	}
+	sup_gc_confs(s);
+}
+
+static void
+sup_respawn_due(struct sup *s, uint64_t now)
+{
+	unsigned	 i;
+
+	for (i = 0; i < SUP_MAX_SLOTS; i++) {
+		struct slot	*sl = &s->slots[i];
+
+		if (sl->state == SLOT_RUN && sl->pid == 0 &&
+		    sl->respawn_at_ms != 0 && now >= sl->respawn_at_ms &&
+		    sup_fork(s, sl) == -1)
+			sl->respawn_at_ms = now + SUP_BACKOFF_MAX_MS;
+	}
+}
+
+/* ms until the next respawn or stop deadline; -1 for none. */
+static int64_t
+sup_next_wait(const struct sup *s, uint64_t now)
+{
+	uint64_t	 next = UINT64_MAX;
+	unsigned	 i;
+
+	for (i = 0; i < SUP_MAX_SLOTS; i++)
+		if (s->slots[i].state == SLOT_RUN && s->slots[i].pid == 0 &&
+		    s->slots[i].respawn_at_ms != 0 &&
+		    s->slots[i].respawn_at_ms < next)
+			next = s->slots[i].respawn_at_ms;
+	if (s->stop_deadline_ms != 0 && s->stop_deadline_ms < next)
+		next = s->stop_deadline_ms;
+	if (next == UINT64_MAX)
+		return -1;
+	return next > now ? (int64_t)(next - now) : 0;
+}
+
+static unsigned
+sup_count(const struct sup *s, bool pending_too)
+{
+	unsigned	 i, n = 0;
+
+	for (i = 0; i < SUP_MAX_SLOTS; i++)
+		if (s->slots[i].state != SLOT_FREE &&
+		    (s->slots[i].pid > 0 || (pending_too &&
+		    s->slots[i].respawn_at_ms != 0)))
+			n++;
+	return n;
+}
+
+static void
+sup_signal_all(struct sup *s, int sig)
+{
+	unsigned	 i;
+
+	for (i = 0; i < SUP_MAX_SLOTS; i++)
+		if (s->slots[i].state != SLOT_FREE && s->slots[i].pid > 0)
+			kill(s->slots[i].pid, sig);
+}
+
+/*
+ * SIGHUP: parse the config again. On error keep everything as it is and
+ * log the reason; otherwise start a new generation, then retire the old.
+ */
+static void
+sup_reload(struct sup *s)
+{
+	struct conf	*nc;
+	char		 err[512];
+	unsigned	 i, prev = s->gen;
+
+	if ((nc = calloc(1, sizeof(*nc))) == NULL) {
+		log_warn("reload failed");
+		return;
+	}
+	if (conf_load(nc, s->opts->conf_path, err, sizeof(err)) == -1 ||
+	    sup_apply_opts(nc, s->opts, err, sizeof(err)) == -1) {
+		log_warnx("reload failed: %s; keeping the running "
+		    "configuration", err);
+		conf_free(nc);
+		free(nc);
+		return;
+	}
+	for (i = 0; i < sizeof(s->old_confs) / sizeof(s->old_confs[0]); i++)
+		if (s->old_confs[i] == NULL)
+			break;
+	if (i == sizeof(s->old_confs) / sizeof(s->old_confs[0])) {
+		log_warnx("reload failed: too many generations still "
+		    "draining; try again later");
+		conf_free(nc);
+		free(nc);
+		return;
+	}
+	s->gen++;
+	if (sup_start_generation(s, nc) == -1) {
+		log_warnx("reload failed: could not start the new workers; "
+		    "keeping the running configuration");
+		s->gen = prev;
+		conf_free(nc);
+		free(nc);
+		return;
+	}
+	s->old_confs[i] = s->conf;
+	s->conf = nc;
+	sup_retire(s, s->gen);
+	log_set_level(nc->log.level);
+	log_info("reloaded %s: generation %u, %u workers", nc->path, s->gen,
+	    nc->workers);
+	sup_gc_confs(s);
+}
+
+static void
+sup_begin_stop(struct sup *s, bool drain, uint64_t now)
+{
+	if (drain && !s->draining) {
+		s->draining = true;
+		s->stop_deadline_ms = now + s->conf->shutdown_timeout_ms +
+		    SUP_KILL_GRACE_MS;
+		log_info("draining: waiting up to %u s for transfers",
+		    s->conf->shutdown_timeout_ms / 1000);
+		sup_signal_all(s, SIGTERM);
+		return;
+	}
+	/* Stop at once: INT, QUIT, or a second TERM. */
+	s->draining = true;
+	s->stop_deadline_ms = now + SUP_KILL_GRACE_MS;
+	log_info("stopping now");
+	sup_signal_all(s, SIGQUIT);
+}
+
+static void
+sup_block_signals(sigset_t *set)
+{
+	struct sigaction	 sa;
+
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGQUIT);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGUSR1);
+	sigaddset(set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, set, NULL);
+	/* A real (empty) disposition, so blocked CHLD is never discarded. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* The supervisor's loop: signals in, slots managed. Returns exit code. */
+static int
+sup_loop(struct sup *s)
+{
+	sigset_t	 set;
+	siginfo_t	 si;
+
+	sup_block_signals(&set);
+	for (;;) {
+		uint64_t	 now = sup_now_ms();
+		int64_t		 wait = sup_next_wait(s, now);
+		struct timespec	 ts;
+		int		 sig;
+
+		if (s->draining && sup_count(s, false) == 0)
+			return 0;
+		if (!s->draining && sup_count(s, true) == 0) {
+			log_warnx("no worker left running; exiting");
+			return 1;
+		}
+		if (wait < 0)
+			wait = 60000;
+		ts.tv_sec = wait / 1000;
+		ts.tv_nsec = (wait % 1000) * 1000000;
+		sig = sigtimedwait(&set, &si, &ts);
+		now = sup_now_ms();
+		switch (sig) {
+		case SIGCHLD:
+			break;
+		case SIGTERM:
+			sup_begin_stop(s, !s->draining, now);
+			break;
+		case SIGINT:
+		case SIGQUIT:
+			sup_begin_stop(s, false, now);
+			break;
+		case SIGHUP:
+			if (!s->draining)
+				sup_reload(s);
+			break;
+		default:
+			break;
+		}
+		sup_reap(s, now);
+		if (!s->draining)
+			sup_respawn_due(s, now);
+		if (s->draining && s->stop_deadline_ms != 0 &&
+		    now >= s->stop_deadline_ms) {
+			log_warnx("workers did not stop in time; killing them");
+			sup_signal_all(s, SIGKILL);
+			s->stop_deadline_ms = now + SUP_KILL_GRACE_MS;
+		}
+	}
+}
+
+/*
+ * Detach from the terminal and take the pid file, locked so a second
+ * daemon on the same config refuses to start (SO_REUSEPORT would let it
+ * bind the same port and silently take half of the requests).
+ */
+static int
+sup_daemonize(struct sup *s)
+{
+	const char	*pf = s->conf->pid_file;
+	char		 buf[32];
+	pid_t		 pid;
+	int		 fd, nul;
+
+	if (pf != NULL) {
+		fd = open(pf, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		if (fd == -1) {
+			log_warn("pid file %s", pf);
+			return -1;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+			ssize_t n = read(fd, buf, sizeof(buf) - 1);
+
+			buf[n > 0 ? n : 0] = '\0';
+			buf[strcspn(buf, "\n")] = '\0';
+			log_warnx("pid file %s is locked: ptftpd already "
+			    "running (pid %s)", pf, buf);
+			close(fd);
+			return -1;
+		}
+		s->pid_fd = fd;
+		snprintf(s->pid_path, sizeof(s->pid_path), "%s", pf);
+	}
+	if ((pid = fork()) == -1) {
+		log_warn("fork");
+		return -1;
+	}
+	if (pid > 0)
+		_exit(0);
+	setsid();
+	if (chdir("/") == -1)
+		log_warn("chdir /");
+	if ((nul = open("/dev/null", O_RDWR)) != -1) {
+		dup2(nul, STDIN_FILENO);
+		dup2(nul, STDOUT_FILENO);
+		if (s->conf->log.target != LOG_TARGET_STDERR)
+			dup2(nul, STDERR_FILENO);
+		if (nul > STDERR_FILENO)
+			close(nul);
+	}
+	if (s->pid_fd != -1) {
+		/* flock survives fork: the lock is on the open file. */
+		int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+
+		if (ftruncate(s->pid_fd, 0) == -1 ||
+		    pwrite(s->pid_fd, buf, (size_t)n, 0) != n)
+			log_warn("pid file %s", pf);
+	}
+	return 0;
+}
+
+int
+sup_run(struct conf *c, const struct sup_opts *o)
+{
+	static struct sup	 s;	/* large; lives for the process */
+	unsigned		 i;
+	int			 rc;
+
+	memset(&s, 0, sizeof(s));
+	s.conf = c;
+	s.opts = o;
+	s.pid_fd = -1;
+	s.gen = 1;
+	log_set_tag("sup");
+	if (!o->foreground && sup_daemonize(&s) == -1)
+		return 1;
+	if (sup_start_generation(&s, c) == -1) {
+		log_warnx("could not start; exiting");
+		rc = 1;
+		goto out;
+	}
+	for (i = 0; i < c->n_listen; i++)
+		log_info("listening on %s%s%s port %u",
+		    c->listen[i].ss.ss_family == AF_INET6 ? "[" : "",
+		    c->listen[i].address,
+		    c->listen[i].ss.ss_family == AF_INET6 ? "]" : "",
+		    c->listen[i].port);
+	log_info("ptftpd started: %u workers, root %s", c->workers, c->root);
+	rc = sup_loop(&s);
+	log_info("ptftpd stopped");
+out:
+	for (i = 0; i < SUP_MAX_SLOTS; i++)
+		sup_close_fds(&s.slots[i]);
+	if (s.pid_fd != -1) {
+		unlink(s.pid_path);
+		close(s.pid_fd);
+	}
+	for (i = 0; i < sizeof(s.old_confs) / sizeof(s.old_confs[0]); i++)
+		if (s.old_confs[i] != NULL) {
+			conf_free(s.old_confs[i]);
+			free(s.old_confs[i]);
+		}
+	conf_free(s.conf);
+	free(s.conf);
+	return rc;
+}

@@ -1,0 +1,799 @@
+/*
+ * worker.c - the event loop of one worker process, and the glue between
+ * net (sockets), fs (bodies), sess (protocol) and timer (deadlines).
+ *
+ * It owns: the epoll set, the preallocated session slots and their free
+ * list, the peer table that maps a client address:port to its session,
+ * the retransmit timers, the transfer log line, and the translation of a
+ * session's "send blocks a..b" into header + body iovecs for sendmmsg.
+ * It does not parse packets (tftp.c), decide protocol steps (sess.c),
+ * resolve paths (fs.c) or bind listen sockets (the supervisor did).
+ *
+ * Packet path: no allocation, no logging; one recvmmsg per batch of
+ * requests, one recvfrom per ACK, one sendmmsg per window.
+ *
+ * Signals: TERM drains (stop reading the listen sockets, finish the
+ * transfers, exit 0 when none is left or shutdown_timeout passed); INT
+ * and QUIT stop at once. They stay blocked except inside epoll_pwait(),
+ * so no handler runs while a session is half updated.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "fs.h"
+#include "log.h"
+#include "net.h"
+#include "priv.h"
+#include "sess.h"
+#include "tftp.h"
+#include "timer.h"
+#include "worker.h"
+
+#define TAG_LISTEN	(1ull << 32)
+#define TAG_SESS	(2ull << 32)
+#define TAG_CTL		(3ull << 32)
+#define TAG_MASK	(0xffffffffull << 32)
+#define NIL		UINT32_MAX
+#define TX_BATCH	64	/* DATA packets per sendmmsg */
+#define RX_PER_EVENT	64	/* datagrams read per session event */
+#define LISTEN_ROUNDS	8	/* recvmmsg batches per listen event */
+#define EVENTS_MAX	256
+
+/* One transfer: protocol state plus what the worker needs for I/O. */
+struct wsess {
+	struct sess		 s;
+	struct timer_node	 tn;
+	struct body		*body;
+	struct sockaddr_storage	 peer;
+	struct sockaddr_storage	 local;
+	int			 fd;		/* -1 when the slot is free */
+	uint32_t		 next;		/* peer chain, or free list */
+	uint32_t		 hash;
+	uint16_t		 name_len;
+	char			 name[TFTP_NAME_MAX + 1];
+};
+
+struct worker {
+	const struct conf	*conf;
+	unsigned		 id;
+	struct fs		*fs;
+	int			 ep;
+	int			 ctl_fd;
+	const int		*lfds;
+	unsigned		 nlfds;
+	bool			 listening;
+	bool			 draining;
+	uint64_t		 drain_deadline_ms;
+	struct wsess		*ss;		/* cap slots */
+	uint32_t		 cap;
+	uint32_t		 nactive;
+	uint32_t		 free_head;
+	uint32_t		*htab;		/* peer hash -> first slot */
+	uint32_t		 hmask;
+	uint64_t		 hseed;
+	struct timer_heap	 timers;
+	struct timer_node	**tstore;
+	struct sess_limits	 lim;
+	uint32_t		 port_hint;
+	struct net_rx		 rx;
+	uint8_t			*pkt;		/* one datagram, TFTP_PKT_MAX+1 */
+	uint8_t			 ctlbuf[1024];	/* OACK and ERROR packets */
+	struct mmsghdr		 mm[TX_BATCH];
+	struct iovec		 iov[TX_BATCH][2];
+	uint8_t			 hdr[TX_BATCH][TFTP_HDR_LEN];
+};
+
+static volatile sig_atomic_t	got_term, got_stop;
+
+static void
+worker_on_signal(int sig)
+{
+	if (sig == SIGTERM)
+		got_term = 1;
+	else
+		got_stop = 1;
+}
+
+static uint64_t
+worker_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Seeded hash of address and port: a flood cannot aim at one chain. */
+static uint32_t
+worker_hash(const struct worker *w, const struct sockaddr_storage *ss)
+{
+	uint64_t	 h = w->hseed, words[3] = { 0, 0, 0 };
+	unsigned	 i;
+
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)ss;
+
+		memcpy(words, &s6->sin6_addr, 16);
+		words[2] = s6->sin6_port;
+	} else {
+		const struct sockaddr_in *s4 = (const void *)ss;
+
+		words[0] = s4->sin_addr.s_addr;
+		words[2] = s4->sin_port;
+	}
+	for (i = 0; i < 3; i++) {
+		h ^= words[i];
+		h *= 0x9e3779b97f4a7c15ull;
+		h ^= h >> 29;
+	}
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+static struct wsess *
+worker_lookup(struct worker *w, const struct sockaddr_storage *peer,
+    uint32_t hash)
+{
+	uint32_t	 i;
+
+	for (i = w->htab[hash & w->hmask]; i != NIL; i = w->ss[i].next)
+		if (w->ss[i].hash == hash && net_same_peer(&w->ss[i].peer, peer))
+			return &w->ss[i];
+	return NULL;
+}
+
+static void
+worker_unhash(struct worker *w, struct wsess *ws)
+{
+	uint32_t	*p = &w->htab[ws->hash & w->hmask];
+	uint32_t	 me = (uint32_t)(ws - w->ss);
+
+	while (*p != NIL && *p != me)
+		p = &w->ss[*p].next;
+	if (*p == me)
+		*p = ws->next;
+}
+
+/* "blksize,tsize,..." for the options granted, "-" for none. */
+static const char *
+worker_opts_str(const struct tftp_opts *o, char *buf, size_t len)
+{
+	static const struct {
+		unsigned	 bit;
+		const char	*name;
+	} names[] = {
+		{ TFTP_OPT_BLKSIZE, "blksize" }, { TFTP_OPT_TIMEOUT, "timeout" },
+		{ TFTP_OPT_TSIZE, "tsize" }, { TFTP_OPT_WINDOWSIZE, "windowsize" },
+	};
+	size_t		 i, o_len = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (o->set & names[i].bit)
+			o_len += (size_t)snprintf(buf + o_len, len - o_len,
+			    "%s%s", o_len ? "," : "", names[i].name);
+	return o_len ? buf : "-";
+}
+
+/* The log line of a finished transfer: stable key=value fields. */
+static void
+worker_log_done(struct worker *w, struct wsess *ws, uint64_t now)
+{
+	const struct sess	*s = &ws->s;
+	char			 peer[64], name[TFTP_NAME_MAX * 4 + 1];
+	char			 opts[48], err[16] = "";
+
+	(void)w;
+	if (!log_enabled(LOG_INFO))
+		return;
+	if (s->result != SESS_RES_OK && s->result != SESS_RES_PROBE)
+		snprintf(err, sizeof(err), " error=%u", s->err_code);
+	log_info("peer=%s op=RRQ file=\"%s\" mode=%s opts=%s blksize=%u "
+	    "windowsize=%u tsize=%llu result=%s%s bytes=%llu ms=%llu "
+	    "rexmit=%u dupack=%u",
+	    net_ntop(&ws->peer, peer, sizeof(peer)),
+	    log_safe(name, sizeof(name), ws->name, ws->name_len),
+	    tftp_modename(s->mode), worker_opts_str(&s->oack, opts,
+	    sizeof(opts)), s->blksize, s->windowsize,
+	    (unsigned long long)s->size, sess_result_name(s->result), err,
+	    (unsigned long long)s->tx_bytes,
+	    (unsigned long long)(now - s->start_ms), s->n_rexmit, s->n_dup_ack);
+}
+
+/* Release everything a transfer holds and return its slot. */
+static void
+worker_end(struct worker *w, struct wsess *ws, uint64_t now)
+{
+	worker_log_done(w, ws, now);
+	timer_cancel(&w->timers, &ws->tn);
+	worker_unhash(w, ws);
+	/* close() also removes the fd from the epoll set. */
+	close(ws->fd);
+	ws->fd = -1;
+	fs_release(w->fs, ws->body);
+	ws->body = NULL;
+	ws->next = w->free_head;
+	w->free_head = (uint32_t)(ws - w->ss);
+	w->nactive--;
+}
+
+static void
+worker_send_ctl(struct worker *w, struct wsess *ws, size_t len)
+{
+	if (len == 0)
+		return;
+	(void)sendto(ws->fd, w->ctlbuf, len, MSG_DONTWAIT,
+	    (const struct sockaddr *)&ws->peer, net_sslen(&ws->peer));
+}
+
+/*
+ * Put blocks [first, first+count) on the wire: header and body slice as
+ * two iovecs, TX_BATCH datagrams per sendmmsg. A full socket buffer
+ * (EAGAIN, ENOBUFS) counts as loss: the timer will resend. EFAULT means
+ * the file was truncated under its mapping: the transfer ends.
+ */
+static int
+worker_send_blocks(struct worker *w, struct wsess *ws, uint64_t first,
+    uint32_t count)
+{
+	socklen_t	 plen = net_sslen(&ws->peer);
+
+	while (count > 0) {
+		unsigned	 n = count < TX_BATCH ? count : TX_BATCH, i, sent;
+		int		 r;
+
+		for (i = 0; i < n; i++) {
+			uint64_t	 off;
+			uint32_t	 len;
+			struct msghdr	*h = &w->mm[i].msg_hdr;
+
+			sess_block_span(&ws->s, first + i, &off, &len);
+			tftp_put_data_hdr(w->hdr[i], (uint16_t)(first + i));
+			w->iov[i][0].iov_base = w->hdr[i];
+			w->iov[i][0].iov_len = TFTP_HDR_LEN;
+			w->iov[i][1].iov_base =
+			    (void *)(ws->body->data == NULL ? NULL :
+			    ws->body->data + off);
+			w->iov[i][1].iov_len = len;
+			memset(h, 0, sizeof(*h));
+			h->msg_name = &ws->peer;
+			h->msg_namelen = plen;
+			h->msg_iov = w->iov[i];
+			h->msg_iovlen = len > 0 ? 2 : 1;
+		}
+		for (sent = 0; sent < n; sent += (unsigned)r) {
+			r = sendmmsg(ws->fd, w->mm + sent, n - sent,
+			    MSG_DONTWAIT);
+			if (r > 0)
+				continue;
+			if (r == -1 && errno == EFAULT)
+				return -1;
+			if (r == -1 && errno == EINTR) {
+				r = 0;
+				continue;
+			}
+			return 0;	/* EAGAIN, ENOBUFS, ...: loss */
+		}
+		first += n;
+		count -= n;
+	}
+	return 0;
+}
+
+/* Carry out what the session asked for; end it if it is done. */
+static void
+worker_apply(struct worker *w, struct wsess *ws, const struct sess_tx *tx,
+    uint64_t now)
+{
+	if (tx->flags & SESS_TX_OACK)
+		worker_send_ctl(w, ws, tftp_encode_oack(w->ctlbuf,
+		    sizeof(w->ctlbuf), &ws->s.oack));
+	if ((tx->flags & SESS_TX_DATA) &&
+	    worker_send_blocks(w, ws, tx->blk_first, tx->blk_count) == -1) {
+		sess_fail(&ws->s, TFTP_EUNDEF);
+		worker_send_ctl(w, ws, tftp_encode_error(w->ctlbuf,
+		    sizeof(w->ctlbuf), TFTP_EUNDEF, "File changed on server"));
+	}
+	if (tx->flags & SESS_TX_ERROR)
+		worker_send_ctl(w, ws, tftp_encode_error(w->ctlbuf,
+		    sizeof(w->ctlbuf), tx->err_code, tx->err_msg));
+	if (ws->s.state == SESS_DONE)
+		worker_end(w, ws, now);
+	else if (timer_set(&w->timers, &ws->tn, ws->s.deadline_ms) == -1) {
+		/* Cannot happen: the heap holds one node per slot. */
+		sess_fail(&ws->s, TFTP_EUNDEF);
+		worker_end(w, ws, now);
+	}
+}
+
+/* Answer a request with an ERROR from the listen socket: no new socket
+ * for a negative answer (pxelinux and ZTP switches probe many names). */
+static void
+worker_refuse(struct worker *w, int lfd, const struct sockaddr_storage *peer,
+    const struct sockaddr_storage *local, uint16_t code, const char *msg)
+{
+	size_t	 len;
+
+	len = tftp_encode_error(w->ctlbuf, sizeof(w->ctlbuf), code, msg);
+	if (len > 0)
+		(void)net_send_from(lfd, w->ctlbuf, len, peer, local);
+}
+
+/* Take a free slot and prepare it for peer; NULL when all are busy. */
+static struct wsess *
+worker_alloc(struct worker *w, const struct sockaddr_storage *peer,
+    uint32_t hash)
+{
+	struct wsess	*ws;
+
+	if (w->free_head == NIL)
+		return NULL;
+	ws = &w->ss[w->free_head];
+	w->free_head = ws->next;
+	ws->peer = *peer;
+	ws->hash = hash;
+	ws->next = w->htab[hash & w->hmask];
+	w->htab[hash & w->hmask] = (uint32_t)(ws - w->ss);
+	w->nactive++;
+	return ws;
+}
+
+/*
+ * Start a transfer for an RRQ. The file is resolved and opened before
+ * the first answer, so no ERROR ever follows an OACK because of a missing
+ * file (GRUB and EDK2 cannot cope with that).
+ */
+static void
+worker_rrq(struct worker *w, int lfd, const struct tftp_req *req,
+    const struct sockaddr_storage *peer, const struct sockaddr_storage *local,
+    uint64_t now)
+{
+	uint32_t	 hash = worker_hash(w, peer);
+	struct wsess	*ws = worker_lookup(w, peer, hash);
+	struct body	*body;
+	const char	*msg;
+	struct sess_tx	 tx;
+	int		 code, fd;
+
+	if (ws != NULL) {
+		/* Same address and port, same file, nothing ACKed yet: the
+		 * client retransmitted its RRQ because our first packet is
+		 * late or lost. Our own timer resends; a second session
+		 * would double the traffic. */
+		if (!ws->s.progressed && ws->name_len == req->file_len &&
+		    memcmp(ws->name, req->file, req->file_len) == 0)
+			return;
+		/* Otherwise a new request from the same port replaces the
+		 * old transfer: UEFI PXE reuses its source port for the
+		 * real download after the tsize probe, and the probe's
+		 * session may still be waiting for its ERROR 8. */
+		ws->s.result = SESS_RES_ABORTED;
+		ws->s.state = SESS_DONE;
+		worker_end(w, ws, now);
+	}
+	if (req->mode == TFTP_MODE_MAIL) {
+		worker_refuse(w, lfd, peer, local, TFTP_EBADOP,
+		    "Mail mode not supported");
+		return;
+	}
+	if (w->free_head == NIL) {
+		/* Error 0, not 3: U-Boot and PXE ROMs retry on it. */
+		worker_refuse(w, lfd, peer, local, TFTP_EUNDEF,
+		    "Server busy, try again");
+		return;
+	}
+	code = fs_open_read(w->fs, req->file, req->mode, &body, &msg);
+	if (code != 0) {
+		worker_refuse(w, lfd, peer, local, (uint16_t)code, msg);
+		return;
+	}
+	fd = net_session_socket(local, w->conf->session.port_min,
+	    w->conf->session.port_max, &w->port_hint);
+	if (fd == -1) {
+		log_warn("transfer socket");
+		fs_release(w->fs, body);
+		worker_refuse(w, lfd, peer, local, TFTP_EUNDEF,
+		    "Server busy, try again");
+		return;
+	}
+	ws = worker_alloc(w, peer, hash);
+	ws->fd = fd;
+	ws->body = body;
+	ws->local = *local;
+	ws->name_len = (uint16_t)req->file_len;
+	memcpy(ws->name, req->file, req->file_len);
+	ws->name[req->file_len] = '\0';
+	timer_node_init(&ws->tn);
+	code = sess_start_read(&ws->s, req, body->size, &w->lim, now, &tx);
+	if (code != 0) {
+		sess_fail(&ws->s, (uint16_t)code);
+		worker_refuse(w, fd, peer, NULL, (uint16_t)code,
+		    tftp_strerror((uint16_t)code));
+		worker_end(w, ws, now);
+		return;
+	}
+	{
+		struct epoll_event ev = { .events = EPOLLIN,
+		    .data.u64 = TAG_SESS | (uint64_t)(ws - w->ss) };
+
+		if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) == -1) {
+			log_warn("epoll_ctl");
+			sess_fail(&ws->s, TFTP_EUNDEF);
+			worker_end(w, ws, now);
+			return;
+		}
+	}
+	worker_apply(w, ws, &tx, now);
+}
+
+/* One datagram on a listen socket. Only RRQ and WRQ belong here; other
+ * packet types are dropped without an answer, so the listen port cannot
+ * be used to reflect traffic. */
+static void
+worker_listen_pkt(struct worker *w, int lfd, int i, uint64_t now)
+{
+	const struct msghdr	*h = &w->rx.msgs[i].msg_hdr;
+	const uint8_t		*buf = net_rx_buf(&w->rx, i);
+	size_t			 len = w->rx.msgs[i].msg_len;
+	const struct sockaddr_storage *peer = &w->rx.peer[i];
+	struct sockaddr_storage	 local;
+	struct tftp_msg		 m;
+	int			 code;
+
+	if ((h->msg_flags & MSG_TRUNC) || len < 2)
+		return;
+	if (net_rx_local(&w->rx, i, &local) == -1)
+		return;
+	code = tftp_decode(buf, len, &m);
+	if (code != 0) {
+		/* Malformed request: one short ERROR (1:1, no
+		 * amplification). Anything else: silence. */
+		if (buf[0] == 0 && (buf[1] == TFTP_RRQ || buf[1] == TFTP_WRQ))
+			worker_refuse(w, lfd, peer, &local, (uint16_t)code,
+			    "Malformed request");
+		return;
+	}
+	switch (m.op) {
+	case TFTP_RRQ:
+		worker_rrq(w, lfd, &m.u.req, peer, &local, now);
+		break;
+	case TFTP_WRQ:
+		worker_refuse(w, lfd, peer, &local, TFTP_EACCESS,
+		    "Uploads are disabled");
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+worker_listen_ready(struct worker *w, int lfd, uint64_t now)
+{
+	int	 round, n, i;
+
+	for (round = 0; round < LISTEN_ROUNDS && w->listening; round++) {
+		n = net_rx_recv(lfd, &w->rx);
+		if (n <= 0) {
+			if (n == -1 && errno != EINTR)
+				log_warn("recvmmsg");
+			return;
+		}
+		for (i = 0; i < n; i++)
+			worker_listen_pkt(w, lfd, i, now);
+		if (n < NET_BATCH)
+			return;
+	}
+}
+
+/* Datagrams on a transfer socket: the peer's ACKs and ERRORs, or a
+ * stranger's packet, which gets ERROR 5 while the transfer goes on
+ * (RFC 1350 section 4). */
+static void
+worker_sess_ready(struct worker *w, struct wsess *ws, uint64_t now)
+{
+	struct sockaddr_storage	 from;
+	socklen_t		 flen;
+	struct tftp_msg		 m;
+	struct sess_tx		 tx;
+	ssize_t			 n;
+	int			 round;
+
+	for (round = 0; round < RX_PER_EVENT; round++) {
+		flen = sizeof(from);
+		n = recvfrom(ws->fd, w->pkt, TFTP_PKT_MAX + 1, MSG_DONTWAIT,
+		    (struct sockaddr *)&from, &flen);
+		if (n == -1)
+			return;		/* EAGAIN, or ICMP-driven errors */
+		if (!net_same_peer(&from, &ws->peer)) {
+			size_t len = tftp_encode_error(w->ctlbuf,
+			    sizeof(w->ctlbuf), TFTP_EBADID,
+			    "Unknown transfer ID");
+
+			(void)sendto(ws->fd, w->ctlbuf, len, MSG_DONTWAIT,
+			    (struct sockaddr *)&from, flen);
+			continue;
+		}
+		if (tftp_decode(w->pkt, (size_t)n, &m) != 0)
+			continue;	/* malformed: counted later, ignored */
+		sess_input(&ws->s, &m, now, &tx);
+		if (tx.flags == 0 && ws->s.state != SESS_DONE) {
+			/* Nothing to send; deadline unchanged unless the
+			 * session moved it. */
+			if (ws->s.deadline_ms != ws->tn.deadline_ms)
+				(void)timer_set(&w->timers, &ws->tn,
+				    ws->s.deadline_ms);
+			continue;
+		}
+		worker_apply(w, ws, &tx, now);
+		if (ws->fd == -1)
+			return;		/* ended */
+	}
+}
+
+static void
+worker_expire(struct worker *w, uint64_t now)
+{
+	struct timer_node	*tn;
+	struct sess_tx		 tx;
+
+	while ((tn = timer_pop_expired(&w->timers, now)) != NULL) {
+		struct wsess *ws = (struct wsess *)((char *)tn -
+		    offsetof(struct wsess, tn));
+
+		sess_timeout(&ws->s, now, &tx);
+		worker_apply(w, ws, &tx, now);
+	}
+}
+
+/* Stop taking requests: the listen sockets leave the epoll set (the
+ * supervisor keeps them open, so queued requests wait for the next
+ * worker in the reuseport group instead of being lost). */
+static void
+worker_start_drain(struct worker *w, uint64_t now)
+{
+	unsigned	 i;
+
+	if (w->draining)
+		return;
+	w->draining = true;
+	w->listening = false;
+	w->drain_deadline_ms = now + w->conf->shutdown_timeout_ms;
+	/* Close our copies too: a socket the next generation does not
+	 * share leaves the reuseport group once the supervisor has closed
+	 * its copy, so no request is queued where nobody reads. */
+	for (i = 0; i < w->nlfds; i++)
+		close(w->lfds[i]);
+	log_info("draining, %u transfers in flight", w->nactive);
+}
+
+static void
+worker_ctl_ready(struct worker *w, uint64_t now)
+{
+	char	 c;
+	ssize_t	 n = read(w->ctl_fd, &c, 1);
+
+	if (n == 0) {
+		/* The supervisor is gone: leave now so nothing stays bound
+		 * to the service port without a parent. */
+		got_stop = 1;
+		return;
+	}
+	if (n == 1 && c == 'D')
+		worker_start_drain(w, now);
+}
+
+static int
+worker_setup_epoll(struct worker *w)
+{
+	struct epoll_event	 ev;
+	unsigned		 i;
+
+	if ((w->ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		return -1;
+	for (i = 0; i < w->nlfds; i++) {
+		ev.events = EPOLLIN;
+		ev.data.u64 = TAG_LISTEN | i;
+		if (epoll_ctl(w->ep, EPOLL_CTL_ADD, w->lfds[i], &ev) == -1)
+			return -1;
+	}
+	ev.events = EPOLLIN;
+	ev.data.u64 = TAG_CTL;
+	if (w->ctl_fd != -1 &&
+	    epoll_ctl(w->ep, EPOLL_CTL_ADD, w->ctl_fd, &ev) == -1)
+		return -1;
+	w->listening = true;
+	return 0;
+}
+
+/* Preallocate every per-transfer structure: nothing is allocated per
+ * request afterwards. calloc'd pages stay untouched until used. */
+static int
+worker_setup_slots(struct worker *w)
+{
+	uint32_t	 i, hsize = 1;
+
+	w->cap = w->conf->session.max_per_worker;
+	while (hsize < w->cap * 2)
+		hsize <<= 1;
+	w->hmask = hsize - 1;
+	w->ss = calloc(w->cap, sizeof(*w->ss));
+	w->htab = malloc(hsize * sizeof(*w->htab));
+	w->tstore = calloc(w->cap, sizeof(*w->tstore));
+	w->pkt = malloc(TFTP_PKT_MAX + 1);
+	if (w->ss == NULL || w->htab == NULL || w->tstore == NULL ||
+	    w->pkt == NULL || net_rx_init(&w->rx, 1024) == -1)
+		return -1;
+	for (i = 0; i < hsize; i++)
+		w->htab[i] = NIL;
+	for (i = 0; i < w->cap; i++) {
+		w->ss[i].fd = -1;
+		w->ss[i].next = i + 1 < w->cap ? i + 1 : NIL;
+	}
+	w->free_head = 0;
+	timer_init(&w->timers, w->tstore, w->cap);
+	if (getrandom(&w->hseed, sizeof(w->hseed), GRND_NONBLOCK) !=
+	    sizeof(w->hseed))
+		w->hseed = (uint64_t)getpid() * 0x9e3779b97f4a7c15ull ^
+		    worker_now_ms();
+	return 0;
+}
+
+static void
+worker_free(struct worker *w)
+{
+	uint32_t	 i;
+	uint64_t	 now = worker_now_ms();
+
+	for (i = 0; w->ss != NULL && i < w->cap; i++)
+		if (w->ss[i].fd != -1) {
+			sess_fail(&w->ss[i].s, TFTP_EUNDEF);
+			worker_end(w, &w->ss[i], now);
+		}
+	if (w->fs != NULL)
+		fs_free(w->fs);
+	if (w->ep != -1)
+		close(w->ep);
+	net_rx_free(&w->rx);
+	free(w->ss);
+	free(w->htab);
+	free(w->tstore);
+	free(w->pkt);
+}
+
+static void
+worker_signals(sigset_t *runmask)
+{
+	struct sigaction	 sa;
+	sigset_t		 block;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = worker_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &block, runmask);
+	sigdelset(runmask, SIGTERM);
+	sigdelset(runmask, SIGINT);
+	sigdelset(runmask, SIGQUIT);
+}
+
+static int
+worker_init(struct worker *w, const struct worker_args *a)
+{
+	const struct conf	*c = a->conf;
+	const char		*what;
+
+	memset(w, 0, sizeof(*w));
+	w->ep = -1;
+	w->conf = c;
+	w->id = a->id;
+	w->lfds = a->lfds;
+	w->nlfds = a->nlfds;
+	w->ctl_fd = a->ctl_fd;
+	w->lim.blksize_max = c->session.blksize_max;
+	w->lim.windowsize_max = c->session.windowsize_max;
+	w->lim.timeout_ms = c->session.timeout_ms;
+	w->lim.timeout_max_ms = c->session.timeout_max_ms;
+	w->lim.retries = c->session.retries;
+	w->lim.first_retries = c->session.first_retries;
+	/* The root is opened before the privilege drop; every lookup is
+	 * still checked against the unprivileged user. */
+	if ((w->fs = fs_new(c->root, c->cache_max_idle)) == NULL) {
+		log_warn("root %s", c->root);
+		return -1;
+	}
+	if (priv_drop(c->user, c->group, &what) == -1) {
+		log_warn("dropping privileges: %s", what);
+		return -1;
+	}
+	/* Backstop for the control pipe: a dead supervisor stops us. Set
+	 * after the uid change, which clears it. */
+	(void)prctl(PR_SET_PDEATHSIG, SIGQUIT);
+	if (worker_setup_slots(w) == -1 || worker_setup_epoll(w) == -1) {
+		log_warn("setup");
+		return -1;
+	}
+	return 0;
+}
+
+int
+worker_main(const struct worker_args *a)
+{
+	struct worker		 w;
+	struct epoll_event	 evs[EVENTS_MAX];
+	sigset_t		 runmask;
+	int			 n, i, rc = 0;
+
+	{
+		char tag[16];
+
+		snprintf(tag, sizeof(tag), "w%u", a->id);
+		log_set_tag(tag);
+	}
+	worker_signals(&runmask);
+	if (worker_init(&w, a) == -1) {
+		worker_free(&w);
+		return 2;
+	}
+	log_debug("serving %s, %u transfer slots", a->conf->root,
+	    w.cap);
+	while (!got_stop) {
+		uint64_t	 now = worker_now_ms();
+		int		 wait = timer_wait_ms(&w.timers, now);
+
+		if (got_term)
+			worker_start_drain(&w, now);
+		if (w.draining) {
+			if (w.nactive == 0 || now >= w.drain_deadline_ms)
+				break;
+			if (wait == -1 || (uint64_t)wait >
+			    w.drain_deadline_ms - now)
+				wait = (int)(w.drain_deadline_ms - now);
+		}
+		n = epoll_pwait(w.ep, evs, EVENTS_MAX, wait, &runmask);
+		if (n == -1 && errno != EINTR) {
+			log_warn("epoll_pwait");
+			rc = 1;
+			break;
+		}
+		now = worker_now_ms();
+		for (i = 0; i < n; i++) {
+			uint64_t	 tag = evs[i].data.u64 & TAG_MASK;
+			uint32_t	 idx = (uint32_t)evs[i].data.u64;
+
+			if (tag == TAG_LISTEN && w.listening)
+				worker_listen_ready(&w, w.lfds[idx], now);
+			else if (tag == TAG_SESS && w.ss[idx].fd != -1)
+				worker_sess_ready(&w, &w.ss[idx], now);
+			else if (tag == TAG_CTL)
+				worker_ctl_ready(&w, now);
+		}
+		worker_expire(&w, now);
+	}
+	if (w.draining && w.nactive > 0)
+		log_warnx("shutdown timeout, abandoning %u transfers",
+		    w.nactive);
+	worker_free(&w);
+	return rc;
+}
