@@ -49,6 +49,15 @@ void	fs_free(struct fs *fs);
  */
 int	fs_open_read(struct fs *fs, const char *name, enum tftp_mode mode,
 	    struct body **out, const char **errmsg);
+
+/*
+ * fs_open_read's code for a failure on our side (EMFILE, ENOMEM, an I/O
+ * error...). TFTP_EUNDEF is 0 and cannot be told from success, so this is
+ * nonzero and (uint16_t)FS_ESERVER == TFTP_EUNDEF: send the low 16 bits.
+ * Code 0, not 3, because PXE ROMs and U-Boot retry on it. *out is NULL
+ * whenever the return is not 0.
+ */
+#define FS_ESERVER	(0x10000 | TFTP_EUNDEF)
 /* Drop a reference taken by fs_open_read. */
 void	fs_release(struct fs *fs, struct body *b);
 

@@ -58,27 +58,39 @@ struct fs {
 
 /*
  * Open the root and allocate an empty cache (one calloc of about 72 KiB).
- * The caller owns the result and frees it with fs_free.
+ * Fails with ENOSYS on a kernel without openat2 (before 5.6, or a seccomp
+ * filter that hides it): better at start-up than on every request. The
+ * caller owns the result and frees it with fs_free.
  */
 struct fs *
 fs_new(const char *root, unsigned max_idle)
 {
+	struct open_how how;
 	struct fs *fs;
+	long probe;
 	int fd, saved;
 
 	fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd == -1)
 		return NULL;
+	memset(&how, 0, sizeof how);
+	how.flags = O_PATH | O_CLOEXEC;
+	how.resolve = RESOLVE_BENEATH;
+	probe = syscall(SYS_openat2, fd, ".", &how, sizeof how);
+	if (probe == -1)
+		goto fail;
+	close((int)probe);
 	fs = calloc(1, sizeof *fs);
-	if (fs == NULL) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return NULL;
-	}
+	if (fs == NULL)
+		goto fail;
 	fs->root_fd = fd;
 	fs->max_idle = max_idle;
 	return fs;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return NULL;
 }
 
 static size_t
@@ -256,7 +268,7 @@ fs_errno_code(int err, const char **errmsg)
 		return TFTP_EACCESS;
 	default:	/* EMFILE, ENOMEM, ENOSYS...: ours, not the client's */
 		*errmsg = "Server error";
-		return TFTP_EUNDEF;
+		return FS_ESERVER;
 	}
 }
 
@@ -304,7 +316,7 @@ body_map(struct body *b, int fd, const char **errmsg)
 	p = mmap(NULL, b->size, PROT_READ, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED) {
 		*errmsg = "Server error";
-		return TFTP_EUNDEF;
+		return FS_ESERVER;
 	}
 	(void)madvise(p, b->size, MADV_SEQUENTIAL);
 	b->data = p;
@@ -380,7 +392,7 @@ body_netascii(struct fs *fs, struct body *b, int fd, const char **errmsg)
 	return 0;
 fail:
 	*errmsg = "Server error";
-	return TFTP_EUNDEF;
+	return FS_ESERVER;
 }
 
 /* A new body for the open regular file fd, with one reference. */
@@ -394,7 +406,7 @@ body_load(struct fs *fs, const struct body *key, int fd, struct body **out,
 	b = malloc(sizeof *b);
 	if (b == NULL) {
 		*errmsg = "Server error";
-		return TFTP_EUNDEF;
+		return FS_ESERVER;
 	}
 	*b = *key;
 	if (b->mode == TFTP_MODE_OCTET)
@@ -424,9 +436,10 @@ body_key(struct body *key, const struct stat *st, enum tftp_mode mode)
 
 /*
  * See fs.h. Only octet and netascii are served (mail mode is for writing
- * to a user, and obsolete): anything else is TFTP_EBADOP. On success *out
- * holds a reference the caller gives back with fs_release; on error *out
- * is NULL. The file descriptor is always closed before returning.
+ * to a user, and obsolete): anything else is TFTP_EBADOP. Failures on our
+ * side are FS_ESERVER (see fs.h). On success *out holds a reference the
+ * caller gives back with fs_release; on error *out is NULL. The file
+ * descriptor is always closed before returning.
  */
 int
 fs_open_read(struct fs *fs, const char *name, enum tftp_mode mode,
