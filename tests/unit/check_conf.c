@@ -742,6 +742,65 @@ START_TEST(conf_defaults_then_free)
 }
 END_TEST
 
+/* etc/ files, found from the source tree (make runs tests from there). */
+static const char *
+src_path(const char *rel)
+{
+	static char	path[512];
+	const char	*top = getenv("PTFTPD_SRCDIR");
+
+	snprintf(path, sizeof(path), "%s/%s", top != NULL ? top : ".", rel);
+	return path;
+}
+
+/* The shipped sample loads; only its root may be missing here. */
+START_TEST(sample_config_loads)
+{
+	FILE	*in, *out;
+	char	 line[512];
+	int	 rc, roots = 0;
+
+	in = fopen(src_path("etc/ptftpd.conf"), "r");
+	ck_assert_msg(in != NULL, "etc/ptftpd.conf: %s (set PTFTPD_SRCDIR)",
+	    strerror(errno));
+	snprintf(cfgpath, sizeof(cfgpath), "%s/ptftpd.conf", tmpdir);
+	out = fopen(cfgpath, "w");
+	ck_assert_ptr_nonnull(out);
+	while (fgets(line, sizeof(line), in) != NULL) {
+		if (strncmp(line, "root = ", 7) == 0) {
+			fputs("root = \".\";\n", out);
+			roots++;
+		} else {
+			fputs(line, out);
+		}
+	}
+	fclose(in);
+	ck_assert_int_eq(fclose(out), 0);
+	ck_assert_int_eq(roots, 1);
+	rc = conf_load(&conf, cfgpath, errbuf, sizeof(errbuf));
+	ck_assert_msg(rc == 0, "%s", errbuf);
+	ck_assert_uint_eq(conf.session.blksize_max, 1468);
+	ck_assert_uint_eq(conf.n_listen, 2);
+}
+END_TEST
+
+START_TEST(dev_config_loads)
+{
+	char	want[256];
+	int	rc;
+
+	rc = conf_load(&conf, src_path("etc/ptftpd.dev.conf"), errbuf,
+	    sizeof(errbuf));
+	ck_assert_msg(rc == 0, "%s", errbuf);
+	ck_assert_uint_eq(conf.workers, 2);
+	ck_assert_uint_eq(conf.listen[0].port, 6969);
+	ck_assert_int_eq(conf.log.target, LOG_TARGET_STDERR);
+	snprintf(want, sizeof(want), "/etc/demo-root");
+	ck_assert_uint_gt(strlen(conf.root), strlen(want));
+	ck_assert_str_eq(conf.root + strlen(conf.root) - strlen(want), want);
+}
+END_TEST
+
 static Suite *
 conf_suite(void)
 {
@@ -788,6 +847,8 @@ conf_suite(void)
 	tcase_add_test(tc, parse_u64_bounds);
 	tcase_add_test(tc, conf_free_twice_is_safe);
 	tcase_add_test(tc, conf_defaults_then_free);
+	tcase_add_test(tc, sample_config_loads);
+	tcase_add_test(tc, dev_config_loads);
 	suite_add_tcase(s, tc);
 	return s;
 }
