@@ -63,7 +63,10 @@ struct conf {
 	struct conf_stats	 stats;
 };
 
-/* Fill c with defaults (no allocation that needs conf_free... see .c). */
+/*
+ * Fill c with every default (workers resolved to the CPU count). Allocates
+ * the default strings: release them with conf_free().
+ */
 void	conf_defaults(struct conf *c);
 
 /*
