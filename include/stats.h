@@ -1,0 +1,172 @@
+/*
+ * stats.h - the shared-memory stats segment. The supervisor creates it
+ * (a file on tmpfs, mapped MAP_SHARED) before forking; each worker is the
+ * only writer of its slot; readers (the USR1 dump, ptftpd-stat) only
+ * load. One field list (STATS_COUNTERS) generates the slot layout, the
+ * sums and every output format.
+ */
+#ifndef PTFTPD_STATS_H
+#define PTFTPD_STATS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#define STATS_MAGIC		0x7370746674706474ull	/* "tdptftps" */
+#define STATS_VERSION		1u
+#define STATS_DUR_BUCKETS	24	/* ms: <=1, <=2, <=4 ... <=2^22, +Inf */
+#define STATS_SIZE_BUCKETS	40	/* bytes: <=1, <=2 ... <=2^38, +Inf */
+
+/*
+ * X(name, help): every counter, in output order. Names become
+ * ptftpd_<name>_total in Prometheus. Only ever append (layout version).
+ */
+#define STATS_COUNTERS \
+	X(rrq,			"read requests received") \
+	X(wrq,			"write requests received") \
+	X(req_malformed,	"malformed requests on the listen port") \
+	X(listen_stray,		"non-request packets on the listen port, dropped") \
+	X(req_retransmit,	"duplicate RRQs for a starting transfer, ignored") \
+	X(sess_started,		"transfers started") \
+	X(sess_ok,		"transfers completed") \
+	X(sess_probe,		"size probes ended by the client after the OACK") \
+	X(sess_aborted,		"transfers aborted by the client with an ERROR") \
+	X(sess_timeout,		"transfers given up after retries") \
+	X(sess_error,		"transfers ended by a server-side error") \
+	X(sess_replaced,	"transfers replaced by a new request from the same port") \
+	X(refused_notfound,	"requests answered ERROR 1 (file not found)") \
+	X(refused_access,	"requests answered ERROR 2 (access violation)") \
+	X(refused_badop,	"requests answered ERROR 4 (mode or malformed)") \
+	X(refused_busy,		"requests refused: no transfer slot or socket") \
+	X(refused_other,	"requests refused with another error") \
+	X(denied_acl,		"requests denied by an access rule") \
+	X(denied_limit,		"requests denied by a per-client or rate limit") \
+	X(client_err0,		"ERROR 0 received from clients") \
+	X(client_err8,		"ERROR 8 received from clients") \
+	X(client_err_other,	"other ERROR codes received from clients") \
+	X(rx_pkts,		"packets received") \
+	X(rx_bytes,		"bytes received") \
+	X(tx_pkts,		"packets sent") \
+	X(tx_bytes,		"bytes sent, payload of DATA packets") \
+	X(rexmit_pkts,		"packets retransmitted") \
+	X(dup_acks,		"duplicate ACKs ignored") \
+	X(foreign_tid,		"packets from a foreign TID, answered ERROR 5") \
+	X(bad_pkts,		"malformed packets on transfer sockets") \
+	X(opt_blksize,		"transfers that negotiated blksize") \
+	X(opt_windowsize,	"transfers that negotiated windowsize") \
+	X(opt_tsize,		"transfers that negotiated tsize") \
+	X(opt_timeout,		"transfers that negotiated timeout")
+
+enum stats_wstate {
+	STATS_W_FREE = 0,	/* slot never used */
+	STATS_W_RUNNING = 1,
+	STATS_W_DRAINING = 2,
+	STATS_W_EXITED = 3,	/* dead or retired; counters kept */
+};
+
+struct stats_hdr {
+	uint64_t		magic;
+	uint32_t		version;
+	uint32_t		nslots;
+	uint32_t		slot_size;	/* sizeof(struct stats_slot) */
+	uint32_t		hdr_size;	/* offset of slot 0 */
+	int64_t			start_time;	/* supervisor start, Unix s */
+	int32_t			sup_pid;
+	_Atomic uint32_t	workers;	/* configured, current gen */
+	_Atomic uint64_t	generation;	/* config generation, from 1 */
+} __attribute__((aligned(128)));
+
+struct stats_slot {
+	_Atomic int32_t		pid;
+	_Atomic uint32_t	state;		/* enum stats_wstate */
+	_Atomic uint64_t	generation;
+	_Atomic uint64_t	heartbeat_ms;	/* CLOCK_MONOTONIC ms */
+	_Atomic int64_t		started;	/* Unix s of current worker */
+	_Atomic uint64_t	restarts;	/* workers started in this slot */
+#define X(f, h) _Atomic uint64_t f;
+	STATS_COUNTERS
+#undef X
+	_Atomic uint64_t	sess_active;	/* the gauge; reset per worker */
+	_Atomic uint64_t	dur_hist[STATS_DUR_BUCKETS];
+	_Atomic uint64_t	dur_sum_ms;
+	_Atomic uint64_t	size_hist[STATS_SIZE_BUCKETS];
+	_Atomic uint64_t	size_sum;
+} __attribute__((aligned(128)));
+
+/*
+ * Single writer per slot: a relaxed load and a relaxed store, no locked
+ * read-modify-write on the packet path. Readers may see a value a few
+ * increments old, never a torn one.
+ */
+#define STATS_ADD(sl, f, n) do {					\
+	if ((sl) != NULL)						\
+		atomic_store_explicit(&(sl)->f,				\
+		    atomic_load_explicit(&(sl)->f, memory_order_relaxed) + \
+		    (uint64_t)(n), memory_order_relaxed);		\
+} while (0)
+#define STATS_SET(sl, f, v) do {					\
+	if ((sl) != NULL)						\
+		atomic_store_explicit(&(sl)->f, (v), memory_order_relaxed); \
+} while (0)
+
+/* A mapped segment, writable (supervisor and workers) or read-only. */
+struct stats_seg {
+	struct stats_hdr	*hdr;
+	struct stats_slot	*slots;
+	size_t			 len;
+	int			 writable;
+};
+
+/* Plain sums of every slot, for output. */
+struct stats_totals {
+#define X(f, h) uint64_t f;
+	STATS_COUNTERS
+#undef X
+	uint64_t	sess_active;
+	uint64_t	dur_hist[STATS_DUR_BUCKETS];
+	uint64_t	dur_sum_ms;
+	uint64_t	size_hist[STATS_SIZE_BUCKETS];
+	uint64_t	size_sum;
+};
+
+/*
+ * Create (or replace) the segment file at path with nslots zeroed slots,
+ * mode 0644, and map it shared. Returns 0, or -1 with errno.
+ */
+int	stats_create(struct stats_seg *seg, const char *path, uint32_t nslots);
+/*
+ * Map an existing segment read-only and validate it (magic, layout
+ * version, sizes against the file length). Returns 0, or -1 with a
+ * message in err ("...: not a ptftpd stats segment", "...: layout
+ * version 2, this tool reads 1", "...: truncated").
+ */
+int	stats_open(struct stats_seg *seg, const char *path, char *err,
+	    size_t errlen);
+void	stats_close(struct stats_seg *seg);
+
+/* Worker side: mark slot i as running for pid (gauge reset, restarts+1). */
+void	stats_worker_start(struct stats_slot *sl, pid_t pid, uint64_t gen);
+/* Record a finished transfer in the histograms. */
+void	stats_observe(struct stats_slot *sl, uint64_t dur_ms, uint64_t bytes);
+/* Bucket index helpers (exposed for tests). */
+unsigned stats_dur_bucket(uint64_t ms);
+unsigned stats_size_bucket(uint64_t bytes);
+
+/* Sum of one slot or of all slots into *t. */
+void	stats_sum_slot(const struct stats_slot *sl, struct stats_totals *t);
+void	stats_sum(const struct stats_seg *seg, struct stats_totals *t);
+
+/* Output. Each returns 0 or -1 (write error). `now_ms` is monotonic ms
+ * for heartbeat ages. */
+int	stats_write_text(FILE *f, const struct stats_seg *seg, uint64_t now_ms);
+int	stats_write_prom(FILE *f, const struct stats_seg *seg, uint64_t now_ms);
+int	stats_write_json(FILE *f, const struct stats_seg *seg, uint64_t now_ms);
+/* Prometheus text into path atomically (temp file + rename). */
+int	stats_write_prom_file(const char *path, const struct stats_seg *seg,
+	    uint64_t now_ms);
+/* One log line summary: "rrq=.. ok=.. ..." into buf. */
+char	*stats_summary(const struct stats_totals *t, char *buf, size_t len);
+
+#endif
