@@ -417,27 +417,24 @@ conf_scan_skip(const char *p, const char *end, unsigned *line)
 static int
 conf_scan_wraps(const char *p, const char *q)
 {
-	uint64_t	v = 0;
-	int		hex = 0;
+	const char	*d;
+	uint64_t	 v = 0;
+	int		 base = 10;
 
 	if (*p == '-' || *p == '+')
 		p++;
 	if (q - p > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-		hex = 1;
+		base = 16;
 		p += 2;
 	}
-	if (q > p && q[-1] == 'L')
-		return 0;
+	/* 64-bit (L suffix), float (".", "e") or not a number: not ours */
+	for (d = p; d < q; d++)
+		if (base == 10 ? !isdigit((unsigned char)*d) :
+		    !isxdigit((unsigned char)*d))
+			return 0;
 	for (; p < q; p++) {
-		unsigned d;
-
-		if (isdigit((unsigned char)*p))
-			d = (unsigned)(*p - '0');
-		else if (hex && isxdigit((unsigned char)*p))
-			d = (unsigned)(tolower((unsigned char)*p) - 'a' + 10);
-		else
-			return 0;	/* float, or not ours to judge */
-		v = v * (hex ? 16 : 10) + d;
+		v = v * (uint64_t)base + (uint64_t)(isdigit((unsigned char)*p) ?
+		    *p - '0' : tolower((unsigned char)*p) - 'a' + 10);
 		if (v > INT_MAX)
 			return 1;
 	}
@@ -867,15 +864,16 @@ conf_load_ids(struct conf_ctx *x, struct conf *c,
     const config_setting_t *root)
 {
 	const config_setting_t	*su = NULL, *sg = NULL;
-	const char		*v;
-	int			 r;
+	const char		*user = NULL, *group = NULL;
 
-	if ((r = conf_get_str(x, root, NULL, "user", &v, &su)) == -1 ||
-	    (r == 1 && conf_replace(&c->user, v) == -1))
-		goto nomem_or_err;
-	if ((r = conf_get_str(x, root, NULL, "group", &v, &sg)) == -1 ||
-	    (r == 1 && conf_replace(&c->group, v) == -1))
-		goto nomem_or_err;
+	if (conf_get_str(x, root, NULL, "user", &user, &su) == -1 ||
+	    conf_get_str(x, root, NULL, "group", &group, &sg) == -1)
+		return -1;
+	if ((user != NULL && conf_replace(&c->user, user) == -1) ||
+	    (group != NULL && conf_replace(&c->group, group) == -1)) {
+		conf_error(x, NULL, "out of memory");
+		return -1;
+	}
 	if (getpwnam(c->user) == NULL) {
 		conf_error(x, su, "user: unknown user \"%s\"", c->user);
 		return -1;
@@ -885,11 +883,6 @@ conf_load_ids(struct conf_ctx *x, struct conf *c,
 		return -1;
 	}
 	return 0;
-
-nomem_or_err:
-	if (r != -1)
-		conf_error(x, NULL, "out of memory");
-	return -1;
 }
 
 /* Scalars and plain strings at the top level. */
@@ -964,14 +957,13 @@ conf_read_text(struct conf_ctx *x, size_t *lenp)
 			conf_error(x, NULL, "%s", strerror(errno));
 			goto fail;
 		}
-		if (len < cap)
+		if (len < cap || cap > CONF_MAX_FILE_SIZE)
 			break;
-		if (cap > CONF_MAX_FILE_SIZE) {
-			conf_error(x, NULL, "larger than %d bytes",
-			    CONF_MAX_FILE_SIZE);
-			goto fail;
-		}
 		cap *= 2;
+	}
+	if (len > CONF_MAX_FILE_SIZE) {
+		conf_error(x, NULL, "larger than %d bytes", CONF_MAX_FILE_SIZE);
+		goto fail;
 	}
 	fclose(f);
 	text[len] = '\0';
