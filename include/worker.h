@@ -5,7 +5,11 @@
 #ifndef PTFTPD_WORKER_H
 #define PTFTPD_WORKER_H
 
+#include <stdint.h>
+
 #include "conf.h"
+
+struct stats_slot;
 
 struct worker_args {
 	const struct conf	*conf;
@@ -13,6 +17,8 @@ struct worker_args {
 	const int		*lfds;		/* this slot's listen sockets */
 	unsigned		 nlfds;
 	int			 ctl_fd;	/* read end of the supervisor pipe */
+	struct stats_slot	*stats;		/* this slot's counters, or NULL */
+	uint64_t		 gen;		/* config generation */
 };
 
 /*

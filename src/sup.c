@@ -18,12 +18,16 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,6 +35,7 @@
 #include "conf.h"
 #include "log.h"
 #include "net.h"
+#include "stats.h"
 #include "sup.h"
 #include "worker.h"
 
@@ -69,6 +74,9 @@ struct sup {
 	uint64_t		 stop_deadline_ms;
 	int			 pid_fd;
 	char			 pid_path[4096];
+	struct stats_seg	 stats;
+	char			*stats_path;	/* segment file we created */
+	uint64_t		 next_stats_ms;	/* stats.interval; 0: off */
 };
 
 static uint64_t
@@ -78,6 +86,39 @@ sup_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * systemd readiness protocol (Type=notify), without libsystemd: one
+ * datagram to $NOTIFY_SOCKET ("@" means the abstract namespace). Does
+ * nothing when not started by systemd.
+ */
+static void
+sup_notify(const char *msg)
+{
+	const char		*path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un	 sun;
+	socklen_t		 len;
+	size_t			 plen;
+	int			 fd;
+
+	if (path == NULL || (path[0] != '/' && path[0] != '@'))
+		return;
+	plen = strlen(path);
+	if (plen >= sizeof(sun.sun_path))
+		return;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, plen);
+	if (path[0] == '@')
+		sun.sun_path[0] = '\0';
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen);
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return;
+	if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL,
+	    (struct sockaddr *)&sun, len) == -1)
+		log_warn("sd_notify");
+	close(fd);
 }
 
 int
@@ -151,6 +192,33 @@ sup_bind_slot(struct slot *sl, const struct slot *donor)
 	return 0;
 }
 
+/*
+ * Every transfer holds a socket: raise RLIMIT_NOFILE to what
+ * session.max_per_worker needs (the usual soft limit is 1024), going past
+ * the hard limit only when we are root. Workers inherit it.
+ */
+static void
+sup_raise_nofile(const struct conf *c)
+{
+	struct rlimit	 rl;
+	rlim_t		 want = (rlim_t)c->session.max_per_worker + 256;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= want)
+		return;
+	if (rl.rlim_max < want) {
+		struct rlimit	 up = { want, want };
+
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			return;
+	}
+	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+	(void)setrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur < want)
+		log_warnx("open file limit %llu is below session.max_per_worker"
+		    " + 256 = %llu: transfers will be refused early",
+		    (unsigned long long)rl.rlim_cur, (unsigned long long)want);
+}
+
 /* Fork the worker of slot sl. In the child: close everything that is not
  * this slot's, run the worker, exit with its code. */
 static int
@@ -173,6 +241,9 @@ sup_fork(struct sup *s, struct slot *sl)
 		if (s->pid_fd != -1)
 			close(s->pid_fd);
 		memset(&a, 0, sizeof(a));
+		a.stats = s->stats.slots == NULL ? NULL :
+		    &s->stats.slots[sl - s->slots];
+		a.gen = sl->gen;
 		a.conf = sl->conf;
 		a.id = sl->index;
 		a.lfds = sl->lfds;
@@ -338,6 +409,9 @@ sup_reap(struct sup *s, uint64_t now)
 			continue;
 		sup_log_exit(sl, st);
 		sl->pid = 0;
+		if (s->stats.slots != NULL)
+			STATS_SET(&s->stats.slots[sl - s->slots], state,
+			    STATS_W_EXITED);
 		if (sl->state == SLOT_RETIRING || s->draining) {
 			sup_close_fds(sl);
 			sl->state = SLOT_FREE;
@@ -393,6 +467,8 @@ sup_next_wait(const struct sup *s, uint64_t now)
 			next = s->slots[i].respawn_at_ms;
 	if (s->stop_deadline_ms != 0 && s->stop_deadline_ms < next)
 		next = s->stop_deadline_ms;
+	if (s->next_stats_ms != 0 && s->next_stats_ms < next)
+		next = s->next_stats_ms;
 	if (next == UINT64_MAX)
 		return -1;
 	return next > now ? (int64_t)(next - now) : 0;
@@ -422,6 +498,28 @@ sup_signal_all(struct sup *s, int sig)
 }
 
 /*
+ * SIGUSR1 and stats.interval: log one summary line of the totals and
+ * rewrite stats.file (Prometheus text) atomically.
+ */
+static void
+sup_stats_dump(struct sup *s, bool log_it)
+{
+	struct stats_totals	 t;
+	char			 line[1024];
+	const char		*file = s->conf->stats.file;
+
+	if (s->stats.slots == NULL)
+		return;
+	if (log_it) {
+		stats_sum(&s->stats, &t);
+		log_info("stats: %s", stats_summary(&t, line, sizeof(line)));
+	}
+	if (file != NULL &&
+	    stats_write_prom_file(file, &s->stats, sup_now_ms()) == -1)
+		log_warn("stats file %s", file);
+}
+
+/*
  * SIGHUP: parse the config again. On error keep everything as it is and
  * log the reason; otherwise start a new generation, then retire the old.
  */
@@ -436,12 +534,14 @@ sup_reload(struct sup *s)
 		log_warn("reload failed");
 		return;
 	}
+	sup_notify("RELOADING=1");
 	if (conf_load(nc, s->opts->conf_path, err, sizeof(err)) == -1 ||
 	    sup_apply_opts(nc, s->opts, err, sizeof(err)) == -1) {
 		log_warnx("reload failed: %s; keeping the running "
 		    "configuration", err);
 		conf_free(nc);
 		free(nc);
+		sup_notify("READY=1");
 		return;
 	}
 	for (i = 0; i < sizeof(s->old_confs) / sizeof(s->old_confs[0]); i++)
@@ -452,29 +552,40 @@ sup_reload(struct sup *s)
 		    "draining; try again later");
 		conf_free(nc);
 		free(nc);
+		sup_notify("READY=1");
 		return;
 	}
 	s->gen++;
+	sup_raise_nofile(nc);
 	if (sup_start_generation(s, nc) == -1) {
 		log_warnx("reload failed: could not start the new workers; "
 		    "keeping the running configuration");
 		s->gen = prev;
 		conf_free(nc);
 		free(nc);
+		sup_notify("READY=1");
 		return;
 	}
 	s->old_confs[i] = s->conf;
 	s->conf = nc;
 	sup_retire(s, s->gen);
+	if (s->stats.hdr != NULL) {
+		atomic_store(&s->stats.hdr->generation, s->gen);
+		atomic_store(&s->stats.hdr->workers, nc->workers);
+	}
+	s->next_stats_ms = nc->stats.interval_s ? sup_now_ms() +
+	    nc->stats.interval_s * 1000ull : 0;
 	log_set_level(nc->log.level);
 	log_info("reloaded %s: generation %u, %u workers", nc->path, s->gen,
 	    nc->workers);
+	sup_notify("READY=1");
 	sup_gc_confs(s);
 }
 
 static void
 sup_begin_stop(struct sup *s, bool drain, uint64_t now)
 {
+	sup_notify("STOPPING=1");
 	if (drain && !s->draining) {
 		s->draining = true;
 		s->stop_deadline_ms = now + s->conf->shutdown_timeout_ms +
@@ -550,12 +661,20 @@ sup_loop(struct sup *s)
 			if (!s->draining)
 				sup_reload(s);
 			break;
+		case SIGUSR1:
+			sup_stats_dump(s, true);
+			break;
 		default:
 			break;
 		}
 		sup_reap(s, now);
 		if (!s->draining)
 			sup_respawn_due(s, now);
+		if (s->next_stats_ms != 0 && now >= s->next_stats_ms) {
+			sup_stats_dump(s, false);
+			s->next_stats_ms = now + s->conf->stats.interval_s *
+			    1000ull;
+		}
 		if (s->draining && s->stop_deadline_ms != 0 &&
 		    now >= s->stop_deadline_ms) {
 			log_warnx("workers did not stop in time; killing them");
@@ -640,6 +759,17 @@ sup_run(struct conf *c, const struct sup_opts *o)
 	log_set_tag("sup");
 	if (!o->foreground && sup_daemonize(&s) == -1)
 		return 1;
+	/* The segment outlives reloads: its path is fixed at start. */
+	if (stats_create(&s.stats, c->stats.path, SUP_MAX_SLOTS) == -1) {
+		log_warn("stats segment %s", c->stats.path);
+		rc = 1;
+		goto out;
+	}
+	s.stats_path = strdup(c->stats.path);
+	atomic_store(&s.stats.hdr->workers, c->workers);
+	if (c->stats.interval_s > 0)
+		s.next_stats_ms = sup_now_ms() + c->stats.interval_s * 1000ull;
+	sup_raise_nofile(c);
 	if (sup_start_generation(&s, c) == -1) {
 		log_warnx("could not start; exiting");
 		rc = 1;
@@ -652,6 +782,13 @@ sup_run(struct conf *c, const struct sup_opts *o)
 		    c->listen[i].ss.ss_family == AF_INET6 ? "]" : "",
 		    c->listen[i].port);
 	log_info("ptftpd started: %u workers, root %s", c->workers, c->root);
+	{
+		char	 msg[64];
+
+		snprintf(msg, sizeof(msg), "READY=1\nMAINPID=%ld",
+		    (long)getpid());
+		sup_notify(msg);
+	}
 	rc = sup_loop(&s);
 	log_info("ptftpd stopped");
 out:
@@ -660,6 +797,13 @@ out:
 	if (s.pid_fd != -1) {
 		unlink(s.pid_path);
 		close(s.pid_fd);
+	}
+	if (s.stats_path != NULL) {
+		if (s.conf->stats.file != NULL)
+			sup_stats_dump(&s, false);
+		stats_close(&s.stats);
+		unlink(s.stats_path);
+		free(s.stats_path);
 	}
 	for (i = 0; i < sizeof(s.old_confs) / sizeof(s.old_confs[0]); i++)
 		if (s.old_confs[i] != NULL) {

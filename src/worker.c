@@ -37,6 +37,7 @@
 #include "net.h"
 #include "priv.h"
 #include "sess.h"
+#include "stats.h"
 #include "tftp.h"
 #include "timer.h"
 #include "worker.h"
@@ -87,6 +88,7 @@ struct worker {
 	struct timer_node	**tstore;
 	struct sess_limits	 lim;
 	uint32_t		 port_hint;
+	struct stats_slot	*st;
 	struct net_rx		 rx;
 	uint8_t			*pkt;		/* one datagram, TFTP_PKT_MAX+1 */
 	uint8_t			 ctlbuf[1024];	/* OACK and ERROR packets */
@@ -211,11 +213,52 @@ worker_log_done(struct worker *w, struct wsess *ws, uint64_t now)
 	    (unsigned long long)(now - s->start_ms), s->n_rexmit, s->n_dup_ack);
 }
 
+/* Count a finished transfer: result, options, client error, histograms. */
+static void
+worker_count_done(struct worker *w, const struct sess *s, uint64_t now)
+{
+	struct stats_slot	*st = w->st;
+
+	switch (s->result) {
+	case SESS_RES_OK:
+		STATS_ADD(st, sess_ok, 1);
+		break;
+	case SESS_RES_PROBE:
+		STATS_ADD(st, sess_probe, 1);
+		break;
+	case SESS_RES_ABORTED:
+		STATS_ADD(st, sess_aborted, 1);
+		break;
+	case SESS_RES_TIMEOUT:
+		STATS_ADD(st, sess_timeout, 1);
+		break;
+	default:
+		STATS_ADD(st, sess_error, 1);
+		break;
+	}
+	if (s->result == SESS_RES_PROBE || s->result == SESS_RES_ABORTED) {
+		if (s->err_code == TFTP_EUNDEF)
+			STATS_ADD(st, client_err0, 1);
+		else if (s->err_code == TFTP_EOPTNEG)
+			STATS_ADD(st, client_err8, 1);
+		else
+			STATS_ADD(st, client_err_other, 1);
+	}
+	STATS_ADD(st, opt_blksize, (s->oack.set & TFTP_OPT_BLKSIZE) != 0);
+	STATS_ADD(st, opt_windowsize, (s->oack.set & TFTP_OPT_WINDOWSIZE) != 0);
+	STATS_ADD(st, opt_tsize, (s->oack.set & TFTP_OPT_TSIZE) != 0);
+	STATS_ADD(st, opt_timeout, (s->oack.set & TFTP_OPT_TIMEOUT) != 0);
+	STATS_ADD(st, dup_acks, s->n_dup_ack);
+	if (st != NULL)
+		stats_observe(st, now - s->start_ms, s->tx_bytes);
+}
+
 /* Release everything a transfer holds and return its slot. */
 static void
 worker_end(struct worker *w, struct wsess *ws, uint64_t now)
 {
 	worker_log_done(w, ws, now);
+	worker_count_done(w, &ws->s, now);
 	timer_cancel(&w->timers, &ws->tn);
 	worker_unhash(w, ws);
 	/* close() also removes the fd from the epoll set. */
@@ -226,6 +269,7 @@ worker_end(struct worker *w, struct wsess *ws, uint64_t now)
 	ws->next = w->free_head;
 	w->free_head = (uint32_t)(ws - w->ss);
 	w->nactive--;
+	STATS_SET(w->st, sess_active, w->nactive);
 }
 
 static void
@@ -233,8 +277,23 @@ worker_send_ctl(struct worker *w, struct wsess *ws, size_t len)
 {
 	if (len == 0)
 		return;
-	(void)sendto(ws->fd, w->ctlbuf, len, MSG_DONTWAIT,
-	    (const struct sockaddr *)&ws->peer, net_sslen(&ws->peer));
+	if (sendto(ws->fd, w->ctlbuf, len, MSG_DONTWAIT,
+	    (const struct sockaddr *)&ws->peer, net_sslen(&ws->peer)) > 0)
+		STATS_ADD(w->st, tx_pkts, 1);
+}
+
+/* Count datagrams mm[from, from+n) as sent: packets and payload bytes. */
+static void
+worker_count_tx(struct worker *w, unsigned from, unsigned n)
+{
+	uint64_t	 bytes = 0;
+	unsigned	 i;
+
+	for (i = from; i < from + n; i++)
+		if (w->mm[i].msg_hdr.msg_iovlen > 1)
+			bytes += w->iov[i][1].iov_len;
+	STATS_ADD(w->st, tx_pkts, n);
+	STATS_ADD(w->st, tx_bytes, bytes);
 }
 
 /*
@@ -275,8 +334,10 @@ worker_send_blocks(struct worker *w, struct wsess *ws, uint64_t first,
 		for (sent = 0; sent < n; sent += (unsigned)r) {
 			r = sendmmsg(ws->fd, w->mm + sent, n - sent,
 			    MSG_DONTWAIT);
-			if (r > 0)
+			if (r > 0) {
+				worker_count_tx(w, sent, (unsigned)r);
 				continue;
+			}
 			if (r == -1 && errno == EFAULT)
 				return -1;
 			if (r == -1 && errno == EINTR) {
@@ -296,6 +357,9 @@ static void
 worker_apply(struct worker *w, struct wsess *ws, const struct sess_tx *tx,
     uint64_t now)
 {
+	if (tx->rexmit)
+		STATS_ADD(w->st, rexmit_pkts, (tx->flags & SESS_TX_DATA) ?
+		    tx->blk_count : 1);
 	if (tx->flags & SESS_TX_OACK)
 		worker_send_ctl(w, ws, tftp_encode_oack(w->ctlbuf,
 		    sizeof(w->ctlbuf), &ws->s.oack));
@@ -325,9 +389,26 @@ worker_refuse(struct worker *w, int lfd, const struct sockaddr_storage *peer,
 {
 	size_t	 len;
 
+	switch (code) {
+	case TFTP_ENOTFOUND:
+		STATS_ADD(w->st, refused_notfound, 1);
+		break;
+	case TFTP_EACCESS:
+		STATS_ADD(w->st, refused_access, 1);
+		break;
+	case TFTP_EBADOP:
+		STATS_ADD(w->st, refused_badop, 1);
+		break;
+	case TFTP_EUNDEF:	/* busy: no slot, socket or memory */
+		STATS_ADD(w->st, refused_busy, 1);
+		break;
+	default:
+		STATS_ADD(w->st, refused_other, 1);
+		break;
+	}
 	len = tftp_encode_error(w->ctlbuf, sizeof(w->ctlbuf), code, msg);
-	if (len > 0)
-		(void)net_send_from(lfd, w->ctlbuf, len, peer, local);
+	if (len > 0 && net_send_from(lfd, w->ctlbuf, len, peer, local) > 0)
+		STATS_ADD(w->st, tx_pkts, 1);
 }
 
 /* Take a free slot and prepare it for peer; NULL when all are busy. */
@@ -346,6 +427,8 @@ worker_alloc(struct worker *w, const struct sockaddr_storage *peer,
 	ws->next = w->htab[hash & w->hmask];
 	w->htab[hash & w->hmask] = (uint32_t)(ws - w->ss);
 	w->nactive++;
+	STATS_SET(w->st, sess_active, w->nactive);
+	STATS_ADD(w->st, sess_started, 1);
 	return ws;
 }
 
@@ -372,14 +455,17 @@ worker_rrq(struct worker *w, int lfd, const struct tftp_req *req,
 		 * late or lost. Our own timer resends; a second session
 		 * would double the traffic. */
 		if (!ws->s.progressed && ws->name_len == req->file_len &&
-		    memcmp(ws->name, req->file, req->file_len) == 0)
+		    memcmp(ws->name, req->file, req->file_len) == 0) {
+			STATS_ADD(w->st, req_retransmit, 1);
 			return;
+		}
 		/* Otherwise a new request from the same port replaces the
 		 * old transfer: UEFI PXE reuses its source port for the
 		 * real download after the tsize probe, and the probe's
 		 * session may still be waiting for its ERROR 8. */
 		ws->s.result = SESS_RES_ABORTED;
 		ws->s.state = SESS_DONE;
+		STATS_ADD(w->st, sess_replaced, 1);
 		worker_end(w, ws, now);
 	}
 	if (req->mode == TFTP_MODE_MAIL) {
@@ -451,12 +537,16 @@ worker_listen_pkt(struct worker *w, int lfd, int i, uint64_t now)
 	struct tftp_msg		 m;
 	int			 code;
 
-	if ((h->msg_flags & MSG_TRUNC) || len < 2)
+	STATS_ADD(w->st, rx_pkts, 1);
+	STATS_ADD(w->st, rx_bytes, len);
+	if ((h->msg_flags & MSG_TRUNC) || len < 2 ||
+	    net_rx_local(&w->rx, i, &local) == -1) {
+		STATS_ADD(w->st, req_malformed, 1);
 		return;
-	if (net_rx_local(&w->rx, i, &local) == -1)
-		return;
+	}
 	code = tftp_decode(buf, len, &m);
 	if (code != 0) {
+		STATS_ADD(w->st, req_malformed, 1);
 		/* Malformed request: one short ERROR (1:1, no
 		 * amplification). Anything else: silence. */
 		if (buf[0] == 0 && (buf[1] == TFTP_RRQ || buf[1] == TFTP_WRQ))
@@ -466,13 +556,16 @@ worker_listen_pkt(struct worker *w, int lfd, int i, uint64_t now)
 	}
 	switch (m.op) {
 	case TFTP_RRQ:
+		STATS_ADD(w->st, rrq, 1);
 		worker_rrq(w, lfd, &m.u.req, peer, &local, now);
 		break;
 	case TFTP_WRQ:
+		STATS_ADD(w->st, wrq, 1);
 		worker_refuse(w, lfd, peer, &local, TFTP_EACCESS,
 		    "Uploads are disabled");
 		break;
 	default:
+		STATS_ADD(w->st, listen_stray, 1);
 		break;
 	}
 }
@@ -515,7 +608,10 @@ worker_sess_ready(struct worker *w, struct wsess *ws, uint64_t now)
 		    (struct sockaddr *)&from, &flen);
 		if (n == -1)
 			return;		/* EAGAIN, or ICMP-driven errors */
+		STATS_ADD(w->st, rx_pkts, 1);
+		STATS_ADD(w->st, rx_bytes, n);
 		if (!net_same_peer(&from, &ws->peer)) {
+			STATS_ADD(w->st, foreign_tid, 1);
 			size_t len = tftp_encode_error(w->ctlbuf,
 			    sizeof(w->ctlbuf), TFTP_EBADID,
 			    "Unknown transfer ID");
@@ -524,8 +620,10 @@ worker_sess_ready(struct worker *w, struct wsess *ws, uint64_t now)
 			    (struct sockaddr *)&from, flen);
 			continue;
 		}
-		if (tftp_decode(w->pkt, (size_t)n, &m) != 0)
-			continue;	/* malformed: counted later, ignored */
+		if (tftp_decode(w->pkt, (size_t)n, &m) != 0) {
+			STATS_ADD(w->st, bad_pkts, 1);
+			continue;
+		}
 		sess_input(&ws->s, &m, now, &tx);
 		if (tx.flags == 0 && ws->s.state != SESS_DONE) {
 			/* Nothing to send; deadline unchanged unless the
@@ -568,6 +666,7 @@ worker_start_drain(struct worker *w, uint64_t now)
 		return;
 	w->draining = true;
 	w->listening = false;
+	STATS_SET(w->st, state, STATS_W_DRAINING);
 	w->drain_deadline_ms = now + w->conf->shutdown_timeout_ms;
 	/* Close our copies too: a socket the next generation does not
 	 * share leaves the reuseport group once the supervisor has closed
@@ -711,6 +810,9 @@ worker_init(struct worker *w, const struct worker_args *a)
 	w->lfds = a->lfds;
 	w->nlfds = a->nlfds;
 	w->ctl_fd = a->ctl_fd;
+	w->st = a->stats;
+	if (w->st != NULL)
+		stats_worker_start(w->st, getpid(), a->gen);
 	w->lim.blksize_max = c->session.blksize_max;
 	w->lim.windowsize_max = c->session.windowsize_max;
 	w->lim.timeout_ms = c->session.timeout_ms;
@@ -762,6 +864,11 @@ worker_main(const struct worker_args *a)
 		uint64_t	 now = worker_now_ms();
 		int		 wait = timer_wait_ms(&w.timers, now);
 
+		/* Wake at least once a second for the heartbeat. */
+		STATS_SET(w.st, heartbeat_ms, now);
+		if (wait == -1 || wait > 1000)
+			wait = 1000;
+
 		if (got_term)
 			worker_start_drain(&w, now);
 		if (w.draining) {
@@ -795,5 +902,6 @@ worker_main(const struct worker_args *a)
 		log_warnx("shutdown timeout, abandoning %u transfers",
 		    w.nactive);
 	worker_free(&w);
+	STATS_SET(w.st, state, STATS_W_EXITED);
 	return rc;
 }
