@@ -29,6 +29,7 @@
  *   -o FILE          write what was received to FILE (count 1 only)
  *   -x CODE          expect the server to answer ERROR CODE
  *   -v               one line per transfer on stdout
+ *   --trace          every packet sent, received or dropped, on stderr
  *   --drop-ack N,..  do not send the first ACK of these absolute block
  *                    numbers (0 is the ACK of the OACK): simulated loss
  *   --drop-data-rate PCT  drop PCT percent of received DATA (seeded)
@@ -159,6 +160,7 @@ struct cfg {
 	const char	*out;
 	int		 expect_err;		/* -1: expect success */
 	int		 verbose;
+	int		 trace;
 	uint64_t	 drop_ack[DROP_MAX];
 	unsigned	 ndrop;
 	unsigned	 drop_data_pct;
@@ -185,6 +187,7 @@ static struct xfer *slots;
 static struct body bodies[FILES_MAX];
 static unsigned nbodies;
 static uint8_t rxbuf[TFTP_PKT_MAX + 64];
+static unsigned trace_idx;		/* transfer being worked on */
 
 static struct {
 	uint64_t	ok, failed, errors, bytes, rexmit;
@@ -197,6 +200,25 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* --trace: one line per packet; "what" is tx, rx, drop, ... */
+static void
+trace_pkt(unsigned idx, const char *what, const uint8_t *p, size_t len)
+{
+	unsigned op, a;
+
+	if (!cfg.trace)
+		return;
+	op = len >= 2 ? (unsigned)(p[0] << 8 | p[1]) : 0;
+	a = len >= 4 ? (unsigned)(p[2] << 8 | p[3]) : 0;
+	fprintf(stderr, "%" PRIu64 " #%u %s %s", now_ms() % 100000, idx, what,
+	    tftp_opname(op));
+	if (op == TFTP_DATA)
+		fprintf(stderr, " %u len=%zu", a, len - TFTP_HDR_LEN);
+	else if (op == TFTP_ACK || op == TFTP_ERROR)
+		fprintf(stderr, " %u", a);
+	fputc('\n', stderr);
 }
 
 static void __attribute__((noreturn))
@@ -438,6 +460,7 @@ static void
 send_to(int fd, const struct sockaddr_storage *to, socklen_t to_len,
     const uint8_t *p, size_t len)
 {
+	trace_pkt(trace_idx, "tx", p, len);
 	/* Loopback UDP: a failed send is simply a lost packet. */
 	(void)sendto(fd, p, len, 0, (const struct sockaddr *)to, to_len);
 }
@@ -492,6 +515,7 @@ xfer_ack(struct xfer *x, uint64_t blk, int first)
 			if (cfg.drop_ack[i] == blk &&
 			    !(x->dropped_mask & (1ULL << i))) {
 				x->dropped_mask |= 1ULL << i;
+				trace_pkt(x->idx, "drop", pkt, n);
 				return 0;
 			}
 		}
@@ -605,6 +629,7 @@ xfer_start(struct xfer *x, unsigned slot, unsigned idx)
 	size_t rcv;
 
 	memset(x, 0, sizeof(*x));
+	trace_idx = idx;
 	x->idx = idx;
 	x->slot = slot;
 	x->fd = x->ffd = x->out_fd = -1;
@@ -898,8 +923,11 @@ on_data(struct xfer *x, const struct tftp_msg *m, uint64_t now)
 		x->rexmit_seen++;
 		return;
 	}
-	if (rng_pct(&x->rng, cfg.drop_data_pct))
+	if (rng_pct(&x->rng, cfg.drop_data_pct)) {
+		trace_pkt(x->idx, "drop", m->u.data.data - TFTP_HDR_LEN,
+		    m->u.data.len + TFTP_HDR_LEN);
 		return;			/* simulated loss */
+	}
 	if (x->state == X_LAST) {
 		/* The final block again: our last ACK was "lost". */
 		x->rexmit_seen++;
@@ -1048,6 +1076,9 @@ on_readable(struct xfer *x, int foreign)
 		    (struct sockaddr *)&from, &from_len);
 		if (r < 0)
 			break;
+		trace_idx = x->idx;
+		trace_pkt(x->idx, foreign ? "rx-stranger" : "rx", rxbuf,
+		    (size_t)r);
 		if (foreign)
 			on_foreign_packet(x, rxbuf, (size_t)r, &from, from_len);
 		else
@@ -1059,6 +1090,7 @@ on_readable(struct xfer *x, int foreign)
 static void
 on_timer(struct xfer *x, uint64_t now)
 {
+	trace_idx = x->idx;
 	switch (x->state) {
 	case X_STALL:
 		xfer_complete(x);
@@ -1100,6 +1132,7 @@ parse_args(int argc, char **argv)
 		{ "timeout-ms", required_argument, NULL, 11 },
 		{ "retries", required_argument, NULL, 12 },
 		{ "max-seconds", required_argument, NULL, 13 },
+		{ "trace", no_argument, NULL, 14 },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t tmp[LIST_MAX];
@@ -1180,6 +1213,7 @@ parse_args(int argc, char **argv)
 			cfg.max_seconds = parse_u64(optarg, 1, 86400,
 			    "--max-seconds");
 			break;
+		case 14: cfg.trace = 1; break;
 		default: usage("unknown option");
 		}
 	}

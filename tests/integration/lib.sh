@@ -1,0 +1,275 @@
+# lib.sh - helpers shared by tests/integration/test_*.sh; source it first:
+#   . "$TOP/tests/integration/lib.sh"
+# Environment (set by scripts/run-integration.sh): BUILD (build dir), TOP
+# (repo root). Everything lives in one temp dir removed on exit; every
+# process started here is stopped by pid on any exit. Loopback only: the
+# daemon listens on 127.0.0.1 and ::1, nothing else is ever addressed.
+#
+#   pt_start [CONFIG LINE...]  write a config (a default for workers, log and
+#                      session is dropped when a line sets it), start
+#                      $BUILD/ptftpd on a random port, wait until it answers
+#   pt_stop            SIGTERM, bounded wait, SIGKILL; no worker may remain
+#   pt_tftpc ARGS...   $BUILD/tftpc -P $PT_PORT ARGS, output kept in $PT_OUT
+#   pt_mkfile NAME SIZE   random file of SIZE bytes in $ROOT
+#   pt_cmp A B WHAT    byte-exact comparison or pt_fail
+#   pt_wait_log ERE [SECS]   wait (bounded) until the daemon log matches
+#   pt_flip_byte FILE OFF    corrupt one byte (for negative checks)
+#   pt_netascii IN OUT       IN as netascii on the wire (LF -> CR LF,
+#                      CR -> CR NUL)
+#   pt_fail MSG        print MSG and the log tail, exit 1
+#   pt_step MSG        progress line
+
+set -u
+
+TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+BUILD=${BUILD:-build}
+case $BUILD in
+/*) ;;
+*) BUILD=$TOP/$BUILD ;;
+esac
+PTFTPD=$BUILD/ptftpd
+TFTPC=$BUILD/tftpc
+
+T=$(mktemp -d /tmp/ptftpd-itest.XXXXXX) || exit 1
+chmod 755 "$T"			# workers run as nobody and must get in
+ROOT=$T/root
+mkdir -m 755 "$ROOT"
+PT_CONF=$T/ptftpd.conf
+PT_LOG=$T/ptftpd.log
+PT_OUT=$T/tftpc.out
+PT_PID=""
+PT_PORT=""
+PT_WORKER_PIDS=""
+PT_EXTRA_PIDS=""		# helpers started by a test (pt_track PID)
+: >"$PT_LOG"
+
+pt_step() {
+	echo "== $*"
+}
+
+pt_fail() {
+	echo "FAIL: $*" >&2
+	if [ -s "$PT_LOG" ]; then
+		echo "--- daemon log (tail) ---" >&2
+		tail -n 25 "$PT_LOG" >&2
+	fi
+	exit 1
+}
+
+# A pid we started that must not outlive the test.
+pt_track() {
+	PT_EXTRA_PIDS="$PT_EXTRA_PIDS $1"
+}
+
+# Sends SIG to pid if it is alive and still has the expected command name
+# (guards against a recycled pid).
+pt_kill_if() {
+	local pid=$1 sig=$2 name=$3 comm
+	[ -n "$pid" ] || return 0
+	comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 0
+	case $comm in
+	"$name"*) kill "-$sig" "$pid" 2>/dev/null ;;
+	esac
+	return 0
+}
+
+pt_cleanup() {
+	local rc=$? p
+	trap - EXIT INT TERM
+	[ -n "$PT_PID" ] && pt_stop_quiet
+	for p in $PT_EXTRA_PIDS; do
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	rm -rf "$T"
+	exit "$rc"
+}
+trap pt_cleanup EXIT
+trap 'exit 143' INT TERM
+
+# $BUILD/tftpc, built if missing or older than its source. The make rule
+# is tried first; a direct compile with the project's flags is the fallback.
+pt_need_tftpc() {
+	local src=$TOP/tests/tools/tftpc.c
+	if [ -x "$TFTPC" ] && [ ! "$src" -nt "$TFTPC" ]; then
+		return 0
+	fi
+	(cd "$TOP" && make -s "BUILD=${BUILD#"$TOP"/}" "${TFTPC#"$TOP"/}") \
+	    >/dev/null 2>&1 && [ -x "$TFTPC" ] && return 0
+	(cd "$TOP" && make -s "BUILD=${BUILD#"$TOP"/}" \
+	    "${BUILD#"$TOP"/}/obj/tftp.o" &&
+	    ${CC:-cc} -std=gnu11 -g -O2 -D_GNU_SOURCE -Iinclude -Wall -Wextra \
+	    -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	    -Wformat=2 -Wvla -o "$TFTPC" "$src" "$BUILD/obj/tftp.o") ||
+	    pt_fail "cannot build $TFTPC"
+}
+
+# Random port in 20000-59999.
+pt_random_port() {
+	echo $((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+}
+
+# Writes $PT_CONF for port $1; further args are extra config lines.
+pt_write_conf() {
+	local port=$1 line all
+	shift
+	all="$*"
+	{
+		case $all in *workers*=*) ;; *) echo "workers = 2;" ;; esac
+		echo "listen = ( { address = \"127.0.0.1\"; port = $port; },"
+		echo "           { address = \"::1\"; port = $port; } );"
+		echo "root = \"$ROOT\";"
+		echo "user = \"nobody\";"
+		case $all in
+		*log*=*) ;;
+		*) echo 'log = { target = "stderr"; level = "info"; };' ;;
+		esac
+		case $all in
+		*session*=*) ;;
+		*) echo 'session = { timeout_ms = 500; timeout_max_ms = 2000; };' ;;
+		esac
+		echo "stats = { path = \"$T/ptftpd.stats\"; };"
+		echo "pid_file = \"$T/ptftpd.pid\";"
+		for line in "$@"; do
+			echo "$line"
+		done
+	} >"$PT_CONF"
+}
+
+# Probe: a missing file must give ERROR 1. Returns tftpc's status.
+pt_probe() {
+	local host=$1
+	timeout 5 "$TFTPC" -H "$host" -P "$PT_PORT" -x 1 --timeout-ms 200 \
+	    --retries 2 --max-seconds 3 pt-probe-no-such-file >/dev/null 2>&1
+}
+
+pt_start() {
+	local try i
+	pt_need_tftpc
+	[ -x "$PTFTPD" ] || pt_fail "$PTFTPD not built"
+	for try in 1 2 3 4 5; do
+		PT_PORT=$(pt_random_port)
+		pt_write_conf "$PT_PORT" "$@"
+		echo "--- start $try port $PT_PORT" >>"$PT_LOG"
+		"$PTFTPD" -f -c "$PT_CONF" 2>>"$PT_LOG" &
+		PT_PID=$!
+		for i in $(seq 1 25); do
+			kill -0 "$PT_PID" 2>/dev/null || break
+			if pt_probe 127.0.0.1; then
+				pt_probe ::1 ||
+				    pt_fail "answers on 127.0.0.1 but not on ::1"
+				PT_WORKER_PIDS=$(pgrep -P "$PT_PID" | tr '\n' ' ')
+				pt_step "ptftpd pid $PT_PID port $PT_PORT" \
+				    "workers: $PT_WORKER_PIDS"
+				return 0
+			fi
+			sleep 0.2
+		done
+		if kill -0 "$PT_PID" 2>/dev/null; then
+			pt_stop_quiet
+			pt_fail "ptftpd runs but does not answer on port $PT_PORT"
+		fi
+		wait "$PT_PID" 2>/dev/null
+		PT_PID=""
+		echo "pt_start: ptftpd exited on port $PT_PORT, retrying" >&2
+	done
+	pt_fail "ptftpd did not start in 5 tries"
+}
+
+# Stops the daemon; returns 1 if it needed SIGKILL or left workers behind.
+pt_stop_quiet() {
+	local i rc=0 w left=""
+	[ -n "$PT_PID" ] || return 0
+	# Workers forked since start (respawns) count too.
+	PT_WORKER_PIDS="$PT_WORKER_PIDS $(pgrep -P "$PT_PID" | tr '\n' ' ')"
+	kill -TERM "$PT_PID" 2>/dev/null
+	for i in $(seq 1 50); do
+		kill -0 "$PT_PID" 2>/dev/null || break
+		# A zombie is gone for our purpose: wait reaps it below.
+		[ "$(awk '{print $3}' "/proc/$PT_PID/stat" 2>/dev/null)" = Z ] &&
+		    break
+		sleep 0.1
+	done
+	if kill -0 "$PT_PID" 2>/dev/null &&
+	    [ "$(awk '{print $3}' "/proc/$PT_PID/stat" 2>/dev/null)" != Z ]; then
+		echo "pt_stop: ptftpd $PT_PID ignored SIGTERM for 5 s" >&2
+		kill -KILL "$PT_PID" 2>/dev/null
+		rc=1
+	fi
+	wait "$PT_PID" 2>/dev/null
+	sleep 0.1
+	for w in $PT_WORKER_PIDS; do
+		if [ -e "/proc/$w" ] &&
+		    grep -q ptftpd "/proc/$w/cmdline" 2>/dev/null; then
+			left="$left $w"
+			pt_kill_if "$w" KILL ptftpd
+		fi
+	done
+	if [ -n "$left" ]; then
+		echo "pt_stop: workers left behind:$left" >&2
+		rc=1
+	fi
+	PT_PID=""
+	PT_WORKER_PIDS=""
+	return $rc
+}
+
+pt_stop() {
+	pt_stop_quiet || pt_fail "ptftpd did not stop cleanly"
+}
+
+# tftpc against the daemon; the output is shown and kept in $PT_OUT.
+pt_tftpc() {
+	local rc
+	timeout -k 2 150 "$TFTPC" -P "$PT_PORT" "$@" >"$PT_OUT" 2>&1
+	rc=$?
+	sed 's/^/    /' "$PT_OUT"
+	return $rc
+}
+
+# Value of key=N from tftpc's summary line in $PT_OUT.
+pt_summary() {
+	sed -n "s/^tftpc: ok=.* $1=\([0-9]*\).*/\1/p; s/^tftpc: $1=\([0-9]*\).*/\1/p" \
+	    "$PT_OUT" | tail -n 1
+}
+
+pt_mkfile() {
+	head -c "$2" /dev/urandom >"$ROOT/$1" || pt_fail "mkfile $1"
+	chmod 644 "$ROOT/$1"
+}
+
+pt_cmp() {
+	cmp "$1" "$2" >/dev/null 2>&1 || pt_fail "$3: $1 and $2 differ"
+}
+
+# Waits up to SECS (default 5) for an extended regexp in the daemon log.
+pt_wait_log() {
+	local re=$1 secs=${2:-5} i
+	for i in $(seq 1 $((secs * 10))); do
+		grep -Eq -- "$re" "$PT_LOG" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Inverts the byte at OFFSET of FILE in place.
+pt_flip_byte() {
+	python3 -c '
+import sys
+f = open(sys.argv[1], "r+b")
+f.seek(int(sys.argv[2]))
+b = f.read(1)
+f.seek(int(sys.argv[2]))
+f.write(bytes([b[0] ^ 0xff]))
+' "$1" "$2" || pt_fail "flip byte"
+}
+
+# netascii as it goes on the wire: LF -> CR LF, a bare CR -> CR NUL.
+pt_netascii() {
+	python3 -c '
+import sys
+d = open(sys.argv[1], "rb").read()
+d = d.replace(b"\r", b"\r\0").replace(b"\n", b"\r\n")
+open(sys.argv[2], "wb").write(d)
+' "$1" "$2" || pt_fail "netascii conversion"
+}
