@@ -136,6 +136,7 @@ struct xfer {
 	uint64_t	 start_ms;
 	uint64_t	 last_rx_ms;
 	uint64_t	 stall_ms;
+	uint16_t	 stall_hi;		/* highest wire block seen */
 	uint64_t	 rexmit_seen;
 	uint64_t	 rng;
 	int		 fsent;
@@ -754,6 +755,7 @@ xfer_stall(struct xfer *x, uint64_t now)
 {
 	x->state = X_STALL;
 	x->stall_ms = now;
+	x->stall_hi = (uint16_t)(x->next - 1);
 	x->deadline = now + cfg.quiet_ms;
 }
 
@@ -920,7 +922,12 @@ on_data(struct xfer *x, const struct tftp_msg *m, uint64_t now)
 		return;
 	}
 	if (x->state == X_STALL) {
-		x->rexmit_seen++;
+		/* The rest of a window in flight is new, not a resend. */
+		d = (uint16_t)(m->u.data.block - x->stall_hi);
+		if (d != 0 && d < 0x8000)
+			x->stall_hi = m->u.data.block;
+		else
+			x->rexmit_seen++;
 		return;
 	}
 	if (rng_pct(&x->rng, cfg.drop_data_pct)) {

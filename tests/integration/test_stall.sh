@@ -1,0 +1,66 @@
+#!/bin/bash
+# test_stall.sh - clients that stop answering cost the server a bounded
+# number of resends and a bounded time (timeout_ms 200, timeout_max_ms 400,
+# retries 3), after which it gives up and logs result=timeout; meanwhile
+# other clients are served at full speed. A client that never ACKs the
+# first packet (OACK or DATA 1) sees it at most 4 times (first_retries 3).
+set -u
+. "$TOP/tests/integration/lib.sh"
+
+pt_mkfile s100k 102400
+pt_mkfile s1st 102400
+pt_mkfile s1st-opt 102400
+pt_mkfile win 102400
+pt_mkfile other 300000
+
+pt_start "session = { timeout_ms = 200; timeout_max_ms = 400; retries = 3; first_retries = 3; };"
+
+pt_step "stop after 3 DATA: at most 3 resends, then silence"
+start=$(date +%s%N)
+timeout 30 "$TFTPC" -P "$PT_PORT" -v --stop-after 3 --quiet-ms 1500 \
+    --max-rexmit 3 s100k >"$T/stall.out" 2>&1 &
+stall_pid=$!
+pt_track "$stall_pid"
+
+pt_step "another client is served while that one stalls"
+sleep 0.1
+t0=$(date +%s%N)
+pt_tftpc -b 1468 -t -e "$ROOT/other" other || pt_fail "other client"
+ms=$((($(date +%s%N) - t0) / 1000000))
+echo "other client took $ms ms"
+[ "$ms" -lt 1000 ] || pt_fail "other client slowed down ($ms ms)"
+
+pt_step "the server gives up within the bound and logs result=timeout"
+pt_wait_log 'file="s100k".* result=timeout' 5 ||
+    pt_fail "no result=timeout for the stalled transfer within 5 s"
+ms=$((($(date +%s%N) - start) / 1000000))
+echo "give-up seen after $ms ms"
+# 200 + 400 + 400 + 400 ms of waiting, plus slack for a loaded machine.
+[ "$ms" -lt 3500 ] || pt_fail "gave up only after $ms ms"
+wait "$stall_pid"
+rc=$?
+sed 's/^/    /' "$T/stall.out"
+[ $rc -eq 0 ] || pt_fail "stalled client saw more than 3 resends or none"
+n=$(sed -n 's/.*rexmit_seen=\([0-9]*\).*/\1/p' "$T/stall.out" | tail -n 1)
+[ "${n:-0}" -ge 1 ] || pt_fail "the server never resent to the stalled client"
+
+pt_step "first packet never ACKed: seen at most 4 times (DATA 1, OACK)"
+pt_tftpc -v --stop-after 0 --quiet-ms 1500 --max-rexmit 3 s1st ||
+    pt_fail "DATA 1 sent more than 4 times"
+[ "$(pt_summary rexmit_seen)" -ge 1 ] || pt_fail "DATA 1 never resent"
+pt_tftpc -v -b 1468 -t --stop-after 0 --quiet-ms 1500 --max-rexmit 3 \
+    s1st-opt || pt_fail "OACK sent more than 4 times"
+[ "$(pt_summary rexmit_seen)" -ge 1 ] || pt_fail "OACK never resent"
+
+pt_step "windowsize 4, stop after 5: bounded window resends"
+pt_tftpc -v -w 4 --stop-after 5 --quiet-ms 1500 --max-rexmit 12 win ||
+    pt_fail "window resends not bounded by retries x windowsize"
+
+pt_wait_log 'file="s1st".* result=timeout' 3 || pt_fail "s1st not logged"
+pt_wait_log 'file="s1st-opt".* result=timeout' 3 ||
+    pt_fail "s1st-opt not logged"
+pt_wait_log 'file="win".* result=timeout' 3 || pt_fail "win not logged"
+grep 'result=timeout' "$PT_LOG" | sed 's/^/    /'
+
+pt_stop
+echo "PASS stall"
