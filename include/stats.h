@@ -140,7 +140,7 @@ int	stats_create(struct stats_seg *seg, const char *path, uint32_t nslots);
  * Map an existing segment read-only and validate it (magic, layout
  * version, sizes against the file length). Returns 0, or -1 with a
  * message in err ("...: not a ptftpd stats segment", "...: layout
- * version 2, this tool reads 1", "...: truncated").
+ * version 2, this ptftpd-stat reads 1", "...: truncated").
  */
 int	stats_open(struct stats_seg *seg, const char *path, char *err,
 	    size_t errlen);
@@ -154,7 +154,11 @@ void	stats_observe(struct stats_slot *sl, uint64_t dur_ms, uint64_t bytes);
 unsigned stats_dur_bucket(uint64_t ms);
 unsigned stats_size_bucket(uint64_t bytes);
 
-/* Sum of one slot or of all slots into *t. */
+/*
+ * stats_sum_slot adds one slot to *t (zero it first, or keep a running
+ * total); stats_sum zeroes *t and adds every slot. sess_active is added
+ * only for running or draining slots (an exited worker's value is stale).
+ */
 void	stats_sum_slot(const struct stats_slot *sl, struct stats_totals *t);
 void	stats_sum(const struct stats_seg *seg, struct stats_totals *t);
 
