@@ -1,13 +1,17 @@
 /*
- * sess.h - one transfer, read direction (RRQ). Pure: no syscalls, no clock,
- * no allocation, no logging. The caller passes `now` (monotonic ms) and
- * decoded packets in; the session answers with a struct sess_tx telling
- * the caller what to put on the wire. Bytes are never copied here: the
- * caller maps absolute block numbers to body offsets with sess_block_span().
+ * sess.h - one transfer, read direction (RRQ) or write direction (WRQ).
+ * Pure: no syscalls, no clock, no allocation, no logging. The caller passes
+ * `now` (monotonic ms) and decoded packets in; the session answers with a
+ * struct sess_tx telling the caller what to put on the wire, and on the
+ * write side what to write to the file. Bytes are never copied here: the
+ * caller maps absolute block numbers to body offsets with sess_block_span()
+ * (read), and writes tx->wr_data, which points into its own packet buffer,
+ * at tx->wr_off (write).
  *
  * Blocks are numbered absolutely from 1 (uint64_t) so files of any size
  * work; the wire number is (abs & 0xffff), which wraps 65535 -> 0.
- * Absolute block 0 stands for the OACK.
+ * Absolute block 0 stands for the OACK (read) or for ACK 0 / the OACK
+ * (write).
  */
 #ifndef PTFTPD_SESS_H
 #define PTFTPD_SESS_H
@@ -22,6 +26,10 @@ enum sess_state {
 	SESS_OACK_SENT,		/* OACK out, waiting for ACK 0 */
 	SESS_SENDING,		/* window out, waiting for an ACK */
 	SESS_DONE,		/* finished; see result */
+	SESS_RECEIVING,		/* write: ACK 0 or OACK out, taking DATA */
+	SESS_DALLY,		/* write: committed, final ACK out; re-ACK
+				 * a retransmitted last DATA until the
+				 * deadline (result is already OK) */
 };
 
 enum sess_result {
@@ -43,10 +51,20 @@ struct sess_limits {
 	uint32_t	first_retries;	/* same, before anything was ACKed */
 };
 
-/* What to send now. Several flags may be set only as DATA after nothing. */
+/*
+ * What to do now. The read side sets at most one flag. The write side may
+ * set WRITE, COMMIT and ACK together, and the caller acts on them in this
+ * order: write wr_data first, then commit (fsync + rename), then send the
+ * ACK. If the write or the commit fails the caller calls sess_fail() and
+ * sends an ERROR instead of the ACK: a client must never see the final ACK
+ * of a file that is not safely under its final name.
+ */
 #define SESS_TX_OACK	(1u << 0)	/* encode s->oack and send it */
 #define SESS_TX_DATA	(1u << 1)	/* send blocks blk_first.. +blk_count */
 #define SESS_TX_ERROR	(1u << 2)	/* send ERROR err_code/err_msg */
+#define SESS_TX_ACK	(1u << 3)	/* write: send ACK (uint16_t)ack_block */
+#define SESS_TX_WRITE	(1u << 4)	/* write: wr_len bytes at wr_off */
+#define SESS_TX_COMMIT	(1u << 5)	/* write: last block, make file final */
 
 struct sess_tx {
 	unsigned	 flags;
@@ -55,6 +73,11 @@ struct sess_tx {
 	uint16_t	 err_code;
 	const char	*err_msg;	/* static string */
 	bool		 rexmit;	/* this is a retransmission */
+	/* write direction */
+	uint64_t	 ack_block;	/* absolute; the wire number is & 0xffff */
+	uint64_t	 wr_off;	/* absolute offset in the wire stream */
+	const uint8_t	*wr_data;	/* into the caller's packet buffer */
+	uint32_t	 wr_len;	/* 1..blksize (WRITE is never empty) */
 };
 
 struct sess {
@@ -84,6 +107,14 @@ struct sess {
 	uint32_t	 n_rx;		/* packets received */
 	uint64_t	 tx_pkts;	/* packets sent */
 	uint64_t	 tx_bytes;	/* payload bytes sent in DATA */
+	/* write direction (zero on the read side) */
+	enum tftp_op	 op;		/* TFTP_RRQ or TFTP_WRQ */
+	uint64_t	 max_bytes;	/* upload cap, UINT64_MAX: none */
+	uint64_t	 rcvd;		/* highest block taken in order */
+	uint64_t	 ack_sent;	/* block of the last ACK sent */
+	bool		 gap_acked;	/* ACKed a gap since the last block */
+	uint32_t	 n_dup_data;	/* duplicate DATA, never rewritten */
+	uint64_t	 rx_bytes;	/* payload bytes taken for writing */
 };
 
 /*
@@ -99,20 +130,46 @@ int	sess_start_read(struct sess *s, const struct tftp_req *req,
 	    struct sess_tx *tx);
 
 /*
+ * Start a write transfer (WRQ) of at most max_bytes wire bytes
+ * (UINT64_MAX: no cap). Negotiates blksize, timeout and windowsize as the
+ * read side does; a tsize the client announces is echoed, or refused when
+ * it exceeds max_bytes: then the return is TFTP_ENOSPACE, the session is
+ * DONE (RES_ERROR), nothing was acknowledged, and the caller answers
+ * ERROR 3 and discards its upload file. Otherwise returns 0 and *tx holds
+ * the OACK if any option was granted, else ACK 0. The session is byte
+ * agnostic: netascii conversion is the caller's (fs_upload_write), and
+ * max_bytes counts wire bytes, which are never fewer than file bytes. O(1).
+ */
+int	sess_start_write(struct sess *s, const struct tftp_req *req,
+	    uint64_t max_bytes, const struct sess_limits *lim, uint64_t now,
+	    struct sess_tx *tx);
+
+/*
  * Feed one packet received from the session's peer. Fills *tx (flags 0
- * when nothing is to be sent). Never retransmits on a duplicate ACK in
- * lock-step mode (RFC 1123 4.2.3.1). O(1).
+ * when nothing is to be sent). Read side: never retransmits on a duplicate
+ * ACK in lock-step mode (RFC 1123 4.2.3.1). Write side: the next DATA in
+ * order gives WRITE (unless empty), an ACK when it completes a window or
+ * is short, and COMMIT when it is short (the last); tx->wr_data points
+ * into m's buffer, so the caller writes it before reusing that buffer.
+ * A DATA already written is never handed out again. Going past max_bytes
+ * gives ERROR 3 with the session DONE (RES_ERROR). O(1).
  */
 void	sess_input(struct sess *s, const struct tftp_msg *m, uint64_t now,
 	    struct sess_tx *tx);
 
 /*
  * Called when now >= s->deadline_ms: retransmit with back-off, or give up
- * (state DONE, result TIMEOUT, tx flags 0). O(1).
+ * (state DONE, result TIMEOUT, tx flags 0). On the write side the
+ * retransmission is the OACK (nothing received yet) or an ACK of the last
+ * block received in order; the end of SESS_DALLY makes the session DONE
+ * with its result (OK) unchanged and nothing to send. O(1).
  */
 void	sess_timeout(struct sess *s, uint64_t now, struct sess_tx *tx);
 
-/* End the session from the server side (I/O failure): DONE, RES_ERROR. */
+/*
+ * End the session from the server side (I/O failure, including a failed
+ * write or commit of an upload): DONE, RES_ERROR.
+ */
 void	sess_fail(struct sess *s, uint16_t code);
 
 /* Byte range of absolute block blk (1..nblocks) in the body. O(1). */

@@ -1,16 +1,19 @@
 /*
- * sess.c - one read transfer (RRQ), sans I/O.
+ * sess.c - one transfer, read (RRQ) or write (WRQ), sans I/O.
  *
  * Owns: option negotiation for one request (RFC 2347/2348/2349/7440), the
- * send window, the mapping of 16-bit wire block numbers to absolute uint64
- * block numbers (rollover 65535 -> 0), retransmission with exponential
- * back-off, the give-up rule, and the figures for the transfer log line.
- * Does not own: sockets, the clock, file bodies, encoding packets (the
- * caller encodes s->oack and DATA headers with tftp.c), logging, stats.
+ * send window (read) and the receive window (write), the mapping of 16-bit
+ * wire block numbers to absolute uint64 block numbers (rollover 65535 ->
+ * 0), retransmission with exponential back-off, the give-up rule, the
+ * upload size cap, and the figures for the transfer log line.
+ * Does not own: sockets, the clock, file bodies, upload files and their
+ * netascii decoding (fs.c: the session hands out wire bytes and offsets in
+ * the wire stream), encoding packets (the caller encodes s->oack, DATA
+ * headers, ACKs and ERRORs with tftp.c), logging, stats.
  * Pure: no syscalls, no clock, no allocation, no globals, and no calls into
  * tftp.c (only its types and constants), so check_sess links sess.o alone.
  *
- * Transition sketch (every input also counts in n_rx):
+ * Read transition sketch (every input also counts in n_rx):
  *
  *   IDLE --start, option granted--> OACK_SENT     tx OACK
  *   IDLE --start, no option-------> SENDING       tx DATA 1
@@ -30,7 +33,35 @@
  *   SENDING --timeout, tries<n---> SENDING        tx acked+1..sent again
  *
  *   OACK_SENT, SENDING --timeout, tries>=n--> DONE/TIMEOUT
- *   any --sess_fail--> DONE/ERROR
+ *
+ * Write transition sketch; "next" is DATA rcvd+1 by its wire number, a
+ * "full" block carries blksize bytes and a short one ends the upload:
+ *
+ *   IDLE --start, tsize > max_bytes--> DONE/ERROR  nothing sent; the
+ *                                                  caller answers ERROR 3
+ *   IDLE --start, option granted-----> RECEIVING   tx OACK (DATA 1 is
+ *                                                  its acknowledgement)
+ *   IDLE --start, no option----------> RECEIVING   tx ACK 0
+ *
+ *   RECEIVING --next, full----------> RECEIVING    tx WRITE, + ACK when
+ *                                                  it ends a window
+ *   RECEIVING --next, short---------> DALLY/OK     tx WRITE (if not
+ *                                                  empty) + COMMIT + ACK
+ *   RECEIVING --next, past the cap--> DONE/ERROR   tx ERROR 3
+ *   RECEIVING --next, > blksize-----> DONE/ERROR   tx ERROR 4
+ *   RECEIVING --DATA rcvd, ACKed----> RECEIVING    tx ACK rcvd again
+ *   RECEIVING --older DATA----------> RECEIVING    counted, ignored
+ *   RECEIVING --DATA past next,
+ *               inside the window---> RECEIVING    tx ACK rcvd, once a gap
+ *   RECEIVING --ERROR any-----------> DONE/ABORTED caller discards
+ *   RECEIVING --timeout, tries<n----> RECEIVING    tx OACK again (nothing
+ *                                                  received) or ACK rcvd
+ *   RECEIVING --timeout, tries>=n---> DONE/TIMEOUT caller discards
+ *
+ *   DALLY --DATA rcvd again---------> DALLY        tx ACK rcvd again
+ *   DALLY --ERROR, timeout----------> DONE/OK      the file is final
+ *
+ *   any --sess_fail--> DONE/ERROR  (also: a failed upload write or commit)
  *   DONE: terminal, every input ignored.
  */
 #include <stdbool.h>
@@ -148,7 +179,10 @@ sess_negotiate(struct sess *s, const struct tftp_opts *ask,
 		s->timeout_ms = ask->timeout_s * 1000u;
 	}
 	if (ask->set & TFTP_OPT_TSIZE) {
-		/* RRQ carries tsize 0; the answer is the body size. */
+		/*
+		 * RRQ carries tsize 0; the answer is the body size. A WRQ
+		 * announces the upload size, already in s->size: echo it.
+		 */
 		s->oack.set |= TFTP_OPT_TSIZE;
 		s->oack.tsize = s->size;
 	}
@@ -160,6 +194,24 @@ sess_negotiate(struct sess *s, const struct tftp_opts *ask,
 	}
 }
 
+/* Common start of both directions: defaults before negotiation. */
+static void
+sess_setup(struct sess *s, enum tftp_op op, const struct tftp_req *req,
+    const struct sess_limits *lim, uint64_t now, struct sess_tx *tx)
+{
+	memset(s, 0, sizeof(*s));
+	memset(tx, 0, sizeof(*tx));
+	s->op = op;
+	s->timeout_ms = lim->timeout_ms;
+	s->timeout_max_ms = lim->timeout_max_ms;
+	s->retries = lim->retries;
+	s->first_retries = lim->first_retries;
+	s->mode = req->mode;
+	s->blksize = TFTP_BLKSIZE_DEFAULT;
+	s->windowsize = 1;
+	s->start_ms = now;
+}
+
 /*
  * Start a read transfer; see sess.h. Always returns 0: the body is already
  * open and every request can be served with some option set. The session
@@ -169,17 +221,8 @@ int
 sess_start_read(struct sess *s, const struct tftp_req *req, uint64_t size,
     const struct sess_limits *lim, uint64_t now, struct sess_tx *tx)
 {
-	memset(s, 0, sizeof(*s));
-	memset(tx, 0, sizeof(*tx));
-	s->timeout_ms = lim->timeout_ms;
-	s->timeout_max_ms = lim->timeout_max_ms;
-	s->retries = lim->retries;
-	s->first_retries = lim->first_retries;
-	s->mode = req->mode;
+	sess_setup(s, TFTP_RRQ, req, lim, now, tx);
 	s->size = size;
-	s->blksize = TFTP_BLKSIZE_DEFAULT;
-	s->windowsize = 1;
-	s->start_ms = now;
 
 	/*
 	 * Echo only what the client asked for: EDK2 and pxelinux reject an
@@ -273,6 +316,240 @@ sess_on_ack_sending(struct sess *s, uint16_t wire, uint64_t now,
 	sess_send_window(s, now, tx);
 }
 
+/* Fill tx with ACK blk (absolute; 0: ACK 0) and account for it. */
+static void
+sess_emit_ack(struct sess *s, uint64_t blk, bool rexmit, struct sess_tx *tx)
+{
+	tx->flags |= SESS_TX_ACK;
+	tx->ack_block = blk;
+	tx->rexmit = rexmit;
+	s->ack_sent = blk;
+	s->tx_pkts++;
+	if (rexmit)
+		s->n_rexmit++;
+}
+
+/* End a write with an ERROR we send; the caller discards the upload. */
+static void
+sess_emit_error(struct sess *s, uint16_t code, const char *msg,
+    struct sess_tx *tx)
+{
+	tx->flags = SESS_TX_ERROR;
+	tx->err_code = code;
+	tx->err_msg = msg;
+	s->err_code = code;
+	s->tx_pkts++;
+	sess_finish(s, SESS_RES_ERROR);
+}
+
+/*
+ * Start a write transfer; see sess.h. The session keeps no pointer into
+ * req or lim. O(1).
+ */
+int
+sess_start_write(struct sess *s, const struct tftp_req *req,
+    uint64_t max_bytes, const struct sess_limits *lim, uint64_t now,
+    struct sess_tx *tx)
+{
+	sess_setup(s, TFTP_WRQ, req, lim, now, tx);
+	s->max_bytes = max_bytes;
+	if (req->opts.set & TFTP_OPT_TSIZE) {
+		/*
+		 * RFC 2349: a WRQ's tsize is the size the client will send.
+		 * Refuse one that cannot fit before anything is
+		 * acknowledged: an ERROR 3 now, not a half upload later.
+		 */
+		if (req->opts.tsize > max_bytes) {
+			s->err_code = TFTP_ENOSPACE;
+			sess_finish(s, SESS_RES_ERROR);
+			return TFTP_ENOSPACE;
+		}
+		s->size = req->opts.tsize;
+	}
+	/* Only what the client asked for, as on the read side. */
+	sess_negotiate(s, &req->opts, lim);
+	s->state = SESS_RECEIVING;
+	s->deadline_ms = now + sess_interval(s);
+	if (s->oack.set != 0) {
+		/* RFC 2347: the client answers a WRQ's OACK with DATA 1. */
+		sess_emit_oack(s, false, tx);
+	} else {
+		/* RFC 1350: ACK 0 invites DATA 1. */
+		sess_emit_ack(s, 0, false, tx);
+	}
+	return 0;
+}
+
+/* How a DATA block number relates to what was received in order. */
+enum sess_data_kind {
+	SESS_DATA_NEXT,		/* rcvd + 1: take it */
+	SESS_DATA_DUP,		/* rcvd or older: already written */
+	SESS_DATA_GAP,		/* past next, inside the window */
+	SESS_DATA_STRAY,	/* nothing a correct sender sends now */
+};
+
+/*
+ * Classify wire block number `wire` against rcvd. *behind gets how far
+ * behind rcvd a duplicate is (0: rcvd itself). Same serial arithmetic as
+ * sess_map_ack: up to 32767 behind is old (if that block exists), and a
+ * block ahead is a gap only within one window of next.
+ */
+static enum sess_data_kind
+sess_map_data(const struct sess *s, uint16_t wire, uint32_t *behind)
+{
+	uint32_t ahead = (wire - (uint32_t)(s->rcvd & WIRE_MASK)) & WIRE_MASK;
+
+	*behind = (WIRE_MASK + 1 - ahead) & WIRE_MASK;
+	if (ahead == 1)
+		return SESS_DATA_NEXT;
+	if (*behind < WIRE_HALF && *behind < s->rcvd)
+		return SESS_DATA_DUP;
+	if (ahead < WIRE_HALF && ahead <= s->windowsize)
+		return SESS_DATA_GAP;
+	return SESS_DATA_STRAY;
+}
+
+/*
+ * A DATA already written: never hand it out again. The sender resends the
+ * block we ACKed last only when it missed that ACK, so that block gets the
+ * same ACK again, one per copy: one per round of the sender's timer, as
+ * RFC 1350 wants. Older copies (the first blocks of a resent window, or
+ * duplicates made by the network) and a copy of a block inside a window
+ * not yet ACKed get nothing: a windowed sender that resends its window on
+ * a duplicate ACK could otherwise multiply the traffic at every round
+ * (the Sorcerer's Apprentice of RFC 1123 4.2.3.1, seen from the receiver).
+ */
+static void
+sess_on_dup_data(struct sess *s, uint32_t behind, struct sess_tx *tx)
+{
+	s->n_dup_data++;
+	if (behind == 0 && s->ack_sent == s->rcvd)
+		sess_emit_ack(s, s->rcvd, true, tx);
+}
+
+/* The next block in order, len bytes at data: write, ACK, maybe commit. */
+static void
+sess_take_block(struct sess *s, const uint8_t *data, size_t len,
+    uint64_t now, struct sess_tx *tx)
+{
+	/* Every block before this one was full: it starts at rx_bytes. */
+	uint64_t off = s->rx_bytes;
+
+	if (len > s->blksize) {
+		/*
+		 * A client that ignored the blksize in our OACK: its blocks
+		 * cannot be placed (offsets are block * blksize), and a
+		 * short one would be taken for the last.
+		 */
+		sess_emit_error(s, TFTP_EBADOP, "Block larger than blksize",
+		    tx);
+		return;
+	}
+	if (len > s->max_bytes - off) {
+		/* rx_bytes <= max_bytes always holds, so no wrap above. */
+		sess_emit_error(s, TFTP_ENOSPACE,
+		    "Disk full or allocation exceeded", tx);
+		return;
+	}
+	s->rcvd++;
+	s->rx_bytes += len;
+	s->tries = 0;
+	s->gap_acked = false;
+	s->progressed = true;
+	if (len > 0) {
+		/* An empty last block has nothing to write. */
+		tx->flags |= SESS_TX_WRITE;
+		tx->wr_off = off;
+		tx->wr_data = data;
+		tx->wr_len = (uint32_t)len;
+	}
+	if (len < s->blksize) {
+		/*
+		 * The last block. The caller writes, makes the file final,
+		 * and only then sends the ACK: a client that saw its last
+		 * block ACKed may delete its copy (crash dumps), so the ACK
+		 * must mean "stored". OK now; sess_fail() overrides it if
+		 * the commit fails. Then dally one interval: RFC 1350 says
+		 * the final ACK may be lost, and the client then resends the
+		 * last DATA, which must get the ACK again, not silence.
+		 */
+		tx->flags |= SESS_TX_COMMIT;
+		sess_emit_ack(s, s->rcvd, false, tx);
+		s->state = SESS_DALLY;
+		s->result = SESS_RES_OK;
+		s->deadline_ms = now + s->timeout_ms;
+		return;
+	}
+	/*
+	 * RFC 7440: ACK the last block of each window. The sender starts a
+	 * window after every ACK it gets, so count from our last ACK.
+	 */
+	if (s->rcvd - s->ack_sent >= s->windowsize)
+		sess_emit_ack(s, s->rcvd, false, tx);
+	s->deadline_ms = now + sess_interval(s);
+}
+
+static void
+sess_on_data(struct sess *s, const struct tftp_msg *m, uint64_t now,
+    struct sess_tx *tx)
+{
+	uint32_t behind;
+
+	switch (sess_map_data(s, m->u.data.block, &behind)) {
+	case SESS_DATA_NEXT:
+		sess_take_block(s, m->u.data.data, m->u.data.len, now, tx);
+		break;
+	case SESS_DATA_DUP:
+		sess_on_dup_data(s, behind, tx);
+		break;
+	case SESS_DATA_GAP:
+		/*
+		 * RFC 7440: a block of the window was lost. ACK the last one
+		 * in order so the sender goes on right after it, once until
+		 * a block arrives in order (the rest of the window is past
+		 * the gap too). Before the first block our timer resends
+		 * the OACK instead, which also bounds what a WRQ from a
+		 * spoofed address makes us send to first_retries + 1.
+		 */
+		if (s->rcvd > 0 && !s->gap_acked) {
+			s->gap_acked = true;
+			sess_emit_ack(s, s->rcvd, false, tx);
+		}
+		break;
+	case SESS_DATA_STRAY:
+		break;
+	}
+}
+
+/* Write side of sess_input: RECEIVING and DALLY. */
+static void
+sess_input_write(struct sess *s, const struct tftp_msg *m, uint64_t now,
+    struct sess_tx *tx)
+{
+	uint32_t behind;
+
+	if (m->op == TFTP_ERROR) {
+		s->err_code = m->u.error.code;
+		/*
+		 * Before the end the client gave up (or refused our OACK
+		 * with ERROR 8): the caller discards the partial file. In
+		 * DALLY the file is already final: the result stays OK.
+		 */
+		sess_finish(s, s->state == SESS_DALLY ? SESS_RES_OK :
+		    SESS_RES_ABORTED);
+		return;
+	}
+	if (m->op != TFTP_DATA)
+		return;		/* ACK, OACK, RRQ, WRQ: ignored */
+	if (s->state == SESS_RECEIVING) {
+		sess_on_data(s, m, now, tx);
+	} else if (sess_map_data(s, m->u.data.block, &behind) ==
+	    SESS_DATA_DUP) {
+		/* DALLY: the client missed the final ACK and resends. */
+		sess_on_dup_data(s, behind, tx);
+	}
+}
+
 /*
  * Feed one packet from the peer; see sess.h. Fills *tx (flags 0: nothing
  * to send). The session keeps no pointer into m. O(1) plus the window.
@@ -314,11 +591,15 @@ sess_input(struct sess *s, const struct tftp_msg *m, uint64_t now,
 			sess_finish(s, SESS_RES_ABORTED);
 		}
 		break;
+	case SESS_RECEIVING:
+	case SESS_DALLY:
+		sess_input_write(s, m, now, tx);
+		break;
 	case SESS_IDLE:
 	case SESS_DONE:
 		break;
 	}
-	/* DATA, RRQ, WRQ and OACK from the peer fall through: ignored. */
+	/* Read side: DATA, RRQ, WRQ and OACK from the peer are ignored. */
 }
 
 /*
@@ -329,13 +610,20 @@ void
 sess_timeout(struct sess *s, uint64_t now, struct sess_tx *tx)
 {
 	/*
-	 * Before the first ACK the peer may be a spoofed address: cap what
-	 * one RRQ can make us send at first_retries + 1 packets.
+	 * Before the first ACK (read) or DATA (write) the peer may be a
+	 * spoofed address: cap what one request can make us send at
+	 * first_retries + 1 packets.
 	 */
 	uint32_t limit = s->progressed ? s->retries : s->first_retries;
 
 	memset(tx, 0, sizeof(*tx));
-	if (s->state != SESS_OACK_SENT && s->state != SESS_SENDING)
+	if (s->state == SESS_DALLY) {
+		/* Nobody resent the last DATA: the upload is done. */
+		sess_finish(s, s->result);
+		return;
+	}
+	if (s->state != SESS_OACK_SENT && s->state != SESS_SENDING &&
+	    s->state != SESS_RECEIVING)
 		return;
 	if (s->tries >= limit) {
 		sess_finish(s, SESS_RES_TIMEOUT);
@@ -343,11 +631,23 @@ sess_timeout(struct sess *s, uint64_t now, struct sess_tx *tx)
 	}
 	s->tries++;
 	s->deadline_ms = now + sess_interval(s);
-	if (s->state == SESS_OACK_SENT)
+	if (s->state == SESS_RECEIVING) {
+		/*
+		 * Nothing received after an OACK: resend it. Otherwise ACK
+		 * the last block received in order, even in the middle of a
+		 * window: RFC 7440 has the receiver do so on a timeout, and
+		 * the sender goes on right after it.
+		 */
+		if (s->rcvd == 0 && s->oack.set != 0)
+			sess_emit_oack(s, true, tx);
+		else
+			sess_emit_ack(s, s->rcvd, true, tx);
+	} else if (s->state == SESS_OACK_SENT) {
 		sess_emit_oack(s, true, tx);
-	else if (s->sent > s->acked)
+	} else if (s->sent > s->acked) {
 		sess_emit_data(s, s->acked + 1,
 		    (uint32_t)(s->sent - s->acked), true, tx);
+	}
 }
 
 /* End the session from the server side. No packet is produced. O(1). */

@@ -1,7 +1,8 @@
 /*
- * check_sess.c - unit tests for sess.c, the pure RRQ session. Fake time
- * and hand-built struct tftp_msg values: no sockets, no clock, and no
- * tftp.c (this binary links sess.o alone). One test per behaviour.
+ * check_sess.c - unit tests for sess.c, the pure session, read (RRQ) and
+ * write (WRQ) sides. Fake time and hand-built struct tftp_msg values: no
+ * sockets, no clock, and no tftp.c (this binary links sess.o alone). One
+ * test per behaviour.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -738,6 +739,550 @@ START_TEST(result_names)
 }
 END_TEST
 
+/* ---- write side (WRQ) ---- */
+
+#define MAX_NONE	UINT64_MAX
+
+static uint8_t payload[TFTP_BLKSIZE_MAX];	/* DATA bytes, by reference */
+
+static void
+feed_data(struct sess *s, uint16_t block, size_t len, uint64_t now,
+    struct sess_tx *tx)
+{
+	struct tftp_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.op = TFTP_DATA;
+	m.u.data.block = block;
+	m.u.data.data = payload;
+	m.u.data.len = len;
+	sess_input(s, &m, now, tx);
+}
+
+/* Start a WRQ with blksize/windowsize (0: not asked), no tsize. */
+static void
+start_write(struct sess *s, uint64_t max_bytes, uint32_t blksize,
+    uint32_t windowsize, struct sess_tx *tx)
+{
+	struct tftp_req r = req_make(0);
+
+	r.file = "switch1-confg";
+	r.file_len = strlen(r.file);
+	if (blksize != 0) {
+		r.opts.set |= TFTP_OPT_BLKSIZE;
+		r.opts.blksize = blksize;
+	}
+	if (windowsize != 0) {
+		r.opts.set |= TFTP_OPT_WINDOWSIZE;
+		r.opts.windowsize = windowsize;
+	}
+	ck_assert_int_eq(sess_start_write(s, &r, max_bytes, &lim_default, T0,
+	    tx), 0);
+}
+
+/* Feed the next full block of a lock-step upload; expect WRITE + ACK. */
+static void
+feed_full_acked(struct sess *s, uint64_t blk, uint64_t now,
+    struct sess_tx *tx)
+{
+	feed_data(s, (uint16_t)blk, s->blksize, now, tx);
+	ck_assert_uint_eq(tx->flags, SESS_TX_WRITE | SESS_TX_ACK);
+	ck_assert_uint_eq(tx->ack_block, blk);
+	ck_assert_uint_eq(tx->wr_off, (blk - 1) * s->blksize);
+	ck_assert_uint_eq(tx->wr_len, s->blksize);
+}
+
+START_TEST(wrq_no_options_acks_0)
+{
+	struct tftp_req r = req_make(0);
+	struct sess s;
+	struct sess_tx tx;
+
+	r.n_unknown = 2;	/* unknown options alone: plain RFC 1350 */
+	ck_assert_int_eq(sess_start_write(&s, &r, MAX_NONE, &lim_default, T0,
+	    &tx), 0);
+	ck_assert_int_eq(s.op, TFTP_WRQ);
+	ck_assert_int_eq(s.state, SESS_RECEIVING);
+	ck_assert_uint_eq(tx.flags, SESS_TX_ACK);
+	ck_assert_uint_eq(tx.ack_block, 0);
+	ck_assert(!tx.rexmit);
+	ck_assert_uint_eq(s.oack.set, 0);
+	ck_assert_uint_eq(s.blksize, 512);
+	ck_assert_uint_eq(s.windowsize, 1);
+	ck_assert_uint_eq(s.deadline_ms, T0 + 1000);
+	ck_assert_uint_eq(s.tx_pkts, 1);
+	ck_assert_uint_eq(s.rcvd, 0);
+	ck_assert(!s.progressed);
+	ck_assert_int_eq(s.result, SESS_RES_NONE);
+}
+END_TEST
+
+START_TEST(wrq_options_oack)
+{
+	struct tftp_req r = req_make(TFTP_OPT_BLKSIZE | TFTP_OPT_TSIZE |
+	    TFTP_OPT_TIMEOUT);
+	struct sess s;
+	struct sess_tx tx;
+
+	r.opts.blksize = 65464;		/* clamped to blksize_max */
+	r.opts.tsize = 5000;		/* the client announces its size */
+	r.opts.timeout_s = 3;
+	r.opts.windowsize = 8;		/* bit not set: not granted */
+	ck_assert_int_eq(sess_start_write(&s, &r, 5000, &lim_default, T0,
+	    &tx), 0);
+	ck_assert_int_eq(s.state, SESS_RECEIVING);
+	ck_assert_uint_eq(tx.flags, SESS_TX_OACK);
+	ck_assert_uint_eq(s.oack.set, TFTP_OPT_BLKSIZE | TFTP_OPT_TSIZE |
+	    TFTP_OPT_TIMEOUT);
+	ck_assert_uint_eq(s.oack.blksize, 1468);
+	ck_assert_uint_eq(s.blksize, 1468);
+	ck_assert_uint_eq(s.oack.tsize, 5000);
+	ck_assert_uint_eq(s.size, 5000);
+	ck_assert_uint_eq(s.oack.timeout_s, 3);
+	ck_assert_uint_eq(s.deadline_ms, T0 + 3000);
+	ck_assert_uint_eq(s.windowsize, 1);
+	ck_assert_uint_eq(s.tx_pkts, 1);
+
+	/* windowsize clamped; DATA 1 is the OACK's acknowledgement */
+	start_write(&s, MAX_NONE, 0, 1000, &tx);
+	ck_assert_uint_eq(tx.flags, SESS_TX_OACK);
+	ck_assert_uint_eq(s.oack.set, TFTP_OPT_WINDOWSIZE);
+	ck_assert_uint_eq(s.windowsize, 64);
+	feed_data(&s, 1, 512, T0 + 1, &tx);
+	ck_assert_uint_eq(tx.flags, SESS_TX_WRITE);
+	ck_assert(s.progressed);
+}
+END_TEST
+
+START_TEST(wrq_tsize_over_max_refused)
+{
+	struct tftp_req r = req_make(TFTP_OPT_TSIZE | TFTP_OPT_BLKSIZE);
+	struct sess s;
+	struct sess_tx tx;
+
+	r.opts.blksize = 1024;
+	r.opts.tsize = 1000001;
+	ck_assert_int_eq(sess_start_write(&s, &r, 1000000, &lim_default, T0,
+	    &tx), TFTP_ENOSPACE);
+	ck_assert_uint_eq(tx.flags, 0);
+	ck_assert_int_eq(s.state, SESS_DONE);
+	ck_assert_int_eq(s.result, SESS_RES_ERROR);
+	ck_assert_uint_eq(s.err_code, TFTP_ENOSPACE);
+	ck_assert_uint_eq(s.tx_pkts, 0);
+	ck_assert_uint_eq(s.deadline_ms, 0);
+	sess_timeout(&s, T0 + 100000, &tx);
+	ck_assert_uint_eq(tx.flags, 0);
+	/* exactly the cap fits */
+	r.opts.tsize = 1000000;
+	ck_assert_int_eq(sess_start_write(&s, &r, 1000000, &lim_default, T0,
+	    &tx), 0);
+	ck_assert_uint_eq(tx.flags, SESS_TX_OACK);
+	ck_assert_uint_eq(s.oack.tsize, 1000000);
+}
+END_TEST
+
+START_TEST(data_in_order_written_and_acked)
+{
+	struct sess s;
+	struct sess_tx tx;
+
+	start_write(&s, MAX_NONE, 0, 0, &tx);
+	feed_data(&s, 1, 512, T0 + 5, &tx);
+	ck_assert_uint_eq(tx.flags, SESS_TX_WRITE | SESS_TX_ACK);
+	ck_assert_uint_eq(tx.wr_off, 0);
+	ck_assert_uint_eq(tx.wr_len, 512);
+	ck_assert_ptr_eq(tx.wr_data, payload);
+	ck_assert_uint_eq(tx.ack_block, 1);
+	ck_assert(!tx.rexmit);
+	ck_assert(s.progressed);
+	ck_assert_uint_eq(s.deadline_ms, T0 + 5 + 1000);
+	feed_data(&s, 2, 512, T0 + 6, &tx);
+	ck_assert_uint_eq(tx.flags, SESS_TX_WRITE | SESS_TX_ACK);
+	ck_assert_uint_eq(tx.wr_off, 512);
+	ck_assert_uint_eq(tx.ack_block, 2);
+	ck_assert_int_eq(s.state, SESS_RECEIVING);
+	ck_assert_uint_eq(s.rcvd, 2);
+	ck_assert_uint_eq(s.rx_bytes, 1024);
+	ck_assert_uint_eq(s.n_rx, 2);
+	ck_assert_uint_eq(s.tx_pkts, 3);
+	ck_assert_uint_eq(s.n_rexmit, 0);
+	ck_assert_int_eq(s.result, SESS_RES_NONE);
+	/* ACK and OACK from the peer mean nothing on the write side */
+	feed_ack(&s, 2, T0 + 7, &tx);
+	ck_assert_uint_eq(tx.flags, 0);
+	ck_assert_uint_eq(s.n_rx, 3);
+}
+END_TEST
+
+START_TEST(last_short_block_commits_then_acks)
+{
+	struct sess s;
+	struct sess_tx tx;
+
+	start_write(&s, MAX_NONE, 0, 0, &tx);
+	feed_full_acked(&s, 1, T0 + 1, &tx);
+	feed_data(&s, 2, 100, T0 + 2, &tx);
+	ck_assert_uint_eq(tx.flags,
+	    SESS_TX_WRITE | SESS_TX_COMMIT | SESS_TX_ACK);
+	ck_assert_uint_eq(tx.wr_off, 512);
+	ck_assert_uint_eq(tx.wr_len, 100);
+	ck_assert_uint_eq(tx.ack_block, 2);
+	ck_assert_int_eq(s.state, SESS_DALLY);
+	ck_assert_int_eq(s.result, SESS_RES_OK);
+	ck_assert_uint_eq(s.rx_bytes, 612);
+	ck_assert_uint_eq(s.deadline_ms, T0 + 2 + 1000);
+	/* the dally ends with the deadline: nothing sent, still OK */
+	sess_timeout(&s, s.deadline_ms, &tx);
+	ck_assert_uint_eq(tx.flags, 0);
+	ck_assert_int_eq(s.state, SESS_DONE);
+	ck_assert_int_eq(s.result, SESS_RES_OK);
+	ck_assert_uint_eq(s.deadline_ms, 0);
+
+	/* the commit failed: the caller fails the session, no ACK goes */
+	start_write(&s, MAX_NONE, 0, 0, &tx);
+	feed_data(&s, 1, 10, T0 + 1, &tx);
+	ck_assert(tx.flags & SESS_TX_COMMIT);
+	sess_fail(&s, TFTP_ENOSPACE);
+	ck_assert_int_eq(s.state, SESS_DONE);
+	ck_assert_int_eq(s.result, SESS_RES_ERROR);
+	feed_data(&s, 1, 10, T0 + 2, &tx);
+	ck_assert_uint_eq(tx.flags, 0);
+}
+END_TEST
+
+START_TEST(dup_data_reacked_not_rewritten)
+{
+	struct sess s;
+	struct sess_tx tx;
+
+	start_write(&s, MAX_NONE, 0, 0, &tx);
+	feed_full_acked(&s, 1, T0 + 1, &tx);
+	feed_full_acked(&s, 2, T0 + 2, &tx);
+	/* ACK 2 was lost: the client resends DATA 2 */
+	feed_data(&s, 2, 512, T0 + 1002, &tx);
+	ck_assert_uint_eq(tx.flags, SESS_TX_ACK);
+	ck_assert_uint_eq(tx.ack_block, 2);
+	ck_assert(tx.rexmit);
+	ck_assert_uint_eq(s.n_dup_data, 1);
+	ck_assert_uint_eq(s.n_rexmit, 1);
+	ck_assert_uint_eq(s.rx_bytes, 1024);
+	ck_assert_uint_eq(s.rcvd, 2);
+	/* an older copy (delayed in the network) gets nothing */
+	feed_data(&s, 1, 512, T0 + 1003, &tx);
+	ck_assert_uint_eq(tx.flags, 0);
+	ck_assert_uint_eq(s.n_dup_data, 2);
+	/* a dup does not move the deadline */
+	ck_assert_uint_eq(s.deadline_ms, T0 + 2 + 1000);
+	feed_full_acked(&s, 3, T0 + 1004, &tx);
+	ck_assert_uint_eq(s.rx_bytes, 1536);
+}
+END_TEST
+
+START_TEST(gap_in_window_acks_last_in_order)
+{
+	struct sess s;
+	struct sess_tx tx;
+	uint16_t b;
+
+	start_write(&s, MAX_NONE, 0, 4, &tx);
+	feed_data(&s, 1, 512, T0 + 1, &tx);
+	ck_assert_uint_eq(tx.flags, SESS_TX_WRITE);
+	feed_data(&s, 2, 512, T0 + 2, &tx);
+	ck_assert_uint_eq(tx.flags, SESS_TX_WRITE);
+	/* block 3 lost: 4 is past the gap, ACK 2 so the sender goes on */
+	feed_data(&s, 4, 512, T0 + 3, &tx);
+	ck_assert_uint_eq(tx.flags, SESS_TX_ACK);
+	ck_assert_uint_eq(tx.ack_block, 2);
+	ck_assert_uint_eq(s.rcvd, 2);
+	ck_assert_uint_eq(s.rx_bytes, 1024);
+	/* once per gap */
+	feed_data(&s, 5, 512, T0 + 4, &tx);
+	ck_assert_uint_eq(tx.flags, 0);
+	/* beyond one window past next: stray, ignored */
+	feed_data(&s, 9, 512, T0 + 5, &tx);
+	ck_assert_uint_eq(tx.flags, 0);
+	/* the sender restarts at 3 with a new window: 3..6, ACK 6 */
+	for (b = 3; b <= 5; b++) {
+		feed_data(&s, b, 512, T0 + 5 + b, &tx);
+		ck_assert_uint_eq(tx.flags, SESS_TX_WRITE);
+		ck_assert_uint_eq(tx.wr_off, (b - 1) * 512u);
+	}
+	feed_data(&s, 6, 512, T0 + 20, &tx);
+	ck_assert_uint_eq(tx.flags, SESS_TX_WRITE | SESS_TX_ACK);
+	ck_assert_uint_eq(tx.ack_block, 6);
+	/* a new gap gets its own ACK */
+	feed_data(&s, 8, 512, T0 + 21, &tx);
+	ck_assert_uint_eq(tx.flags, SESS_TX_ACK);
+	ck_assert_uint_eq(tx.ack_block, 6);
+	ck_assert_uint_eq(s.rx_bytes, 6 * 512);
+	ck_assert_uint_eq(s.n_dup_data, 0);
+}
+END_TEST
+
+START_TEST(window_acks_every_nth)
+{
+	struct sess s;
+	struct sess_tx tx;
+	uint16_t b;
+	unsigned acks = 0;
+
+	/* EDK2-like windowsize 4: 11 full blocks, then a short 12th */
+	start_write(&s, MAX_NONE, 0, 4, &tx);
+	for (b = 1; b <= 11; b++) {
+		feed_data(&s, b, 512, T0 + b, &tx);
+		ck_assert(tx.flags & SESS_TX_WRITE);
+		if (b % 4 == 0) {
+			ck_assert_uint_eq(tx.flags,
+			    SESS_TX_WRITE | SESS_TX_ACK);
+			ck_assert_uint_eq(tx.ack_block, b);
+			acks++;
+		} else {
+			ck_assert_uint_eq(tx.flags, SESS_TX_WRITE);
+		}
+	}
+	/* the last block is ACKed even in the middle of a window */
+	feed_data(&s, 12, 7, T0 + 12, &tx);
+	ck_assert_uint_eq(tx.flags,
+	    SESS_TX_WRITE | SESS_TX_COMMIT | SESS_TX_ACK);
+	ck_assert_uint_eq(tx.ack_block, 12);
+	ck_assert_uint_eq(acks, 2);
+	ck_assert_uint_eq(s.tx_pkts, 1 + 3);
+	ck_assert_uint_eq(s.rx_bytes, 11 * 512 + 7);
+	ck_assert_int_eq(s.result, SESS_RES_OK);
+	/* the whole last window resent (ACK 12 lost): one ACK, no write */
+	for (b = 9; b <= 12; b++) {
+		feed_data(&s, b, b == 12 ? 7 : 512, T0 + 1000 + b, &tx);
+		ck_assert_uint_eq(tx.flags, b == 12 ? SESS_TX_ACK : 0);
+	}
+	ck_assert_uint_eq(s.n_dup_data, 4);
+}
+END_TEST
+
+START_TEST(write_rollover_after_65535)
+{
+	struct sess s;
+	struct sess_tx tx;
+	uint64_t blk, now = T0;
+	int saw_wire0 = 0;
+
+	start_write(&s, MAX_NONE, 8, 0, &tx);
+	ck_assert_uint_eq(s.blksize, 8);
+	for (blk = 1; blk <= 70000; blk++) {
+		feed_data(&s, (uint16_t)blk, 8, ++now, &tx);
+		ck_assert_uint_eq(tx.flags, SESS_TX_WRITE | SESS_TX_ACK);
+		ck_assert_uint_eq(tx.ack_block, blk);
+		ck_assert_uint_eq(tx.wr_off, (blk - 1) * 8);
+		if (blk == 65536) {
+			ck_assert_uint_eq((uint16_t)tx.ack_block, 0);
+			saw_wire0 = 1;
+		}
+	}
+	ck_assert(saw_wire0);
+	/* a dup right after the wrap maps to the right block */
+	feed_data(&s, (uint16_t)70000, 8, ++now, &tx);
+	ck_assert_uint_eq(tx.flags, SESS_TX_ACK);
+	ck_assert_uint_eq(tx.ack_block, 70000);
+	feed_data(&s, (uint16_t)70001, 3, ++now, &tx);
+	ck_assert_uint_eq(tx.flags,
+	    SESS_TX_WRITE | SESS_TX_COMMIT | SESS_TX_ACK);
+	ck_assert_uint_eq(tx.wr_off, 70000ull * 8);
+	ck_assert_uint_eq(s.rx_bytes, 70000ull * 8 + 3);
+	ck_assert_int_eq(s.result, SESS_RES_OK);
+	ck_assert_uint_eq(s.n_dup_data, 1);
+}
+END_TEST
+
+START_TEST(over_max_bytes_aborts)
+{
+	struct sess s;
+	struct sess_tx tx;
+
+	start_write(&s, 1000, 0, 0, &tx);
+	feed_full_acked(&s, 1, T0 + 1, &tx);
+	feed_data(&s, 2, 512, T0 + 2, &tx);	/* 1024 > 1000 */
+	ck_assert_uint_eq(tx.flags, SESS_TX_ERROR);
+	ck_assert_uint_eq(tx.err_code, TFTP_ENOSPACE);
+	ck_assert_str_eq(tx.err_msg, "Disk full or allocation exceeded");
+	ck_assert_int_eq(s.state, SESS_DONE);
+	ck_assert_int_eq(s.result, SESS_RES_ERROR);
+	ck_assert_uint_eq(s.err_code, TFTP_ENOSPACE);
+	ck_assert_uint_eq(s.rx_bytes, 512);
+	ck_assert_uint_eq(s.deadline_ms, 0);
+	ck_assert_uint_eq(s.tx_pkts, 3);
+
+	/* exactly the cap is fine, the empty last block too */
+	start_write(&s, 1024, 0, 0, &tx);
+	feed_full_acked(&s, 1, T0 + 1, &tx);
+	feed_full_acked(&s, 2, T0 + 2, &tx);
+	feed_data(&s, 3, 0, T0 + 3, &tx);
+	ck_assert_uint_eq(tx.flags, SESS_TX_COMMIT | SESS_TX_ACK);
+	ck_assert_int_eq(s.result, SESS_RES_OK);
+
+	/* a cap of 0 takes the empty file only */
+	start_write(&s, 0, 0, 0, &tx);
+	feed_data(&s, 1, 1, T0 + 1, &tx);
+	ck_assert_uint_eq(tx.flags, SESS_TX_ERROR);
+}
+END_TEST
+
+START_TEST(oversized_block_refused)
+{
+	struct sess s;
+	struct sess_tx tx;
+
+	/* blksize asked 2048, granted 1468: a client ignoring that */
+	start_write(&s, MAX_NONE, 2048, 0, &tx);
+	feed_data(&s, 1, 2048, T0 + 1, &tx);
+	ck_assert_uint_eq(tx.flags, SESS_TX_ERROR);
+	ck_assert_uint_eq(tx.err_code, TFTP_EBADOP);
+	ck_assert_int_eq(s.result, SESS_RES_ERROR);
+	ck_assert_uint_eq(s.rx_bytes, 0);
+}
+END_TEST
+
+START_TEST(client_error_aborts_write)
+{
+	struct sess s;
+	struct sess_tx tx;
+
+	start_write(&s, MAX_NONE, 0, 0, &tx);
+	feed_full_acked(&s, 1, T0 + 1, &tx);
+	feed_error(&s, TFTP_EUNDEF, T0 + 2, &tx);
+	ck_assert_uint_eq(tx.flags, 0);
+	ck_assert_int_eq(s.state, SESS_DONE);
+	ck_assert_int_eq(s.result, SESS_RES_ABORTED);
+	ck_assert_uint_eq(s.err_code, 0);
+	ck_assert_uint_eq(s.deadline_ms, 0);
+	feed_data(&s, 2, 10, T0 + 3, &tx);
+	ck_assert_uint_eq(tx.flags, 0);
+
+	/* ERROR 8 refusing our OACK: aborted, not a probe */
+	start_write(&s, MAX_NONE, 1024, 0, &tx);
+	feed_error(&s, TFTP_EOPTNEG, T0 + 1, &tx);
+	ck_assert_int_eq(s.result, SESS_RES_ABORTED);
+	ck_assert_uint_eq(s.err_code, 8);
+}
+END_TEST
+
+START_TEST(write_timeout_reacks_then_gives_up)
+{
+	struct sess s;
+	struct sess_tx tx;
+	uint64_t now;
+	unsigned resent = 0;
+
+	/* nothing received after the OACK: OACK again, first_retries */
+	start_write(&s, MAX_NONE, 1024, 0, &tx);
+	while (s.state != SESS_DONE) {
+		sess_timeout(&s, s.deadline_ms, &tx);
+		if (tx.flags != 0) {
+			ck_assert_uint_eq(tx.flags, SESS_TX_OACK);
+			ck_assert(tx.rexmit);
+			resent++;
+		}
+		ck_assert_uint_le(resent, 100);
+	}
+	ck_assert_uint_eq(resent, lim_default.first_retries);
+	ck_assert_int_eq(s.result, SESS_RES_TIMEOUT);
+
+	/* no options: ACK 0 again */
+	start_write(&s, MAX_NONE, 0, 0, &tx);
+	sess_timeout(&s, s.deadline_ms, &tx);
+	ck_assert_uint_eq(tx.flags, SESS_TX_ACK);
+	ck_assert_uint_eq(tx.ack_block, 0);
+
+	/* after DATA: ACK of the last block, doubling, then retries */
+	start_write(&s, MAX_NONE, 0, 0, &tx);
+	feed_full_acked(&s, 1, T0 + 1, &tx);
+	resent = 0;
+	now = s.deadline_ms;
+	ck_assert_uint_eq(now, T0 + 1 + 1000);
+	for (;;) {
+		sess_timeout(&s, now, &tx);
+		if (s.state == SESS_DONE)
+			break;
+		ck_assert_uint_eq(tx.flags, SESS_TX_ACK);
+		ck_assert_uint_eq(tx.ack_block, 1);
+		ck_assert(tx.rexmit);
+		resent++;
+		ck_assert_uint_eq(s.deadline_ms - now,
+		    resent == 1 ? 2000 : resent == 2 ? 4000 : 8000);
+		now = s.deadline_ms;
+		ck_assert_uint_le(resent, 100);
+	}
+	ck_assert_uint_eq(resent, lim_default.retries);
+	ck_assert_int_eq(s.result, SESS_RES_TIMEOUT);
+	ck_assert_uint_eq(tx.flags, 0);
+	ck_assert_uint_eq(s.n_rexmit, lim_default.retries);
+
+	/* in the middle of a window: ACK the last block in order */
+	start_write(&s, MAX_NONE, 0, 8, &tx);
+	feed_data(&s, 1, 512, T0 + 1, &tx);
+	feed_data(&s, 2, 512, T0 + 2, &tx);
+	feed_data(&s, 3, 512, T0 + 3, &tx);
+	ck_assert_uint_eq(tx.flags, SESS_TX_WRITE);
+	sess_timeout(&s, s.deadline_ms, &tx);
+	ck_assert_uint_eq(tx.flags, SESS_TX_ACK);
+	ck_assert_uint_eq(tx.ack_block, 3);
+	/* progress resets the tries; the window counts from ACK 3 */
+	feed_data(&s, 4, 512, T0 + 5000, &tx);
+	ck_assert_uint_eq(s.tries, 0);
+	ck_assert_uint_eq(tx.flags, SESS_TX_WRITE);
+}
+END_TEST
+
+START_TEST(dally_reacks_retransmitted_last_data)
+{
+	struct sess s;
+	struct sess_tx tx;
+	uint64_t end;
+
+	start_write(&s, MAX_NONE, 0, 0, &tx);
+	feed_full_acked(&s, 1, T0 + 1, &tx);
+	feed_data(&s, 2, 30, T0 + 2, &tx);
+	ck_assert_int_eq(s.state, SESS_DALLY);
+	end = s.deadline_ms;
+	/* the final ACK was lost: the client resends the last DATA */
+	feed_data(&s, 2, 30, T0 + 900, &tx);
+	ck_assert_uint_eq(tx.flags, SESS_TX_ACK);
+	ck_assert_uint_eq(tx.ack_block, 2);
+	ck_assert(tx.rexmit);
+	ck_assert_int_eq(s.state, SESS_DALLY);
+	ck_assert_int_eq(s.result, SESS_RES_OK);
+	ck_assert_uint_eq(s.deadline_ms, end);
+	ck_assert_uint_eq(s.rx_bytes, 542);
+	/* an older block, or a block past the end: nothing */
+	feed_data(&s, 1, 512, T0 + 901, &tx);
+	ck_assert_uint_eq(tx.flags, 0);
+	feed_data(&s, 3, 512, T0 + 902, &tx);
+	ck_assert_uint_eq(tx.flags, 0);
+	ck_assert_uint_eq(s.rx_bytes, 542);
+	/* an ERROR now cannot undo the committed file */
+	feed_error(&s, TFTP_EUNDEF, T0 + 903, &tx);
+	ck_assert_int_eq(s.state, SESS_DONE);
+	ck_assert_int_eq(s.result, SESS_RES_OK);
+	sess_timeout(&s, end, &tx);
+	ck_assert_uint_eq(tx.flags, 0);
+}
+END_TEST
+
+START_TEST(empty_upload_single_zero_block)
+{
+	struct sess s;
+	struct sess_tx tx;
+
+	start_write(&s, MAX_NONE, 0, 0, &tx);
+	feed_data(&s, 1, 0, T0 + 1, &tx);
+	/* nothing to write; the file is made final (empty) and ACKed */
+	ck_assert_uint_eq(tx.flags, SESS_TX_COMMIT | SESS_TX_ACK);
+	ck_assert_uint_eq(tx.ack_block, 1);
+	ck_assert_int_eq(s.state, SESS_DALLY);
+	ck_assert_int_eq(s.result, SESS_RES_OK);
+	ck_assert_uint_eq(s.rx_bytes, 0);
+	ck_assert_uint_eq(s.rcvd, 1);
+}
+END_TEST
+
 static Suite *
 sess_suite(void)
 {
@@ -776,6 +1321,24 @@ sess_suite(void)
 	tcase_add_test(tc, counters_count_packets_and_bytes);
 	tcase_add_test(tc, fail_ends_with_error);
 	tcase_add_test(tc, result_names);
+	suite_add_tcase(su, tc);
+
+	tc = tcase_create("wrq");
+	tcase_add_test(tc, wrq_no_options_acks_0);
+	tcase_add_test(tc, wrq_options_oack);
+	tcase_add_test(tc, wrq_tsize_over_max_refused);
+	tcase_add_test(tc, data_in_order_written_and_acked);
+	tcase_add_test(tc, last_short_block_commits_then_acks);
+	tcase_add_test(tc, dup_data_reacked_not_rewritten);
+	tcase_add_test(tc, gap_in_window_acks_last_in_order);
+	tcase_add_test(tc, window_acks_every_nth);
+	tcase_add_test(tc, write_rollover_after_65535);
+	tcase_add_test(tc, over_max_bytes_aborts);
+	tcase_add_test(tc, oversized_block_refused);
+	tcase_add_test(tc, client_error_aborts_write);
+	tcase_add_test(tc, write_timeout_reacks_then_gives_up);
+	tcase_add_test(tc, dally_reacks_retransmitted_last_data);
+	tcase_add_test(tc, empty_upload_single_zero_block);
 	suite_add_tcase(su, tc);
 	return su;
 }
