@@ -9,10 +9,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <regex.h>
 #include <sys/socket.h>
 
 #define CONF_DEFAULT_PATH	"/etc/ptftpd.conf"
 #define CONF_MAX_LISTEN		16
+#define CONF_MAX_REWRITE	64	/* rewrite rules */
+#define CONF_MAX_ROUTES		256	/* routes */
+#define CONF_MAX_ACL		1024	/* entries of one acl list */
+#define CONF_REGEX_MAX		512	/* characters of one pattern */
+#define CONF_REGEX_WEIGHT	1024	/* atoms, {m,n} multiplied out */
 
 struct conf_listen {
 	char			address[64];	/* numeric IPv4 or IPv6 */
@@ -46,6 +52,101 @@ struct conf_stats {
 	uint32_t	interval_s;	/* rewrite file every N s; 0: only on USR1 */
 };
 
+/*
+ * An address block: "10.0.0.0/8", "fd00::/8", or one host without "/len".
+ * A block inside ::ffff:0:0/96 is stored as the IPv4 block it maps, so
+ * IPv4 clients on a dual-stack socket and IPv4 rules meet in one family.
+ */
+struct conf_cidr {
+	int		family;		/* AF_INET or AF_INET6 */
+	unsigned	prefix_len;	/* 0..32 or 0..128 */
+	uint8_t		addr[16];	/* network order, host bits zero */
+};
+
+struct conf_acl_rule {
+	struct conf_cidr	net;
+	bool			allow;	/* false: deny */
+};
+
+/*
+ * An ordered access list, first match wins. n_rules == 0 means no list
+ * (everyone allowed); with a list, an address no entry matches is denied.
+ */
+struct conf_acl {
+	struct conf_acl_rule	*rules;
+	unsigned		 n_rules;
+};
+
+/* rewrite = ( { match = "..."; replace = "..."; ... }, ... ); */
+struct conf_rewrite {
+	char		*match;		/* the ERE as written */
+	char		*replace;	/* \0..\9 and \\ escapes, checked */
+	regex_t		 re;		/* REG_EXTENDED [| REG_ICASE] */
+	bool		 compiled;	/* re needs regfree */
+	bool		 global;	/* every match, not only the first */
+	bool		 icase;
+	bool		 last;		/* stop after this rule if it matched */
+	bool		 has_client;	/* only for clients inside client */
+	struct conf_cidr client;
+};
+
+enum conf_handler {
+	CONF_HANDLER_FILE = 0,		/* the file tree (default) */
+	CONF_HANDLER_TEMPLATE,		/* rendered from a template */
+	CONF_HANDLER_EXEC,		/* a program's standard output */
+	CONF_HANDLER_MODULE,		/* a loaded module's answer */
+};
+
+struct conf_template {
+	char		*path;		/* relative to the route's root */
+	char		*hosts;		/* the same; NULL: none */
+};
+
+struct conf_exec {
+	char		**argv;		/* argc strings + NULL; [0] absolute */
+	unsigned	 argc;		/* >= 1 */
+	uint32_t	 timeout_ms;
+	uint32_t	 max_bytes;	/* output cap */
+	uint32_t	 max_concurrent;	/* per worker */
+};
+
+struct conf_module {
+	char		*path;		/* the .so; loaded elsewhere */
+	char		*args;		/* NULL: none */
+};
+
+/* The write group of a file route: present means WRQ is accepted there. */
+struct conf_write {
+	bool		 enabled;	/* the group was given */
+	bool		 create;	/* a new name may be created */
+	bool		 overwrite;	/* an existing file may be replaced */
+	uint64_t	 max_bytes;
+	uint32_t	 mode;		/* <= 0777 */
+	char		*owner;		/* NULL: the worker's user */
+	char		*group;		/* NULL: the worker's group */
+};
+
+/*
+ * routes = ( { prefix = "..."; handler = "..."; ... }, ... ); the first
+ * route whose prefix or regex matches the rewritten name serves it. Only
+ * the struct of the route's own handler is filled in; the others stay
+ * zero.
+ */
+struct conf_route {
+	char		*prefix;	/* exactly one of prefix and regex */
+	char		*regex;
+	regex_t		 re;		/* compiled regex */
+	bool		 compiled;
+	enum conf_handler handler;
+	unsigned	 line;		/* where it is defined, for messages */
+	char		*root;		/* canonical; NULL: top-level root */
+	struct conf_acl	 acl;		/* checked after the top-level acl */
+	struct conf_template template;
+	struct conf_exec exec;
+	struct conf_module module;
+	struct conf_write write;
+};
+
 struct conf {
 	char			*path;		/* file loaded, for messages */
 	unsigned		 workers;	/* resolved: >= 1 */
@@ -61,6 +162,12 @@ struct conf {
 	struct conf_session	 session;
 	struct conf_log		 log;
 	struct conf_stats	 stats;
+	struct conf_rewrite	*rewrite;	/* applied in order */
+	unsigned		 n_rewrite;
+	struct conf_route	*routes;	/* first match wins */
+	unsigned		 n_routes;
+	struct conf_acl		 acl;		/* every request */
+	int			 acl_silent;	/* 1: no answer; 0: ERROR 2 */
 };
 
 /*
@@ -90,5 +197,32 @@ void	conf_free(struct conf *c);
  * [min, max]. Used everywhere instead of atoi. */
 int	conf_parse_u64(const char *s, uint64_t min, uint64_t max,
 	    uint64_t *out);
+
+/*
+ * "a.b.c.d[/len]" or "x:y::z[/len]" into *out (no host names; no "/len"
+ * means one host). Returns 0, 1 when the address had bits set beyond len
+ * (*out then holds the block with them cleared, for a message), or -1 if
+ * s is not an address or the length is out of range. No allocation.
+ */
+int	conf_cidr_parse(const char *s, struct conf_cidr *out);
+
+/*
+ * Compile pattern as a POSIX ERE (REG_EXTENDED, plus REG_ICASE if icase)
+ * after checking the limits that keep matching cheap: at most
+ * CONF_REGEX_MAX characters, no back-references (\1..\9, which make
+ * glibc's matcher exponential), and at most CONF_REGEX_WEIGHT atoms once
+ * the {m,n} counts are multiplied through nesting. Returns 0 with *re to
+ * regfree, or -1 with a short reason in msg (and nothing to free). Cost:
+ * one pass over the pattern plus regcomp.
+ */
+int	conf_regex_compile(regex_t *re, const char *pattern, bool icase,
+	    char *msg, size_t msglen);
+
+/*
+ * Check a rewrite replacement: only \0..\9 (at most nsub) and \\ are
+ * escapes. Returns 0, or -1 with a reason in msg.
+ */
+int	conf_replace_check(const char *replace, size_t nsub, char *msg,
+	    size_t msglen);
 
 #endif
