@@ -48,6 +48,7 @@ check_sess_OBJS	 = sess
 check_timer_OBJS = timer
 check_fs_OBJS	 = fs tftp
 check_conf_OBJS	 = conf
+check_route_OBJS = route conf
 check_log_OBJS	 = log
 check_stats_OBJS = stats
 check_tftpc_OBJS = tftp
