@@ -127,7 +127,12 @@ stats_create(struct stats_seg *seg, const char *path, uint32_t nslots)
 		errno = EINVAL;
 		return -1;
 	}
-	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* A new inode, never the old one truncated: a reader (ptftpd-stat)
+	 * that still maps a segment left by a crashed daemon would fault
+	 * if the file shrank under it. */
+	if (unlink(path) == -1 && errno != ENOENT)
+		return -1;
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd == -1)
 		return -1;
 	if (ftruncate(fd, (off_t)len) == -1)

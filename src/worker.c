@@ -62,6 +62,8 @@ struct wsess {
 	int			 fd;		/* -1 when the slot is free */
 	uint32_t		 next;		/* peer chain, or free list */
 	uint32_t		 hash;
+	struct tftp_opts	 req_opts;	/* as requested, to spot */
+	enum tftp_mode		 req_mode;	/* a retransmitted RRQ */
 	uint16_t		 name_len;
 	char			 name[TFTP_NAME_MAX + 1];
 };
@@ -432,6 +434,21 @@ worker_alloc(struct worker *w, const struct sockaddr_storage *peer,
 	return ws;
 }
 
+static bool
+worker_same_req(const struct wsess *ws, const struct tftp_req *req)
+{
+	const struct tftp_opts	*a = &ws->req_opts, *b = &req->opts;
+
+	return ws->name_len == req->file_len &&
+	    memcmp(ws->name, req->file, req->file_len) == 0 &&
+	    ws->req_mode == req->mode && a->set == b->set &&
+	    (!(a->set & TFTP_OPT_BLKSIZE) || a->blksize == b->blksize) &&
+	    (!(a->set & TFTP_OPT_TIMEOUT) || a->timeout_s == b->timeout_s) &&
+	    (!(a->set & TFTP_OPT_TSIZE) || a->tsize == b->tsize) &&
+	    (!(a->set & TFTP_OPT_WINDOWSIZE) ||
+	    a->windowsize == b->windowsize);
+}
+
 /*
  * Start a transfer for an RRQ. The file is resolved and opened before
  * the first answer, so no ERROR ever follows an OACK because of a missing
@@ -450,12 +467,12 @@ worker_rrq(struct worker *w, int lfd, const struct tftp_req *req,
 	int		 code, fd;
 
 	if (ws != NULL) {
-		/* Same address and port, same file, nothing ACKed yet: the
-		 * client retransmitted its RRQ because our first packet is
-		 * late or lost. Our own timer resends; a second session
-		 * would double the traffic. */
-		if (!ws->s.progressed && ws->name_len == req->file_len &&
-		    memcmp(ws->name, req->file, req->file_len) == 0) {
+		/* Same address and port, the same request (file, mode and
+		 * options), nothing ACKed yet: the client retransmitted its
+		 * RRQ because our first packet is late or lost. Our own
+		 * timer resends; a second session would double the
+		 * traffic. */
+		if (!ws->s.progressed && worker_same_req(ws, req)) {
 			STATS_ADD(w->st, req_retransmit, 1);
 			return;
 		}
@@ -497,6 +514,8 @@ worker_rrq(struct worker *w, int lfd, const struct tftp_req *req,
 	ws->fd = fd;
 	ws->body = body;
 	ws->local = *local;
+	ws->req_opts = req->opts;
+	ws->req_mode = req->mode;
 	ws->name_len = (uint16_t)req->file_len;
 	memcpy(ws->name, req->file, req->file_len);
 	ws->name[req->file_len] = '\0';
