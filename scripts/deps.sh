@@ -1,14 +1,15 @@
 #!/bin/sh
 # deps.sh - install the Debian packages ptftpd needs that are missing.
-#   scripts/deps.sh build   compiler, pkg-config, libjemalloc-dev, libconfig-dev
+#   scripts/deps.sh build   compiler, pkg-config, libjemalloc-dev, libconfig-dev,
+#                           libseccomp-dev
 #   scripts/deps.sh check   the above plus Check and the interop clients
 # Does nothing (and needs no network) when everything is present.
 set -eu
 
 profile=${1:-build}
-pkgs="gcc make pkg-config libjemalloc-dev libconfig-dev"
+pkgs="gcc make pkg-config libjemalloc-dev libconfig-dev libseccomp-dev"
 if [ "$profile" = check ]; then
-	pkgs="$pkgs check tftp-hpa atftp busybox curl procps iproute2 python3"
+	pkgs="$pkgs check tftp-hpa atftp busybox curl procps iproute2 python3 gdb"
 fi
 
 missing=""
