@@ -159,6 +159,7 @@ struct conf {
 	uint32_t		 shutdown_timeout_ms;
 	uint32_t		 rcvbuf;	/* listen SO_RCVBUF bytes; 0: kernel */
 	unsigned		 cache_max_idle;	/* idle bodies kept */
+	bool			 seccomp;	/* worker syscall filter (sandbox.c) */
 	struct conf_session	 session;
 	struct conf_log		 log;
 	struct conf_stats	 stats;

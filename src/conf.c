@@ -63,7 +63,7 @@ struct conf_name {
 static const char *const conf_keys_top[] = {
 	"workers", "listen", "root", "user", "group", "pid_file",
 	"shutdown_timeout", "rcvbuf", "cache_max_idle", "session", "log",
-	"stats", "rewrite", "routes", "acl", "acl_action", NULL
+	"stats", "rewrite", "routes", "acl", "acl_action", "seccomp", NULL
 };
 static const char *const conf_keys_listen[] = { "address", "port", NULL };
 static const char *const conf_keys_session[] = {
@@ -354,6 +354,7 @@ conf_defaults(struct conf *c)
 	c->shutdown_timeout_ms = 30 * 1000;
 	c->rcvbuf = 4194304;
 	c->cache_max_idle = 64;
+	c->seccomp = true;
 
 	c->session.timeout_ms = 1000;
 	c->session.timeout_max_ms = 5000;
@@ -1995,6 +1996,8 @@ conf_load_top(struct conf_ctx *x, struct conf *c,
 		return -1;
 	if (r == 1)
 		c->cache_max_idle = (unsigned)n;
+	if (conf_get_bool(x, root, NULL, "seccomp", &c->seccomp) == -1)
+		return -1;
 	if (conf_get_path(x, root, NULL, "pid_file", &c->pid_file) == -1)
 		return -1;
 	return 0;
