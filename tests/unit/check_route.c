@@ -1,0 +1,648 @@
+/*
+ * check_route.c - unit tests for route.c: rewrite rules, access lists and
+ * route choice. Each test builds the policy part of a struct conf by hand
+ * (regexes through conf_regex_compile, blocks through conf_cidr_parse, as
+ * conf.c does) so that it checks route.c alone; the config syntax is
+ * check_conf's business.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <check.h>
+
+#include "conf.h"
+#include "route.h"
+#include "tftp.h"
+
+#define MAX_RULES	8
+
+static struct conf		conf;
+static struct conf_rewrite	rules[MAX_RULES];
+static struct conf_route	routes[MAX_RULES];
+static struct conf_acl_rule	acl_rules[2][MAX_RULES];
+static char			out[TFTP_NAME_MAX + 1];
+static struct route_match	m;
+
+static void
+setup(void)
+{
+	memset(&conf, 0, sizeof(conf));
+	memset(rules, 0, sizeof(rules));
+	memset(routes, 0, sizeof(routes));
+	memset(acl_rules, 0, sizeof(acl_rules));
+	conf.rewrite = rules;
+	conf.routes = routes;
+	memset(out, 0, sizeof(out));
+}
+
+static void
+teardown(void)
+{
+	unsigned	i;
+
+	for (i = 0; i < MAX_RULES; i++) {
+		if (rules[i].compiled)
+			regfree(&rules[i].re);
+		if (routes[i].compiled)
+			regfree(&routes[i].re);
+	}
+}
+
+/* Append a rewrite rule; flags: 'g' global, 'i' icase, 'l' last. */
+static struct conf_rewrite *
+add_rule(const char *match, const char *replace, const char *flags)
+{
+	struct conf_rewrite	*rw;
+	char			 msg[192];
+
+	ck_assert_uint_lt(conf.n_rewrite, MAX_RULES);
+	rw = &rules[conf.n_rewrite++];
+	rw->match = (char *)match;
+	rw->replace = (char *)replace;
+	rw->global = strchr(flags, 'g') != NULL;
+	rw->icase = strchr(flags, 'i') != NULL;
+	rw->last = strchr(flags, 'l') != NULL;
+	ck_assert_msg(conf_regex_compile(&rw->re, match, rw->icase, msg,
+	    sizeof(msg)) == 0, "%s: %s", match, msg);
+	rw->compiled = true;
+	ck_assert_msg(conf_replace_check(replace, rw->re.re_nsub, msg,
+	    sizeof(msg)) == 0, "%s: %s", replace, msg);
+	return rw;
+}
+
+static void
+rule_client(struct conf_rewrite *rw, const char *cidr)
+{
+	ck_assert_int_eq(conf_cidr_parse(cidr, &rw->client), 0);
+	rw->has_client = true;
+}
+
+/* A client address (port 2011) in a static sockaddr_storage. */
+static const struct sockaddr_storage *
+client(const char *addr)
+{
+	static struct sockaddr_storage	ss[4];
+	static unsigned			next;
+	struct sockaddr_storage		*s = &ss[next++ % 4];
+	struct sockaddr_in		*sin = (struct sockaddr_in *)s;
+	struct sockaddr_in6		*sin6 = (struct sockaddr_in6 *)s;
+
+	memset(s, 0, sizeof(*s));
+	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(2011);
+	} else {
+		ck_assert_int_eq(inet_pton(AF_INET6, addr, &sin6->sin6_addr),
+		    1);
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(2011);
+	}
+	return s;
+}
+
+/* Set acl to the entries "+net" (allow) / "-net" (deny), NULL-ended. */
+static void
+set_acl(struct conf_acl *acl, struct conf_acl_rule *store, ...)
+{
+	va_list		 ap;
+	const char	*e;
+
+	acl->rules = store;
+	acl->n_rules = 0;
+	va_start(ap, store);
+	while ((e = va_arg(ap, const char *)) != NULL) {
+		ck_assert_uint_lt(acl->n_rules, MAX_RULES);
+		store[acl->n_rules].allow = e[0] == '+';
+		ck_assert_int_eq(conf_cidr_parse(e + 1,
+		    &store[acl->n_rules].net), 0);
+		acl->n_rules++;
+	}
+	va_end(ap);
+}
+
+static const char *
+rewrite(const char *name, const struct sockaddr_storage *from)
+{
+	ck_assert_int_eq(route_rewrite(&conf, from, name, out, sizeof(out)),
+	    0);
+	return out;
+}
+
+static struct conf_route *
+add_prefix_route(const char *prefix)
+{
+	struct conf_route	*r;
+
+	ck_assert_uint_lt(conf.n_routes, MAX_RULES);
+	r = &routes[conf.n_routes++];
+	r->prefix = (char *)prefix;
+	return r;
+}
+
+static struct conf_route *
+add_regex_route(const char *regex)
+{
+	struct conf_route	*r;
+	char			 msg[192];
+
+	ck_assert_uint_lt(conf.n_routes, MAX_RULES);
+	r = &routes[conf.n_routes++];
+	r->regex = (char *)regex;
+	ck_assert_msg(conf_regex_compile(&r->re, regex, false, msg,
+	    sizeof(msg)) == 0, "%s: %s", regex, msg);
+	r->compiled = true;
+	return r;
+}
+
+START_TEST(rewrite_without_rules_copies_name)
+{
+	ck_assert_str_eq(rewrite("pxelinux.0", NULL), "pxelinux.0");
+	ck_assert_str_eq(rewrite("", NULL), "");
+}
+END_TEST
+
+/* Windows bootmgr / WDS: \Boot\x64\wdsnbp.com */
+START_TEST(rewrite_global_backslash_to_slash)
+{
+	add_rule("\\\\", "/", "g");
+	ck_assert_str_eq(rewrite("\\Boot\\x64\\wdsnbp.com", NULL),
+	    "/Boot/x64/wdsnbp.com");
+}
+END_TEST
+
+START_TEST(rewrite_without_global_replaces_first_match_only)
+{
+	add_rule("a", "o", "");
+	ck_assert_str_eq(rewrite("banana", NULL), "bonana");
+}
+END_TEST
+
+START_TEST(rewrite_global_replaces_every_match)
+{
+	add_rule("a", "o", "g");
+	ck_assert_str_eq(rewrite("banana", NULL), "bonono");
+}
+END_TEST
+
+START_TEST(rewrite_captures_move_prefix)
+{
+	add_rule("^/?boot/(.*)$", "efi/\\1", "");
+	ck_assert_str_eq(rewrite("/boot/grubx64.efi", NULL),
+	    "efi/grubx64.efi");
+	ck_assert_str_eq(rewrite("boot/x/y", NULL), "efi/x/y");
+	ck_assert_str_eq(rewrite("/other/boot/x", NULL), "/other/boot/x");
+}
+END_TEST
+
+START_TEST(rewrite_whole_match_and_backslash_escape)
+{
+	add_rule("b+", "[\\0\\\\]", "");
+	ck_assert_str_eq(rewrite("abbc", NULL), "a[bb\\]c");
+}
+END_TEST
+
+START_TEST(rewrite_captures_swap_groups)
+{
+	add_rule("^([^.]*)\\.([^.]*)$", "\\2.\\1", "");
+	ck_assert_str_eq(rewrite("cfg.default", NULL), "default.cfg");
+}
+END_TEST
+
+START_TEST(rewrite_unset_group_is_empty)
+{
+	add_rule("(a)|(b)", "[\\1|\\2]", "g");
+	ck_assert_str_eq(rewrite("ab", NULL), "[a|][|b]");
+}
+END_TEST
+
+START_TEST(rewrite_icase_matches_any_case)
+{
+	add_rule("^/?boot/bcd$", "boot/BCD", "i");
+	ck_assert_str_eq(rewrite("/BOOT/bcd", NULL), "boot/BCD");
+	ck_assert_str_eq(rewrite("Boot/Bcd", NULL), "boot/BCD");
+}
+END_TEST
+
+START_TEST(rewrite_without_icase_is_case_sensitive)
+{
+	add_rule("^/?boot/bcd$", "boot/BCD", "");
+	ck_assert_str_eq(rewrite("/BOOT/bcd", NULL), "/BOOT/bcd");
+}
+END_TEST
+
+START_TEST(rewrite_rules_apply_in_order)
+{
+	add_rule("\\\\", "/", "g");
+	add_rule("^/?boot/(.*)$", "efi/\\1", "i");
+	ck_assert_str_eq(rewrite("\\Boot\\x64\\wdsnbp.com", NULL),
+	    "efi/x64/wdsnbp.com");
+}
+END_TEST
+
+START_TEST(rewrite_last_stops_after_match)
+{
+	add_rule("^a", "b", "l");
+	add_rule("^b", "c", "");
+	ck_assert_str_eq(rewrite("ax", NULL), "bx");
+}
+END_TEST
+
+START_TEST(rewrite_last_without_match_goes_on)
+{
+	add_rule("^z", "b", "l");
+	add_rule("^a", "c", "");
+	ck_assert_str_eq(rewrite("ax", NULL), "cx");
+}
+END_TEST
+
+START_TEST(rewrite_client_v4_match)
+{
+	rule_client(add_rule("^/?(.*)$", "rack1/\\1", ""), "10.1.0.0/16");
+	ck_assert_str_eq(rewrite("/pxelinux.0", client("10.1.200.7")),
+	    "rack1/pxelinux.0");
+}
+END_TEST
+
+START_TEST(rewrite_client_v4_non_match)
+{
+	rule_client(add_rule("^/?(.*)$", "rack1/\\1", ""), "10.1.0.0/16");
+	ck_assert_str_eq(rewrite("/pxelinux.0", client("10.2.0.7")),
+	    "/pxelinux.0");
+	ck_assert_str_eq(rewrite("/pxelinux.0", client("fd00::1")),
+	    "/pxelinux.0");
+}
+END_TEST
+
+/* A dual-stack socket reports IPv4 clients as ::ffff:a.b.c.d */
+START_TEST(rewrite_client_mapped_v4_matches_v4_block)
+{
+	rule_client(add_rule("^", "v4/", ""), "10.1.0.0/16");
+	ck_assert_str_eq(rewrite("x", client("::ffff:10.1.2.3")), "v4/x");
+	ck_assert_str_eq(rewrite("x", client("::ffff:10.2.2.3")), "x");
+}
+END_TEST
+
+START_TEST(rewrite_client_v6_match_and_non_match)
+{
+	rule_client(add_rule("^", "v6/", ""), "fd00:1::/32");
+	ck_assert_str_eq(rewrite("x", client("fd00:1:ffff::9")), "v6/x");
+	ck_assert_str_eq(rewrite("x", client("fd00:2::9")), "x");
+	ck_assert_str_eq(rewrite("x", client("10.1.2.3")), "x");
+}
+END_TEST
+
+START_TEST(rewrite_client_rule_skipped_without_client)
+{
+	rule_client(add_rule("^", "v4/", ""), "0.0.0.0/0");
+	ck_assert_str_eq(rewrite("x", NULL), "x");
+	ck_assert_str_eq(rewrite("x", client("192.0.2.1")), "v4/x");
+}
+END_TEST
+
+/* As sed: "x*" by "-" everywhere in abc is -a-b-c-, and in abxc too. */
+START_TEST(rewrite_empty_match_global_terminates)
+{
+	add_rule("x*", "-", "g");
+	ck_assert_str_eq(rewrite("abc", NULL), "-a-b-c-");
+	ck_assert_str_eq(rewrite("abxc", NULL), "-a-b-c-");
+	ck_assert_str_eq(rewrite("", NULL), "-");
+}
+END_TEST
+
+START_TEST(rewrite_empty_anchor_matches_once)
+{
+	add_rule("^", "p/", "g");
+	add_rule("$", ".cfg", "g");
+	ck_assert_str_eq(rewrite("name", NULL), "p/name.cfg");
+}
+END_TEST
+
+START_TEST(rewrite_global_stops_after_64_replacements)
+{
+	char	in[101], want[101];
+
+	memset(in, 'a', 100);
+	in[100] = '\0';
+	memset(want, 'b', ROUTE_MAX_REPLACE);
+	memset(want + ROUTE_MAX_REPLACE, 'a', 100 - ROUTE_MAX_REPLACE);
+	want[100] = '\0';
+	add_rule("a", "b", "g");
+	ck_assert_str_eq(rewrite(in, NULL), want);
+}
+END_TEST
+
+START_TEST(rewrite_result_too_long_fails)
+{
+	char	small[8];
+
+	add_rule("a", "aaaaaaaaaa", "g");
+	ck_assert_int_eq(route_rewrite(&conf, NULL, "aaaaaa", small,
+	    sizeof(small)), -1);
+	/* 60 * 10 bytes is more than TFTP_NAME_MAX, even with room */
+	{
+		char	in[61], big[1024];
+
+		memset(in, 'a', 60);
+		in[60] = '\0';
+		ck_assert_int_eq(route_rewrite(&conf, NULL, in, big,
+		    sizeof(big)), -1);
+	}
+	ck_assert_int_eq(route_rewrite(&conf, NULL, "a", small,
+	    sizeof(small)), -1);	/* 10 bytes + NUL > 8 */
+	ck_assert_int_eq(route_rewrite(&conf, NULL, "", small, sizeof(small)),
+	    0);
+}
+END_TEST
+
+START_TEST(rewrite_exact_fit_succeeds)
+{
+	char	small[4];
+
+	add_rule("a", "bcd", "");
+	ck_assert_int_eq(route_rewrite(&conf, NULL, "a", small,
+	    sizeof(small)), 0);
+	ck_assert_str_eq(small, "bcd");
+}
+END_TEST
+
+START_TEST(rewrite_input_too_long_fails)
+{
+	char	in[TFTP_NAME_MAX + 2];
+
+	memset(in, 'x', sizeof(in) - 1);
+	in[sizeof(in) - 1] = '\0';
+	ck_assert_int_eq(route_rewrite(&conf, NULL, in, out, sizeof(out)),
+	    -1);
+	in[TFTP_NAME_MAX] = '\0';
+	ck_assert_int_eq(route_rewrite(&conf, NULL, in, out, sizeof(out)), 0);
+	ck_assert_uint_eq(strlen(out), TFTP_NAME_MAX);
+	ck_assert_int_eq(route_rewrite(&conf, NULL, "x", out, 0), -1);
+}
+END_TEST
+
+START_TEST(rewrite_in_place)
+{
+	char	buf[64] = "\\a\\b";
+
+	add_rule("\\\\", "/", "g");
+	ck_assert_int_eq(route_rewrite(&conf, NULL, buf, buf, sizeof(buf)),
+	    0);
+	ck_assert_str_eq(buf, "/a/b");
+}
+END_TEST
+
+START_TEST(acl_absent_allows_everyone)
+{
+	ck_assert_int_eq(route_acl_allows(&conf.acl, client("192.0.2.1")), 1);
+	ck_assert_int_eq(route_acl_allows(&conf.acl, client("2001:db8::1")),
+	    1);
+	ck_assert_int_eq(route_allows(&conf, NULL, client("192.0.2.1")), 1);
+}
+END_TEST
+
+START_TEST(acl_first_match_wins)
+{
+	set_acl(&conf.acl, acl_rules[0], "+10.1.0.0/16", "-10.0.0.0/8",
+	    "+0.0.0.0/0", NULL);
+	ck_assert_int_eq(route_acl_allows(&conf.acl, client("10.1.2.3")), 1);
+	ck_assert_int_eq(route_acl_allows(&conf.acl, client("10.2.2.3")), 0);
+	ck_assert_int_eq(route_acl_allows(&conf.acl, client("192.0.2.1")), 1);
+	set_acl(&conf.acl, acl_rules[0], "-10.0.0.0/8", "+10.1.0.0/16", NULL);
+	ck_assert_int_eq(route_acl_allows(&conf.acl, client("10.1.2.3")), 0);
+}
+END_TEST
+
+START_TEST(acl_without_match_denies)
+{
+	set_acl(&conf.acl, acl_rules[0], "+10.0.0.0/8", "+fd00::/8", NULL);
+	ck_assert_int_eq(route_acl_allows(&conf.acl, client("192.0.2.1")), 0);
+	ck_assert_int_eq(route_acl_allows(&conf.acl, client("2001:db8::1")),
+	    0);
+	ck_assert_int_eq(route_acl_allows(&conf.acl, NULL), 0);
+}
+END_TEST
+
+/* The example of ptftpd.conf(5). */
+START_TEST(acl_example_v4_v6_and_deny_all)
+{
+	set_acl(&conf.acl, acl_rules[0], "+10.0.0.0/8", "+fd00::/8",
+	    "-0.0.0.0/0", NULL);
+	ck_assert_int_eq(route_acl_allows(&conf.acl, client("10.9.8.7")), 1);
+	ck_assert_int_eq(route_acl_allows(&conf.acl, client("fd12::1")), 1);
+	ck_assert_int_eq(route_acl_allows(&conf.acl, client("11.0.0.1")), 0);
+	ck_assert_int_eq(route_acl_allows(&conf.acl, client("fe80::1")), 0);
+}
+END_TEST
+
+START_TEST(acl_mapped_v4_matches_v4_rules)
+{
+	set_acl(&conf.acl, acl_rules[0], "+10.0.0.0/8", NULL);
+	ck_assert_int_eq(route_acl_allows(&conf.acl,
+	    client("::ffff:10.1.2.3")), 1);
+	ck_assert_int_eq(route_acl_allows(&conf.acl,
+	    client("::ffff:11.1.2.3")), 0);
+	/* a rule written in the mapped form is an IPv4 rule */
+	set_acl(&conf.acl, acl_rules[0], "+::ffff:10.0.0.0/104", NULL);
+	ck_assert_int_eq(route_acl_allows(&conf.acl, client("10.1.2.3")), 1);
+	ck_assert_int_eq(route_acl_allows(&conf.acl,
+	    client("::ffff:10.1.2.3")), 1);
+}
+END_TEST
+
+START_TEST(acl_prefix_boundaries)
+{
+	set_acl(&conf.acl, acl_rules[0], "+192.0.2.0/23", NULL);
+	ck_assert_int_eq(route_acl_allows(&conf.acl, client("192.0.3.255")),
+	    1);
+	ck_assert_int_eq(route_acl_allows(&conf.acl, client("192.0.4.0")), 0);
+	ck_assert_int_eq(route_acl_allows(&conf.acl, client("192.0.1.255")),
+	    0);
+	set_acl(&conf.acl, acl_rules[0], "+192.0.2.7", NULL);
+	ck_assert_int_eq(route_acl_allows(&conf.acl, client("192.0.2.7")), 1);
+	ck_assert_int_eq(route_acl_allows(&conf.acl, client("192.0.2.6")), 0);
+	set_acl(&conf.acl, acl_rules[0], "+2001:db8::/33", NULL);
+	ck_assert_int_eq(route_acl_allows(&conf.acl,
+	    client("2001:db8:7fff::1")), 1);
+	ck_assert_int_eq(route_acl_allows(&conf.acl,
+	    client("2001:db8:8000::1")), 0);
+	set_acl(&conf.acl, acl_rules[0], "+::/0", NULL);
+	ck_assert_int_eq(route_acl_allows(&conf.acl, client("2001:db8::1")),
+	    1);
+	ck_assert_int_eq(route_acl_allows(&conf.acl, client("10.0.0.1")), 0);
+}
+END_TEST
+
+START_TEST(route_acl_applies_after_global_acl)
+{
+	struct conf_route	*r = add_prefix_route("uploads/");
+
+	set_acl(&conf.acl, acl_rules[0], "+10.0.0.0/8", NULL);
+	set_acl(&r->acl, acl_rules[1], "+10.5.0.0/16", NULL);
+	ck_assert_int_eq(route_allows(&conf, r, client("10.5.0.1")), 1);
+	ck_assert_int_eq(route_allows(&conf, r, client("10.6.0.1")), 0);
+	ck_assert_int_eq(route_allows(&conf, NULL, client("10.6.0.1")), 1);
+	ck_assert_int_eq(route_allows(&conf, r, client("192.0.2.1")), 0);
+	ck_assert_int_eq(route_allows(&conf, NULL, client("192.0.2.1")), 0);
+}
+END_TEST
+
+START_TEST(route_prefix_match_passes_whole_name)
+{
+	struct conf_route	*r;
+
+	add_prefix_route("gen/");
+	r = add_prefix_route("pxelinux.cfg/");
+	ck_assert_ptr_eq(route_match(&conf, "pxelinux.cfg/01-aa-bb", &m), r);
+	ck_assert_str_eq(m.name, "pxelinux.cfg/01-aa-bb");
+	ck_assert_uint_eq(m.n_capture, 0);
+	ck_assert_str_eq(m.capture[0], "");
+}
+END_TEST
+
+/* GRUB sends "/grub/grub.cfg": leading slashes do not count. */
+START_TEST(route_match_ignores_leading_slashes)
+{
+	struct conf_route	*r = add_prefix_route("grub/");
+
+	ck_assert_ptr_eq(route_match(&conf, "//grub/grub.cfg", &m), r);
+	ck_assert_str_eq(m.name, "grub/grub.cfg");
+}
+END_TEST
+
+START_TEST(route_first_match_wins)
+{
+	struct conf_route	*a, *b;
+
+	a = add_prefix_route("efi/x64/");
+	b = add_prefix_route("efi/");
+	ck_assert_ptr_eq(route_match(&conf, "efi/x64/shim.efi", &m), a);
+	ck_assert_ptr_eq(route_match(&conf, "efi/aa64/shim.efi", &m), b);
+}
+END_TEST
+
+START_TEST(route_regex_captures)
+{
+	struct conf_route	*r;
+
+	add_prefix_route("gen/");
+	r = add_regex_route("^hosts/([^/]+)/(.*)$");
+	ck_assert_ptr_eq(route_match(&conf, "/hosts/node17/boot.ipxe", &m), r);
+	ck_assert_uint_eq(m.n_capture, 2);
+	ck_assert_str_eq(m.capture[0], "hosts/node17/boot.ipxe");
+	ck_assert_str_eq(m.capture[1], "node17");
+	ck_assert_str_eq(m.capture[2], "boot.ipxe");
+	ck_assert_str_eq(m.capture[3], "");
+	ck_assert_str_eq(m.name, "hosts/node17/boot.ipxe");
+}
+END_TEST
+
+START_TEST(route_regex_unset_group_is_empty)
+{
+	add_regex_route("^(a)?(b)$");
+	ck_assert_ptr_nonnull(route_match(&conf, "b", &m));
+	ck_assert_uint_eq(m.n_capture, 2);
+	ck_assert_str_eq(m.capture[1], "");
+	ck_assert_str_eq(m.capture[2], "b");
+}
+END_TEST
+
+START_TEST(route_regex_more_than_nine_groups)
+{
+	add_regex_route("^(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)$");
+	ck_assert_ptr_nonnull(route_match(&conf, "abcdefghij", &m));
+	ck_assert_uint_eq(m.n_capture, 9);
+	ck_assert_str_eq(m.capture[9], "i");
+}
+END_TEST
+
+START_TEST(route_none_is_null)
+{
+	add_prefix_route("gen/");
+	add_regex_route("^hosts/");
+	ck_assert_ptr_null(route_match(&conf, "pxelinux.0", &m));
+	ck_assert_str_eq(m.name, "pxelinux.0");
+	ck_assert_ptr_null(route_match(&conf, "xgen/a", &m));
+	conf.n_routes = 0;
+	ck_assert_ptr_null(route_match(&conf, "gen/a", &m));
+}
+END_TEST
+
+START_TEST(cidr_match_families)
+{
+	struct conf_cidr	n;
+
+	ck_assert_int_eq(conf_cidr_parse("0.0.0.0/0", &n), 0);
+	ck_assert_int_eq(route_cidr_match(&n, client("255.255.255.255")), 1);
+	ck_assert_int_eq(route_cidr_match(&n, client("::ffff:1.2.3.4")), 1);
+	ck_assert_int_eq(route_cidr_match(&n, client("::1")), 0);
+	ck_assert_int_eq(route_cidr_match(&n, NULL), 0);
+}
+END_TEST
+
+static Suite *
+route_suite(void)
+{
+	Suite	*s = suite_create("route");
+	TCase	*tc = tcase_create("route");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, rewrite_without_rules_copies_name);
+	tcase_add_test(tc, rewrite_global_backslash_to_slash);
+	tcase_add_test(tc, rewrite_without_global_replaces_first_match_only);
+	tcase_add_test(tc, rewrite_global_replaces_every_match);
+	tcase_add_test(tc, rewrite_captures_move_prefix);
+	tcase_add_test(tc, rewrite_whole_match_and_backslash_escape);
+	tcase_add_test(tc, rewrite_captures_swap_groups);
+	tcase_add_test(tc, rewrite_unset_group_is_empty);
+	tcase_add_test(tc, rewrite_icase_matches_any_case);
+	tcase_add_test(tc, rewrite_without_icase_is_case_sensitive);
+	tcase_add_test(tc, rewrite_rules_apply_in_order);
+	tcase_add_test(tc, rewrite_last_stops_after_match);
+	tcase_add_test(tc, rewrite_last_without_match_goes_on);
+	tcase_add_test(tc, rewrite_client_v4_match);
+	tcase_add_test(tc, rewrite_client_v4_non_match);
+	tcase_add_test(tc, rewrite_client_mapped_v4_matches_v4_block);
+	tcase_add_test(tc, rewrite_client_v6_match_and_non_match);
+	tcase_add_test(tc, rewrite_client_rule_skipped_without_client);
+	tcase_add_test(tc, rewrite_empty_match_global_terminates);
+	tcase_add_test(tc, rewrite_empty_anchor_matches_once);
+	tcase_add_test(tc, rewrite_global_stops_after_64_replacements);
+	tcase_add_test(tc, rewrite_result_too_long_fails);
+	tcase_add_test(tc, rewrite_exact_fit_succeeds);
+	tcase_add_test(tc, rewrite_input_too_long_fails);
+	tcase_add_test(tc, rewrite_in_place);
+	tcase_add_test(tc, acl_absent_allows_everyone);
+	tcase_add_test(tc, acl_first_match_wins);
+	tcase_add_test(tc, acl_without_match_denies);
+	tcase_add_test(tc, acl_example_v4_v6_and_deny_all);
+	tcase_add_test(tc, acl_mapped_v4_matches_v4_rules);
+	tcase_add_test(tc, acl_prefix_boundaries);
+	tcase_add_test(tc, route_acl_applies_after_global_acl);
+	tcase_add_test(tc, route_prefix_match_passes_whole_name);
+	tcase_add_test(tc, route_match_ignores_leading_slashes);
+	tcase_add_test(tc, route_first_match_wins);
+	tcase_add_test(tc, route_regex_captures);
+	tcase_add_test(tc, route_regex_unset_group_is_empty);
+	tcase_add_test(tc, route_regex_more_than_nine_groups);
+	tcase_add_test(tc, route_none_is_null);
+	tcase_add_test(tc, cidr_match_families);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(route_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
