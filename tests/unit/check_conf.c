@@ -108,6 +108,9 @@ expect_error(const char *text, int line, const char *msg)
 	ck_assert_ptr_null(conf.root);
 	ck_assert_ptr_null(conf.path);
 	ck_assert_ptr_null(conf.stats.path);
+	ck_assert_ptr_null(conf.rewrite);
+	ck_assert_ptr_null(conf.routes);
+	ck_assert_ptr_null(conf.acl.rules);
 }
 
 static uint16_t
@@ -742,6 +745,580 @@ START_TEST(conf_defaults_then_free)
 }
 END_TEST
 
+START_TEST(policy_absent_by_default)
+{
+	ck_assert_int_eq(load("root = \".\";\n"), 0);
+	ck_assert_ptr_null(conf.rewrite);
+	ck_assert_uint_eq(conf.n_rewrite, 0);
+	ck_assert_ptr_null(conf.routes);
+	ck_assert_uint_eq(conf.n_routes, 0);
+	ck_assert_ptr_null(conf.acl.rules);
+	ck_assert_uint_eq(conf.acl.n_rules, 0);
+	ck_assert_int_eq(conf.acl_silent, 0);
+}
+END_TEST
+
+/* The example of the task that added these settings, /bin/sh for gen. */
+static const char policy_example[] =
+    "root = \".\";\n"
+    "rewrite = ( { match = \"\\\\\\\\\"; replace = \"/\"; global = true; },\n"
+    "  { match = \"^/?boot/(.*)$\"; replace = \"efi/\\\\1\";\n"
+    "    client = \"10.1.0.0/16\"; last = true; icase = true; } );\n"
+    "routes = (\n"
+    "  { prefix = \"pxelinux.cfg/\"; handler = \"template\";\n"
+    "    template = \"tmpl/pxelinux.tmpl\"; hosts = \"hosts.conf\"; },\n"
+    "  { prefix = \"gen/\"; handler = \"exec\";\n"
+    "    command = [ \"/bin/sh\", \"--fast\" ]; timeout_ms = 2000;\n"
+    "    max_bytes = 1048576; max_concurrent = 4; },\n"
+    "  { prefix = \"mod/\"; handler = \"module\";\n"
+    "    module = \"/usr/lib/ptftpd/modules/example.so\"; args = \"a=1\"; },\n"
+    "  { prefix = \"uploads/\"; handler = \"file\"; root = \"up\";\n"
+    "    acl = ( { allow = \"10.5.0.0/16\"; } );\n"
+    "    write = { create = true; overwrite = false; max_bytes = 16777216;\n"
+    "              mode = 0640; owner = \"nobody\"; group = \"root\"; }; },\n"
+    "  { regex = \"^hosts/([^/]+)/(.*)$\"; } );\n"
+    "acl = ( { allow = \"10.0.0.0/8\"; }, { allow = \"fd00::/8\"; },\n"
+    "        { deny = \"0.0.0.0/0\"; } );\n"
+    "acl_action = \"silent\";\n";
+
+START_TEST(policy_example_loads)
+{
+	const struct conf_route	*r;
+	char			 want[256];
+	int			 rc;
+
+	make_dir("up");
+	rc = load(policy_example);
+	ck_assert_msg(rc == 0, "%s", errbuf);
+	ck_assert_uint_eq(conf.n_rewrite, 2);
+	ck_assert_str_eq(conf.rewrite[0].match, "\\\\");
+	ck_assert_str_eq(conf.rewrite[0].replace, "/");
+	ck_assert(conf.rewrite[0].global && conf.rewrite[0].compiled);
+	ck_assert(!conf.rewrite[0].icase && !conf.rewrite[0].last);
+	ck_assert(!conf.rewrite[0].has_client);
+	ck_assert_str_eq(conf.rewrite[1].replace, "efi/\\1");
+	ck_assert(conf.rewrite[1].last && conf.rewrite[1].icase);
+	ck_assert(!conf.rewrite[1].global);
+	ck_assert(conf.rewrite[1].has_client);
+	ck_assert_int_eq(conf.rewrite[1].client.family, AF_INET);
+	ck_assert_uint_eq(conf.rewrite[1].client.prefix_len, 16);
+	ck_assert_uint_eq(conf.rewrite[1].re.re_nsub, 1);
+
+	ck_assert_uint_eq(conf.n_routes, 5);
+	r = &conf.routes[0];
+	ck_assert_int_eq(r->handler, CONF_HANDLER_TEMPLATE);
+	ck_assert_str_eq(r->prefix, "pxelinux.cfg/");
+	ck_assert_ptr_null(r->regex);
+	ck_assert_str_eq(r->template.path, "tmpl/pxelinux.tmpl");
+	ck_assert_str_eq(r->template.hosts, "hosts.conf");
+	ck_assert_ptr_null(r->root);
+	ck_assert_uint_eq(r->acl.n_rules, 0);
+	ck_assert_uint_eq(r->line, 6);
+	r = &conf.routes[1];
+	ck_assert_int_eq(r->handler, CONF_HANDLER_EXEC);
+	ck_assert_uint_eq(r->exec.argc, 2);
+	ck_assert_str_eq(r->exec.argv[0], "/bin/sh");
+	ck_assert_str_eq(r->exec.argv[1], "--fast");
+	ck_assert_ptr_null(r->exec.argv[2]);
+	ck_assert_uint_eq(r->exec.timeout_ms, 2000);
+	ck_assert_uint_eq(r->exec.max_bytes, 1048576);
+	ck_assert_uint_eq(r->exec.max_concurrent, 4);
+	r = &conf.routes[2];
+	ck_assert_int_eq(r->handler, CONF_HANDLER_MODULE);
+	ck_assert_str_eq(r->module.path, "/usr/lib/ptftpd/modules/example.so");
+	ck_assert_str_eq(r->module.args, "a=1");
+	r = &conf.routes[3];
+	ck_assert_int_eq(r->handler, CONF_HANDLER_FILE);
+	snprintf(want, sizeof(want), "%s/up", tmpdir);
+	ck_assert_str_eq(r->root, want);
+	ck_assert_uint_eq(r->acl.n_rules, 1);
+	ck_assert(r->acl.rules[0].allow);
+	ck_assert(r->write.enabled && r->write.create && !r->write.overwrite);
+	ck_assert_uint_eq(r->write.max_bytes, 16777216);
+	ck_assert_uint_eq(r->write.mode, 0640);
+	ck_assert_str_eq(r->write.owner, "nobody");
+	ck_assert_str_eq(r->write.group, "root");
+	r = &conf.routes[4];
+	ck_assert_int_eq(r->handler, CONF_HANDLER_FILE);
+	ck_assert_ptr_null(r->prefix);
+	ck_assert_str_eq(r->regex, "^hosts/([^/]+)/(.*)$");
+	ck_assert(r->compiled);
+	ck_assert_uint_eq(r->re.re_nsub, 2);
+	ck_assert(!r->write.enabled);
+
+	ck_assert_uint_eq(conf.acl.n_rules, 3);
+	ck_assert(conf.acl.rules[0].allow && conf.acl.rules[1].allow);
+	ck_assert(!conf.acl.rules[2].allow);
+	ck_assert_int_eq(conf.acl.rules[1].net.family, AF_INET6);
+	ck_assert_uint_eq(conf.acl.rules[1].net.prefix_len, 8);
+	ck_assert_uint_eq(conf.acl.rules[1].net.addr[0], 0xfd);
+	ck_assert_uint_eq(conf.acl.rules[2].net.prefix_len, 0);
+	ck_assert_int_eq(conf.acl_silent, 1);
+}
+END_TEST
+
+START_TEST(route_handler_defaults)
+{
+	int	rc;
+
+	rc = load("root = \".\";\nroutes = ( { prefix = \"gen/\"; handler = "
+	    "\"exec\"; command = [ \"/bin/sh\" ]; },\n{ prefix = \"u/\"; "
+	    "write = { }; },\n{ prefix = \"m/\"; handler = \"module\"; "
+	    "module = \"x.so\"; } );\nacl_action = \"error\";\n");
+	ck_assert_msg(rc == 0, "%s", errbuf);
+	ck_assert_uint_eq(conf.routes[0].exec.argc, 1);
+	ck_assert_uint_eq(conf.routes[0].exec.timeout_ms, 5000);
+	ck_assert_uint_eq(conf.routes[0].exec.max_bytes, 16777216);
+	ck_assert_uint_eq(conf.routes[0].exec.max_concurrent, 16);
+	ck_assert(!conf.routes[0].write.enabled);
+	ck_assert(conf.routes[1].write.enabled);
+	ck_assert(!conf.routes[1].write.create);
+	ck_assert(!conf.routes[1].write.overwrite);
+	ck_assert_uint_eq(conf.routes[1].write.max_bytes, 16777216);
+	ck_assert_uint_eq(conf.routes[1].write.mode, 0644);
+	ck_assert_ptr_null(conf.routes[1].write.owner);
+	ck_assert_ptr_null(conf.routes[1].write.group);
+	/* the module path is kept as written: loading it is not conf's */
+	ck_assert_str_eq(conf.routes[2].module.path, "x.so");
+	ck_assert_ptr_null(conf.routes[2].module.args);
+	ck_assert_int_eq(conf.acl_silent, 0);
+}
+END_TEST
+
+/* libconfig reads 0640 as 640: the digits are taken as octal. */
+static const struct {
+	const char	*value;
+	unsigned	 mode;
+} mode_cases[] = {
+	{ "0640", 0640 }, { "640", 0640 }, { "0x1a0", 0640 }, { "0", 0 },
+	{ "777", 0777 }, { "0600", 0600 }, { "0x1ff", 0777 },
+};
+
+START_TEST(write_mode_is_octal)
+{
+	char	text[256];
+	int	rc;
+
+	snprintf(text, sizeof(text), "root = \".\";\nroutes = ( { prefix = "
+	    "\"u/\"; write = { mode = %s; }; } );\n", mode_cases[_i].value);
+	rc = load(text);
+	ck_assert_msg(rc == 0, "%s", errbuf);
+	ck_assert_uint_eq(conf.routes[0].write.mode, mode_cases[_i].mode);
+}
+END_TEST
+
+/* Each text follows "root = \".\";\n"; the error is at line. */
+static const struct {
+	const char	*text;
+	int		 line;
+	const char	*msg;
+} policy_cases[] = {
+	/* rewrite */
+	{ "rewrite = { match = \"a\"; };", 2, "rewrite: must be a list "
+	    "( { match = ...; replace = ...; }, ... )" },
+	{ "rewrite = ( \"a\" );", 2, "rewrite[0]: must be a group "
+	    "{ match = ...; replace = ...; }" },
+	{ "rewrite = (\n { replace = \"x\"; } );", 3,
+	    "rewrite[0].match: missing" },
+	{ "rewrite = ( { match = \"a\"; replace = \"b\"; },\n"
+	    "  { match = \"a\"; } );", 3, "rewrite[1].replace: missing" },
+	{ "rewrite = ( { match = \"a\"; replace = \"b\";\n flags = \"g\"; } );",
+	    3, "rewrite[0].flags: unknown setting" },
+	{ "rewrite = ( { match = \"\"; replace = \"b\"; } );", 2,
+	    "rewrite[0].match: must not be empty" },
+	{ "rewrite = ( { match = \"(\"; replace = \"b\"; } );", 2,
+	    "rewrite[0].match: invalid regular expression: Unmatched ( or "
+	    "\\(" },
+	{ "rewrite = ( { match = \"(a)\\\\1\"; replace = \"b\"; } );", 2,
+	    "rewrite[0].match: back-references (\\1) are not supported" },
+	{ "rewrite = ( { match = \"a{256}\"; replace = \"b\"; } );", 2,
+	    "rewrite[0].match: repetition count above 255" },
+	{ "rewrite = ( { match = \"(.{0,255}){5}\"; replace = \"b\"; } );", 2,
+	    "rewrite[0].match: too complex: more than 1024 atoms once "
+	    "repetition counts are multiplied out" },
+	{ "rewrite = ( { match = \"(a)\"; replace = \"\\\\2\"; } );", 2,
+	    "rewrite[0].replace: \\2: the match has only 1 group" },
+	{ "rewrite = ( { match = \"a\"; replace = \"\\\\1\"; } );", 2,
+	    "rewrite[0].replace: \\1: the match has no groups" },
+	{ "rewrite = ( { match = \"a\"; replace = \"\\\\n\"; } );", 2,
+	    "rewrite[0].replace: unknown escape \\n (only \\0..\\9 and \\\\)" },
+	{ "rewrite = ( { match = \"a\"; replace = \"x\\\\\"; } );", 2,
+	    "rewrite[0].replace: ends with a lone backslash" },
+	{ "rewrite = ( { match = \"a\"; replace = \"b\"; global = 1; } );", 2,
+	    "rewrite[0].global: must be true or false" },
+	{ "rewrite = ( { match = \"a\"; replace = \"b\"; icase = \"yes\"; } );",
+	    2, "rewrite[0].icase: must be true or false" },
+	{ "rewrite = ( { match = \"a\"; replace = \"b\";\n"
+	    "  client = \"10.0.0.0/33\"; } );", 3, "rewrite[0].client: "
+	    "\"10.0.0.0/33\" is not an address or address/length" },
+	{ "rewrite = ( { match = \"a\"; replace = \"b\";\n"
+	    "  client = \"rack1\"; } );", 3, "rewrite[0].client: "
+	    "\"rack1\" is not an address or address/length" },
+	{ "rewrite = ( { match = \"a\"; replace = \"b\";\n"
+	    "  client = \"10.1.2.3/8\"; } );", 3, "rewrite[0].client: "
+	    "\"10.1.2.3/8\" has host bits set (the block is 10.0.0.0/8)" },
+	{ "rewrite = ( { match = \"a\"; replace = \"b\";\n"
+	    "  client = \"fd00::1/8\"; } );", 3, "rewrite[0].client: "
+	    "\"fd00::1/8\" has host bits set (the block is fd00::/8)" },
+	/* acl, acl_action */
+	{ "acl = { allow = \"10.0.0.0/8\"; };", 2,
+	    "acl: must be a list ( { allow = ...; }, ... )" },
+	{ "acl = ( );", 2, "acl: must have between 1 and 1024 entries" },
+	{ "acl = ( \"10.0.0.0/8\" );", 2,
+	    "acl[0]: must be a group { allow = ...; } or { deny = ...; }" },
+	{ "acl = ( { allow = \"10.0.0.0/8\"; },\n  { } );", 3,
+	    "acl[1]: must set allow or deny" },
+	{ "acl = ( { allow = \"10.0.0.0/8\";\n deny = \"0.0.0.0/0\"; } );", 3,
+	    "acl[0].deny: allow and deny are exclusive" },
+	{ "acl = ( { permit = \"10.0.0.0/8\"; } );", 2,
+	    "acl[0].permit: unknown setting" },
+	{ "acl = ( { deny = \"10.0.0.0/8/8\"; } );", 2,
+	    "acl[0].deny: \"10.0.0.0/8/8\" is not an address or "
+	    "address/length" },
+	{ "acl = ( { allow = \"::1/129\"; } );", 2,
+	    "acl[0].allow: \"::1/129\" is not an address or address/length" },
+	{ "acl_action = \"drop\";", 2,
+	    "acl_action: must be \"error\" or \"silent\", not \"drop\"" },
+	{ "acl_action = 1;", 2, "acl_action: must be a string" },
+	/* routes: shared settings */
+	{ "routes = { prefix = \"a/\"; };", 2, "routes: must be a list "
+	    "( { prefix = ...; handler = ...; }, ... )" },
+	{ "routes = ( \"a/\" );", 2,
+	    "routes[0]: must be a group { prefix = ...; }" },
+	{ "routes = (\n { handler = \"file\"; } );", 3,
+	    "routes[0]: must set prefix or regex" },
+	{ "routes = ( { prefix = \"a/\";\n regex = \"^b\"; } );", 3,
+	    "routes[0].regex: prefix and regex are exclusive" },
+	{ "routes = ( { prefix = \"/a/\"; } );", 2,
+	    "routes[0].prefix: must not start with \"/\" (names are matched "
+	    "without their leading slashes)" },
+	{ "routes = ( { prefix = \"a/\"; },\n { prefix = \"\"; } );", 3,
+	    "routes[1].prefix: must not be empty" },
+	{ "routes = ( { regex = \"[a\"; } );", 2, "routes[0].regex: invalid "
+	    "regular expression: Unmatched [, [^, [:, [., or [=" },
+	{ "routes = ( { regex = \"(x)\\\\1\"; } );", 2,
+	    "routes[0].regex: back-references (\\1) are not supported" },
+	{ "routes = ( { prefix = \"a/\";\n foo = 1; } );", 3,
+	    "routes[0].foo: unknown setting" },
+	{ "routes = ( { prefix = \"a/\"; handler = \"cgi\"; } );", 2,
+	    "routes[0].handler: must be \"file\", \"template\", \"exec\" or "
+	    "\"module\", not \"cgi\"" },
+	{ "routes = ( { prefix = \"a/\";\n command = [ \"/bin/sh\" ]; } );", 3,
+	    "routes[0].command: only for handler \"exec\", not \"file\"" },
+	{ "routes = ( { prefix = \"a/\"; handler = \"exec\";\n"
+	    "  command = [ \"/bin/sh\" ]; write = { }; } );", 3,
+	    "routes[0].write: only for handler \"file\", not \"exec\"" },
+	{ "routes = ( { prefix = \"a/\"; handler = \"module\";\n"
+	    "  module = \"x.so\"; template = \"t\"; } );", 3,
+	    "routes[0].template: only for handler \"template\", not "
+	    "\"module\"" },
+	{ "routes = ( { prefix = \"a/\"; handler = \"template\";\n"
+	    "  template = \"t\"; timeout_ms = 200; } );", 3,
+	    "routes[0].timeout_ms: only for handler \"exec\", not "
+	    "\"template\"" },
+	{ "routes = ( { prefix = \"a/\"; args = \"x\"; } );", 2,
+	    "routes[0].args: only for handler \"module\", not \"file\"" },
+	{ "routes = ( { prefix = \"a/\"; acl = ( { } ); } );", 2,
+	    "routes[0].acl[0]: must set allow or deny" },
+	{ "routes = ( { prefix = \"a/\";\n acl = ( ); } );", 3,
+	    "routes[0].acl: must have between 1 and 1024 entries" },
+	/* template */
+	{ "routes = (\n { prefix = \"a/\"; handler = \"template\"; } );", 3,
+	    "routes[0].template: missing (handler \"template\" needs it)" },
+	{ "routes = ( { prefix = \"a/\"; handler = \"template\";\n"
+	    "  template = \"../t\"; } );", 3, "routes[0].template: must be "
+	    "relative to the root, without \"..\"" },
+	{ "routes = ( { prefix = \"a/\"; handler = \"template\";\n"
+	    "  template = \"t/../../t\"; } );", 3, "routes[0].template: must "
+	    "be relative to the root, without \"..\"" },
+	{ "routes = ( { prefix = \"a/\"; handler = \"template\";\n"
+	    "  template = \"t\"; hosts = \"/etc/hosts\"; } );", 3,
+	    "routes[0].hosts: must be relative to the root, without \"..\"" },
+	/* exec */
+	{ "routes = (\n { prefix = \"a/\"; handler = \"exec\"; } );", 3,
+	    "routes[0].command: missing (handler \"exec\" needs it)" },
+	{ "routes = ( { prefix = \"a/\"; handler = \"exec\";\n"
+	    "  command = [ ]; } );", 3, "routes[0].command: must have between "
+	    "1 and 256 elements" },
+	{ "routes = ( { prefix = \"a/\"; handler = \"exec\";\n"
+	    "  command = \"/bin/sh\"; } );", 3, "routes[0].command: must be an "
+	    "array [ \"/program\", \"argument\", ... ]" },
+	{ "routes = ( { prefix = \"a/\"; handler = \"exec\";\n"
+	    "  command = [ \"gen\" ]; } );", 3,
+	    "routes[0].command[0]: must be an absolute path" },
+	{ "routes = ( { prefix = \"a/\"; handler = \"exec\";\n"
+	    "  command = [ \"/nonexistent/gen\" ]; } );", 3,
+	    "routes[0].command[0]: /nonexistent/gen: No such file or "
+	    "directory" },
+	{ "routes = ( { prefix = \"a/\"; handler = \"exec\";\n"
+	    "  command = [ \"/etc/passwd\" ]; } );", 3,
+	    "routes[0].command[0]: /etc/passwd: not an executable file" },
+	{ "routes = ( { prefix = \"a/\"; handler = \"exec\";\n"
+	    "  command = ( \"/bin/sh\", 5 ); } );", 3,
+	    "routes[0].command[1]: must be a string" },
+	{ "routes = ( { prefix = \"a/\"; handler = \"exec\";\n"
+	    "  command = [ \"/bin/sh\" ]; timeout_ms = 99; } );", 3,
+	    "routes[0].timeout_ms: must be between 100 and 600000" },
+	{ "routes = ( { prefix = \"a/\"; handler = \"exec\";\n"
+	    "  command = [ \"/bin/sh\" ]; timeout_ms = 600001; } );", 3,
+	    "routes[0].timeout_ms: must be between 100 and 600000" },
+	{ "routes = ( { prefix = \"a/\"; handler = \"exec\";\n"
+	    "  command = [ \"/bin/sh\" ]; max_bytes = 0; } );", 3,
+	    "routes[0].max_bytes: must be between 1 and 1073741824" },
+	{ "routes = ( { prefix = \"a/\"; handler = \"exec\";\n"
+	    "  command = [ \"/bin/sh\" ]; max_bytes = 1073741825; } );", 3,
+	    "routes[0].max_bytes: must be between 1 and 1073741824" },
+	{ "routes = ( { prefix = \"a/\"; handler = \"exec\";\n"
+	    "  command = [ \"/bin/sh\" ]; max_concurrent = 0; } );", 3,
+	    "routes[0].max_concurrent: must be between 1 and 1024" },
+	{ "routes = ( { prefix = \"a/\"; handler = \"exec\";\n"
+	    "  command = [ \"/bin/sh\" ]; max_concurrent = 1025; } );", 3,
+	    "routes[0].max_concurrent: must be between 1 and 1024" },
+	/* module */
+	{ "routes = (\n { prefix = \"a/\"; handler = \"module\"; } );", 3,
+	    "routes[0].module: missing (handler \"module\" needs it)" },
+	{ "routes = ( { prefix = \"a/\"; handler = \"module\";\n"
+	    "  module = \"x.so\"; args = 5; } );", 3,
+	    "routes[0].args: must be a string" },
+	/* file: write */
+	{ "routes = ( { prefix = \"a/\";\n write = ( ); } );", 3,
+	    "routes[0].write: must be a group { ... }" },
+	{ "routes = ( { prefix = \"a/\"; write = {\n append = true; }; } );", 3,
+	    "routes[0].write.append: unknown setting" },
+	{ "routes = ( { prefix = \"a/\"; write = {\n create = 1; }; } );", 3,
+	    "routes[0].write.create: must be true or false" },
+	{ "routes = ( { prefix = \"a/\"; write = {\n overwrite = \"no\"; }; } );",
+	    3, "routes[0].write.overwrite: must be true or false" },
+	{ "routes = ( { prefix = \"a/\"; write = {\n max_bytes = 0; }; } );", 3,
+	    "routes[0].write.max_bytes: must be between 1 and 68719476736" },
+	{ "routes = ( { prefix = \"a/\"; write = {\n mode = 0800; }; } );", 3,
+	    "routes[0].write.mode: must be octal digits such as 0644" },
+	{ "routes = ( { prefix = \"a/\"; write = {\n mode = 01000; }; } );", 3,
+	    "routes[0].write.mode: must be at most 0777" },
+	{ "routes = ( { prefix = \"a/\"; write = {\n mode = 0x200; }; } );", 3,
+	    "routes[0].write.mode: must be at most 0777" },
+	{ "routes = ( { prefix = \"a/\"; write = {\n mode = -1; }; } );", 3,
+	    "routes[0].write.mode: must be at most 0777" },
+	{ "routes = ( { prefix = \"a/\"; write = {\n mode = \"0644\"; }; } );",
+	    3, "routes[0].write.mode: must be an integer such as 0644" },
+	{ "routes = ( { prefix = \"a/\"; write = {\n"
+	    "  owner = \"no-such-user-ptftpd\"; }; } );", 3,
+	    "routes[0].write.owner: unknown user \"no-such-user-ptftpd\"" },
+	{ "routes = ( { prefix = \"a/\"; write = {\n"
+	    "  group = \"no-such-group-ptftpd\"; }; } );", 3,
+	    "routes[0].write.group: unknown group \"no-such-group-ptftpd\"" },
+};
+
+START_TEST(policy_error_names_file_line_setting)
+{
+	char	text[1024];
+
+	snprintf(text, sizeof(text), "root = \".\";\n%s\n",
+	    policy_cases[_i].text);
+	expect_error(text, policy_cases[_i].line, policy_cases[_i].msg);
+}
+END_TEST
+
+START_TEST(policy_list_lengths)
+{
+	char	text[16384];
+	size_t	n;
+	int	i;
+
+	n = (size_t)snprintf(text, sizeof(text), "root = \".\";\nrewrite = (");
+	for (i = 0; i <= CONF_MAX_REWRITE; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+		    "%s{ match = \"a\"; replace = \"b\"; }", i ? ", " : "");
+	snprintf(text + n, sizeof(text) - n, ");\n");
+	expect_error(text, 2, "rewrite: must have at most 64 entries");
+
+	n = (size_t)snprintf(text, sizeof(text), "root = \".\";\nroutes = (");
+	for (i = 0; i <= CONF_MAX_ROUTES; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+		    "%s{ prefix = \"p%d/\"; }", i ? ", " : "", i);
+	snprintf(text + n, sizeof(text) - n, ");\n");
+	expect_error(text, 2, "routes: must have at most 256 entries");
+
+	/* empty rewrite and routes lists are fine (all commented out) */
+	ck_assert_int_eq(load("root = \".\";\nrewrite = ( );\nroutes = ( );\n"),
+	    0);
+	ck_assert_uint_eq(conf.n_rewrite, 0);
+	ck_assert_uint_eq(conf.n_routes, 0);
+}
+END_TEST
+
+START_TEST(route_root_must_exist)
+{
+	char	msg[512];
+
+	snprintf(msg, sizeof(msg), "routes[0].root: %s/nope: No such file or "
+	    "directory", tmpdir);
+	expect_error("root = \".\";\nroutes = ( { prefix = \"a/\";\n"
+	    "  root = \"nope\"; } );\n", 3, msg);
+	write_file("file", "x");
+	snprintf(msg, sizeof(msg), "routes[0].root: %s/file: Not a directory",
+	    tmpdir);
+	expect_error("root = \".\";\nroutes = ( { prefix = \"a/\"; root = "
+	    "\"file\"; } );\n", 2, msg);
+}
+END_TEST
+
+START_TEST(route_root_absolute)
+{
+	int	rc;
+
+	rc = load("root = \".\";\nroutes = ( { prefix = \"a/\"; root = "
+	    "\"/\"; } );\n");
+	ck_assert_msg(rc == 0, "%s", errbuf);
+	ck_assert_str_eq(conf.routes[0].root, "/");
+}
+END_TEST
+
+/* An error in a later entry frees what the earlier ones compiled. */
+START_TEST(failed_policy_load_leaves_nothing)
+{
+	expect_error("root = \".\";\nrewrite = ( { match = \"(a)\"; replace = "
+	    "\"\\\\1\"; },\n { match = \"(\"; replace = \"\"; } );\n", 3,
+	    "rewrite[1].match: invalid regular expression: Unmatched ( or "
+	    "\\(");
+	ck_assert_ptr_null(conf.rewrite);
+	ck_assert_uint_eq(conf.n_rewrite, 0);
+	expect_error("root = \".\";\nroutes = ( { regex = \"^(a)\"; acl = ( { "
+	    "allow = \"::/0\"; } ); },\n { prefix = \"b\"; handler = \"exec\"; "
+	    "command = [ \"/bin/sh\", \"-c\" ];\n max_bytes = 0; } );\n", 4,
+	    "routes[1].max_bytes: must be between 1 and 1073741824");
+	ck_assert_ptr_null(conf.routes);
+	ck_assert_uint_eq(conf.n_routes, 0);
+	expect_error("root = \".\";\nacl = ( { allow = \"::/0\"; },\n"
+	    " { allow = \"x\"; } );\n", 3,
+	    "acl[1].allow: \"x\" is not an address or address/length");
+	ck_assert_ptr_null(conf.acl.rules);
+}
+END_TEST
+
+START_TEST(cidr_parse_forms)
+{
+	struct conf_cidr	n;
+
+	ck_assert_int_eq(conf_cidr_parse("10.0.0.0/8", &n), 0);
+	ck_assert_int_eq(n.family, AF_INET);
+	ck_assert_uint_eq(n.prefix_len, 8);
+	ck_assert_uint_eq(n.addr[0], 10);
+	ck_assert_int_eq(conf_cidr_parse("192.0.2.7", &n), 0);
+	ck_assert_uint_eq(n.prefix_len, 32);
+	ck_assert_int_eq(conf_cidr_parse("0.0.0.0/0", &n), 0);
+	ck_assert_uint_eq(n.prefix_len, 0);
+	ck_assert_int_eq(conf_cidr_parse("fd00::/8", &n), 0);
+	ck_assert_int_eq(n.family, AF_INET6);
+	ck_assert_uint_eq(n.prefix_len, 8);
+	ck_assert_int_eq(conf_cidr_parse("::1", &n), 0);
+	ck_assert_uint_eq(n.prefix_len, 128);
+	ck_assert_uint_eq(n.addr[15], 1);
+	/* mapped IPv4 blocks become IPv4 */
+	ck_assert_int_eq(conf_cidr_parse("::ffff:10.1.0.0/112", &n), 0);
+	ck_assert_int_eq(n.family, AF_INET);
+	ck_assert_uint_eq(n.prefix_len, 16);
+	ck_assert_uint_eq(n.addr[0], 10);
+	ck_assert_uint_eq(n.addr[1], 1);
+	ck_assert_int_eq(conf_cidr_parse("::ffff:10.1.2.3", &n), 0);
+	ck_assert_int_eq(n.family, AF_INET);
+	ck_assert_uint_eq(n.prefix_len, 32);
+	/* host bits: 1, with the block cleared */
+	ck_assert_int_eq(conf_cidr_parse("10.1.2.3/23", &n), 1);
+	ck_assert_uint_eq(n.addr[2], 2);
+	ck_assert_uint_eq(n.addr[3], 0);
+	ck_assert_int_eq(conf_cidr_parse("fd00::1/64", &n), 1);
+	ck_assert_uint_eq(n.addr[15], 0);
+	/* not an address */
+	ck_assert_int_eq(conf_cidr_parse("10.0.0.0/33", &n), -1);
+	ck_assert_int_eq(conf_cidr_parse("::/129", &n), -1);
+	ck_assert_int_eq(conf_cidr_parse("10.0.0.0/", &n), -1);
+	ck_assert_int_eq(conf_cidr_parse("10.0.0.0/-1", &n), -1);
+	ck_assert_int_eq(conf_cidr_parse("10.0.0/8", &n), -1);
+	ck_assert_int_eq(conf_cidr_parse("localhost", &n), -1);
+	ck_assert_int_eq(conf_cidr_parse("", &n), -1);
+	ck_assert_int_eq(conf_cidr_parse(NULL, &n), -1);
+	ck_assert_int_eq(conf_cidr_parse("1111:2222:3333:4444:5555:6666:"
+	    "7777:8888/128/1", &n), -1);
+}
+END_TEST
+
+static const struct {
+	const char	*pattern;
+	const char	*msg;		/* NULL: compiles */
+} regex_cases[] = {
+	{ "^/?boot/(.*)$", NULL },
+	{ "\\\\", NULL },
+	{ "^pxelinux\\.cfg/01-([0-9a-f]{2}(-[0-9a-f]{2}){5})$", NULL },
+	{ "[\\1]", NULL },		/* a bracket: backslash and 1 */
+	{ "\\\\1", NULL },		/* an escaped backslash, then 1 */
+	{ "[]a]{255}", NULL },
+	{ "a{,3}b{2,}", NULL },
+	{ "(.{0,32}){32}", NULL },	/* exactly 1024 */
+	{ "[[:alpha:]]{4}", NULL },
+	{ "(a)\\1", "back-references (\\1) are not supported" },
+	{ "(((((((((a)))))))))\\9", "back-references (\\9) are not "
+	    "supported" },
+	{ "a{256}", "repetition count above 255" },
+	{ "a{1,99999999999999999999}", "repetition count above 255" },
+	{ "(.{0,32}){33}", "too complex: more than 1024 atoms once "
+	    "repetition counts are multiplied out" },
+	{ "((a{16}){16}){16}", "too complex: more than 1024 atoms once "
+	    "repetition counts are multiplied out" },
+	{ "(", "invalid regular expression: Unmatched ( or \\(" },
+	{ "a{2,1}", "invalid regular expression: Invalid content of \\{\\}" },
+	{ "x{", "invalid regular expression: Unmatched \\{" },
+};
+
+START_TEST(regex_compile_limits)
+{
+	regex_t	re;
+	char	msg[192];
+	int	rc;
+
+	msg[0] = '\0';
+	rc = conf_regex_compile(&re, regex_cases[_i].pattern, false, msg,
+	    sizeof(msg));
+	if (regex_cases[_i].msg == NULL) {
+		ck_assert_msg(rc == 0, "%s: %s", regex_cases[_i].pattern, msg);
+		regfree(&re);
+	} else {
+		ck_assert_int_eq(rc, -1);
+		ck_assert_str_eq(msg, regex_cases[_i].msg);
+	}
+}
+END_TEST
+
+START_TEST(regex_compile_length_and_depth)
+{
+	regex_t	re;
+	char	pat[CONF_REGEX_MAX + 2], msg[192];
+	int	i;
+
+	memset(pat, 'a', CONF_REGEX_MAX);
+	pat[CONF_REGEX_MAX] = '\0';
+	ck_assert_int_eq(conf_regex_compile(&re, pat, false, msg,
+	    sizeof(msg)), 0);
+	regfree(&re);
+	pat[CONF_REGEX_MAX] = 'a';
+	pat[CONF_REGEX_MAX + 1] = '\0';
+	ck_assert_int_eq(conf_regex_compile(&re, pat, false, msg,
+	    sizeof(msg)), -1);
+	ck_assert_str_eq(msg, "longer than 512 characters");
+	for (i = 0; i < 33; i++) {
+		pat[i] = '(';
+		pat[33 + i] = ')';
+	}
+	pat[66] = '\0';
+	ck_assert_int_eq(conf_regex_compile(&re, pat, false, msg,
+	    sizeof(msg)), -1);
+	ck_assert_str_eq(msg, "groups nested deeper than 32");
+	ck_assert_int_eq(conf_regex_compile(&re, pat + 1, false, msg,
+	    sizeof(msg)), 0);
+	regfree(&re);
+}
+END_TEST
+
 /* etc/ files, found from the source tree (make runs tests from there). */
 static const char *
 src_path(const char *rel)
@@ -847,6 +1424,21 @@ conf_suite(void)
 	tcase_add_test(tc, parse_u64_bounds);
 	tcase_add_test(tc, conf_free_twice_is_safe);
 	tcase_add_test(tc, conf_defaults_then_free);
+	tcase_add_test(tc, policy_absent_by_default);
+	tcase_add_test(tc, policy_example_loads);
+	tcase_add_test(tc, route_handler_defaults);
+	n = (int)(sizeof(mode_cases) / sizeof(mode_cases[0]));
+	tcase_add_loop_test(tc, write_mode_is_octal, 0, n);
+	n = (int)(sizeof(policy_cases) / sizeof(policy_cases[0]));
+	tcase_add_loop_test(tc, policy_error_names_file_line_setting, 0, n);
+	tcase_add_test(tc, policy_list_lengths);
+	tcase_add_test(tc, route_root_must_exist);
+	tcase_add_test(tc, route_root_absolute);
+	tcase_add_test(tc, failed_policy_load_leaves_nothing);
+	tcase_add_test(tc, cidr_parse_forms);
+	n = (int)(sizeof(regex_cases) / sizeof(regex_cases[0]));
+	tcase_add_loop_test(tc, regex_compile_limits, 0, n);
+	tcase_add_test(tc, regex_compile_length_and_depth);
 	tcase_add_test(tc, sample_config_loads);
 	tcase_add_test(tc, dev_config_loads);
 	suite_add_tcase(s, tc);
