@@ -1,10 +1,12 @@
 /*
  * fs.c - the served root and the bodies sent from it. It owns the root
  * directory fd, the resolution of a client's file name beneath it, and a
- * per-worker cache of file bodies. It does not own policy (rewrite rules,
- * ACLs: route.c), uploads' naming, or logging: every failure comes back as
- * a TFTP error code and a short static message for the caller to send and
- * log. One struct fs per worker process; nothing here is shared between
+ * per-worker cache of file bodies, and upload files from creation to
+ * publication. It does not own policy (rewrite rules, ACLs, whether and
+ * where uploads are allowed: route.c hands it a struct fs_wpolicy), the
+ * upload protocol (sess.c), or logging: every failure comes back as a TFTP
+ * error code and a short static message for the caller to send and log.
+ * One struct fs per worker process; nothing here is shared between
  * processes, and there are no threads.
  *
  * Publishing rule: files under the root must be published by rename(2)
@@ -27,12 +29,36 @@
  * its last session ends. A cache hit costs openat2 + fstat + close and no
  * allocation; a miss adds one malloc and an mmap (or, for netascii, a
  * conversion into a heap buffer).
+ *
+ * Uploads follow the same publishing rule, for the same readers and for
+ * the clients (CLIENTS.md: BMCs and switches upload config backups and
+ * crash dumps, and a half-written file must never appear under the final
+ * name). The bytes go to a file with no name at all, O_TMPFILE in the
+ * target's directory, or where the filesystem cannot do that (NFS, some
+ * FUSE; EOPNOTSUPP) or /proc is not mounted (the link below needs it), to
+ * a hidden ".<name>.ptftpd-XXXXXX" created with O_EXCL. Commit fsyncs the
+ * data, then gives the complete file its name in one step: link(2) for a
+ * new file (it never replaces anything), rename(2) over an existing one
+ * (atomic: a reader opens the old inode or the new one, and a session
+ * still sending the old one keeps its mapping), then fsyncs the directory.
+ * Being in the same directory keeps both on one filesystem, so the rename
+ * never degrades to a copy.
+ *
+ * Crashes: a worker killed mid-upload (kill -9, OOM) leaves nothing with
+ * O_TMPFILE, the kernel frees the unnamed inode with its last fd. With the
+ * named fallback the hidden ".<name>.ptftpd-XXXXXX" stays behind, partial,
+ * until someone removes it; so can a complete one when O_TMPFILE replaces
+ * an existing file and the worker dies between its link to that hidden
+ * name and the rename. Nothing partial is ever under the final name.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -45,10 +71,17 @@
 #define FS_BUCKETS		(1u << FS_BUCKET_BITS)
 #define FS_NETASCII_MAX		(64ull << 20)	/* source bytes */
 #define FS_CHUNK		(64u << 10)	/* netascii read buffer */
+#define FS_TMP_TAG		".ptftpd-"	/* hidden temp: .<name>.ptftpd-XXXXXX */
+#define FS_TMP_RAND		6		/* random characters */
+#define FS_TMP_KEEP		200		/* bytes of <name> kept: under NAME_MAX */
+#define FS_TMP_TRIES		16		/* O_EXCL collisions before giving up */
+#define FS_NA_OUT		4096u		/* netascii decode buffer */
 
 struct fs {
 	int		 root_fd;
 	unsigned	 max_idle;
+	int		 tmpfile_ok;		/* /proc/self/fd usable: 0 unknown,
+						 * 1 yes, -1 no (see fs_open_write) */
 	unsigned	 n_idle;
 	struct body	*idle_head;		/* least recently released */
 	struct body	*idle_tail;
@@ -538,4 +571,472 @@ fs_netascii_convert(uint8_t *dst, const uint8_t *src, uint64_t n)
 		}
 	}
 	return o;
+}
+
+/* ---- uploads ---- */
+
+struct fs_upload {
+	int		 dir_fd;	/* parent directory, O_PATH */
+	int		 fd;		/* the data, O_WRONLY */
+	bool		 named;		/* tmp names a link to fd's inode */
+	bool		 overwrite;
+	bool		 pending_cr;	/* netascii: a CR ended the last packet */
+	enum tftp_mode	 mode;
+	uint64_t	 max_bytes;	/* cap on out_off */
+	uint64_t	 wire_next;	/* wire offset of the next write */
+	uint64_t	 out_off;	/* file bytes written */
+	char		 name[NAME_MAX + 1];	/* final name in dir_fd */
+	char		 tmp[NAME_MAX + 1];	/* hidden temp name in dir_fd */
+};
+
+/* fs_errno_code for errors that writing adds. */
+static int
+fs_werrno_code(int err, const char **errmsg)
+{
+	switch (err) {
+	case ENOSPC:
+	case EDQUOT:
+	case EFBIG:	/* the filesystem's largest file */
+		*errmsg = "Disk full or allocation exceeded";
+		return TFTP_ENOSPACE;
+	case EROFS:
+		*errmsg = "Read-only file system";
+		return TFTP_EACCESS;
+	case EISDIR:	/* the name became a directory before commit */
+		*errmsg = "Not a regular file";
+		return TFTP_EACCESS;
+	case EEXIST:
+		*errmsg = "File already exists";
+		return TFTP_EEXISTS;
+	default:
+		return fs_errno_code(err, errmsg);
+	}
+}
+
+/* Close and free u; remove its hidden temp name if it still has one. */
+static void
+upload_free(struct fs_upload *u)
+{
+	if (u->fd != -1)
+		close(u->fd);
+	if (u->named)
+		(void)unlinkat(u->dir_fd, u->tmp, 0);
+	if (u->dir_fd != -1)
+		close(u->dir_fd);
+	free(u);
+}
+
+/*
+ * Split name into parent and last component, open the parent beneath the
+ * root into u->dir_fd and copy the component to u->name. Returns 0 or a
+ * TFTP code.
+ */
+static int
+upload_parent(struct fs *fs, const char *name, struct fs_upload *u,
+    const char **errmsg)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(name, '/');
+	const char *base = slash != NULL ? slash + 1 : name;
+	size_t dlen = slash != NULL ? (size_t)(slash - name) : 0;
+	struct open_how how;
+	long fd;
+
+	/* "", "dir/", "." and "..": a directory, never a file to write. */
+	if (*base == '\0' || strcmp(base, ".") == 0 ||
+	    strcmp(base, "..") == 0) {
+		*errmsg = "Not a regular file";
+		return TFTP_EACCESS;
+	}
+	if (strlen(base) > NAME_MAX || dlen >= sizeof dir) {
+		*errmsg = "Name too long";
+		return TFTP_EACCESS;
+	}
+	strcpy(u->name, base);
+	if (dlen == 0) {
+		strcpy(dir, ".");
+	} else {
+		memcpy(dir, name, dlen);
+		dir[dlen] = '\0';
+	}
+	memset(&how, 0, sizeof how);
+	how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+	/* As for reading: no ".." or symlink out of the root, no magic. */
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+	fd = syscall(SYS_openat2, fs->root_fd, dir, &how, sizeof how);
+	if (fd == -1) {
+		/* Uploads never create directories: the operator does. */
+		if (errno == ENOENT || errno == ENOTDIR) {
+			*errmsg = "Directory not found";
+			return TFTP_ENOTFOUND;
+		}
+		return fs_errno_code(errno, errmsg);
+	}
+	u->dir_fd = (int)fd;
+	return 0;
+}
+
+/* Apply the policy to what is under the final name now. */
+static int
+upload_check_target(const struct fs_upload *u, const struct fs_wpolicy *p,
+    const char **errmsg)
+{
+	struct stat st;
+
+	/*
+	 * NOFOLLOW: a symlink is not a regular file here. Renaming over it
+	 * would replace the link, not write where it points, which is never
+	 * what its owner meant; refuse it like a directory or a FIFO.
+	 */
+	if (fstatat(u->dir_fd, u->name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (!S_ISREG(st.st_mode)) {
+			*errmsg = "Not a regular file";
+			return TFTP_EACCESS;
+		}
+		if (!p->overwrite) {
+			*errmsg = "File already exists";
+			return TFTP_EEXISTS;
+		}
+		return 0;
+	}
+	if (errno != ENOENT)
+		return fs_errno_code(errno, errmsg);
+	if (!p->create) {
+		*errmsg = "Creating files is not allowed";
+		return TFTP_EACCESS;
+	}
+	return 0;
+}
+
+/*
+ * u->tmp = ".<name>.ptftpd-XXXXXX": hidden from ls and from globs like
+ * "*.cfg", tagged so an operator knows what left it, and unpredictable
+ * (getrandom) so another local user cannot squat it; O_EXCL and linkat
+ * refuse a name that exists anyway, and the caller tries another one.
+ */
+static void
+upload_tmp_name(struct fs_upload *u)
+{
+	static const char set[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	uint8_t rnd[FS_TMP_RAND];
+	uint64_t mix;
+	size_t i;
+	int len;
+
+	if (getrandom(rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t)sizeof rnd) {
+		/* Entropy not ready at early boot: unique is enough. */
+		mix = (uint64_t)getpid() * 0x9e3779b97f4a7c15ull ^
+		    (uint64_t)(uintptr_t)u ^ (uint64_t)u->out_off;
+		for (i = 0; i < sizeof rnd; i++, mix >>= 8)
+			rnd[i] = (uint8_t)mix;
+	}
+	len = snprintf(u->tmp, sizeof u->tmp, ".%.*s" FS_TMP_TAG,
+	    FS_TMP_KEEP, u->name);
+	for (i = 0; i < sizeof rnd; i++)
+		u->tmp[len + (int)i] = set[rnd[i] % (sizeof set - 1)];
+	u->tmp[len + FS_TMP_RAND] = '\0';
+}
+
+/*
+ * O_TMPFILE is only worth it if commit can give the file a name, which
+ * takes /proc/self/fd (linkat AT_EMPTY_PATH would need
+ * CAP_DAC_READ_SEARCH, which workers drop). A chroot without /proc falls
+ * back to named temps. Checked once per struct fs.
+ */
+static bool
+upload_tmpfile_usable(struct fs *fs)
+{
+	if (fs->tmpfile_ok == 0)
+		fs->tmpfile_ok = access("/proc/self/fd", X_OK) == 0 ? 1 : -1;
+	return fs->tmpfile_ok == 1;
+}
+
+/* Create the data file: unnamed if possible, else a hidden temp. */
+static int
+upload_create(struct fs *fs, struct fs_upload *u, mode_t mode,
+    const char **errmsg)
+{
+	int fd = -1, i;
+
+	mode &= 07777;
+	if (upload_tmpfile_usable(fs)) {
+		fd = openat(u->dir_fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC,
+		    mode);
+		/*
+		 * EOPNOTSUPP: this filesystem has no O_TMPFILE; EISDIR: a
+		 * kernel older than 3.11 sees only O_DIRECTORY in it.
+		 */
+		if (fd == -1 && errno != EOPNOTSUPP && errno != EISDIR)
+			return fs_werrno_code(errno, errmsg);
+	}
+	for (i = 0; fd == -1 && i < FS_TMP_TRIES; i++) {
+		upload_tmp_name(u);
+		fd = openat(u->dir_fd, u->tmp, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, mode);
+		if (fd != -1)
+			u->named = true;
+		else if (errno != EEXIST)
+			return fs_werrno_code(errno, errmsg);
+	}
+	if (fd == -1) {
+		*errmsg = "Server error";
+		return FS_ESERVER;
+	}
+	u->fd = fd;
+	/* The configured mode exactly: the daemon's umask is not policy. */
+	if (fchmod(fd, mode) == -1)
+		return fs_werrno_code(errno, errmsg);
+	return 0;
+}
+
+/*
+ * See fs.h. On success the caller owns *out until fs_upload_commit or
+ * fs_upload_abort; on error nothing was created and *out is NULL.
+ */
+int
+fs_open_write(struct fs *fs, const char *name, const struct fs_wpolicy *p,
+    enum tftp_mode mode, struct fs_upload **out, const char **errmsg)
+{
+	struct fs_upload *u;
+	int rc;
+
+	*out = NULL;
+	if (mode != TFTP_MODE_OCTET && mode != TFTP_MODE_NETASCII) {
+		*errmsg = "Unsupported mode";
+		return TFTP_EBADOP;
+	}
+	/* As for reading: GRUB-style "/dir/file" is from the root. */
+	while (*name == '/')
+		name++;
+	u = calloc(1, sizeof *u);
+	if (u == NULL) {
+		*errmsg = "Server error";
+		return FS_ESERVER;
+	}
+	u->dir_fd = u->fd = -1;
+	u->mode = mode;
+	u->overwrite = p->overwrite;
+	u->max_bytes = p->max_bytes;
+	rc = upload_parent(fs, name, u, errmsg);
+	if (rc == 0)
+		rc = upload_check_target(u, p, errmsg);
+	if (rc == 0)
+		rc = upload_create(fs, u, p->mode, errmsg);
+	if (rc != 0) {
+		upload_free(u);
+		return rc;
+	}
+	*out = u;
+	return 0;
+}
+
+/* Append n file bytes at out_off, all of them (short writes loop). */
+static int
+upload_put(struct fs_upload *u, const uint8_t *buf, size_t n)
+{
+	const char *msg;
+	ssize_t w;
+
+	/* out_off <= max_bytes always holds, so no wrap. */
+	if (n > u->max_bytes - u->out_off)
+		return TFTP_ENOSPACE;
+	while (n > 0) {
+		w = pwrite(u->fd, buf, n, (off_t)u->out_off);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w == -1)
+			return fs_werrno_code(errno, &msg);
+		if (w == 0)
+			return FS_ESERVER;	/* no progress: never loop */
+		buf += w;
+		n -= (size_t)w;
+		u->out_off += (uint64_t)w;
+	}
+	return 0;
+}
+
+/*
+ * Netascii to local text: CR LF -> LF, CR NUL -> CR. A CR that ends a
+ * packet waits in pending_cr for the next byte, which may be in the next
+ * packet. A CR followed by anything else breaks RFC 764, but some tools
+ * send bare CRs: keep it, and the byte after it.
+ */
+static int
+upload_put_netascii(struct fs_upload *u, const uint8_t *data, size_t len)
+{
+	uint8_t out[FS_NA_OUT];
+	size_t i, n = 0;
+	int rc;
+
+	for (i = 0; i < len; i++) {
+		/* Room for a held CR and the byte after it. */
+		if (n + 2 > sizeof out) {
+			if ((rc = upload_put(u, out, n)) != 0)
+				return rc;
+			n = 0;
+		}
+		if (u->pending_cr) {
+			u->pending_cr = false;
+			if (data[i] == '\n') {
+				out[n++] = '\n';
+				continue;
+			}
+			out[n++] = '\r';
+			if (data[i] == '\0')
+				continue;
+		}
+		if (data[i] == '\r')
+			u->pending_cr = true;
+		else
+			out[n++] = data[i];
+	}
+	return n > 0 ? upload_put(u, out, n) : 0;
+}
+
+/*
+ * See fs.h. Writes must come in wire order, each exactly once, as sess.c
+ * hands them out: netascii decoding cannot be undone or redone, so
+ * anything else is refused as a server error rather than corrupting the
+ * file.
+ */
+int
+fs_upload_write(struct fs_upload *u, uint64_t off, const uint8_t *data,
+    size_t len)
+{
+	if (off != u->wire_next)
+		return FS_ESERVER;
+	u->wire_next += len;
+	if (u->mode == TFTP_MODE_NETASCII)
+		return upload_put_netascii(u, data, len);
+	return upload_put(u, data, len);
+}
+
+/*
+ * Give the hidden temp its final name. Returns 0 with u->named cleared,
+ * or a code with u->named still set, so upload_free removes the temp.
+ */
+static int
+upload_rename(struct fs_upload *u)
+{
+	const char *msg;
+	int r;
+
+	if (u->overwrite) {
+		/* Atomic replace: readers see the old inode or the new. */
+		r = renameat(u->dir_fd, u->tmp, u->dir_fd, u->name);
+	} else {
+		/* A file created since fs_open_write is not clobbered. */
+		r = renameat2(u->dir_fd, u->tmp, u->dir_fd, u->name,
+		    RENAME_NOREPLACE);
+		if (r == -1 && (errno == EINVAL || errno == ENOSYS)) {
+			/*
+			 * No RENAME_NOREPLACE on this filesystem (or kernel):
+			 * link(2) refuses to replace too; then drop the temp.
+			 */
+			r = linkat(u->dir_fd, u->tmp, u->dir_fd, u->name, 0);
+			if (r == 0)
+				(void)unlinkat(u->dir_fd, u->tmp, 0);
+		}
+	}
+	if (r == -1)
+		return fs_werrno_code(errno, &msg);
+	u->named = false;
+	return 0;
+}
+
+/* Give the unnamed O_TMPFILE inode its final name. */
+static int
+upload_link_tmpfile(struct fs_upload *u)
+{
+	char proc[32];
+	const char *msg;
+	int i;
+
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", u->fd);
+	if (!u->overwrite) {
+		/*
+		 * A new file: link(2) straight to the final name. It never
+		 * replaces (EEXIST if the name appeared meanwhile) and the
+		 * name comes with the whole, synced file: no temp name
+		 * ever exists, so there is nothing to clean up on a crash.
+		 */
+		if (linkat(AT_FDCWD, proc, u->dir_fd, u->name,
+		    AT_SYMLINK_FOLLOW) == -1)
+			return fs_werrno_code(errno, &msg);
+		return 0;
+	}
+	/* Replacing takes rename(2), which needs a name to move. */
+	for (i = 0; i < FS_TMP_TRIES; i++) {
+		upload_tmp_name(u);
+		if (linkat(AT_FDCWD, proc, u->dir_fd, u->tmp,
+		    AT_SYMLINK_FOLLOW) == 0) {
+			u->named = true;
+			return upload_rename(u);
+		}
+		if (errno != EEXIST)
+			return fs_werrno_code(errno, &msg);
+	}
+	return FS_ESERVER;
+}
+
+/*
+ * fsync the directory so the new name survives a power cut. Without read
+ * permission on it (a drop-box directory, mode 0733) it cannot be opened
+ * for fsync: the name then reaches the disk with the filesystem's next
+ * journal commit, as for any program that does not fsync.
+ */
+static int
+upload_sync_dir(struct fs_upload *u)
+{
+	int dfd, r;
+
+	dfd = openat(u->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd == -1)
+		return errno == EACCES ? 0 : FS_ESERVER;
+	r = fsync(dfd);
+	close(dfd);
+	return r == -1 ? FS_ESERVER : 0;
+}
+
+/*
+ * See fs.h. Order matters: the data is on disk before it has a name, and
+ * the name is on disk before the caller sends the final ACK. If only the
+ * directory fsync fails the file is already published (a rename cannot be
+ * taken back atomically): FS_ESERVER tells the client its copy may not
+ * survive a crash. fs is unused today; it keeps the API symmetric.
+ */
+int
+fs_upload_commit(struct fs *fs, struct fs_upload *u)
+{
+	const char *msg;
+	int rc = 0;
+
+	(void)fs;
+	/* A lone CR at the very end of a netascii stream is a CR. */
+	if (u->pending_cr) {
+		u->pending_cr = false;
+		rc = upload_put(u, (const uint8_t *)"\r", 1);
+	}
+	/* ENOSPC and EDQUOT may only show up here (delayed allocation). */
+	if (rc == 0 && fsync(u->fd) == -1)
+		rc = fs_werrno_code(errno, &msg);
+	if (rc == 0)
+		rc = u->named ? upload_rename(u) : upload_link_tmpfile(u);
+	if (rc == 0)
+		rc = upload_sync_dir(u);
+	upload_free(u);
+	return rc;
+}
+
+/*
+ * See fs.h. Closing the fd frees an O_TMPFILE inode; a named temp is
+ * unlinked. Nothing was ever under the final name. NULL is a no-op.
+ */
+void
+fs_upload_abort(struct fs *fs, struct fs_upload *u)
+{
+	(void)fs;
+	if (u != NULL)
+		upload_free(u);
 }

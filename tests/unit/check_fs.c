@@ -5,17 +5,27 @@
  * fresh root from mkdtemp in the fixture and the fixture removes it.
  * Whether a body is still mapped is observed with mincore(2), which fails
  * with ENOMEM on an unmapped address.
+ *
+ * Uploads: every test looks at the directory itself (what a reader or an
+ * operator would see) before and after commit or abort. The named-temp
+ * fallback is reached by this binary's own openat(), which stands in for
+ * libc's and can refuse O_TMPFILE as NFS does (force_named).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -696,6 +706,575 @@ START_TEST(missing_root_fails)
 }
 END_TEST
 
+/* ---- uploads ---- */
+
+static int force_named;	/* openat refuses O_TMPFILE (tests run forked) */
+
+/*
+ * Stands in for libc's openat in this binary (fs.o calls it through the
+ * PLT): the real system call, except that O_TMPFILE fails with EOPNOTSUPP
+ * while force_named is set, as on a filesystem without it.
+ */
+int
+openat(int dirfd, const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+	va_list ap;
+
+	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) {
+		va_start(ap, flags);
+		mode = (mode_t)va_arg(ap, unsigned);
+		va_end(ap);
+	}
+	if (force_named && (flags & O_TMPFILE) == O_TMPFILE) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	return (int)syscall(SYS_openat, dirfd, path, flags, mode);
+}
+
+static const struct fs_wpolicy pol_new = {
+	.create = true, .overwrite = false, .max_bytes = UINT64_MAX,
+	.mode = 0644,
+};
+static const struct fs_wpolicy pol_replace = {
+	.create = true, .overwrite = true, .max_bytes = UINT64_MAX,
+	.mode = 0644,
+};
+
+/* Open an upload; expect rc (and msg when rc != 0 and msg != NULL). */
+static struct fs_upload *
+up_expect(const char *name, const struct fs_wpolicy *p, enum tftp_mode mode,
+    int rc, const char *msg)
+{
+	struct fs_upload *u = (struct fs_upload *)1;
+	const char *errmsg = NULL;
+
+	ck_assert_int_eq(fs_open_write(fs, name, p, mode, &u, &errmsg), rc);
+	if (rc == 0) {
+		ck_assert_ptr_nonnull(u);
+		return u;
+	}
+	ck_assert_ptr_null(u);
+	ck_assert_ptr_nonnull(errmsg);
+	if (msg != NULL)
+		ck_assert_str_eq(errmsg, msg);
+	return NULL;
+}
+
+/* Write a string at the wire offset *off and advance it. */
+static void
+up_put(struct fs_upload *u, uint64_t *off, const void *data, size_t len)
+{
+	ck_assert_int_eq(fs_upload_write(u, *off, data, len), 0);
+	*off += len;
+}
+
+/* Entries of root/rel other than "." and ".."; the first in first[]. */
+static int
+dir_entries(const char *rel, char *first, size_t cap)
+{
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	d = opendir(at(rel));
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (n++ == 0 && first != NULL)
+			snprintf(first, cap, "%s", de->d_name);
+	}
+	closedir(d);
+	return n;
+}
+
+/* The whole content of root/rel, or -1 if it cannot be opened. */
+static ssize_t
+slurp(const char *rel, char *buf, size_t cap)
+{
+	ssize_t n, got = 0;
+	int fd;
+
+	fd = open(at(rel), O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	while ((size_t)got < cap &&
+	    (n = read(fd, buf + got, cap - (size_t)got)) > 0)
+		got += n;
+	close(fd);
+	return got;
+}
+
+static void
+file_is(const char *rel, const void *want, size_t len)
+{
+	static char buf[1 << 17];
+
+	ck_assert_int_eq(slurp(rel, buf, sizeof buf), (ssize_t)len);
+	ck_assert_int_eq(memcmp(buf, want, len), 0);
+}
+
+static int
+exists(const char *rel)
+{
+	struct stat st;
+
+	return fstatat(AT_FDCWD, at(rel), &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+START_TEST(upload_creates_file_atomically)
+{
+	struct fs_upload *u;
+	uint64_t off = 0;
+	int pass;
+
+	ck_assert_int_eq(mkdir(at("backups"), 0755), 0);
+	ck_assert_int_eq(mkdir(at("backups2"), 0755), 0);
+	fs_start(8);
+	/* pass 0: O_TMPFILE; pass 1: the named-temp fallback */
+	for (pass = 0; pass < 2; pass++) {
+		const char *name = pass ? "backups2/sw2.cfg" : "/backups/sw2.cfg";
+		const char *rel = pass ? "backups2/sw2.cfg" : "backups/sw2.cfg";
+		const char *dir = pass ? "backups2" : "backups";
+		char first[256];
+
+		force_named = pass;
+		off = 0;
+		u = up_expect(name, &pol_new, TFTP_MODE_OCTET, 0, NULL);
+		up_put(u, &off, "hostname ", 9);
+		up_put(u, &off, "sw\n", 3);
+		ck_assert(!exists(rel));
+		if (pass == 0) {
+			/* nothing at all in the directory yet */
+			ck_assert_int_eq(dir_entries(dir, NULL, 0), 0);
+		} else {
+			/* one hidden temp, tagged, never the final name */
+			ck_assert_int_eq(dir_entries(dir, first,
+			    sizeof first), 1);
+			ck_assert_int_eq(strncmp(first, ".sw2.cfg.ptftpd-",
+			    16), 0);
+			ck_assert_uint_eq(strlen(first), 16 + 6);
+		}
+		ck_assert_int_eq(fs_upload_commit(fs, u), 0);
+		file_is(rel, "hostname sw\n", 12);
+		ck_assert_int_eq(dir_entries(dir, NULL, 0), 1);
+	}
+	/* an empty upload is an empty file */
+	u = up_expect("empty", &pol_new, TFTP_MODE_OCTET, 0, NULL);
+	ck_assert_int_eq(fs_upload_commit(fs, u), 0);
+	file_is("empty", "", 0);
+}
+END_TEST
+
+START_TEST(upload_overwrite_policy)
+{
+	struct fs_upload *u;
+	struct stat st0, st1;
+	uint64_t off;
+	char buf[8];
+	int pass, old_fd;
+
+	put_str("cfg", "old");
+	/* held open, so its inode number cannot be reused meanwhile */
+	old_fd = open(at("cfg"), O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(old_fd, 0);
+	ck_assert_int_eq(fstat(old_fd, &st0), 0);
+	fs_start(8);
+	up_expect("cfg", &pol_new, TFTP_MODE_OCTET, TFTP_EEXISTS,
+	    "File already exists");
+	for (pass = 0; pass < 2; pass++) {
+		force_named = pass;
+		off = 0;
+		u = up_expect("cfg", &pol_replace, TFTP_MODE_OCTET, 0, NULL);
+		up_put(u, &off, pass ? "newer" : "new", pass ? 5 : 3);
+		file_is("cfg", pass ? "new" : "old", 3);
+		ck_assert_int_eq(fs_upload_commit(fs, u), 0);
+		file_is("cfg", pass ? "newer" : "new", pass ? 5 : 3);
+		/* replaced by rename (a new inode), no temp left */
+		ck_assert_int_eq(dir_entries(".", NULL, 0), 1);
+	}
+	/* a new inode each time; the old one is intact, not truncated */
+	ck_assert_int_eq(stat(at("cfg"), &st1), 0);
+	ck_assert(st1.st_ino != st0.st_ino);
+	ck_assert_int_eq(pread(old_fd, buf, sizeof buf, 0), 3);
+	ck_assert_int_eq(memcmp(buf, "old", 3), 0);
+	close(old_fd);
+
+	/* a file created between open and commit is not clobbered */
+	for (pass = 0; pass < 2; pass++) {
+		const char *rel = pass ? "race2" : "race1";
+
+		force_named = pass;
+		off = 0;
+		u = up_expect(rel, &pol_new, TFTP_MODE_OCTET, 0, NULL);
+		up_put(u, &off, "mine", 4);
+		put_str(rel, "theirs");
+		ck_assert_int_eq(fs_upload_commit(fs, u), TFTP_EEXISTS);
+		file_is(rel, "theirs", 6);
+		ck_assert_int_eq(dir_entries(".", NULL, 0), 2 + pass);
+	}
+}
+END_TEST
+
+START_TEST(upload_create_policy)
+{
+	struct fs_wpolicy p = pol_replace;
+	struct fs_upload *u;
+	uint64_t off = 0;
+
+	p.create = false;
+	put_str("existing", "v1");
+	fs_start(8);
+	up_expect("missing", &p, TFTP_MODE_OCTET, TFTP_EACCESS,
+	    "Creating files is not allowed");
+	ck_assert(!exists("missing"));
+	/* replacing is still allowed */
+	u = up_expect("existing", &p, TFTP_MODE_OCTET, 0, NULL);
+	up_put(u, &off, "v2", 2);
+	ck_assert_int_eq(fs_upload_commit(fs, u), 0);
+	file_is("existing", "v2", 2);
+	/* neither create nor overwrite: nothing can be written */
+	p.overwrite = false;
+	up_expect("existing", &p, TFTP_MODE_OCTET, TFTP_EEXISTS, NULL);
+	up_expect("missing", &p, TFTP_MODE_OCTET, TFTP_EACCESS, NULL);
+	ck_assert_int_eq(dir_entries(".", NULL, 0), 1);
+}
+END_TEST
+
+START_TEST(upload_abort_leaves_nothing)
+{
+	struct fs_upload *u;
+	uint64_t off;
+	int before, pass;
+
+	put_str("keep", "keep me");
+	fs_start(8);
+	before = count_fds();
+	for (pass = 0; pass < 2; pass++) {
+		force_named = pass;
+		off = 0;
+		u = up_expect("crash.dump", &pol_new, TFTP_MODE_OCTET, 0, NULL);
+		up_put(u, &off, "partial", 7);
+		fs_upload_abort(fs, u);
+		ck_assert(!exists("crash.dump"));
+		off = 0;
+		u = up_expect("keep", &pol_replace, TFTP_MODE_NETASCII, 0,
+		    NULL);
+		up_put(u, &off, "half\r", 5);
+		fs_upload_abort(fs, u);
+		file_is("keep", "keep me", 7);
+		/* no file, no temp: only what was there */
+		ck_assert_int_eq(dir_entries(".", NULL, 0), 1);
+	}
+	fs_upload_abort(fs, NULL);
+	ck_assert_int_eq(count_fds(), before);
+	/* commit releases everything as well, success or not */
+	u = up_expect("a", &pol_new, TFTP_MODE_OCTET, 0, NULL);
+	ck_assert_int_eq(fs_upload_commit(fs, u), 0);
+	u = up_expect("b", &pol_new, TFTP_MODE_OCTET, 0, NULL);
+	put_str("b", "theirs");
+	ck_assert_int_eq(fs_upload_commit(fs, u), TFTP_EEXISTS);
+	ck_assert_int_eq(count_fds(), before);
+}
+END_TEST
+
+START_TEST(upload_escape_refused)
+{
+	char outside[128];
+	int pass;
+
+	snprintf(outside, sizeof outside, "%s/outside.XXXXXX", base);
+	ck_assert_ptr_nonnull(mkdtemp(outside));
+	ck_assert_int_eq(mkdir(at("sub"), 0755), 0);
+	ck_assert_int_eq(symlink(outside, at("out")), 0);
+	ck_assert_int_eq(symlink("../../..", at("sub/up")), 0);
+	ck_assert_int_eq(symlink("/proc/self/cwd", at("magic")), 0);
+	ck_assert_int_eq(symlink(outside, at("sub/target")), 0);
+	fs_start(8);
+	for (pass = 0; pass < 2; pass++) {
+		force_named = pass;
+		up_expect("../x", &pol_replace, TFTP_MODE_OCTET, TFTP_EACCESS,
+		    "Path escapes root");
+		up_expect("sub/../../x", &pol_replace, TFTP_MODE_OCTET,
+		    TFTP_EACCESS, "Path escapes root");
+		/* a symlinked parent leading out of the root */
+		up_expect("out/x", &pol_replace, TFTP_MODE_OCTET,
+		    TFTP_EACCESS, "Path escapes root");
+		up_expect("sub/up/x", &pol_replace, TFTP_MODE_OCTET,
+		    TFTP_EACCESS, "Path escapes root");
+		up_expect("magic/x", &pol_replace, TFTP_MODE_OCTET,
+		    TFTP_EACCESS, "Path escapes root");
+		/* the last component: never followed, never replaced */
+		up_expect("sub/target", &pol_replace, TFTP_MODE_OCTET,
+		    TFTP_EACCESS, "Not a regular file");
+		up_expect("..", &pol_replace, TFTP_MODE_OCTET, TFTP_EACCESS,
+		    "Not a regular file");
+		up_expect("sub/..", &pol_replace, TFTP_MODE_OCTET,
+		    TFTP_EACCESS, "Not a regular file");
+		up_expect("", &pol_replace, TFTP_MODE_OCTET, TFTP_EACCESS,
+		    NULL);
+		/* an absolute name is beneath the root, like for reading */
+		up_expect("/tmp/x", &pol_replace, TFTP_MODE_OCTET,
+		    TFTP_ENOTFOUND, "Directory not found");
+	}
+	ck_assert_int_eq(rmdir(outside), 0);	/* still empty */
+	ck_assert_int_eq(dir_entries("sub", NULL, 0), 2);
+}
+END_TEST
+
+START_TEST(upload_missing_parent_not_found)
+{
+	put_str("file", "x");
+	fs_start(8);
+	up_expect("nodir/x", &pol_new, TFTP_MODE_OCTET, TFTP_ENOTFOUND,
+	    "Directory not found");
+	up_expect("a/b/c", &pol_new, TFTP_MODE_OCTET, TFTP_ENOTFOUND,
+	    "Directory not found");
+	/* a parent that is a regular file */
+	up_expect("file/x", &pol_new, TFTP_MODE_OCTET, TFTP_ENOTFOUND,
+	    "Directory not found");
+	/* directories are never created */
+	ck_assert(!exists("nodir"));
+	ck_assert(!exists("a"));
+	ck_assert_int_eq(dir_entries(".", NULL, 0), 1);
+}
+END_TEST
+
+/* Reference netascii decoder for well-formed input (CR LF, CR NUL). */
+static size_t
+na_decode(char *dst, const char *src, size_t n)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		if (src[i] == '\r' && i + 1 < n && src[i + 1] == '\n')
+			dst[o++] = '\n', i++;
+		else if (src[i] == '\r' && i + 1 < n && src[i + 1] == '\0')
+			dst[o++] = '\r', i++;
+		else
+			dst[o++] = src[i];
+	}
+	return o;
+}
+
+START_TEST(upload_netascii_converted)
+{
+	static const char want[] = "line1\nline2\rend\nbare\rx\r";
+	static char wire[3 * 1468 + 10000], exp[sizeof wire];
+	struct fs_upload *u;
+	uint64_t off = 0;
+	size_t i, n, elen;
+
+	fs_start(8);
+	u = up_expect("motd", &pol_new, TFTP_MODE_NETASCII, 0, NULL);
+	/* CR LF split across two packets, CR NUL too */
+	up_put(u, &off, "line1\r", 6);
+	up_put(u, &off, "\nline2\r", 7);
+	/* a bare CR is kept; a CR ending the stream is a CR */
+	up_put(u, &off, "\0end\r\nbare\rx\r", 13);
+	ck_assert_int_eq(fs_upload_commit(fs, u), 0);
+	file_is("motd", want, sizeof want - 1);
+
+	/* blocks of 1468 and one big write past the decode buffer */
+	for (i = 0; i < sizeof wire; i++)
+		wire[i] = "ab\r\ncd\r\0e\r\n"[i % 12];
+	elen = na_decode(exp, wire, sizeof wire);
+	off = 0;
+	u = up_expect("big.txt", &pol_new, TFTP_MODE_NETASCII, 0, NULL);
+	for (i = 0; i < sizeof wire; i += n) {
+		n = i < 3 * 1468 ? 1468 : sizeof wire - i;
+		up_put(u, &off, wire + i, n);
+	}
+	ck_assert_int_eq(fs_upload_commit(fs, u), 0);
+	file_is("big.txt", exp, elen);
+
+	/* octet is byte for byte */
+	off = 0;
+	u = up_expect("raw", &pol_new, TFTP_MODE_OCTET, 0, NULL);
+	up_put(u, &off, "a\r\nb\r\0", 6);
+	ck_assert_int_eq(fs_upload_commit(fs, u), 0);
+	file_is("raw", "a\r\nb\r\0", 6);
+}
+END_TEST
+
+START_TEST(upload_mode_applied)
+{
+	struct fs_wpolicy p = pol_replace;
+	struct fs_upload *u;
+	struct stat st;
+	int pass;
+
+	fs_start(8);
+	umask(027);	/* the configured mode wins over the umask */
+	for (pass = 0; pass < 2; pass++) {
+		force_named = pass;
+		p.mode = 0664;
+		u = up_expect("m", &p, TFTP_MODE_OCTET, 0, NULL);
+		ck_assert_int_eq(fs_upload_commit(fs, u), 0);
+		ck_assert_int_eq(stat(at("m"), &st), 0);
+		ck_assert_uint_eq(st.st_mode & 07777, 0664);
+		/* a replaced file takes the policy's mode, not the old one */
+		p.mode = 0600;
+		u = up_expect("m", &p, TFTP_MODE_OCTET, 0, NULL);
+		ck_assert_int_eq(fs_upload_commit(fs, u), 0);
+		ck_assert_int_eq(stat(at("m"), &st), 0);
+		ck_assert_uint_eq(st.st_mode & 07777, 0600);
+		ck_assert(S_ISREG(st.st_mode));
+	}
+}
+END_TEST
+
+/*
+ * A child reads the file as fast as it can while the parent replaces it
+ * over and over, each new version written in many pieces. Every read must
+ * be one whole version: all 'A' (20000 bytes) or all 'B' (30000).
+ */
+static void
+reader_loop(int stop_fd)
+{
+	static char buf[40000];
+	struct pollfd pfd = { .fd = stop_fd, .events = POLLIN };
+	ssize_t n, i;
+	long rounds;
+
+	for (rounds = 0; rounds < 10000000; rounds++) {
+		if (poll(&pfd, 1, 0) != 0)
+			_exit(0);	/* the parent closed the pipe */
+		n = slurp("f", buf, sizeof buf);
+		if (n != 20000 && n != 30000)
+			_exit(1);
+		for (i = 0; i < n; i++)
+			if (buf[i] != (n == 20000 ? 'A' : 'B'))
+				_exit(2);
+	}
+	_exit(0);
+}
+
+START_TEST(upload_concurrent_reader_sees_old_or_new)
+{
+	static char a[20000], b[30000];
+	struct fs_upload *u;
+	struct body *old, *cur;
+	uint64_t off;
+	size_t i, n, len;
+	const char *src;
+	int pfd[2], status, round;
+	pid_t pid;
+
+	memset(a, 'A', sizeof a);
+	memset(b, 'B', sizeof b);
+	put_file("f", a, sizeof a);
+	fs_start(8);
+	old = open_expect("f", TFTP_MODE_OCTET, 0, NULL);
+	ck_assert_int_eq(pipe(pfd), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(pfd[1]);
+		reader_loop(pfd[0]);
+	}
+	close(pfd[0]);
+	for (round = 0; round < 60; round++) {
+		src = round % 2 ? a : b;
+		len = round % 2 ? sizeof a : sizeof b;
+		force_named = round % 4 >= 2;
+		u = up_expect("f", &pol_replace, TFTP_MODE_OCTET, 0, NULL);
+		for (off = 0, i = 0; i < len; i += n) {
+			n = len - i < 1468 ? len - i : 1468;
+			up_put(u, &off, src + i, n);
+			/* the server's own readers see a whole version too */
+			if (i == 7 * 1468) {
+				cur = open_expect("f", TFTP_MODE_OCTET, 0,
+				    NULL);
+				ck_assert(cur->size == sizeof a ||
+				    cur->size == sizeof b);
+				ck_assert_int_eq(cur->data[cur->size - 1],
+				    cur->size == sizeof a ? 'A' : 'B');
+				fs_release(fs, cur);
+			}
+		}
+		ck_assert_int_eq(fs_upload_commit(fs, u), 0);
+	}
+	close(pfd[1]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	/* a session still sending the first version keeps its bytes */
+	ck_assert_uint_eq(old->size, sizeof a);
+	ck_assert_int_eq(memcmp(old->data, a, sizeof a), 0);
+	fs_release(fs, old);
+	file_is("f", a, sizeof a);
+	ck_assert_int_eq(dir_entries(".", NULL, 0), 1);
+}
+END_TEST
+
+START_TEST(upload_over_existing_non_regular_refused)
+{
+	struct stat st;
+
+	ck_assert_int_eq(mkdir(at("d"), 0755), 0);
+	ck_assert_int_eq(mkfifo(at("fifo"), 0644), 0);
+	ck_assert_int_eq(mknod(at("sock"), S_IFSOCK | 0644, 0), 0);
+	put_str("real", "real");
+	ck_assert_int_eq(symlink("real", at("lnk")), 0);
+	fs_start(8);
+	up_expect("d", &pol_replace, TFTP_MODE_OCTET, TFTP_EACCESS,
+	    "Not a regular file");
+	up_expect("d/", &pol_replace, TFTP_MODE_OCTET, TFTP_EACCESS,
+	    "Not a regular file");
+	up_expect("fifo", &pol_replace, TFTP_MODE_OCTET, TFTP_EACCESS,
+	    "Not a regular file");
+	up_expect("sock", &pol_replace, TFTP_MODE_OCTET, TFTP_EACCESS,
+	    "Not a regular file");
+	/* a symlink, even to a regular file inside the root */
+	up_expect("lnk", &pol_replace, TFTP_MODE_OCTET, TFTP_EACCESS,
+	    "Not a regular file");
+	ck_assert_int_eq(lstat(at("lnk"), &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+	ck_assert_int_eq(lstat(at("d"), &st), 0);
+	ck_assert(S_ISDIR(st.st_mode));
+	file_is("real", "real", 4);
+	ck_assert_int_eq(dir_entries(".", NULL, 0), 5);
+}
+END_TEST
+
+START_TEST(upload_write_limits)
+{
+	struct fs_wpolicy p = pol_new;
+	struct fs_upload *u;
+	uint64_t off = 0;
+
+	p.max_bytes = 10;
+	fs_start(8);
+	up_expect("m", &p, TFTP_MODE_MAIL, TFTP_EBADOP, "Unsupported mode");
+	u = up_expect("capped", &p, TFTP_MODE_OCTET, 0, NULL);
+	up_put(u, &off, "12345678", 8);
+	ck_assert_int_eq(fs_upload_write(u, off, (const uint8_t *)"abc", 3),
+	    TFTP_ENOSPACE);
+	fs_upload_abort(fs, u);
+	ck_assert(!exists("capped"));
+	/* netascii counts file bytes: 12 wire bytes, 8 in the file */
+	off = 0;
+	u = up_expect("na", &p, TFTP_MODE_NETASCII, 0, NULL);
+	up_put(u, &off, "ab\r\ncd\r\nef\r\n", 12);
+	ck_assert_int_eq(fs_upload_commit(fs, u), 0);
+	file_is("na", "ab\ncd\nef\n", 9);
+	/* out of order or twice: refused, never written */
+	off = 0;
+	u = up_expect("order", &p, TFTP_MODE_OCTET, 0, NULL);
+	up_put(u, &off, "abc", 3);
+	ck_assert_int_eq(fs_upload_write(u, 0, (const uint8_t *)"abc", 3),
+	    FS_ESERVER);
+	ck_assert_int_eq(fs_upload_write(u, 9, (const uint8_t *)"abc", 3),
+	    FS_ESERVER);
+	ck_assert_int_eq(fs_upload_commit(fs, u), 0);
+	file_is("order", "abc", 3);
+}
+END_TEST
+
 static Suite *
 fs_suite(void)
 {
@@ -737,6 +1316,22 @@ fs_suite(void)
 	tcase_add_test(tc, permission_denied_is_access);
 	tcase_add_test(tc, nul_free_long_name_is_refused_cleanly);
 	tcase_add_test(tc, missing_root_fails);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("upload");
+	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, upload_creates_file_atomically);
+	tcase_add_test(tc, upload_overwrite_policy);
+	tcase_add_test(tc, upload_create_policy);
+	tcase_add_test(tc, upload_abort_leaves_nothing);
+	tcase_add_test(tc, upload_escape_refused);
+	tcase_add_test(tc, upload_missing_parent_not_found);
+	tcase_add_test(tc, upload_netascii_converted);
+	tcase_add_test(tc, upload_mode_applied);
+	tcase_add_test(tc, upload_concurrent_reader_sees_old_or_new);
+	tcase_add_test(tc, upload_over_existing_non_regular_refused);
+	tcase_add_test(tc, upload_write_limits);
 	suite_add_tcase(s, tc);
 	return s;
 }
