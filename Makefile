@@ -51,6 +51,7 @@ check_conf_OBJS	 = conf
 check_route_OBJS = route conf
 check_log_OBJS	 = log
 check_stats_OBJS = stats
+check_limit_OBJS = limit
 check_tftpc_OBJS = tftp
 UNIT_SRCS	 = $(wildcard tests/unit/check_*.c)
 UNIT_BINS	 = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -96,6 +97,14 @@ $(BUILD)/%: tests/tools/%.c $$(addprefix $(BUILD)/obj/,$$(addsuffix .o,$$($$*_OB
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(addprefix $(BUILD)/obj/,$(addsuffix .o,$($*_OBJS))) \
 	    $(ALL_LDFLAGS) $(PKG_LIBS)
 
+# Load generator for make bench (tests/bench/, never part of make check).
+$(BUILD)/loadgen: tests/bench/loadgen.c $(BUILD)/obj/tftp.o | deps
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/obj/tftp.o $(ALL_LDFLAGS) $(PKG_LIBS)
+
+bench: $(PROGS) $(BUILD)/loadgen
+	BUILD=$(BUILD) scripts/bench.sh
+
 run: all
 	@echo "ptftpd: serving etc/demo-root on 127.0.0.1:6969 and [::1]:6969"
 	@echo "ptftpd: try   curl -s tftp://127.0.0.1:6969/hello.txt"
@@ -108,7 +117,7 @@ unit: $(UNIT_BINS)
 integration: $(PROGS) $(TOOL_BINS)
 	@BUILD=$(BUILD) scripts/run-integration.sh
 
-check: deps-check $(PROGS) $(UNIT_BINS) $(TOOL_BINS)
+check: deps-check $(PROGS) $(UNIT_BINS) $(TOOL_BINS) $(BUILD)/loadgen
 	@BUILD=$(BUILD) scripts/run-tests.sh $(UNIT_BINS)
 
 install: all
