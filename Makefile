@@ -28,10 +28,10 @@ else
 LIBS_RUN += jemalloc
 endif
 
-PKG_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags $(LIBS_RUN) 2>/dev/null)
-PKG_LIBS	:= $(shell $(PKG_CONFIG) --libs $(LIBS_RUN) 2>/dev/null)
-CHECK_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
-CHECK_LIBS	:= $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+PKG_CFLAGS	 = $(shell $(PKG_CONFIG) --cflags $(LIBS_RUN) 2>/dev/null)
+PKG_LIBS	 = $(shell $(PKG_CONFIG) --libs $(LIBS_RUN) 2>/dev/null)
+CHECK_CFLAGS	 = $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS	 = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 
 ALL_CFLAGS	 = $(BASE) $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS	 = $(SAN_LD) $(LDFLAGS)
