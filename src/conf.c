@@ -601,8 +601,9 @@ conf_regex_interval(const char *p, size_t *i, uint64_t *count)
  * The limits of conf_regex_compile, before regcomp sees the pattern. Each
  * nesting level keeps the weight of what it has finished (sum) and of its
  * last atom (last), which an interval multiplies; a closed group becomes
- * its parent's last atom. The running total only grows, so it is checked
- * at every step and cannot overflow.
+ * its parent's last atom; "+" doubles it (glibc copies the atom). The
+ * running total only grows, so it is checked at every step and cannot
+ * overflow.
  */
 static int
 conf_regex_weigh(const char *p, char *msg, size_t msglen)
@@ -672,7 +673,11 @@ conf_regex_weigh(const char *p, char *msg, size_t msglen)
 			}
 			lv[d].last *= count > 0 ? count : 1;
 			break;
-		case '*': case '+': case '?': case '^': case '$':
+		case '+':
+			/* glibc compiles x+ as xx*: a copy of the atom */
+			lv[d].last *= 2;
+			break;
+		case '*': case '?': case '^': case '$':
 			break;
 		default:
 			lv[d].sum += lv[d].last;

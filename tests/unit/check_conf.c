@@ -1265,6 +1265,9 @@ static const struct {
 	    "repetition counts are multiplied out" },
 	{ "((a{16}){16}){16}", "too complex: more than 1024 atoms once "
 	    "repetition counts are multiplied out" },
+	{ "a+++++++++", NULL },		/* 512 copies */
+	{ "a++++++++++++", "too complex: more than 1024 atoms once "
+	    "repetition counts are multiplied out" },
 	{ "(", "invalid regular expression: Unmatched ( or \\(" },
 	{ "a{2,1}", "invalid regular expression: Invalid content of \\{\\}" },
 	{ "x{", "invalid regular expression: Unmatched \\{" },
