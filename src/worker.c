@@ -33,9 +33,11 @@
 
 #include "conf.h"
 #include "fs.h"
+#include "limit.h"
 #include "log.h"
 #include "net.h"
 #include "priv.h"
+#include "route.h"
 #include "sess.h"
 #include "stats.h"
 #include "tftp.h"
@@ -57,6 +59,7 @@ struct wsess {
 	struct sess		 s;
 	struct timer_node	 tn;
 	struct body		*body;
+	struct fs		*fs;		/* the body's owner */
 	struct sockaddr_storage	 peer;
 	struct sockaddr_storage	 local;
 	int			 fd;		/* -1 when the slot is free */
@@ -71,7 +74,11 @@ struct wsess {
 struct worker {
 	const struct conf	*conf;
 	unsigned		 id;
-	struct fs		*fs;
+	struct fs		*fs;		/* the top-level root */
+	struct fs		**route_fs;	/* per route with its own root */
+	struct limit		 limit;
+	struct route_match	 rm;		/* scratch for route_match */
+	char			 rname[TFTP_NAME_MAX + 1];	/* rewritten */
 	int			 ep;
 	int			 ctl_fd;
 	const int		*lfds;
@@ -266,8 +273,9 @@ worker_end(struct worker *w, struct wsess *ws, uint64_t now)
 	/* close() also removes the fd from the epoll set. */
 	close(ws->fd);
 	ws->fd = -1;
-	fs_release(w->fs, ws->body);
+	fs_release(ws->fs, ws->body);
 	ws->body = NULL;
+	(void)limit_release(&w->limit, &ws->peer);
 	ws->next = w->free_head;
 	w->free_head = (uint32_t)(ws - w->ss);
 	w->nactive--;
@@ -434,6 +442,58 @@ worker_alloc(struct worker *w, const struct sockaddr_storage *peer,
 	return ws;
 }
 
+/*
+ * Policy before any file is opened: rewrite the name, pick the route,
+ * check the access lists and the per-client limits. Returns 0 with the
+ * name in w->rm.name and the file tree to serve it from in *fs (the
+ * limit is then taken: release it on every later failure), or -1 when
+ * the request was answered (or deliberately not answered) here.
+ */
+static int
+worker_admit(struct worker *w, int lfd, const struct tftp_req *req,
+    const struct sockaddr_storage *peer, const struct sockaddr_storage *local,
+    struct fs **fs, uint64_t now)
+{
+	const struct conf_route	*r;
+	enum limit_verdict	 v;
+
+	if (route_rewrite(w->conf, peer, req->file, w->rname,
+	    sizeof(w->rname)) == -1) {
+		worker_refuse(w, lfd, peer, local, TFTP_EACCESS,
+		    "File name too long");
+		return -1;
+	}
+	r = route_match(w->conf, w->rname, &w->rm);
+	if (!route_allows(w->conf, r, peer)) {
+		STATS_ADD(w->st, denied_acl, 1);
+		/* Silence is an option: scanners learn nothing. */
+		if (!w->conf->acl_silent)
+			worker_refuse(w, lfd, peer, local, TFTP_EACCESS,
+			    "Access denied");
+		return -1;
+	}
+	if (r != NULL && r->handler != CONF_HANDLER_FILE) {
+		/* Handlers other than the file tree come with their own
+		 * issue; until they are wired, say so plainly. */
+		worker_refuse(w, lfd, peer, local, TFTP_EUNDEF,
+		    "Handler not available");
+		return -1;
+	}
+	v = limit_admit(&w->limit, peer, now);
+	if (v != LIMIT_OK) {
+		STATS_ADD(w->st, denied_limit, 1);
+		/* Error 0: a booting client retries, which is what a
+		 * rate or concurrency limit wants. */
+		worker_refuse(w, lfd, peer, local, TFTP_EUNDEF,
+		    v == LIMIT_CLIENT_BUSY ? "Too many transfers from your "
+		    "address" : "Rate limited, try again");
+		return -1;
+	}
+	*fs = (r != NULL && w->route_fs[r - w->conf->routes] != NULL) ?
+	    w->route_fs[r - w->conf->routes] : w->fs;
+	return 0;
+}
+
 static bool
 worker_same_req(const struct wsess *ws, const struct tftp_req *req)
 {
@@ -462,6 +522,7 @@ worker_rrq(struct worker *w, int lfd, const struct tftp_req *req,
 	uint32_t	 hash = worker_hash(w, peer);
 	struct wsess	*ws = worker_lookup(w, peer, hash);
 	struct body	*body;
+	struct fs	*fs;
 	const char	*msg;
 	struct sess_tx	 tx;
 	int		 code, fd;
@@ -496,8 +557,11 @@ worker_rrq(struct worker *w, int lfd, const struct tftp_req *req,
 		    "Server busy, try again");
 		return;
 	}
-	code = fs_open_read(w->fs, req->file, req->mode, &body, &msg);
+	if (worker_admit(w, lfd, req, peer, local, &fs, now) == -1)
+		return;
+	code = fs_open_read(fs, w->rm.name, req->mode, &body, &msg);
 	if (code != 0) {
+		(void)limit_release(&w->limit, peer);
 		worker_refuse(w, lfd, peer, local, (uint16_t)code, msg);
 		return;
 	}
@@ -505,7 +569,8 @@ worker_rrq(struct worker *w, int lfd, const struct tftp_req *req,
 	    w->conf->session.port_max, &w->port_hint);
 	if (fd == -1) {
 		log_warn("transfer socket");
-		fs_release(w->fs, body);
+		fs_release(fs, body);
+		(void)limit_release(&w->limit, peer);
 		worker_refuse(w, lfd, peer, local, TFTP_EUNDEF,
 		    "Server busy, try again");
 		return;
@@ -513,6 +578,7 @@ worker_rrq(struct worker *w, int lfd, const struct tftp_req *req,
 	ws = worker_alloc(w, peer, hash);
 	ws->fd = fd;
 	ws->body = body;
+	ws->fs = fs;
 	ws->local = *local;
 	ws->req_opts = req->opts;
 	ws->req_mode = req->mode;
@@ -780,6 +846,11 @@ worker_free(struct worker *w)
 		}
 	if (w->fs != NULL)
 		fs_free(w->fs);
+	for (i = 0; w->route_fs != NULL && i < w->conf->n_routes; i++)
+		if (w->route_fs[i] != NULL)
+			fs_free(w->route_fs[i]);
+	free(w->route_fs);
+	limit_free(&w->limit);
 	if (w->ep != -1)
 		close(w->ep);
 	net_rx_free(&w->rx);
@@ -816,6 +887,48 @@ worker_signals(sigset_t *runmask)
 	sigdelset(runmask, SIGQUIT);
 }
 
+/* One file tree per route that names its own root (per-subnet roots). */
+static int
+worker_open_route_roots(struct worker *w)
+{
+	const struct conf	*c = w->conf;
+	unsigned		 i;
+
+	w->route_fs = calloc(c->n_routes + 1, sizeof(*w->route_fs));
+	if (w->route_fs == NULL) {
+		log_warn("route roots");
+		return -1;
+	}
+	for (i = 0; i < c->n_routes; i++) {
+		if (c->routes[i].root == NULL)
+			continue;
+		w->route_fs[i] = fs_new(c->routes[i].root, c->cache_max_idle);
+		if (w->route_fs[i] == NULL) {
+			log_warn("route %u root %s", i, c->routes[i].root);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+worker_setup_limit(struct worker *w)
+{
+	struct limit_conf	 lc;
+	uint64_t		 seed;
+
+	memset(&lc, 0, sizeof(lc));
+	lc.max_per_client = w->conf->session.max_per_client;
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
+		seed = worker_now_ms() ^ (uint64_t)getpid() << 32;
+	if (limit_init(&w->limit, &lc, w->conf->session.max_per_worker * 2 <
+	    1024 ? 1024 : w->conf->session.max_per_worker * 2, seed) == -1) {
+		log_warn("limits");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 worker_init(struct worker *w, const struct worker_args *a)
 {
@@ -844,6 +957,8 @@ worker_init(struct worker *w, const struct worker_args *a)
 		log_warn("root %s", c->root);
 		return -1;
 	}
+	if (worker_open_route_roots(w) == -1 || worker_setup_limit(w) == -1)
+		return -1;
 	if (priv_drop(c->user, c->group, &what) == -1) {
 		log_warn("dropping privileges: %s", what);
 		return -1;
