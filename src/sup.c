@@ -76,6 +76,10 @@ struct sup {
 	char			 pid_path[4096];
 	struct stats_seg	 stats;
 	char			*stats_path;	/* segment file we created */
+	int			 ctl[2];	/* pipe: workers read, we hold the
+						 * write end; EOF = we died */
+	struct sup_opts		 aopts;		/* opts with absolute paths */
+	char			*aconf, *aroot;	/* ... owned here */
 	uint64_t		 next_stats_ms;	/* stats.interval; 0: off */
 };
 
@@ -240,6 +244,10 @@ sup_fork(struct sup *s, struct slot *sl)
 				sup_close_fds(&s->slots[i]);
 		if (s->pid_fd != -1)
 			close(s->pid_fd);
+		/* Only the supervisor may hold the write end, or the
+		 * worker would never see EOF when the supervisor dies. */
+		if (s->ctl[1] != -1)
+			close(s->ctl[1]);
 		memset(&a, 0, sizeof(a));
 		a.stats = s->stats.slots == NULL ? NULL :
 		    &s->stats.slots[sl - s->slots];
@@ -248,7 +256,7 @@ sup_fork(struct sup *s, struct slot *sl)
 		a.id = sl->index;
 		a.lfds = sl->lfds;
 		a.nlfds = sl->nlfds;
-		a.ctl_fd = -1;
+		a.ctl_fd = s->ctl[0];
 		_exit(worker_main(&a));
 	}
 	sl->pid = pid;
@@ -685,6 +693,25 @@ sup_loop(struct sup *s)
 }
 
 /*
+ * `path` made absolute against the current directory (no symlink is
+ * resolved: a reload must read what the name points to then). Returns a
+ * malloc'd string, or NULL on error.
+ */
+static char *
+sup_abs_path(const char *path)
+{
+	char	 cwd[4096], *out;
+
+	if (path[0] == '/')
+		return strdup(path);
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return NULL;
+	if (asprintf(&out, "%s/%s", cwd, path) == -1)
+		return NULL;
+	return out;
+}
+
+/*
  * Detach from the terminal and take the pid file, locked so a second
  * daemon on the same config refuses to start (SO_REUSEPORT would let it
  * bind the same port and silently take half of the requests).
@@ -753,12 +780,40 @@ sup_run(struct conf *c, const struct sup_opts *o)
 
 	memset(&s, 0, sizeof(s));
 	s.conf = c;
-	s.opts = o;
 	s.pid_fd = -1;
+	s.ctl[0] = s.ctl[1] = -1;
+	/*
+	 * Fix: a reload re-reads -c and re-applies -r, but sup_daemonize()
+	 * does chdir("/"), so a relative "-c ptftpd.conf" or "-r dir" made
+	 * every reload of a daemon fail ("reload failed: ptftpd.conf: No
+	 * such file or directory"). Keep absolute copies for the reloads.
+	 */
+	s.aopts = *o;
+	if ((s.aconf = sup_abs_path(o->conf_path)) != NULL)
+		s.aopts.conf_path = s.aconf;
+	if (o->root != NULL && (s.aroot = sup_abs_path(o->root)) != NULL)
+		s.aopts.root = s.aroot;
+	s.opts = &s.aopts;
 	s.gen = 1;
 	log_set_tag("sup");
-	if (!o->foreground && sup_daemonize(&s) == -1)
+	if (!o->foreground && sup_daemonize(&s) == -1) {
+		free(s.aconf);
+		free(s.aroot);
 		return 1;
+	}
+	/*
+	 * Fix: worker.c stops on EOF of its control pipe, but no pipe was
+	 * ever made (ctl_fd = -1), so a killed supervisor was noticed only
+	 * by PR_SET_PDEATHSIG, which the worker sets after fs_new() and the
+	 * user lookup: a supervisor dying before that left a worker serving
+	 * the port forever. An EOF is seen whenever the worker looks.
+	 * Created after daemonizing, so only this process holds the write
+	 * end; never written to.
+	 */
+	if (pipe2(s.ctl, O_CLOEXEC) == -1) {
+		log_warn("control pipe");
+		s.ctl[0] = s.ctl[1] = -1;
+	}
 	/* The segment outlives reloads: its path is fixed at start. */
 	if (stats_create(&s.stats, c->stats.path, SUP_MAX_SLOTS) == -1) {
 		log_warn("stats segment %s", c->stats.path);
@@ -812,5 +867,11 @@ out:
 		}
 	conf_free(s.conf);
 	free(s.conf);
+	if (s.ctl[0] != -1) {
+		close(s.ctl[0]);
+		close(s.ctl[1]);
+	}
+	free(s.aconf);
+	free(s.aroot);
 	return rc;
 }

@@ -8,6 +8,10 @@
 set -u
 . "$TOP/tests/integration/lib.sh"
 
+# The interpreter itself: a pyenv shim costs seconds on a loaded machine.
+PYTHON=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
+[ -x "$PYTHON" ] || PYTHON=python3
+
 # A paced client: one ACK per DATA after DELAY_MS, so a transfer lasts as
 # long as the test needs, whatever the machine's speed. It writes the
 # server's transfer port (its TID) to OUT.tid as soon as it is known, the
@@ -79,6 +83,18 @@ while time.monotonic() < end:
 sys.exit("slowget: too slow")
 EOF
 
+# A stand-in for systemd's notify socket: one line per datagram.
+NOTIFY=$T/notify.py
+cat >"$NOTIFY" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a") as f:
+    while True:
+        f.write(s.recv(4096).decode().replace("\n", " ") + "\n")
+        f.flush()
+EOF
+
 # --- helpers ---------------------------------------------------------------
 
 # Live (non-zombie) children of the supervisor, sorted, space separated.
@@ -148,7 +164,7 @@ lc_port_pid() {
 lc_slow() {
 	local i
 	rm -f "$2" "$2.tid"
-	python3 "$SLOW" 127.0.0.1 "$PT_PORT" "$@" >"$2.log" 2>&1 &
+	"$PYTHON" "$SLOW" 127.0.0.1 "$PT_PORT" "$@" >"$2.log" 2>&1 &
 	LC_SLOW=$!
 	pt_track "$LC_SLOW"
 	LC_TID=""
@@ -169,6 +185,17 @@ lc_mark() {
 
 lc_log() {
 	tail -n +"$LC_MARK" "$PT_LOG"
+}
+
+# pt_wait_log, but only in the lines since lc_mark (the log is shared by
+# every case, and earlier daemons wrote the same messages).
+lc_wait_log() {
+	local i
+	for i in $(seq 1 $(($2 * 20))); do
+		lc_log | grep -Eq -- "$1" && return 0
+		sleep 0.05
+	done
+	return 1
 }
 
 # pt_start picks a random port; a forced one for "start again on the same
@@ -237,7 +264,7 @@ case " $new " in *" $victim "*) pt_fail "killed worker $victim still listed" ;; 
 [ "$(lc_count $new)" = 4 ] ||
     pt_fail "no replacement worker within 1 s (workers: $new)"
 case " $new " in *" $server "*) ;; *) pt_fail "serving worker $server gone" ;; esac
-pt_wait_log "worker [0-9]+ \(pid $victim\) killed by signal 9" 2 ||
+lc_wait_log "worker [0-9]+ \(pid $victim\) killed by signal 9" 2 ||
     pt_fail "supervisor did not log the signal of worker $victim"
 lc_wait_child "$bigpid" 30 || pt_fail "40 MiB transfer did not finish"
 [ "$LC_RC" = 0 ] || { cat "$T/big.log"; pt_fail "40 MiB transfer failed"; }
@@ -285,14 +312,23 @@ pt_stop
 # --- 3 and 4. reloads --------------------------------------------------------
 pt_step "reload with a broken config keeps the old one"
 lc_mark
+"$PYTHON" "$NOTIFY" "$T/notify.sock" "$T/notify.log" 2>/dev/null &
+notifypid=$!
+pt_track "$notifypid"
+for i in $(seq 1 100); do
+	[ -S "$T/notify.sock" ] && break
+	sleep 0.02
+done
+export NOTIFY_SOCKET=$T/notify.sock
 pt_start "workers = 2;" \
     'session = { timeout_ms = 500; timeout_max_ms = 2000; blksize_max = 1468; };'
+unset NOTIFY_SOCKET
 gen1=$(lc_workers)
 cp "$PT_CONF" "$T/good.conf"
 badline=$(($(wc -l <"$PT_CONF") + 1))
 echo 'session = { blksize_max = ; };' >>"$PT_CONF"
 kill -HUP "$PT_PID"
-pt_wait_log "reload failed: $PT_CONF:$badline: " 3 ||
+lc_wait_log "reload failed: $PT_CONF:$badline: " 3 ||
     pt_fail "no 'reload failed: $PT_CONF:$badline: ...' in the log"
 sleep 0.2
 [ "$(lc_workers)" = "$gen1" ] || pt_fail "broken reload changed the workers"
@@ -310,7 +346,7 @@ esac
 sed -e "s|^root = .*|root = \"$ROOT2\";|" \
     -e 's|blksize_max = 1468|blksize_max = 1024|' "$T/good.conf" >"$PT_CONF"
 kill -HUP "$PT_PID"
-pt_wait_log "reloaded $PT_CONF: generation 2, 2 workers" 3 ||
+lc_wait_log "reloaded $PT_CONF: generation 2, 2 workers" 3 ||
     pt_fail "reload not logged"
 kill -0 "$LC_SLOW" 2>/dev/null ||
     pt_fail "paced transfer ended before the reload: cannot test"
@@ -342,7 +378,19 @@ grep -q '^blksize=1468 ' "$T/f.out.log" ||
     pt_fail "old transfer lost its blksize: $(cat "$T/f.out.log")"
 lc_wait_gone "$LC_SERVER" 1 ||
     pt_fail "old worker $LC_SERVER still running after its transfer"
+supid=$PT_PID
 pt_stop
+# sd_notify: ready, two reloads (the broken one too), stopping.
+want="READY=1 MAINPID=$supid|RELOADING=1|READY=1|RELOADING=1|READY=1|STOPPING=1|"
+for i in $(seq 1 20); do
+	[ "$(tr '\n' '|' <"$T/notify.log")" = "$want" ] && break
+	sleep 0.05
+done
+[ "$(tr '\n' '|' <"$T/notify.log")" = "$want" ] ||
+    pt_fail "sd_notify: got $(tr '\n' '|' <"$T/notify.log") want $want"
+kill "$notifypid"
+wait "$notifypid" 2>/dev/null
+rm -f "$T/notify.sock" "$T/notify.log"
 
 # --- 5. SIGTERM during a transfer -------------------------------------------
 pt_step "SIGTERM drains a transfer, exits 0, removes its files (foreground)"
@@ -351,7 +399,7 @@ pt_start "workers = 2;"
 [ -e "$T/ptftpd.stats" ] || pt_fail "no stats segment $T/ptftpd.stats"
 lc_slow f "$T/f.out" 1468 3
 kill -TERM "$PT_PID"
-pt_wait_log "sup draining" 2 || pt_fail "no drain logged"
+lc_wait_log "sup draining" 2 || pt_fail "no drain logged"
 sleep 0.3
 kill -0 "$LC_SLOW" 2>/dev/null || pt_fail "transfer ended too early: cannot test"
 lc_gone "$PT_PID" && pt_fail "supervisor left before its transfer ended"
@@ -366,17 +414,24 @@ PT_PID=""
 pt_step "SIGTERM in daemon mode (no -f): pid file and stats removed"
 lc_mark
 pid=""
-for try in 1 2 3; do
+for try in 1 2 3 4 5; do
 	PT_PORT=$(pt_random_port)
 	pt_write_conf "$PT_PORT" "workers = 2;"
 	rm -f "$T/ptftpd.pid"
-	"$PTFTPD" -c "$PT_CONF" 2>>"$PT_LOG" || pt_fail "daemon start failed"
+	lc_mark
+	# Relative -c and -r: the daemon does chdir("/"), a reload must
+	# still find both.
+	(cd "$T" && "$PTFTPD" -c "${PT_CONF##*/}" -r "${ROOT##*/}") \
+	    2>>"$PT_LOG" || pt_fail "daemon start failed"
+	# The pid file is written by the detached child; a bind failure
+	# (port taken) ends that child and removes the file.
 	for i in $(seq 1 100); do
 		pid=$(cat "$T/ptftpd.pid" 2>/dev/null)
 		[ -n "$pid" ] && break
+		lc_log | grep -q 'could not start' && break
 		sleep 0.05
 	done
-	[ -n "$pid" ] || pt_fail "no pid in $T/ptftpd.pid"
+	[ -n "$pid" ] || continue
 	[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = ptftpd ] || { pid=""; continue; }
 	PT_PID=$pid
 	for i in $(seq 1 25); do
@@ -388,9 +443,12 @@ for try in 1 2 3; do
 	pt_probe 127.0.0.1 || pt_fail "daemon $pid does not answer"
 	break
 done
-[ -n "$PT_PID" ] || pt_fail "daemon did not start in 3 tries"
+[ -n "$PT_PID" ] || pt_fail "daemon did not start in 5 tries"
 echo "   daemon pid $PT_PID port $PT_PORT"
 [ -e "$T/ptftpd.stats" ] || pt_fail "no stats segment"
+kill -HUP "$PT_PID"
+lc_wait_log "reloaded $PT_CONF: generation 2, " 3 ||
+    pt_fail "daemon started with relative -c and -r cannot reload"
 lc_slow f "$T/f.out" 1468 3
 kill -TERM "$PT_PID"
 lc_wait_child "$LC_SLOW" 20 || pt_fail "transfer did not finish in the drain"
@@ -413,7 +471,7 @@ lc_mark
 pt_start "${STALLED_CONF[@]}"
 lc_slow f "$T/stall.out" 512 0 2
 kill -TERM "$PT_PID"
-pt_wait_log "sup draining" 2 || pt_fail "no drain logged"
+lc_wait_log "sup draining" 2 || pt_fail "no drain logged"
 sleep 1
 lc_gone "$PT_PID" && pt_fail "drain ended though a transfer is stalled"
 lc_gone "$LC_SERVER" && pt_fail "worker with the stalled transfer quit"
@@ -462,9 +520,13 @@ mkdir "$T/load"
 ) &
 loadpid=$!
 pt_track "$loadpid"
+# Alternate 3 and 2 workers: slot 2's sockets are bound, then dropped.
+t1=$SECONDS
 for g in $(seq 2 21); do
+	n=$((2 + (g + 1) % 2))
+	pt_write_conf "$PT_PORT" "workers = $n;"
 	kill -HUP "$PT_PID"
-	pt_wait_log "reloaded $PT_CONF: generation $g, " 5 ||
+	lc_wait_log "reloaded $PT_CONF: generation $g, $n workers" 5 ||
 	    pt_fail "reload $((g - 1)) not logged"
 	sleep 0.1
 done
@@ -474,7 +536,10 @@ touch "$T/load/stop"
 lc_wait_child "$loadpid" 30 || pt_fail "load loop did not stop"
 runs=$(wc -l <"$T/load/rc")
 bad=$(awk '$2 != 0' "$T/load/rc" | wc -l)
-echo "   $runs load runs of 8 fetches, $bad failed"
+maxms=$(sed -n 's/^tftpc: ok=.* ms=\([0-9]*\).*/\1/p' "$T"/load/*.out | sort -n |
+    tail -n 1)
+echo "   20 reloads in $((SECONDS - t1)) s; $runs load runs of 8 fetches," \
+    "$bad failed, slowest run ${maxms:-?} ms"
 [ "$runs" -ge 3 ] || pt_fail "load loop ran only $runs times"
 [ "$bad" = 0 ] || { awk '$2 != 0' "$T/load/rc"; pt_fail "fetches failed during reloads"; }
 rm -rf "$T/load"
