@@ -603,7 +603,8 @@ conf_regex_interval(const char *p, size_t *i, uint64_t *count)
  * last atom (last), which an interval multiplies; a closed group becomes
  * its parent's last atom; "+" doubles it (glibc copies the atom). The
  * running total only grows, so it is checked at every step and cannot
- * overflow.
+ * overflow. Stacked repetition operators are refused: they add nothing
+ * to what one matches, and cost regcomp quadratic time.
  */
 static int
 conf_regex_weigh(const char *p, char *msg, size_t msglen)
@@ -612,11 +613,22 @@ conf_regex_weigh(const char *p, char *msg, size_t msglen)
 		uint64_t	sum, last;
 	}		lv[CONF_REGEX_DEPTH + 1];
 	uint64_t	total, count, w;
-	size_t		i;
+	size_t		i, j;
 	unsigned	d = 0, k;
+	int		quant = 0, was_quant;
 
 	memset(lv, 0, sizeof(lv));
-	for (i = 0; p[i] != '\0'; i++) {
+	for (i = 0; p[i] != '\0'; i++, quant = was_quant) {
+		j = i;
+		was_quant = p[i] == '*' || p[i] == '+' || p[i] == '?' ||
+		    (p[i] == '{' && conf_regex_interval(p, &j, &count));
+		if (quant && was_quant) {
+			/* each one nests the last in another loop: regcomp
+			 * time grows with the square of their number */
+			snprintf(msg, msglen, "repetition operator right after "
+			    "another one (as in a** or .*?)");
+			return -1;
+		}
 		switch (p[i]) {
 		case '\\':
 			if (p[i + 1] >= '1' && p[i + 1] <= '9') {

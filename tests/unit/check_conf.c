@@ -1265,9 +1265,16 @@ static const struct {
 	    "repetition counts are multiplied out" },
 	{ "((a{16}){16}){16}", "too complex: more than 1024 atoms once "
 	    "repetition counts are multiplied out" },
-	{ "a+++++++++", NULL },		/* 512 copies */
-	{ "a++++++++++++", "too complex: more than 1024 atoms once "
-	    "repetition counts are multiplied out" },
+	{ "(((((((((a+)+)+)+)+)+)+)+)+)+", NULL },	/* 1024 copies */
+	{ "((((((((((a+)+)+)+)+)+)+)+)+)+)+", "too complex: more than 1024 "
+	    "atoms once repetition counts are multiplied out" },
+	{ "a**", "repetition operator right after another one (as in a** "
+	    "or .*?)" },
+	{ "^.*?x", "repetition operator right after another one (as in a** "
+	    "or .*?)" },
+	{ "a{2}{3}", "repetition operator right after another one (as in "
+	    "a** or .*?)" },
+	{ "a*b*c+d?", NULL },
 	{ "(", "invalid regular expression: Unmatched ( or \\(" },
 	{ "a{2,1}", "invalid regular expression: Invalid content of \\{\\}" },
 	{ "x{", "invalid regular expression: Unmatched \\{" },
