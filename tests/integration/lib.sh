@@ -44,7 +44,7 @@ PT_EXTRA_PIDS=""		# helpers started by a test (pt_track PID)
 : >"$PT_LOG"
 
 pt_step() {
-	echo "== $*"
+	echo "== [${SECONDS}s] $*"
 }
 
 pt_fail() {
@@ -104,9 +104,17 @@ pt_need_tftpc() {
 	    pt_fail "cannot build $TFTPC"
 }
 
-# Random port in 20000-59999.
+# Random port in 20000-59999 that no UDP socket has bound yet (a second
+# SO_REUSEPORT daemon of the same user could otherwise share it with us).
 pt_random_port() {
-	echo $((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+	local i port hex
+	for i in $(seq 1 20); do
+		port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		hex=$(printf '%04X' "$port")
+		grep -q ":$hex " /proc/net/udp /proc/net/udp6 2>/dev/null ||
+		    break
+	done
+	echo "$port"
 }
 
 # Writes $PT_CONF for port $1; further args are extra config lines.
@@ -254,22 +262,15 @@ pt_wait_log() {
 
 # Inverts the byte at OFFSET of FILE in place.
 pt_flip_byte() {
-	python3 -c '
-import sys
-f = open(sys.argv[1], "r+b")
-f.seek(int(sys.argv[2]))
-b = f.read(1)
-f.seek(int(sys.argv[2]))
-f.write(bytes([b[0] ^ 0xff]))
-' "$1" "$2" || pt_fail "flip byte"
+	perl -e 'open(F, "+<", $ARGV[0]) or exit 1; binmode F;
+	    seek(F, $ARGV[1], 0); read(F, $b, 1) == 1 or exit 1;
+	    seek(F, $ARGV[1], 0); print F chr(ord($b) ^ 0xff);
+	    close(F) or exit 1' "$1" "$2" || pt_fail "flip byte"
 }
 
 # netascii as it goes on the wire: LF -> CR LF, a bare CR -> CR NUL.
+# (perl, not python3: it starts in milliseconds on a loaded machine.)
 pt_netascii() {
-	python3 -c '
-import sys
-d = open(sys.argv[1], "rb").read()
-d = d.replace(b"\r", b"\r\0").replace(b"\n", b"\r\n")
-open(sys.argv[2], "wb").write(d)
-' "$1" "$2" || pt_fail "netascii conversion"
+	perl -0777 -pe 's/\r/\r\0/g; s/\n/\r\n/g' <"$1" >"$2" ||
+	    pt_fail "netascii conversion"
 }

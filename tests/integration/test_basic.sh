@@ -37,16 +37,15 @@ pt_tftpc -e "$ROOT/f513" /f513 || pt_fail "leading slash"
 
 pt_step "netascii: LF -> CR LF, CR -> CR NUL, also across block edges"
 # Text whose line ends fall on the 512 and 1468 boundaries.
-python3 -c '
-import sys
-out = bytearray()
-for i in range(300):
-	out += b"x" * (i % 37) + (b"\r" if i % 11 == 0 else b"") + b"\n"
-out[511] = 0x0a
-out[1467] = 0x0d
-out += b"no final newline"
-open(sys.argv[1], "wb").write(out)
-' "$ROOT/text" || pt_fail "make text"
+perl -e '
+my $out = "";
+for my $i (0 .. 299) {
+	$out .= "x" x ($i % 37) . ($i % 11 == 0 ? "\r" : "") . "\n";
+}
+substr($out, 511, 1) = "\n";
+substr($out, 1467, 1) = "\r";
+print $out, "no final newline";
+' >"$ROOT/text" || pt_fail "make text"
 chmod 644 "$ROOT/text"
 pt_netascii "$ROOT/text" "$T/text.na"
 pt_tftpc -m netascii -e "$T/text.na" text || pt_fail "netascii 512"

@@ -759,6 +759,15 @@ xfer_stall(struct xfer *x, uint64_t now)
 	x->deadline = now + cfg.quiet_ms;
 }
 
+/* A resend seen while stalled; past --max-rexmit there is no need to wait. */
+static void
+stall_resend(struct xfer *x)
+{
+	x->rexmit_seen++;
+	if (cfg.max_rexmit >= 0 && x->rexmit_seen > (uint64_t)cfg.max_rexmit)
+		xfer_complete(x);
+}
+
 static int
 stall_due(uint64_t received)
 {
@@ -772,6 +781,10 @@ on_oack(struct xfer *x, const uint8_t *p, size_t len,
 	const char *why;
 	int probe = x->state == X_PROBE;
 
+	if (x->state == X_STALL) {
+		stall_resend(x);
+		return;
+	}
 	if (x->state != X_PROBE && x->state != X_REQ) {
 		/* Our ACK 0 was lost: the server resends its OACK. */
 		x->rexmit_seen++;
@@ -927,7 +940,7 @@ on_data(struct xfer *x, const struct tftp_msg *m, uint64_t now)
 		if (d != 0 && d < 0x8000)
 			x->stall_hi = m->u.data.block;
 		else
-			x->rexmit_seen++;
+			stall_resend(x);
 		return;
 	}
 	if (rng_pct(&x->rng, cfg.drop_data_pct)) {
