@@ -68,7 +68,8 @@ void	fs_release(struct fs *fs, struct body *b);
 /*
  * What an upload may do, decided by the caller (route, config). max_bytes
  * caps the bytes written to the file (UINT64_MAX: no cap); mode is given
- * to the new file exactly, whatever the umask.
+ * to the new file exactly, whatever the umask, less any set-id and sticky
+ * bits (0777 at most).
  */
 struct fs_wpolicy {
 	bool		 create;	/* a missing file may be created */
@@ -90,7 +91,7 @@ struct fs_upload;
  * reading; failures on our side FS_ESERVER; a mode other than octet or
  * netascii TFTP_EBADOP. Nothing appears under the final name until
  * fs_upload_commit. Returns 0 and *out, or a code, a static *errmsg and
- * *out NULL. Costs an openat2, an fstatat, an open and a fchmod.
+ * *out NULL. Costs two openat2, an fstatat and a fchmod.
  */
 int	fs_open_write(struct fs *fs, const char *name,
 	    const struct fs_wpolicy *p, enum tftp_mode mode,

@@ -709,6 +709,26 @@ upload_check_target(const struct fs_upload *u, const struct fs_wpolicy *p,
 }
 
 /*
+ * openat2 for a single component in dirfd, never through a symlink (a
+ * temp name squatted by a symlink is refused, not followed). openat2
+ * rather than openat: the worker's seccomp filter allows openat for
+ * reading only, and openat2's flags live in a struct it cannot inspect.
+ * mode counts only with O_CREAT or O_TMPFILE. Returns the fd or -1.
+ */
+static int
+upload_openat(int dirfd, const char *path, uint64_t flags, mode_t mode)
+{
+	struct open_how how;
+
+	memset(&how, 0, sizeof how);
+	how.flags = flags | O_CLOEXEC;
+	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE)
+		how.mode = mode;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS;
+	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+}
+
+/*
  * u->tmp = ".<name>.ptftpd-XXXXXX": hidden from ls and from globs like
  * "*.cfg", tagged so an operator knows what left it, and unpredictable
  * (getrandom) so another local user cannot squat it; O_EXCL and linkat
@@ -742,13 +762,24 @@ upload_tmp_name(struct fs_upload *u)
  * O_TMPFILE is only worth it if commit can give the file a name, which
  * takes /proc/self/fd (linkat AT_EMPTY_PATH would need
  * CAP_DAC_READ_SEARCH, which workers drop). A chroot without /proc falls
- * back to named temps. Checked once per struct fs.
+ * back to named temps. Checked once per struct fs, by opening it (an
+ * O_PATH open: no access(2) for the seccomp filter to allow).
  */
 static bool
 upload_tmpfile_usable(struct fs *fs)
 {
-	if (fs->tmpfile_ok == 0)
-		fs->tmpfile_ok = access("/proc/self/fd", X_OK) == 0 ? 1 : -1;
+	struct open_how how;
+	long fd;
+
+	if (fs->tmpfile_ok == 0) {
+		memset(&how, 0, sizeof how);
+		how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+		fd = syscall(SYS_openat2, AT_FDCWD, "/proc/self/fd", &how,
+		    sizeof how);
+		fs->tmpfile_ok = fd == -1 ? -1 : 1;
+		if (fd != -1)
+			close((int)fd);
+	}
 	return fs->tmpfile_ok == 1;
 }
 
@@ -759,21 +790,24 @@ upload_create(struct fs *fs, struct fs_upload *u, mode_t mode,
 {
 	int fd = -1, i;
 
-	mode &= 07777;
+	/* Permission bits only: a file from the network is never set-id. */
+	mode &= 0777;
 	if (upload_tmpfile_usable(fs)) {
-		fd = openat(u->dir_fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC,
+		fd = upload_openat(u->dir_fd, ".", O_TMPFILE | O_WRONLY,
 		    mode);
 		/*
-		 * EOPNOTSUPP: this filesystem has no O_TMPFILE; EISDIR: a
-		 * kernel older than 3.11 sees only O_DIRECTORY in it.
+		 * EOPNOTSUPP: this filesystem has no O_TMPFILE (NFS, some
+		 * FUSE). EISDIR is what a kernel without O_TMPFILE says (it
+		 * sees only the O_DIRECTORY in it); none with openat2 is
+		 * that old, but the answer would be the same.
 		 */
 		if (fd == -1 && errno != EOPNOTSUPP && errno != EISDIR)
 			return fs_werrno_code(errno, errmsg);
 	}
 	for (i = 0; fd == -1 && i < FS_TMP_TRIES; i++) {
 		upload_tmp_name(u);
-		fd = openat(u->dir_fd, u->tmp, O_WRONLY | O_CREAT | O_EXCL |
-		    O_NOFOLLOW | O_CLOEXEC, mode);
+		fd = upload_openat(u->dir_fd, u->tmp, O_WRONLY | O_CREAT |
+		    O_EXCL, mode);
 		if (fd != -1)
 			u->named = true;
 		else if (errno != EEXIST)
@@ -991,7 +1025,7 @@ upload_sync_dir(struct fs_upload *u)
 {
 	int dfd, r;
 
-	dfd = openat(u->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dfd = upload_openat(u->dir_fd, ".", O_RDONLY | O_DIRECTORY, 0);
 	if (dfd == -1)
 		return errno == EACCES ? 0 : FS_ESERVER;
 	r = fsync(dfd);

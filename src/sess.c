@@ -552,7 +552,8 @@ sess_input_write(struct sess *s, const struct tftp_msg *m, uint64_t now,
 
 /*
  * Feed one packet from the peer; see sess.h. Fills *tx (flags 0: nothing
- * to send). The session keeps no pointer into m. O(1) plus the window.
+ * to send). The session keeps no pointer into m; tx->wr_data does, so the
+ * caller writes it before reusing m's buffer. O(1) plus the window.
  */
 void
 sess_input(struct sess *s, const struct tftp_msg *m, uint64_t now,

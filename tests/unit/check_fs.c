@@ -8,10 +8,11 @@
  *
  * Uploads: every test looks at the directory itself (what a reader or an
  * operator would see) before and after commit or abort. The named-temp
- * fallback is reached by this binary's own openat(), which stands in for
- * libc's and can refuse O_TMPFILE as NFS does (force_named).
+ * fallback is reached through this binary's own syscall(), which stands
+ * in for libc's and can refuse O_TMPFILE as NFS does (force_named).
  */
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -28,6 +29,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/openat2.h>
 
 #include <check.h>
 
@@ -708,29 +711,39 @@ END_TEST
 
 /* ---- uploads ---- */
 
-static int force_named;	/* openat refuses O_TMPFILE (tests run forked) */
+static int force_named;	/* openat2 refuses O_TMPFILE (tests run forked) */
 
 /*
- * Stands in for libc's openat in this binary (fs.o calls it through the
- * PLT): the real system call, except that O_TMPFILE fails with EOPNOTSUPP
- * while force_named is set, as on a filesystem without it.
+ * Stands in for libc's syscall() in this binary: fs.o calls openat2 by
+ * syscall(SYS_openat2, ...), since libc has no wrapper for it. Passes
+ * everything to libc's, except that an O_TMPFILE open fails with
+ * EOPNOTSUPP while force_named is set, as on a filesystem without it.
+ * Six arguments are always passed on, as libc's own syscall() reads six
+ * registers whatever the call.
  */
-int
-openat(int dirfd, const char *path, int flags, ...)
+long
+syscall(long nr, ...)
 {
-	mode_t mode = 0;
+	static long (*real)(long, ...);
+	const struct open_how *how;
+	long a[6];
 	va_list ap;
+	int i;
 
-	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) {
-		va_start(ap, flags);
-		mode = (mode_t)va_arg(ap, unsigned);
-		va_end(ap);
+	va_start(ap, nr);
+	for (i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	if (force_named && nr == SYS_openat2) {
+		how = (const struct open_how *)a[2];
+		if ((how->flags & O_TMPFILE) == O_TMPFILE) {
+			errno = EOPNOTSUPP;
+			return -1;
+		}
 	}
-	if (force_named && (flags & O_TMPFILE) == O_TMPFILE) {
-		errno = EOPNOTSUPP;
-		return -1;
-	}
-	return (int)syscall(SYS_openat, dirfd, path, flags, mode);
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "syscall");
+	return real(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
 static const struct fs_wpolicy pol_new = {
