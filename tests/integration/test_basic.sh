@@ -5,7 +5,8 @@
 # else, and on an OACK to a request without options); netascii goes on the
 # wire as CR LF / CR NUL; the error codes are right (1 missing, 2 escape /
 # non-regular / WRQ, 4 mail); a FIFO does not hang a worker; an EDK2 size
-# probe is logged as result=probe and the real request after it works.
+# probe is logged as result=probe and the real request after it works; a
+# retransmitted RRQ does not start a second session.
 set -u
 . "$TOP/tests/integration/lib.sh"
 
@@ -86,6 +87,15 @@ pt_wait_log 'file="f102400".* result=probe' ||
     pt_fail "no result=probe log line for the probe"
 pt_wait_log 'file="f102400".*windowsize=4.* result=ok' ||
     pt_fail "no result=ok log line after the probe"
+
+pt_step "a repeated RRQ (same port, same file) makes one session, not two"
+pt_mkfile dup 102400
+pt_tftpc --dup-rrq -b 1468 -t -e "$ROOT/dup" dup || pt_fail "repeated RRQ"
+pt_tftpc --dup-rrq -e "$ROOT/dup" dup || pt_fail "repeated plain RRQ"
+pt_wait_log 'file="dup".* result=ok' || pt_fail "dup not logged"
+sleep 0.3
+n=$(grep -c 'file="dup"' "$PT_LOG")
+[ "$n" -eq 2 ] || pt_fail "2 transfers of dup logged as $n sessions"
 
 pt_step "one log line per finished transfer, with the fields"
 pt_wait_log 'op=RRQ file="f513" mode=octet .*blksize=1468 .*result=ok bytes=513 ' ||

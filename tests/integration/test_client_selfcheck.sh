@@ -189,6 +189,9 @@ c --stop-after 3 --quiet-ms 2000 f102400
 c_fails "resent packets, more than 0" --stop-after 3 --quiet-ms 2000 \
     --max-rexmit 0 f102400
 
+pt_step "--dup-rrq notices a second session (in.tftpd forks one per RRQ)"
+c_fails "second transfer ID" --dup-rrq -e "$ROOT/mid" mid
+
 pt_step "netascii: the server's conversion matches pt_netascii"
 pt_netascii "$ROOT/text" "$T/text.na"
 c -m netascii -e "$T/text.na" text

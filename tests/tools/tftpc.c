@@ -48,6 +48,8 @@
  *                    from a second socket; that socket must get ERROR 5 and
  *                    the transfer must still complete
  *   --wrq            send a WRQ instead; expect an ERROR (-x to pin the code)
+ *   --dup-rrq        send each request twice back to back (a retransmitted
+ *                    RRQ); fails if a second transfer ID ever answers
  *   --timeout-ms MS  client retransmit timeout (default 1000)
  *   --retries N      client retransmits before giving up (default 6)
  *   --max-seconds S  time limit of the whole run (default 120)
@@ -57,9 +59,12 @@
  * once count >= nfiles * nb * nw.
  *
  * Output: "tftpc: ok=N failed=N errors=N bytes=N ms=N rexmit_seen=N" on
- * stdout (errors = transfers that ended with an ERROR from the server,
- * expected or not), one reason per failed transfer on stderr. Exit 0 only
- * if every transfer met its expectation, 1 if not, 2 on a usage error.
+ * stdout: errors = transfers that ended with an ERROR from the server,
+ * expected or not; rexmit_seen = packets that arrived again (DATA already
+ * received, a repeated OACK; with --stop-after, what came after going
+ * silent); ms = wall time of the run. One reason per failed transfer on
+ * stderr. Exit 0 only if every transfer met its expectation, 1 if not, 2 on
+ * a usage error.
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -141,6 +146,7 @@ struct xfer {
 	uint64_t	 rng;
 	int		 fsent;
 	int		 fgot;
+	unsigned	 strangers;		/* packets from another TID */
 	uint64_t	 fsent_ms;
 };
 
@@ -173,6 +179,7 @@ struct cfg {
 	int		 probe;
 	int		 foreign;
 	int		 wrq;
+	int		 dup_rrq;
 	unsigned	 timeout_ms;
 	unsigned	 retries;
 	unsigned	 max_seconds;
@@ -575,6 +582,11 @@ xfer_fail(struct xfer *x, const char *fmt, ...)
 static void
 xfer_complete(struct xfer *x)
 {
+	if (cfg.dup_rrq && x->strangers > 0) {
+		xfer_fail(x, "%u packets from a second transfer ID: the "
+		    "repeated request started a second session", x->strangers);
+		return;
+	}
 	if (cfg.max_rexmit >= 0 && x->rexmit_seen > (uint64_t)cfg.max_rexmit) {
 		xfer_fail(x, "saw %" PRIu64 " resent packets, more than %lld",
 		    x->rexmit_seen, cfg.max_rexmit);
@@ -621,6 +633,8 @@ xfer_send_req(struct xfer *x, int probe)
 	}
 	xfer_set_last(x, pkt, n);
 	send_to(x->fd, &srv, srv_len, pkt, n);
+	if (cfg.dup_rrq)
+		send_to(x->fd, &srv, srv_len, pkt, n);
 }
 
 static void
@@ -1016,6 +1030,7 @@ on_packet(struct xfer *x, const uint8_t *p, size_t len,
 		if (sa_port(from) == x->probe_port)
 			return;	/* late packet of the aborted probe */
 		/* RFC 1350: a stranger gets ERROR 5, the transfer goes on. */
+		x->strangers++;
 		n = tftp_encode_error(err, sizeof(err), TFTP_EBADID,
 		    "Unknown transfer ID");
 		send_to(x->fd, from, from_len, err, n);
@@ -1153,6 +1168,7 @@ parse_args(int argc, char **argv)
 		{ "retries", required_argument, NULL, 12 },
 		{ "max-seconds", required_argument, NULL, 13 },
 		{ "trace", no_argument, NULL, 14 },
+		{ "dup-rrq", no_argument, NULL, 15 },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t tmp[LIST_MAX];
@@ -1234,6 +1250,7 @@ parse_args(int argc, char **argv)
 			    "--max-seconds");
 			break;
 		case 14: cfg.trace = 1; break;
+		case 15: cfg.dup_rrq = 1; break;
 		default: usage("unknown option");
 		}
 	}
