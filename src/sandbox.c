@@ -18,7 +18,8 @@
  *   setsockopt epoll_ctl openat2 newfstatat pread64 mmap munmap madvise
  *   close write getpid rt_sigreturn exit_group
  *   + socket(AF_UNIX) and connect when glibc's syslog(3) reconnects
- *   + sigaltstack at exit under ASan
+ *   + sigaltstack at exit under ASan; ioctl(TCGETS) and open(O_RDONLY)
+ *     for an ASan report (tried by making a worker report under gdb)
  *
  * The rest of the list is what the same code may need on another path
  * (malloc growing, a log line on a fresh libc, abort()) and is harmless.
@@ -37,14 +38,15 @@
  * Sanitizer builds (make SANITIZE=1) keep the filter, with two changes:
  * the calls ASan's error report needs are allowed, and fork, clone and
  * execve fail with EPERM instead of killing, so a report still comes out
- * (without symbols: the symbolizer cannot start; addresses are printed as
- * module+offset). Any other forbidden call still kills.
+ * whole (gcc's libasan symbolizes in process; a runtime that starts an
+ * external symbolizer prints module+offset instead). Any other forbidden
+ * call still kills, so the filter is tested under the sanitizers too.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -141,8 +143,9 @@ static const int sandbox_upload_allow[] = {
 };
 
 /*
- * Sanitizer builds only: what ASan's error report reads (/proc/self/maps
- * through openat, limits, the executable's name).
+ * Sanitizer builds only: what ASan's error report needs (/proc/self/maps
+ * through openat, limits, the executable's name; isatty(stderr), an
+ * ioctl(TCGETS), is added with the argument rules).
  */
 static const int sandbox_asan_allow[] = {
 	SCMP_SYS(readlink), SCMP_SYS(readlinkat), SCMP_SYS(prlimit64),
@@ -202,7 +205,8 @@ sandbox_add_socket(scmp_filter_ctx ctx)
  * - openat: read-only opens (no O_CREAT, O_TRUNC, O_APPEND, no write
  *   access; O_TMPFILE needs write access). libc opens with it, not us:
  *   the time zone file on a first localtime(), a sanitizer's
- *   /proc/self/maps.
+ *   /proc/self/maps. open (x86_64): the same, for sanitizer runtimes
+ *   that still use that call.
  * - mmap, mprotect: never executable. mmap maps octet bodies (fs.c)
  *   and serves malloc; mprotect is glibc malloc growing a heap.
  * - prctl: PR_SET_NAME only (a thread or process name).
@@ -224,6 +228,9 @@ sandbox_add_args(scmp_filter_ctx ctx)
 		return rc;
 	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
 	    SCMP_A2_32(SCMP_CMP_MASKED_EQ, wr, 0))) < 0)
+		return rc;
+	if (SCMP_SYS(open) >= 0 && (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+	    SCMP_SYS(open), 1, SCMP_A1_32(SCMP_CMP_MASKED_EQ, wr, 0))) < 0)
 		return rc;
 	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
 	    SCMP_A2_32(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0))) < 0)
@@ -266,7 +273,9 @@ sandbox_build(scmp_filter_ctx ctx, const char **what)
 	if (SANDBOX_ASAN && ((rc = sandbox_add_list(ctx, SCMP_ACT_ALLOW,
 	    sandbox_asan_allow, NELEM(sandbox_asan_allow))) < 0 ||
 	    (rc = sandbox_add_list(ctx, SCMP_ACT_ERRNO(EPERM),
-	    sandbox_asan_eperm, NELEM(sandbox_asan_eperm))) < 0))
+	    sandbox_asan_eperm, NELEM(sandbox_asan_eperm))) < 0 ||
+	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+	    SCMP_A1_32(SCMP_CMP_EQ, TCGETS))) < 0))
 		return rc;
 	for (i = 0; i < NELEM(sandbox_hot); i++)
 		if (sandbox_hot[i] >= 0)
