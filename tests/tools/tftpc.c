@@ -9,6 +9,15 @@
  * stalls, size probes and stranger packets are injected on demand, and
  * deterministically (one seeded PRNG per transfer).
  *
+ * Receiving (RFC 1350/2347/7440): ACK 0 answers an OACK; a DATA 1 without
+ * OACK means the server took no option. The TID is the source port of the
+ * first reply, other ports get ERROR 5. Every windowsize-th in-order block
+ * and the short last one are ACKed; on a gap the last in-order block is
+ * ACKed once; a repeat of the last ACKed block is ACKed again; blocks are
+ * counted in 64 bits, the wire number wraps 65535 -> 0. The timer resends
+ * the last ACK (or the request) after --timeout-ms, at most --retries
+ * times since the last progress.
+ *
  * It does not serve, write to a server (except --wrq, which must fail), or
  * convert netascii: the test gives the expected netascii bytes as -e.
  *
