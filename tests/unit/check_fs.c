@@ -1136,6 +1136,12 @@ START_TEST(upload_mode_applied)
 		ck_assert_int_eq(stat(at("m"), &st), 0);
 		ck_assert_uint_eq(st.st_mode & 07777, 0600);
 		ck_assert(S_ISREG(st.st_mode));
+		/* never set-id or sticky, whatever the policy says */
+		p.mode = 06755 | S_ISVTX;
+		u = up_expect("m", &p, TFTP_MODE_OCTET, 0, NULL);
+		ck_assert_int_eq(fs_upload_commit(fs, u), 0);
+		ck_assert_int_eq(stat(at("m"), &st), 0);
+		ck_assert_uint_eq(st.st_mode & 07777, 0755);
 	}
 }
 END_TEST
