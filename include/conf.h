@@ -113,6 +113,7 @@ struct conf_exec {
 struct conf_module {
 	char		*path;		/* the .so; loaded elsewhere */
 	char		*args;		/* NULL: none */
+	void		*impl;		/* module_load's; NULL: not loaded */
 };
 
 /* The write group of a file route: present means WRQ is accepted there. */
