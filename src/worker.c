@@ -60,6 +60,7 @@ struct wsess {
 	struct timer_node	 tn;
 	struct body		*body;
 	struct fs		*fs;		/* the body's owner */
+	struct fs_upload	*up;		/* WRQ: the file being written */
 	struct sockaddr_storage	 peer;
 	struct sockaddr_storage	 local;
 	int			 fd;		/* -1 when the slot is free */
@@ -210,15 +211,15 @@ worker_log_done(struct worker *w, struct wsess *ws, uint64_t now)
 		return;
 	if (s->result != SESS_RES_OK && s->result != SESS_RES_PROBE)
 		snprintf(err, sizeof(err), " error=%u", s->err_code);
-	log_info("peer=%s op=RRQ file=\"%s\" mode=%s opts=%s blksize=%u "
+	log_info("peer=%s op=%s file=\"%s\" mode=%s opts=%s blksize=%u "
 	    "windowsize=%u tsize=%llu result=%s%s bytes=%llu ms=%llu "
 	    "rexmit=%u dupack=%u",
-	    net_ntop(&ws->peer, peer, sizeof(peer)),
+	    net_ntop(&ws->peer, peer, sizeof(peer)), tftp_opname(s->op),
 	    log_safe(name, sizeof(name), ws->name, ws->name_len),
 	    tftp_modename(s->mode), worker_opts_str(&s->oack, opts,
 	    sizeof(opts)), s->blksize, s->windowsize,
 	    (unsigned long long)s->size, sess_result_name(s->result), err,
-	    (unsigned long long)s->tx_bytes,
+	    (unsigned long long)(s->op == TFTP_WRQ ? s->rx_bytes : s->tx_bytes),
 	    (unsigned long long)(now - s->start_ms), s->n_rexmit, s->n_dup_ack);
 }
 
@@ -262,6 +263,18 @@ worker_count_done(struct worker *w, const struct sess *s, uint64_t now)
 		stats_observe(st, now - s->start_ms, s->tx_bytes);
 }
 
+/* Undo worker_open. */
+static void
+worker_close_content(struct wsess *ws)
+{
+	if (ws->body != NULL)
+		fs_release(ws->fs, ws->body);
+	ws->body = NULL;
+	if (ws->up != NULL)
+		fs_upload_abort(ws->fs, ws->up);
+	ws->up = NULL;
+}
+
 /* Release everything a transfer holds and return its slot. */
 static void
 worker_end(struct worker *w, struct wsess *ws, uint64_t now)
@@ -273,8 +286,8 @@ worker_end(struct worker *w, struct wsess *ws, uint64_t now)
 	/* close() also removes the fd from the epoll set. */
 	close(ws->fd);
 	ws->fd = -1;
-	fs_release(ws->fs, ws->body);
-	ws->body = NULL;
+	/* An upload still open here did not complete: discard it. */
+	worker_close_content(ws);
 	(void)limit_release(&w->limit, &ws->peer);
 	ws->next = w->free_head;
 	w->free_head = (uint32_t)(ws - w->ss);
@@ -362,6 +375,37 @@ worker_send_blocks(struct worker *w, struct wsess *ws, uint64_t first,
 	return 0;
 }
 
+static const struct sess_tx	worker_tx_none;
+
+/*
+ * Upload side of a tx: write the block (before the packet buffer is
+ * reused), and on the last one make the file final (fsync, rename)
+ * BEFORE the ACK goes out, so an ACKed upload is on disk. On failure the
+ * session ends with the ERROR sent here; returns -1 and the caller sends
+ * nothing else.
+ */
+static int
+worker_store(struct worker *w, struct wsess *ws, const struct sess_tx *tx)
+{
+	int	 code = 0;
+
+	if (tx->flags & SESS_TX_WRITE)
+		code = fs_upload_write(ws->up, tx->wr_off, tx->wr_data,
+		    tx->wr_len);
+	if (code == 0 && (tx->flags & SESS_TX_COMMIT)) {
+		code = fs_upload_commit(ws->fs, ws->up);
+		ws->up = NULL;		/* freed by commit, either way */
+	}
+	if (code == 0)
+		return 0;
+	if ((uint16_t)code == TFTP_EUNDEF)
+		log_warn("upload of \"%s\"", ws->name);
+	sess_fail(&ws->s, (uint16_t)code);
+	worker_send_ctl(w, ws, tftp_encode_error(w->ctlbuf, sizeof(w->ctlbuf),
+	    (uint16_t)code, tftp_strerror((uint16_t)code)));
+	return -1;
+}
+
 /* Carry out what the session asked for; end it if it is done. */
 static void
 worker_apply(struct worker *w, struct wsess *ws, const struct sess_tx *tx,
@@ -370,9 +414,15 @@ worker_apply(struct worker *w, struct wsess *ws, const struct sess_tx *tx,
 	if (tx->rexmit)
 		STATS_ADD(w->st, rexmit_pkts, (tx->flags & SESS_TX_DATA) ?
 		    tx->blk_count : 1);
+	if ((tx->flags & (SESS_TX_WRITE | SESS_TX_COMMIT)) &&
+	    worker_store(w, ws, tx) == -1)
+		tx = &worker_tx_none;
 	if (tx->flags & SESS_TX_OACK)
 		worker_send_ctl(w, ws, tftp_encode_oack(w->ctlbuf,
 		    sizeof(w->ctlbuf), &ws->s.oack));
+	if (tx->flags & SESS_TX_ACK)
+		worker_send_ctl(w, ws, tftp_encode_ack(w->ctlbuf,
+		    sizeof(w->ctlbuf), (uint16_t)tx->ack_block));
 	if ((tx->flags & SESS_TX_DATA) &&
 	    worker_send_blocks(w, ws, tx->blk_first, tx->blk_count) == -1) {
 		sess_fail(&ws->s, TFTP_EUNDEF);
@@ -450,9 +500,10 @@ worker_alloc(struct worker *w, const struct sockaddr_storage *peer,
  * the request was answered (or deliberately not answered) here.
  */
 static int
-worker_admit(struct worker *w, int lfd, const struct tftp_req *req,
-    const struct sockaddr_storage *peer, const struct sockaddr_storage *local,
-    struct fs **fs, uint64_t now)
+worker_admit(struct worker *w, int lfd, enum tftp_op op,
+    const struct tftp_req *req, const struct sockaddr_storage *peer,
+    const struct sockaddr_storage *local, struct fs **fs,
+    const struct conf_route **route, uint64_t now)
 {
 	const struct conf_route	*r;
 	enum limit_verdict	 v;
@@ -470,6 +521,13 @@ worker_admit(struct worker *w, int lfd, const struct tftp_req *req,
 		if (!w->conf->acl_silent)
 			worker_refuse(w, lfd, peer, local, TFTP_EACCESS,
 			    "Access denied");
+		return -1;
+	}
+	if (op == TFTP_WRQ && (r == NULL || r->handler != CONF_HANDLER_FILE ||
+	    !r->write.enabled)) {
+		/* Uploads only where a file route has a write group. */
+		worker_refuse(w, lfd, peer, local, TFTP_EACCESS,
+		    "Uploads are disabled");
 		return -1;
 	}
 	if (r != NULL && r->handler != CONF_HANDLER_FILE) {
@@ -491,7 +549,66 @@ worker_admit(struct worker *w, int lfd, const struct tftp_req *req,
 	}
 	*fs = (r != NULL && w->route_fs[r - w->conf->routes] != NULL) ?
 	    w->route_fs[r - w->conf->routes] : w->fs;
+	*route = r;
 	return 0;
+}
+
+/*
+ * Open what an admitted request reads or writes: a body for an RRQ, an
+ * upload (temporary file, published only when complete) for a WRQ.
+ * Returns 0, or a TFTP error code with *msg.
+ */
+static int
+worker_open(struct worker *w, enum tftp_op op, const struct tftp_req *req,
+    const struct conf_route *r, struct fs *fs, struct wsess *ws,
+    const char **msg)
+{
+	struct fs_wpolicy	 p;
+
+	if (op == TFTP_RRQ)
+		return fs_open_read(fs, w->rm.name, req->mode, &ws->body, msg);
+	p.create = r->write.create;
+	p.overwrite = r->write.overwrite;
+	p.max_bytes = r->write.max_bytes;
+	p.mode = (mode_t)r->write.mode;
+	return fs_open_write(fs, w->rm.name, &p, req->mode, &ws->up, msg);
+}
+
+/*
+ * Run the protocol's first step for a prepared slot and register its
+ * socket. A request the session refuses (an upload whose tsize is over
+ * the limit) is answered with the error and ends here.
+ */
+static void
+worker_start(struct worker *w, struct wsess *ws, enum tftp_op op,
+    const struct tftp_req *req, const struct conf_route *route, uint64_t now)
+{
+	struct epoll_event	 ev = { .events = EPOLLIN,
+	    .data.u64 = TAG_SESS | (uint64_t)(ws - w->ss) };
+	struct sess_tx		 tx;
+	int			 code;
+
+	if (op == TFTP_RRQ)
+		code = sess_start_read(&ws->s, req, ws->body->size, &w->lim,
+		    now, &tx);
+	else
+		code = sess_start_write(&ws->s, req, route->write.max_bytes,
+		    &w->lim, now, &tx);
+	if (code != 0) {
+		sess_fail(&ws->s, (uint16_t)code);
+		worker_send_ctl(w, ws, tftp_encode_error(w->ctlbuf,
+		    sizeof(w->ctlbuf), (uint16_t)code,
+		    tftp_strerror((uint16_t)code)));
+		worker_end(w, ws, now);
+		return;
+	}
+	if (epoll_ctl(w->ep, EPOLL_CTL_ADD, ws->fd, &ev) == -1) {
+		log_warn("epoll_ctl");
+		sess_fail(&ws->s, TFTP_EUNDEF);
+		worker_end(w, ws, now);
+		return;
+	}
+	worker_apply(w, ws, &tx, now);
 }
 
 static bool
@@ -510,22 +627,22 @@ worker_same_req(const struct wsess *ws, const struct tftp_req *req)
 }
 
 /*
- * Start a transfer for an RRQ. The file is resolved and opened before
- * the first answer, so no ERROR ever follows an OACK because of a missing
- * file (GRUB and EDK2 cannot cope with that).
+ * Start a transfer for an RRQ or a WRQ. The file is resolved and opened
+ * before the first answer, so no ERROR ever follows an OACK because of a
+ * missing file (GRUB and EDK2 cannot cope with that).
  */
 static void
-worker_rrq(struct worker *w, int lfd, const struct tftp_req *req,
-    const struct sockaddr_storage *peer, const struct sockaddr_storage *local,
-    uint64_t now)
+worker_request(struct worker *w, int lfd, enum tftp_op op,
+    const struct tftp_req *req, const struct sockaddr_storage *peer,
+    const struct sockaddr_storage *local, uint64_t now)
 {
-	uint32_t	 hash = worker_hash(w, peer);
-	struct wsess	*ws = worker_lookup(w, peer, hash);
-	struct body	*body;
-	struct fs	*fs;
-	const char	*msg;
-	struct sess_tx	 tx;
-	int		 code, fd;
+	uint32_t		 hash = worker_hash(w, peer);
+	struct wsess		*ws = worker_lookup(w, peer, hash);
+	const struct conf_route	*route;
+	struct wsess		 tmp;
+	struct fs		*fs;
+	const char		*msg;
+	int			 code, fd;
 
 	if (ws != NULL) {
 		/* Same address and port, the same request (file, mode and
@@ -533,17 +650,21 @@ worker_rrq(struct worker *w, int lfd, const struct tftp_req *req,
 		 * RRQ because our first packet is late or lost. Our own
 		 * timer resends; a second session would double the
 		 * traffic. */
-		if (!ws->s.progressed && worker_same_req(ws, req)) {
+		if (!ws->s.progressed && ws->s.op == op &&
+		    worker_same_req(ws, req)) {
 			STATS_ADD(w->st, req_retransmit, 1);
 			return;
 		}
 		/* Otherwise a new request from the same port replaces the
 		 * old transfer: UEFI PXE reuses its source port for the
 		 * real download after the tsize probe, and the probe's
-		 * session may still be waiting for its ERROR 8. */
-		ws->s.result = SESS_RES_ABORTED;
+		 * session may still be waiting for its ERROR 8. An upload
+		 * already committed (dallying) stays a success. */
+		if (ws->s.state != SESS_DALLY) {
+			ws->s.result = SESS_RES_ABORTED;
+			STATS_ADD(w->st, sess_replaced, 1);
+		}
 		ws->s.state = SESS_DONE;
-		STATS_ADD(w->st, sess_replaced, 1);
 		worker_end(w, ws, now);
 	}
 	if (req->mode == TFTP_MODE_MAIL) {
@@ -557,9 +678,12 @@ worker_rrq(struct worker *w, int lfd, const struct tftp_req *req,
 		    "Server busy, try again");
 		return;
 	}
-	if (worker_admit(w, lfd, req, peer, local, &fs, now) == -1)
+	if (worker_admit(w, lfd, op, req, peer, local, &fs, &route,
+	    now) == -1)
 		return;
-	code = fs_open_read(fs, w->rm.name, req->mode, &body, &msg);
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.fs = fs;
+	code = worker_open(w, op, req, route, fs, &tmp, &msg);
 	if (code != 0) {
 		(void)limit_release(&w->limit, peer);
 		worker_refuse(w, lfd, peer, local, (uint16_t)code, msg);
@@ -569,7 +693,7 @@ worker_rrq(struct worker *w, int lfd, const struct tftp_req *req,
 	    w->conf->session.port_max, &w->port_hint);
 	if (fd == -1) {
 		log_warn("transfer socket");
-		fs_release(fs, body);
+		worker_close_content(&tmp);
 		(void)limit_release(&w->limit, peer);
 		worker_refuse(w, lfd, peer, local, TFTP_EUNDEF,
 		    "Server busy, try again");
@@ -577,7 +701,8 @@ worker_rrq(struct worker *w, int lfd, const struct tftp_req *req,
 	}
 	ws = worker_alloc(w, peer, hash);
 	ws->fd = fd;
-	ws->body = body;
+	ws->body = tmp.body;
+	ws->up = tmp.up;
 	ws->fs = fs;
 	ws->local = *local;
 	ws->req_opts = req->opts;
@@ -586,26 +711,7 @@ worker_rrq(struct worker *w, int lfd, const struct tftp_req *req,
 	memcpy(ws->name, req->file, req->file_len);
 	ws->name[req->file_len] = '\0';
 	timer_node_init(&ws->tn);
-	code = sess_start_read(&ws->s, req, body->size, &w->lim, now, &tx);
-	if (code != 0) {
-		sess_fail(&ws->s, (uint16_t)code);
-		worker_refuse(w, fd, peer, NULL, (uint16_t)code,
-		    tftp_strerror((uint16_t)code));
-		worker_end(w, ws, now);
-		return;
-	}
-	{
-		struct epoll_event ev = { .events = EPOLLIN,
-		    .data.u64 = TAG_SESS | (uint64_t)(ws - w->ss) };
-
-		if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) == -1) {
-			log_warn("epoll_ctl");
-			sess_fail(&ws->s, TFTP_EUNDEF);
-			worker_end(w, ws, now);
-			return;
-		}
-	}
-	worker_apply(w, ws, &tx, now);
+	worker_start(w, ws, op, req, route, now);
 }
 
 /* One datagram on a listen socket. Only RRQ and WRQ belong here; other
@@ -642,12 +748,11 @@ worker_listen_pkt(struct worker *w, int lfd, int i, uint64_t now)
 	switch (m.op) {
 	case TFTP_RRQ:
 		STATS_ADD(w->st, rrq, 1);
-		worker_rrq(w, lfd, &m.u.req, peer, &local, now);
+		worker_request(w, lfd, m.op, &m.u.req, peer, &local, now);
 		break;
 	case TFTP_WRQ:
 		STATS_ADD(w->st, wrq, 1);
-		worker_refuse(w, lfd, peer, &local, TFTP_EACCESS,
-		    "Uploads are disabled");
+		worker_request(w, lfd, m.op, &m.u.req, peer, &local, now);
 		break;
 	default:
 		STATS_ADD(w->st, listen_stray, 1);
