@@ -53,6 +53,8 @@ check_log_OBJS	 = log
 check_stats_OBJS = stats
 check_limit_OBJS = limit
 check_tftpc_OBJS = tftp
+check_tmpl_OBJS	 = tmpl
+check_module_OBJS = module tmpl
 UNIT_SRCS	 = $(wildcard tests/unit/check_*.c)
 UNIT_BINS	 = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
@@ -63,11 +65,15 @@ TOOL_BINS	 = $(patsubst tests/tools/%.c,$(BUILD)/%,$(TOOL_SRCS))
 
 PROGS		 = $(BUILD)/ptftpd $(if $(wildcard src/ptftpd_stat.c),$(BUILD)/ptftpd-stat)
 
+# Dynamic content modules: src/modules/<m>.c -> $(BUILD)/modules/<m>.so,
+# compiled against the public header only.
+MODULES		 = $(patsubst src/modules/%.c,$(BUILD)/modules/%.so,$(wildcard src/modules/*.c))
+
 .PHONY: all deps deps-check run check unit integration install clean \
 	bench fuzz-smoke
 .SECONDEXPANSION:
 
-all: $(PROGS)
+all: $(PROGS) $(MODULES)
 
 deps:
 	@scripts/deps.sh build
@@ -78,6 +84,13 @@ deps-check:
 $(BUILD)/obj/%.o: src/%.c | deps
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/modules/%.so: src/modules/%.c include/ptftpd/module.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -shared -fPIC -o $@ $< $(ALL_LDFLAGS)
+
+# check_module loads the example module (found next to the tests).
+$(BUILD)/tests/check_module: | $(MODULES)
 
 $(BUILD)/obj/main.o: src/main.c | deps
 $(BUILD)/ptftpd: $(BUILD)/obj/main.o $(MOD_OBJS)

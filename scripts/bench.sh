@@ -1,0 +1,696 @@
+#!/bin/bash
+# bench.sh - what `make bench` runs: ptftpd against three peers (tftpd-hpa,
+# atftpd, dnsmasq) on loopback, driven by build/loadgen, which verifies
+# every byte it receives. Benchmarks are not tests: nothing here is part of
+# `make check` (tests/integration/test_loadgen.sh checks the loadgen).
+#
+# The peers are fetched with `apt-get download` (never installed) into
+# peers/ (git-ignored) and unpacked there with `dpkg -x`; shared libraries
+# they need and the host lacks are fetched the same way into peers/lib.
+# A peer that cannot be fetched or started is left out, with a note.
+#
+# Every server runs on 127.0.0.1 only, from one temp root, as "nobody"
+# after start-up, and is stopped by pid on exit. dnsmasq has no TFTP port
+# option (69 is compiled in): it runs on 127.0.0.1:69 only if that port
+# is free, otherwise it is skipped.
+#
+# Environment:
+#   BENCH_QUICK=1   smoke run (~2 min): one repetition, short runs, smaller
+#                   files and S6 with 2,000 sessions
+#   REPS=N          repetitions (default 3; quick 1)
+#   RUN_SECS=S      seconds each throughput run keeps starting transfers
+#                   (default 3; quick 1)
+#   PEERS="a b"     subset of: tftpd-hpa atftpd dnsmasq (default all)
+#   SCENARIOS="S1 S3w ..."  subset (default all; see scen_args below)
+#   S6_PEERS="..."  peers that get S6 too (default: atftpd dnsmasq; tftpd-hpa
+#                   forks a process per transfer: 10,000 processes on a
+#                   shared host is left out unless named here)
+#   BUILD           build dir (default build)
+#
+# Output: build/bench/results.md (also printed), raw loadgen lines in
+# build/bench/raw.tsv, server logs in build/bench/logs/.
+#
+# Per run: transfers/s and MiB/s of verified transfers, client timeouts
+# (loadgen retransmit timer firings), failed transfers, and the server's
+# CPU seconds per GiB served. CPU is utime+stime (+ reaped children) of
+# all the server's processes from /proc/PID/stat, after minus before the
+# run; and, where `perf stat -e task-clock` works, perf's count over the
+# run attached to those processes (inherited by the children they fork),
+# which is what the table uses: tftpd-hpa ignores SIGCHLD, so its
+# per-transfer children are reaped by the kernel and their CPU time never
+# reaches its cutime/cstime.
+# Reported: median and min-max over the repetitions; server order is
+# rotated every repetition.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+TOP=$PWD
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
+QUICK=${BENCH_QUICK:-0}
+if [ "$QUICK" = 1 ]; then
+	REPS=${REPS:-1}
+	RUN_SECS=${RUN_SECS:-1}
+else
+	REPS=${REPS:-3}
+	RUN_SECS=${RUN_SECS:-3}
+fi
+PEERS=${PEERS:-tftpd-hpa atftpd dnsmasq}
+SCENARIOS=${SCENARIOS:-S1 S2 S3 S3w S4 S4w S4b S5 S7 W S6}
+S6_PEERS=${S6_PEERS:-atftpd dnsmasq}
+LOADGEN=$BUILD/loadgen
+PTFTPD=$BUILD/ptftpd
+OUT=$BUILD/bench
+PEERDIR=$TOP/peers
+HZ=$(getconf CLK_TCK)
+
+for f in "$LOADGEN" "$PTFTPD"; do
+	[ -x "$f" ] || { echo "bench: $f not built (make bench builds it)" >&2; exit 1; }
+done
+mkdir -p "$OUT/logs"
+RAW=$OUT/raw.tsv
+: >"$RAW"
+
+T=$(mktemp -d /tmp/ptftpd-bench.XXXXXX) || exit 1
+chmod 755 "$T"			# servers run as nobody and must get in
+ROOT=$T/root
+mkdir -m 755 "$ROOT"
+
+declare -A SPID SPORT		# server name -> pid, port
+SERVERS=""			# started, in start order
+SAMPLER=""
+
+log() { echo "bench: $*" >&2; }
+
+cleanup() {
+	local rc=$? s
+	trap - EXIT INT TERM
+	[ -n "$SAMPLER" ] && kill "$SAMPLER" 2>/dev/null
+	[ -n "$PERFPID" ] && kill -INT "$PERFPID" 2>/dev/null
+	for s in $SERVERS; do
+		stop_server "$s"
+	done
+	rm -rf "$T"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 143' INT TERM
+
+# ---- peers: download, unpack, resolve missing libraries -------------------
+
+# Debian package holding a shared library a peer may lack on this host.
+lib_pkg() {
+	case $1 in
+	libwrap.so.0) echo libwrap0 ;;
+	libnetfilter_conntrack.so.3) echo libnetfilter-conntrack3 ;;
+	libnftables.so.1) echo libnftables1 ;;
+	libnftnl.so.11) echo libnftnl11 ;;
+	libnfnetlink.so.0) echo libnfnetlink0 ;;
+	libmnl.so.0) echo libmnl0 ;;
+	libjansson.so.4) echo libjansson4 ;;
+	libxtables.so.12) echo libxtables12 ;;
+	libgmp.so.10) echo libgmp10 ;;
+	libidn2.so.0) echo libidn2-0 ;;
+	libnsl.so.2) echo libnsl2 ;;
+	libtirpc.so.3) echo libtirpc3 ;;
+	libpcre.so.3) echo libpcre3 ;;
+	libpcre2-8.so.0) echo libpcre2-8-0 ;;
+	*) return 1 ;;
+	esac
+}
+
+# apt-get download PKG into peers/ once; prints the .deb path.
+fetch_deb() {
+	local pkg=$1 deb
+	deb=$(ls "$PEERDIR/${pkg}"_*.deb 2>/dev/null | head -n 1)
+	if [ -z "$deb" ]; then
+		(cd "$PEERDIR" && timeout 120 apt-get download "$pkg") \
+		    >>"$OUT/logs/apt.log" 2>&1 || return 1
+		deb=$(ls "$PEERDIR/${pkg}"_*.deb 2>/dev/null | head -n 1)
+	fi
+	[ -n "$deb" ] && echo "$deb"
+}
+
+peer_ld_path() {
+	# No empty entry: that would search the current directory.
+	find "$PEERDIR/lib" -name '*.so*' -printf '%h\n' 2>/dev/null |
+	    sort -u | paste -sd:
+}
+
+# Unpack a peer's package and fetch libraries until ldd is satisfied.
+# $1 peer name, $2 package, $3 binary path inside the package.
+setup_peer() {
+	local name=$1 pkg=$2 bin=$3 deb round missing l lp ld
+	deb=$(fetch_deb "$pkg") || { log "$name: apt-get download $pkg failed"; return 1; }
+	if [ ! -x "$PEERDIR/$name/$bin" ]; then
+		rm -rf "${PEERDIR:?}/$name"
+		dpkg -x "$deb" "$PEERDIR/$name" || return 1
+	fi
+	for round in 1 2 3 4; do
+		ld=$(peer_ld_path)
+		missing=$(LD_LIBRARY_PATH=$ld ldd "$PEERDIR/$name/$bin" 2>/dev/null |
+		    awk '/not found/ { print $1 }')
+		[ -z "$missing" ] && return 0
+		for l in $missing; do
+			lp=$(lib_pkg "$l") || { log "$name: no package known for $l"; return 1; }
+			deb=$(fetch_deb "$lp") || { log "$name: cannot fetch $lp"; return 1; }
+			dpkg -x "$deb" "$PEERDIR/lib" || return 1
+		done
+	done
+	log "$name: libraries still missing: $missing"
+	return 1
+}
+
+# ---- processes ----------------------------------------------------------
+
+# The server's process tree: pid and every descendant.
+tree_pids() {
+	local p=$1 c
+	echo "$p"
+	for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do
+		tree_pids "$c"
+	done
+}
+
+# CPU ticks (utime+stime+cutime+cstime) of a process tree.
+tree_ticks() {
+	local p sum=0 v
+	for p in $(tree_pids "$1"); do
+		v=$(sed 's/^.*) //' /proc/"$p"/stat 2>/dev/null |
+		    awk '{ print $12 + $13 + $14 + $15 }')
+		sum=$((sum + ${v:-0}))
+	done
+	echo "$sum"
+}
+
+# "rss_kb pss_kb anon_kb fds" summed over a process tree. RSS counts a
+# page shared by N processes N times; PSS divides it among them.
+tree_mem() {
+	local p rss=0 pss=0 anon=0 fds=0 r q a n
+	for p in $(tree_pids "$1"); do
+		r=$(awk '/^VmRSS:/ { print $2 }' /proc/"$p"/status 2>/dev/null)
+		a=$(awk '/^RssAnon:/ { print $2 }' /proc/"$p"/status 2>/dev/null)
+		q=$(awk '/^Pss:/ { print $2 }' /proc/"$p"/smaps_rollup 2>/dev/null)
+		n=$(ls /proc/"$p"/fd 2>/dev/null | wc -l)
+		rss=$((rss + ${r:-0})); pss=$((pss + ${q:-0}))
+		anon=$((anon + ${a:-0})); fds=$((fds + n))
+	done
+	echo "$rss $pss $anon $fds"
+}
+
+PERF_OK=0
+perf stat -e task-clock -x, -o /dev/null true >/dev/null 2>&1 && PERF_OK=1
+PERFPID=""
+
+# Start counting the CPU of server $1: /proc ticks now, and perf stat
+# attached to its processes (children it forks inherit the counter).
+cpu_begin() {
+	CPU_BEFORE=$(tree_ticks "${SPID[$1]}")
+	PERFPID=""
+	if [ "$PERF_OK" = 1 ]; then
+		perf stat -e task-clock -x, -o "$T/perf.out" \
+		    -p "$(tree_pids "${SPID[$1]}" | paste -sd,)" 2>/dev/null &
+		PERFPID=$!
+		sleep 0.2	# attached before the load starts
+	fi
+}
+
+# "cpu_s=F cpu_proc_s=F" since cpu_begin.
+cpu_end() {
+	local after proc perf=""
+	after=$(tree_ticks "${SPID[$1]}")
+	proc=$(awk -v a="$CPU_BEFORE" -v b="$after" -v hz="$HZ" \
+	    'BEGIN { printf "%.3f", (b - a) / hz }')
+	if [ -n "$PERFPID" ]; then
+		kill -INT "$PERFPID" 2>/dev/null
+		wait "$PERFPID" 2>/dev/null
+		perf=$(awk -F, '$3 == "task-clock" { printf "%.3f", $1 / 1000 }' \
+		    "$T/perf.out" 2>/dev/null)
+		PERFPID=""
+	fi
+	echo "cpu_s=${perf:-$proc} cpu_proc_s=$proc"
+}
+
+port_free() {
+	[ -z "$(ss -Hluna "sport = :$1" 2>/dev/null)" ]
+}
+
+# A free port below the ephemeral range (session sockets live there).
+pick_port() {
+	local i p
+	for i in $(seq 1 50); do
+		p=$((21000 + RANDOM % 11000))
+		port_free "$p" && { echo "$p"; return 0; }
+	done
+	return 1
+}
+
+# Bounded wait until the server answers a 1-byte probe file.
+wait_ready() {
+	local name=$1 port=$2 i
+	for i in $(seq 1 40); do
+		kill -0 "${SPID[$name]}" 2>/dev/null || return 1
+		"$LOADGEN" -P "$port" --plain --timeout-ms 200 --retries 1 \
+		    --max-seconds 2 -e "$ROOT/probe" probe >/dev/null 2>&1 &&
+		    return 0
+		sleep 0.25
+	done
+	return 1
+}
+
+stop_server() {
+	local name=$1 pid=${SPID[$1]:-} i
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for i in $(seq 1 30); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	SPID[$name]=""
+}
+
+# Start server $1 (ptftpd, ptftpd-w1, tftpd-hpa, atftpd, dnsmasq).
+start_server() {
+	local name=$1 port ld
+	ld=$(peer_ld_path)
+	if [ "$name" = dnsmasq ]; then
+		port=69
+		port_free 69 || { log "dnsmasq: port 69 is busy, skipped"; return 1; }
+	else
+		port=$(pick_port) || { log "$name: no free port"; return 1; }
+	fi
+	case $name in
+	ptftpd | ptftpd-w1)
+		local w=2 conf=$T/$name.conf
+		[ "$name" = ptftpd-w1 ] && w=1
+		cat >"$conf" <<-EOF
+		workers = $w;
+		listen = ( { address = "127.0.0.1"; port = $port; } );
+		root = "$ROOT";
+		user = "nobody";
+		pid_file = "$T/$name.pid";
+		log = { target = "stderr"; level = "warning"; };
+		session = { blksize_max = 65464; windowsize_max = 64;
+		            max_per_worker = 20000; max_per_client = 20000; };
+		stats = { path = "$T/$name.stats"; };
+		EOF
+		"$PTFTPD" -f -c "$conf" -p "$port" -w "$w" \
+		    2>>"$OUT/logs/$name.log" &
+		;;
+	tftpd-hpa)
+		# -L: listen, foreground; -s: chroot to ROOT; -u: drop to
+		# nobody; -B: the largest blksize RFC 2348 allows, as ptftpd.
+		LD_LIBRARY_PATH=$ld "$PEERDIR/tftpd-hpa/usr/sbin/in.tftpd" \
+		    -L -s -u nobody -B 65464 -a "127.0.0.1:$port" "$ROOT" \
+		    2>>"$OUT/logs/$name.log" &
+		;;
+	atftpd)
+		# One thread per transfer, 100 by default: raised so S2/S6/S7
+		# are not refused by the limit.
+		LD_LIBRARY_PATH=$ld "$PEERDIR/atftpd/usr/sbin/atftpd" --daemon \
+		    --no-fork --port "$port" --bind-address 127.0.0.1 \
+		    --user nobody --group nogroup --maxthread 20000 \
+		    --logfile "$OUT/logs/atftpd.log" --verbose=3 "$ROOT" \
+		    2>>"$OUT/logs/$name.log" &
+		;;
+	dnsmasq)
+		# DNS off (--port=0), TFTP only, on 127.0.0.1:69. -k, not
+		# --no-daemon: that one keeps root and logs every transfer to
+		# stderr (--quiet-tftp does not silence "sent ... to ...").
+		LD_LIBRARY_PATH=$ld "$PEERDIR/dnsmasq/usr/sbin/dnsmasq" \
+		    --keep-in-foreground --conf-file=/dev/null --port=0 --no-resolv \
+		    --no-hosts --enable-tftp --tftp-root="$ROOT" \
+		    --tftp-no-fail --tftp-max="${DNSMASQ_TFTP_MAX:-1000}" \
+		    --listen-address=127.0.0.1 --bind-interfaces \
+		    --user=nobody --group=nogroup --pid-file= --quiet-tftp \
+		    --log-facility=/dev/null \
+		    2>>"$OUT/logs/$name.log" &
+		;;
+	*)
+		return 1 ;;
+	esac
+	SPID[$name]=$!
+	SPORT[$name]=$port
+	if ! wait_ready "$name" "$port"; then
+		log "$name: does not answer on port $port, skipped" \
+		    "(log: $OUT/logs/$name.log)"
+		stop_server "$name"
+		return 1
+	fi
+	SERVERS="$SERVERS $name"
+	log "$name: pid ${SPID[$name]} port $port"
+	return 0
+}
+
+# ---- files and scenarios ----------------------------------------------
+
+mkfile() {
+	head -c "$2" /dev/urandom >"$ROOT/$1" || exit 1
+	chmod 644 "$ROOT/$1"
+}
+
+if [ "$QUICK" = 1 ]; then
+	S3_SIZE=$((4 << 20)) S4_SIZE=$((16 << 20)) S6_N=2000 S6_FILE=f16k
+else
+	S3_SIZE=$((16 << 20)) S4_SIZE=$((100 << 20)) S6_N=10000 S6_FILE=f32k
+fi
+mkfile probe 1
+mkfile f1k 1024
+mkfile f16k 16384
+mkfile f32k 32768
+mkfile f64k 65536
+mkfile f1m $((1 << 20))
+mkfile f16m "$S3_SIZE"
+mkfile f100m "$S4_SIZE"
+
+# scen_args NAME: "file loadgen-args..." of a throughput scenario.
+scen_args() {
+	case $1 in
+	S1)  echo "f64k -c 64 -b 1468" ;;
+	S2)  echo "f1k -c 256 --plain" ;;
+	S3)  echo "f16m -c 32 -b 1468" ;;
+	S3w) echo "f16m -c 32 -b 1468 -w 16" ;;
+	S4)  echo "f100m -c 1 -b 1468" ;;
+	S4w) echo "f100m -c 1 -b 1468 -w 64" ;;
+	S4b) echo "f100m -c 1 -b 65464" ;;
+	S5)  echo "f1m -c 16 --plain" ;;
+	S7)  echo "f64k -c 1000 -b 1468 --first-data-latency" ;;
+	W)   echo "f1k -c 256 --plain" ;;
+	esac
+}
+
+scen_title() {
+	case $1 in
+	S1)  echo "S1 64 KiB x64 conc, blksize 1468" ;;
+	S2)  echo "S2 1 KiB x256 conc, no options" ;;
+	S3)  echo "S3 $((S3_SIZE >> 20)) MiB x32 conc, blksize 1468" ;;
+	S3w) echo "S3w $((S3_SIZE >> 20)) MiB x32 conc, blksize 1468, windowsize 16" ;;
+	S4)  echo "S4 $((S4_SIZE >> 20)) MiB x1, blksize 1468" ;;
+	S4w) echo "S4w $((S4_SIZE >> 20)) MiB x1, blksize 1468, windowsize 64" ;;
+	S4b) echo "S4b $((S4_SIZE >> 20)) MiB x1, blksize 65464" ;;
+	S5)  echo "S5 1 MiB x16 conc, plain RFC 1350" ;;
+	S6)  echo "S6 $S6_N slow sessions (ACK every 100 ms), $S6_FILE, plain" ;;
+	S7)  echo "S7 RRQ->first reply at 1000 conc (64 KiB, blksize 1468)" ;;
+	W)   echo "W S2 with ptftpd -w 1 vs -w 2" ;;
+	esac
+}
+
+# One loadgen run against one server; appends a line to $RAW.
+run_one() {
+	local scen=$1 rep=$2 name=$3 port=${SPORT[$3]} args file cpu
+	local line t0 t1
+	args=$(scen_args "$scen")
+	file=${args%% *}
+	args=${args#* }
+	cpu_begin "$name"
+	t0=$(date +%s.%N)
+	# shellcheck disable=SC2086
+	line=$(timeout -k 5 $((RUN_SECS + 120)) "$LOADGEN" -P "$port" $args \
+	    -n 1000000 --duration "$RUN_SECS" --max-seconds $((RUN_SECS + 100)) \
+	    -e "$ROOT/$file" "$file" 2>>"$OUT/logs/loadgen.err" | tail -n 1)
+	t1=$(date +%s.%N)
+	cpu=$(cpu_end "$name")
+	[ -n "$line" ] || line="transfers=0 ok=0 failed=0 loadgen=crashed"
+	printf '%s\t%s\t%s\t%s %s wall_s=%s\n' "$scen" "$name" "$rep" \
+	    "$line" "$cpu" \
+	    "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')" \
+	    >>"$RAW"
+	printf '  %-4s %-10s rep %s: %s %s\n' "$scen" "$name" "$rep" \
+	    "$(echo "$line" | cut -d' ' -f2-4,7-8,10)" "$cpu" >&2
+}
+
+# S6: hold many slow sessions; sample the server's memory and fds.
+run_s6() {
+	local name=$1 port=${SPORT[$1]} pid=${SPID[$1]} line m
+	local samples=$T/s6.$name
+	: >"$samples"
+	(
+		while :; do
+			tree_mem "$pid" >>"$samples"
+			sleep 0.5
+		done
+	) &
+	SAMPLER=$!
+	line=$(timeout -k 5 150 "$LOADGEN" -P "$port" --plain \
+	    -c "$S6_N" -n "$S6_N" --slow-ack-ms 100 --start-rate 5000 \
+	    --timeout-ms 2000 --max-seconds 120 -e "$ROOT/$S6_FILE" "$S6_FILE" \
+	    2>>"$OUT/logs/loadgen.err" | tail -n 1)
+	kill "$SAMPLER" 2>/dev/null
+	wait "$SAMPLER" 2>/dev/null
+	SAMPLER=""
+	m=$(awk '{ for (i = 1; i <= 4; i++) if ($i > x[i]) x[i] = $i }
+	    END { print x[1] + 0, x[2] + 0, x[3] + 0, x[4] + 0 }' "$samples")
+	[ -n "$line" ] || line="transfers=0 ok=0 failed=0 loadgen=crashed"
+	printf 'S6\t%s\t1\t%s rss_kb=%s pss_kb=%s anon_kb=%s fds=%s alive=%s\n' "$name" \
+	    "$line" $m "$(kill -0 "$pid" 2>/dev/null && echo yes || echo no)" \
+	    >>"$RAW"
+	printf '  S6   %-10s: %s | max rss pss anon (KiB) fds: %s\n' "$name" \
+	    "$(echo "$line" | cut -d' ' -f1-4)" "$m" >&2
+}
+
+# ---- report ----------------------------------------------------------------
+
+# results.md from $RAW: medians, min-max, ratios against the best peer.
+report() {
+	python3 - "$RAW" "$1" "$REPS" "$RUN_SECS" "$QUICK" "$(nproc)" \
+	    "$(cut -d' ' -f1-3 /proc/loadavg)" "$(uname -r)" <<'PY'
+import statistics, sys, time
+
+raw, elapsed, reps, run_secs, quick, ncpu, load, kern = sys.argv[1:9]
+runs = {}            # (scen, server) -> [dict]
+order = []           # scenarios in run order
+servers = []
+for line in open(raw):
+    scen, srv, rep, kv = line.rstrip("\n").split("\t")
+    d = {}
+    for f in kv.split():
+        if "=" in f:
+            k, v = f.split("=", 1)
+            try:
+                d[k] = float(v)
+            except ValueError:
+                d[k] = v
+    runs.setdefault((scen, srv), []).append(d)
+    if scen not in order:
+        order.append(scen)
+    if srv not in servers:
+        servers.append(srv)
+peers = [s for s in servers if not s.startswith("ptftpd")]
+
+def med(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+def cpu_per_gib(d):
+    b = d.get("bytes", 0)
+    return d.get("cpu_s", 0) / (b / 2**30) if b else float("nan")
+
+def fmt(x, nd=0):
+    if x != x:
+        return "-"
+    if nd == 0 and abs(x) >= 10:
+        return f"{x:,.0f}"
+    return f"{x:.{max(nd, 1)}f}" if abs(x) < 10 else f"{x:,.{nd}f}"
+
+def cell(xs, nd=0):
+    if not xs:
+        return "-"
+    if len(xs) == 1:
+        return fmt(xs[0], nd)
+    return f"{fmt(med(xs), nd)} [{fmt(min(xs), nd)}-{fmt(max(xs), nd)}]"
+
+def stat(scen, srv, key):
+    return [r.get(key, float("nan")) for r in runs.get((scen, srv), [])]
+
+title = {
+    "S1": "S1 64 KiB, 64 conc, blksize 1468",
+    "S2": "S2 1 KiB, 256 conc, no options",
+    "S3": "S3 16 MiB, 32 conc, blksize 1468",
+    "S3w": "S3w 16 MiB, 32 conc, blksize 1468, windowsize 16",
+    "S4": "S4 100 MiB, 1 client, blksize 1468",
+    "S4w": "S4w 100 MiB, 1 client, blksize 1468, windowsize 64",
+    "S4b": "S4b 100 MiB, 1 client, blksize 65464",
+    "S5": "S5 1 MiB, 16 conc, plain RFC 1350",
+    "W": "W: S2 with ptftpd -w 1 vs -w 2",
+}
+if quick == "1":
+    for k in ("S3", "S3w"):
+        title[k] = title[k].replace("16 MiB", "4 MiB")
+    for k in ("S4", "S4w", "S4b"):
+        title[k] = title[k].replace("100 MiB", "16 MiB")
+
+o = []
+o.append("# ptftpd benchmark" + (" (BENCH_QUICK smoke run)" if quick == "1" else ""))
+o.append("")
+o.append(f"{time.strftime('%Y-%m-%d %H:%M')}, {ncpu} CPUs, kernel {kern}, "
+         f"load average at the end {load}; {reps} repetition(s), "
+         f"{run_secs} s of starts per run; whole run {elapsed} s. Loopback "
+         "(127.0.0.1), every transfer verified byte for byte by build/loadgen.")
+o.append("")
+o.append("Cells: median [min-max] over the repetitions. tps: verified transfers/s; "
+         "MiB/s: verified payload; tmo: client retransmit timeouts (median); "
+         "fail: failed transfers (sum; ERROR, mismatch or give-up); CPU: server "
+         "CPU seconds (user+sys, all its processes) per GiB served (median). "
+         "Ratio: ptftpd median / best peer median (tps: higher is better; "
+         "CPU: lower is better).")
+o.append("")
+o.append("| Scenario | Server | tps | MiB/s | tmo | fail | CPU s/GiB | ptftpd / best peer |")
+o.append("|---|---|---|---|---|---|---|---|")
+for scen in order:
+    if scen in ("S6", "S7", "W"):
+        continue
+    first = True
+    for srv in servers:
+        if (scen, srv) not in runs or srv == "ptftpd-w1":
+            continue
+        rs = runs[(scen, srv)]
+        tps = stat(scen, srv, "tps")
+        mib = stat(scen, srv, "mibps")
+        tmo = stat(scen, srv, "timeouts")
+        fail = sum(r.get("failed", 0) for r in rs)
+        cpu = [cpu_per_gib(r) for r in rs]
+        ratio = ""
+        if srv == "ptftpd":
+            pt = [(med(stat(scen, p, "tps")), p) for p in peers if (scen, p) in runs]
+            pc = [(med([cpu_per_gib(r) for r in runs[(scen, p)]]), p)
+                  for p in peers if (scen, p) in runs]
+            pc = [x for x in pc if x[0] == x[0]]
+            parts = []
+            if pt:
+                b, who = max(pt)
+                if b > 0:
+                    parts.append(f"tps x{med(tps) / b:.2f} ({who})")
+            if pc:
+                b, who = min(pc)
+                if b > 0:
+                    parts.append(f"CPU x{med(cpu) / b:.2f} ({who})")
+            ratio = ", ".join(parts)
+        o.append(f"| {title.get(scen, scen) if first else ''} | {srv} | {cell(tps)} | "
+                 f"{cell(mib, 1)} | {fmt(med(tmo))} | {int(fail)} | {fmt(med(cpu), 1)} | {ratio} |")
+        first = False
+
+if any(s == "S7" for s, _ in runs):
+    o.append("")
+    o.append("S7: RRQ -> first reply (OACK) at 1,000 concurrent clients, 64 KiB, "
+             "blksize 1468. Median over repetitions of each run's p50 / p99.")
+    o.append("")
+    o.append("| Server | p50 ms | p99 ms | tps | tmo | fail |")
+    o.append("|---|---|---|---|---|---|")
+    for srv in servers:
+        if ("S7", srv) not in runs:
+            continue
+        rs = runs[("S7", srv)]
+        o.append(f"| {srv} | {cell(stat('S7', srv, 'p50_ms'), 2)} | "
+                 f"{cell(stat('S7', srv, 'p99_ms'), 2)} | {cell(stat('S7', srv, 'tps'))} | "
+                 f"{fmt(med(stat('S7', srv, 'timeouts')))} | {int(sum(r.get('failed', 0) for r in rs))} |")
+
+if any(s == "S6" for s, _ in runs):
+    o.append("")
+    o.append("S6: slow sessions (each ACK sent 100 ms after it is due), plain RFC 1350, "
+             "started at 5,000/s; server memory and fds are the maxima of 0.5 s "
+             "samples, summed over all the server's processes (RSS counts shared "
+             "pages once per process and includes mapped file pages; PSS shares "
+             "them out; anon is heap and stacks).")
+    o.append("")
+    o.append("| Server | ok / started | peak sessions | tmo | fail | RSS MiB | PSS MiB | anon MiB | fds | survived |")
+    o.append("|---|---|---|---|---|---|---|---|---|---|")
+    for srv in servers:
+        if ("S6", srv) not in runs:
+            continue
+        r = runs[("S6", srv)][0]
+        o.append(f"| {srv} | {int(r.get('ok', 0))} / {int(r.get('transfers', 0))} | "
+                 f"{int(r.get('peak_active', 0))} | {int(r.get('timeouts', 0))} | "
+                 f"{int(r.get('failed', 0))} | {r.get('rss_kb', 0) / 1024:.1f} | "
+                 f"{r.get('pss_kb', 0) / 1024:.1f} | "
+                 f"{r.get('anon_kb', 0) / 1024:.1f} | {int(r.get('fds', 0))} | {r.get('alive', '?')} |")
+
+if any(s == "W" for s, _ in runs):
+    o.append("")
+    o.append("Worker scaling: S2 (1 KiB, 256 conc, no options) against ptftpd -w 1 and -w 2.")
+    o.append("")
+    o.append("| Workers | tps | tmo | fail | CPU s/GiB |")
+    o.append("|---|---|---|---|---|")
+    for srv, w in (("ptftpd-w1", "1"), ("ptftpd", "2")):
+        if ("W", srv) not in runs:
+            continue
+        rs = runs[("W", srv)]
+        o.append(f"| {w} | {cell(stat('W', srv, 'tps'))} | {fmt(med(stat('W', srv, 'timeouts')))} | "
+                 f"{int(sum(r.get('failed', 0) for r in rs))} | "
+                 f"{fmt(med([cpu_per_gib(r) for r in rs]), 1)} |")
+    a = med(stat("W", "ptftpd-w1", "tps"))
+    b = med(stat("W", "ptftpd", "tps"))
+    if a == a and b == b and a > 0:
+        o.append("")
+        o.append(f"-w 2 / -w 1: x{b / a:.2f} transfers/s.")
+
+o.append("")
+o.append("Stats cost (S1 with the stats segment on vs off): skipped, the segment "
+         "cannot be turned off by configuration.")
+print("\n".join(o))
+PY
+}
+
+# ---- main ---------------------------------------------------------------
+
+start=$(date +%s)
+mkdir -p "$PEERDIR"
+AVAIL=""
+for p in $PEERS; do
+	case $p in
+	tftpd-hpa) setup_peer tftpd-hpa tftpd-hpa usr/sbin/in.tftpd && AVAIL="$AVAIL $p" ;;
+	atftpd) setup_peer atftpd atftpd usr/sbin/atftpd && AVAIL="$AVAIL $p" ;;
+	dnsmasq) setup_peer dnsmasq dnsmasq-base usr/sbin/dnsmasq && AVAIL="$AVAIL $p" ;;
+	*) log "unknown peer $p" ;;
+	esac
+done
+
+RUNNING=""
+for s in ptftpd $AVAIL; do
+	start_server "$s" && RUNNING="$RUNNING $s"
+done
+case " $SCENARIOS " in
+*" W "*) start_server ptftpd-w1 || true ;;
+esac
+[ -n "$RUNNING" ] || { log "no server started"; exit 1; }
+# shellcheck disable=SC2206
+SRV=($RUNNING)
+NSRV=${#SRV[@]}
+log "servers:$RUNNING; reps $REPS, $RUN_SECS s per run; $(nproc) CPUs," \
+    "load $(cut -d' ' -f1-3 /proc/loadavg)"
+
+for scen in $SCENARIOS; do
+	log "$(scen_title "$scen")"
+	case $scen in
+	S6)
+		for s in $RUNNING; do
+			case " ptftpd $S6_PEERS " in
+			*" $s "*) ;;
+			*) log "S6: $s skipped (not in S6_PEERS)"; continue ;;
+			esac
+			kill -0 "${SPID[$s]}" 2>/dev/null && run_s6 "$s"
+		done
+		continue
+		;;
+	W)
+		for rep in $(seq 1 "$REPS"); do
+			if [ $((rep % 2)) = 1 ]; then order="ptftpd-w1 ptftpd"
+			else order="ptftpd ptftpd-w1"; fi
+			for s in $order; do
+				[ -n "${SPID[$s]:-}" ] && run_one W "$rep" "$s"
+			done
+		done
+		continue
+		;;
+	esac
+	for rep in $(seq 1 "$REPS"); do
+		for i in $(seq 0 $((NSRV - 1))); do
+			s=${SRV[$(((i + rep - 1) % NSRV))]}
+			kill -0 "${SPID[$s]}" 2>/dev/null || continue
+			run_one "$scen" "$rep" "$s"
+		done
+	done
+done
+
+elapsed=$(($(date +%s) - start))
+report "$elapsed" >"$OUT/results.md" || exit 1
+cat "$OUT/results.md"
