@@ -376,6 +376,7 @@ worker_send_blocks(struct worker *w, struct wsess *ws, uint64_t first,
 }
 
 static const struct sess_tx	worker_tx_none;
+static void	worker_sess_ready(struct worker *, struct wsess *, uint64_t);
 
 /*
  * Upload side of a tx: write the block (before the packet buffer is
@@ -644,22 +645,27 @@ worker_request(struct worker *w, int lfd, enum tftp_op op,
 	const char		*msg;
 	int			 code, fd;
 
+	/* Same address and port, the same request (file, mode and options),
+	 * nothing ACKed yet: the client retransmitted its request because
+	 * our first packet is late or lost. Our own timer resends; a second
+	 * session would double the traffic. */
+	if (ws != NULL && !ws->s.progressed && ws->s.op == op &&
+	    worker_same_req(ws, req)) {
+		STATS_ADD(w->st, req_retransmit, 1);
+		return;
+	}
 	if (ws != NULL) {
-		/* Same address and port, the same request (file, mode and
-		 * options), nothing ACKed yet: the client retransmitted its
-		 * RRQ because our first packet is late or lost. Our own
-		 * timer resends; a second session would double the
-		 * traffic. */
-		if (!ws->s.progressed && ws->s.op == op &&
-		    worker_same_req(ws, req)) {
-			STATS_ADD(w->st, req_retransmit, 1);
-			return;
-		}
-		/* Otherwise a new request from the same port replaces the
-		 * old transfer: UEFI PXE reuses its source port for the
-		 * real download after the tsize probe, and the probe's
-		 * session may still be waiting for its ERROR 8. An upload
-		 * already committed (dallying) stays a success. */
+		/* Otherwise the new request replaces the old transfer: UEFI
+		 * PXE reuses its source port for the real download after
+		 * the tsize probe. It sends ERROR 8 to the probe's transfer
+		 * port and at once the real RRQ to the listen port, so read
+		 * what waits on the old socket first: the probe then ends
+		 * as a probe, not as a replaced transfer. */
+		worker_sess_ready(w, ws, now);
+		ws = worker_lookup(w, peer, hash);
+	}
+	if (ws != NULL) {
+		/* An upload already committed (dallying) stays a success. */
 		if (ws->s.state != SESS_DALLY) {
 			ws->s.result = SESS_RES_ABORTED;
 			STATS_ADD(w->st, sess_replaced, 1);
