@@ -39,6 +39,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "module.h"
 
 #define CONF_MAX_WORKERS	256
 #define CONF_MAX_FILE_SIZE	(1024 * 1024)
@@ -389,6 +390,7 @@ conf_route_free(struct conf_route *r)
 {
 	unsigned	i;
 
+	module_unload(&r->module);
 	free(r->prefix);
 	free(r->regex);
 	if (r->compiled)
@@ -1845,6 +1847,16 @@ conf_load_route_module(struct conf_ctx *x, const config_setting_t *e,
 	    (args != NULL && (r->module.args = strdup(args)) == NULL)) {
 		conf_error(x, s, "%s.module: out of memory", p);
 		return -1;
+	}
+	/* Load it now, so a missing or incompatible module is a config
+	 * error at start and at reload, not a failure per request. */
+	{
+		char	 msg[512];
+
+		if (module_load(&r->module, msg, sizeof(msg)) == -1) {
+			conf_error(x, s, "%s.module: %s", p, msg);
+			return -1;
+		}
 	}
 	return 0;
 }
