@@ -91,7 +91,7 @@ $(BUILD)/modules/%.so: src/modules/%.c include/ptftpd/module.h | deps
 	$(CC) $(ALL_CFLAGS) -shared -fPIC -o $@ $< $(ALL_LDFLAGS)
 
 # check_module loads the example module (found next to the tests).
-$(BUILD)/tests/check_module: | $(MODULES)
+$(BUILD)/tests/check_module $(BUILD)/tests/check_conf: | $(MODULES)
 
 $(BUILD)/obj/main.o: src/main.c | deps
 $(BUILD)/ptftpd: $(BUILD)/obj/main.o $(MOD_OBJS)

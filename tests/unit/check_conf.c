@@ -83,12 +83,49 @@ make_dir(const char *name)
 	ck_assert_int_eq(mkdir(path, 0755), 0);
 }
 
-/* Write text as tmpdir/ptftpd.conf and load it into conf. */
+/*
+ * The example module built next to this test binary (conf_load loads
+ * every module route's .so): $PTFTPD_EXAMPLE_MODULE, else
+ * <build>/modules/example.so beside <build>/tests/check_conf.
+ */
+static const char *
+example_module(void)
+{
+	static char	 path[4200];
+	const char	*env = getenv("PTFTPD_EXAMPLE_MODULE");
+	char		 exe[4096], *slash;
+	ssize_t		 n;
+
+	if (env != NULL)
+		return env;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return "build/modules/example.so";
+	exe[n] = '\0';
+	if ((slash = strrchr(exe, '/')) != NULL)
+		*slash = '\0';
+	snprintf(path, sizeof(path), "%s/../modules/example.so", exe);
+	return path;
+}
+
+/* Write text as tmpdir/ptftpd.conf, with every @MODULE@ replaced by the
+ * example module's path, and load it into conf. */
 static int
 load(const char *text)
 {
+	static char	 buf[16384];
+	const char	*mod = example_module(), *at;
+	size_t		 o = 0;
+
+	while ((at = strstr(text, "@MODULE@")) != NULL && o < sizeof(buf)) {
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%.*s%s",
+		    (int)(at - text), text, mod);
+		text = at + strlen("@MODULE@");
+	}
+	if (o < sizeof(buf))
+		snprintf(buf + o, sizeof(buf) - o, "%s", text);
 	snprintf(cfgpath, sizeof(cfgpath), "%s", write_file("ptftpd.conf",
-	    text));
+	    buf));
 	return conf_load(&conf, cfgpath, errbuf, sizeof(errbuf));
 }
 
@@ -771,7 +808,7 @@ static const char policy_example[] =
     "    command = [ \"/bin/sh\", \"--fast\" ]; timeout_ms = 2000;\n"
     "    max_bytes = 1048576; max_concurrent = 4; },\n"
     "  { prefix = \"mod/\"; handler = \"module\";\n"
-    "    module = \"/usr/lib/ptftpd/modules/example.so\"; args = \"a=1\"; },\n"
+    "    module = \"@MODULE@\"; args = \"a=1\"; },\n"
     "  { prefix = \"uploads/\"; handler = \"file\"; root = \"up\";\n"
     "    acl = ( { allow = \"10.5.0.0/16\"; } );\n"
     "    write = { create = true; overwrite = false; max_bytes = 16777216;\n"
@@ -825,7 +862,7 @@ START_TEST(policy_example_loads)
 	ck_assert_uint_eq(r->exec.max_concurrent, 4);
 	r = &conf.routes[2];
 	ck_assert_int_eq(r->handler, CONF_HANDLER_MODULE);
-	ck_assert_str_eq(r->module.path, "/usr/lib/ptftpd/modules/example.so");
+	ck_assert_str_eq(r->module.path, example_module());
 	ck_assert_str_eq(r->module.args, "a=1");
 	r = &conf.routes[3];
 	ck_assert_int_eq(r->handler, CONF_HANDLER_FILE);
@@ -864,7 +901,7 @@ START_TEST(route_handler_defaults)
 	rc = load("root = \".\";\nroutes = ( { prefix = \"gen/\"; handler = "
 	    "\"exec\"; command = [ \"/bin/sh\" ]; },\n{ prefix = \"u/\"; "
 	    "write = { }; },\n{ prefix = \"m/\"; handler = \"module\"; "
-	    "module = \"x.so\"; } );\nacl_action = \"error\";\n");
+	    "module = \"@MODULE@\"; } );\nacl_action = \"error\";\n");
 	ck_assert_msg(rc == 0, "%s", errbuf);
 	ck_assert_uint_eq(conf.routes[0].exec.argc, 1);
 	ck_assert_uint_eq(conf.routes[0].exec.timeout_ms, 5000);
@@ -878,8 +915,9 @@ START_TEST(route_handler_defaults)
 	ck_assert_uint_eq(conf.routes[1].write.mode, 0644);
 	ck_assert_ptr_null(conf.routes[1].write.owner);
 	ck_assert_ptr_null(conf.routes[1].write.group);
-	/* the module path is kept as written: loading it is not conf's */
-	ck_assert_str_eq(conf.routes[2].module.path, "x.so");
+	/* the module path is kept as written, and the module is loaded */
+	ck_assert_str_eq(conf.routes[2].module.path, example_module());
+	ck_assert_ptr_nonnull(conf.routes[2].module.impl);
 	ck_assert_ptr_null(conf.routes[2].module.args);
 	ck_assert_int_eq(conf.acl_silent, 0);
 }
@@ -1388,6 +1426,219 @@ START_TEST(dev_config_loads)
 }
 END_TEST
 
+/* limits: the defaults never hurt a booting rack; global bucket off. */
+START_TEST(limits_defaults)
+{
+	ck_assert_int_eq(load("root = \".\";\n"), 0);
+	ck_assert_uint_eq(conf.limits.rate_per_client_milli, 50000);
+	ck_assert_uint_eq(conf.limits.burst_per_client, 200);
+	ck_assert_uint_eq(conf.limits.rate_global_milli, 0);
+	ck_assert_uint_eq(conf.limits.burst_global, 0);
+	ck_assert_uint_eq(conf.limits.n_rules, 0);
+}
+END_TEST
+
+START_TEST(limits_full_group_loads)
+{
+	int	rc;
+
+	rc = load("root = \".\";\n"
+	    "limits = {\n"
+	    "  rate_per_client = 20.5;\n"
+	    "  burst_per_client = 40;\n"
+	    "  rate_global = 1000;\n"
+	    "  burst_global = 3000;\n"
+	    "  per_client = ( { client = \"10.20.0.0/16\"; max = 2000; },\n"
+	    "                 { client = \"fd00::/8\"; max = 1; },\n"
+	    "                 { client = \"::ffff:192.0.2.0/120\"; max = 7; } );\n"
+	    "};\n");
+	ck_assert_msg(rc == 0, "%s", errbuf);
+	ck_assert_uint_eq(conf.limits.rate_per_client_milli, 20500);
+	ck_assert_uint_eq(conf.limits.burst_per_client, 40);
+	ck_assert_uint_eq(conf.limits.rate_global_milli, 1000000);
+	ck_assert_uint_eq(conf.limits.burst_global, 3000);
+	ck_assert_uint_eq(conf.limits.n_rules, 3);
+	ck_assert_int_eq(conf.limits.rules[0].client.family, AF_INET);
+	ck_assert_uint_eq(conf.limits.rules[0].client.prefix_len, 16);
+	ck_assert_uint_eq(conf.limits.rules[0].client.addr[0], 10);
+	ck_assert_uint_eq(conf.limits.rules[0].client.addr[1], 20);
+	ck_assert_uint_eq(conf.limits.rules[0].max, 2000);
+	ck_assert_int_eq(conf.limits.rules[1].client.family, AF_INET6);
+	ck_assert_uint_eq(conf.limits.rules[1].client.prefix_len, 8);
+	ck_assert_uint_eq(conf.limits.rules[1].max, 1);
+	/* a mapped block is an IPv4 one */
+	ck_assert_int_eq(conf.limits.rules[2].client.family, AF_INET);
+	ck_assert_uint_eq(conf.limits.rules[2].client.prefix_len, 24);
+	ck_assert_uint_eq(conf.limits.rules[2].max, 7);
+}
+END_TEST
+
+/* Partial groups keep the other defaults; 0 turns a bucket off. */
+START_TEST(limits_partial_and_off)
+{
+	int	rc;
+
+	rc = load("root = \".\";\nlimits = { rate_per_client = 0; "
+	    "burst_per_client = 0; };\n");
+	ck_assert_msg(rc == 0, "%s", errbuf);
+	ck_assert_uint_eq(conf.limits.rate_per_client_milli, 0);
+	ck_assert_uint_eq(conf.limits.burst_per_client, 0);
+	conf_free(&conf);
+	rc = load("root = \".\";\nlimits = { rate_per_client = 0.001; "
+	    "rate_global = 100000.0; burst_global = 1; per_client = (); };\n");
+	ck_assert_msg(rc == 0, "%s", errbuf);
+	ck_assert_uint_eq(conf.limits.rate_per_client_milli, 1);
+	ck_assert_uint_eq(conf.limits.burst_per_client, 200);
+	ck_assert_uint_eq(conf.limits.rate_global_milli, 100000000);
+	ck_assert_uint_eq(conf.limits.n_rules, 0);
+	conf_free(&conf);
+	rc = load("root = \".\";\nlimits = { burst_per_client = 5; };\n");
+	ck_assert_msg(rc == 0, "%s", errbuf);
+	ck_assert_uint_eq(conf.limits.rate_per_client_milli, 50000);
+	ck_assert_uint_eq(conf.limits.burst_per_client, 5);
+}
+END_TEST
+
+static const struct {
+	const char	*text;
+	int		 line;
+	const char	*msg;
+} limits_cases[] = {
+	{ "limits = 5;", 2, "limits: must be a group { ... }" },
+	{ "limits = {\n rate = 5; };", 3, "limits.rate: unknown setting" },
+	{ "limits = { rate_per_client = 100001; };", 2,
+	    "limits.rate_per_client: must be between 0 and 100000" },
+	{ "limits = {\n\n rate_per_client = 100000.5; };", 4,
+	    "limits.rate_per_client: must be between 0 and 100000" },
+	{ "limits = { rate_per_client = -1; };", 2,
+	    "limits.rate_per_client: must be between 0 and 100000" },
+	{ "limits = { rate_global = -0.5; burst_global = 1; };", 2,
+	    "limits.rate_global: must be between 0 and 100000" },
+	{ "limits = { rate_per_client = 0.0004; };", 2,
+	    "limits.rate_per_client: must be 0 (off) or at least 0.001" },
+	{ "limits = { rate_per_client = \"20\"; };", 2,
+	    "limits.rate_per_client: must be a number (transfers per second)" },
+	{ "limits = { rate_global = true; };", 2,
+	    "limits.rate_global: must be a number (transfers per second)" },
+	{ "limits = { burst_per_client = 2.0; };", 2,
+	    "limits.burst_per_client: must be an integer" },
+	{ "limits = { burst_per_client = 1000001; };", 2,
+	    "limits.burst_per_client: must be between 0 and 1000000" },
+	{ "limits = {\n rate_per_client = 5;\n burst_per_client = 0; };", 4,
+	    "limits.burst_per_client: must be at least 1 when "
+	    "limits.rate_per_client is not 0" },
+	{ "limits = {\n rate_global = 5; };", 3,
+	    "limits.rate_global: needs limits.burst_global (at least 1)" },
+	{ "limits = { rate_global = 5;\n burst_global = 0; };", 3,
+	    "limits.burst_global: must be at least 1 when "
+	    "limits.rate_global is not 0" },
+	{ "limits = { burst_global = -1; };", 2,
+	    "limits.burst_global: must be between 0 and 1000000" },
+	/* per_client */
+	{ "limits = { per_client = { client = \"10.0.0.0/8\"; }; };", 2,
+	    "limits.per_client: must be a list ( { client = ...; max = ...; }, "
+	    "... )" },
+	{ "limits = { per_client = ( \"10.0.0.0/8\" ); };", 2,
+	    "limits.per_client[0]: must be a group { client = ...; max = "
+	    "...; }" },
+	{ "limits = { per_client = (\n { max = 5; } ); };", 3,
+	    "limits.per_client[0].client: missing" },
+	{ "limits = { per_client = ( { client = \"::1\"; max = 1; },\n"
+	    " { client = \"10.0.0.0/8\"; } ); };", 3,
+	    "limits.per_client[1].max: missing" },
+	{ "limits = { per_client = ( { client = \"10.0.0.0/8\";\n"
+	    " max = 0; } ); };", 3,
+	    "limits.per_client[0].max: must be between 1 and 1000000" },
+	{ "limits = { per_client = ( { client = \"10.0.0.0/8\";\n"
+	    " max = 1000001; } ); };", 3,
+	    "limits.per_client[0].max: must be between 1 and 1000000" },
+	{ "limits = { per_client = ( { client = \"10.0.0.0/8\"; max = 1;\n"
+	    " burst = 3; } ); };", 3,
+	    "limits.per_client[0].burst: unknown setting" },
+	{ "limits = { per_client = (\n { client = \"10.1.2.3/16\"; "
+	    "max = 1; } ); };", 3, "limits.per_client[0].client: "
+	    "\"10.1.2.3/16\" has host bits set (the block is 10.1.0.0/16)" },
+	{ "limits = { per_client = ( { client = \"rack7\"; max = 1; } ); };",
+	    2, "limits.per_client[0].client: \"rack7\" is not an address or "
+	    "address/length" },
+	{ "limits = { per_client = ( { client = \"10.0.0.0/33\"; max = 1; } "
+	    "); };", 2, "limits.per_client[0].client: \"10.0.0.0/33\" is not "
+	    "an address or address/length" },
+	{ "limits = { per_client = ( { client = \"fd00::/129\"; max = 1; } "
+	    "); };", 2, "limits.per_client[0].client: \"fd00::/129\" is not "
+	    "an address or address/length" },
+	{ "limits = { per_client = ( { client = \"\"; max = 1; } ); };", 2,
+	    "limits.per_client[0].client: must not be empty" },
+	{ "limits = { per_client = ( { client = 10; max = 1; } ); };", 2,
+	    "limits.per_client[0].client: must be a string" },
+};
+
+START_TEST(limits_error_names_file_line_setting)
+{
+	char	text[1024];
+
+	snprintf(text, sizeof(text), "root = \".\";\n%s\n",
+	    limits_cases[_i].text);
+	expect_error(text, limits_cases[_i].line, limits_cases[_i].msg);
+}
+END_TEST
+
+/* At most CONF_MAX_LIMIT_RULES (16, limit.h's LIMIT_RULES_MAX) rules. */
+START_TEST(limits_too_many_rules)
+{
+	char	text[4096];
+	size_t	n;
+	int	i;
+
+	n = (size_t)snprintf(text, sizeof(text), "root = \".\";\nlimits = {\n"
+	    "  per_client = (");
+	for (i = 0; i < CONF_MAX_LIMIT_RULES; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+		    "%s{ client = \"10.%d.0.0/16\"; max = %d; }", i ? ", " : "",
+		    i, i + 1);
+	snprintf(text + n, sizeof(text) - n, "); };\n");
+	ck_assert_msg(load(text) == 0, "%s", errbuf);
+	ck_assert_uint_eq(conf.limits.n_rules, CONF_MAX_LIMIT_RULES);
+	ck_assert_uint_eq(conf.limits.rules[15].max, 16);
+	ck_assert_uint_eq(conf.limits.rules[15].client.addr[1], 15);
+	conf_free(&conf);
+
+	n = (size_t)snprintf(text, sizeof(text), "root = \".\";\nlimits = {\n"
+	    "  per_client = (");
+	for (i = 0; i <= CONF_MAX_LIMIT_RULES; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+		    "%s{ client = \"10.%d.0.0/16\"; max = 1; }", i ? ", " : "",
+		    i);
+	snprintf(text + n, sizeof(text) - n, "); };\n");
+	expect_error(text, 3, "limits.per_client: must have at most 16 "
+	    "entries");
+}
+END_TEST
+
+/* The form struct limit_cidr keeps: IPv4 as ::ffff:a.b.c.d/(96 + len). */
+START_TEST(cidr_mapped_for_limits)
+{
+	struct conf_cidr	n;
+	uint8_t			a[16];
+	static const uint8_t	v4[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0xff, 0xff, 10, 20, 0, 0 };
+
+	ck_assert_int_eq(conf_cidr_parse("10.20.0.0/16", &n), 0);
+	memset(a, 0xaa, sizeof(a));
+	ck_assert_uint_eq(conf_cidr_mapped(&n, a), 112);
+	ck_assert_mem_eq(a, v4, 16);
+	ck_assert_int_eq(conf_cidr_parse("0.0.0.0/0", &n), 0);
+	ck_assert_uint_eq(conf_cidr_mapped(&n, a), 96);
+	ck_assert_int_eq(conf_cidr_parse("fd00::/8", &n), 0);
+	ck_assert_uint_eq(conf_cidr_mapped(&n, a), 8);
+	ck_assert_uint_eq(a[0], 0xfd);
+	ck_assert_uint_eq(a[15], 0);
+	ck_assert_int_eq(conf_cidr_parse("::1", &n), 0);
+	ck_assert_uint_eq(conf_cidr_mapped(&n, a), 128);
+	ck_assert_uint_eq(a[15], 1);
+}
+END_TEST
+
 static Suite *
 conf_suite(void)
 {
@@ -1451,6 +1702,13 @@ conf_suite(void)
 	tcase_add_test(tc, regex_compile_length_and_depth);
 	tcase_add_test(tc, sample_config_loads);
 	tcase_add_test(tc, dev_config_loads);
+	tcase_add_test(tc, limits_defaults);
+	tcase_add_test(tc, limits_full_group_loads);
+	tcase_add_test(tc, limits_partial_and_off);
+	n = (int)(sizeof(limits_cases) / sizeof(limits_cases[0]));
+	tcase_add_loop_test(tc, limits_error_names_file_line_setting, 0, n);
+	tcase_add_test(tc, limits_too_many_rules);
+	tcase_add_test(tc, cidr_mapped_for_limits);
 	suite_add_tcase(s, tc);
 	return s;
 }
