@@ -19,6 +19,8 @@
 #define CONF_MAX_ACL		1024	/* entries of one acl list */
 #define CONF_REGEX_MAX		512	/* characters of one pattern */
 #define CONF_REGEX_WEIGHT	1024	/* atoms, {m,n} multiplied out */
+#define CONF_MAX_LIMIT_RULES	16	/* limits.per_client; LIMIT_RULES_MAX */
+#define CONF_MAX_RATE		100000	/* limits.rate_*: transfers/s */
 
 struct conf_listen {
 	char			address[64];	/* numeric IPv4 or IPv6 */
@@ -75,6 +77,27 @@ struct conf_acl_rule {
 struct conf_acl {
 	struct conf_acl_rule	*rules;
 	unsigned		 n_rules;
+};
+
+/* limits.per_client = ( { client = "net"; max = N; }, ... ); */
+struct conf_limit_rule {
+	struct conf_cidr	client;
+	uint32_t		max;		/* 1..1000000 */
+};
+
+/*
+ * limits = { ... }: admission of new transfers, per worker. Each field is
+ * the struct limit_conf field of the same name (limit.h); max_per_client
+ * itself is session.max_per_client. A rate of 0 turns its bucket off; a
+ * bucket that is on has a burst of at least 1.
+ */
+struct conf_limits {
+	uint32_t		rate_per_client_milli;	/* transfers/s x 1000 */
+	uint32_t		burst_per_client;
+	uint32_t		rate_global_milli;	/* 0: off */
+	uint32_t		burst_global;
+	unsigned		n_rules;	/* first match wins */
+	struct conf_limit_rule	rules[CONF_MAX_LIMIT_RULES];
 };
 
 /* rewrite = ( { match = "..."; replace = "..."; ... }, ... ); */
@@ -164,6 +187,7 @@ struct conf {
 	struct conf_session	 session;
 	struct conf_log		 log;
 	struct conf_stats	 stats;
+	struct conf_limits	 limits;
 	struct conf_rewrite	*rewrite;	/* applied in order */
 	unsigned		 n_rewrite;
 	struct conf_route	*routes;	/* first match wins */
@@ -207,6 +231,13 @@ int	conf_parse_u64(const char *s, uint64_t min, uint64_t max,
  * s is not an address or the length is out of range. No allocation.
  */
 int	conf_cidr_parse(const char *s, struct conf_cidr *out);
+
+/*
+ * net as an IPv6 block: an IPv4 block becomes ::ffff:a.b.c.d/(96 + len),
+ * the form struct limit_cidr keeps. Fills addr (16 bytes, network order)
+ * and returns the prefix length (0..128). Constant cost.
+ */
+unsigned conf_cidr_mapped(const struct conf_cidr *net, uint8_t addr[16]);
 
 /*
  * Compile pattern as a POSIX ERE (REG_EXTENDED, plus REG_ICASE if icase)

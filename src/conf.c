@@ -64,7 +64,8 @@ struct conf_name {
 static const char *const conf_keys_top[] = {
 	"workers", "listen", "root", "user", "group", "pid_file",
 	"shutdown_timeout", "rcvbuf", "cache_max_idle", "session", "log",
-	"stats", "rewrite", "routes", "acl", "acl_action", "seccomp", NULL
+	"stats", "rewrite", "routes", "acl", "acl_action", "seccomp",
+	"limits", NULL
 };
 static const char *const conf_keys_listen[] = { "address", "port", NULL };
 static const char *const conf_keys_session[] = {
@@ -78,6 +79,11 @@ static const char *const conf_keys_log[] = {
 static const char *const conf_keys_stats[] = {
 	"path", "file", "interval", NULL
 };
+static const char *const conf_keys_limits[] = {
+	"rate_per_client", "burst_per_client", "rate_global", "burst_global",
+	"per_client", NULL
+};
+static const char *const conf_keys_limit_rule[] = { "client", "max", NULL };
 static const char *const conf_keys_rewrite[] = {
 	"match", "replace", "global", "icase", "client", "last", NULL
 };
@@ -375,6 +381,20 @@ conf_defaults(struct conf *c)
 	c->stats.path = strdup("/run/ptftpd.stats");
 	c->stats.file = NULL;
 	c->stats.interval_s = 0;
+
+	/*
+	 * On by default, and never in the way of a booting rack: PXELINUX
+	 * probes about 10 names per boot and a rack behind one NAT address
+	 * may boot 40 machines at once (400 requests), which a burst of 200
+	 * and 50/s absorb within seconds. A flood from one address is cut to
+	 * 50 transfers/s per worker. No global bucket: it would let one
+	 * client starve the others.
+	 */
+	c->limits.rate_per_client_milli = 50 * 1000;
+	c->limits.burst_per_client = 200;
+	c->limits.rate_global_milli = 0;
+	c->limits.burst_global = 0;
+	c->limits.n_rules = 0;
 }
 
 static void
@@ -541,6 +561,23 @@ conf_cidr_parse(const char *s, struct conf_cidr *out)
 	}
 	*out = n;
 	return host;
+}
+
+/*
+ * net as the IPv6 block struct limit_cidr keeps: IPv4 as ::ffff:a.b.c.d
+ * with 96 added to the length. Returns the length, addr filled.
+ */
+unsigned
+conf_cidr_mapped(const struct conf_cidr *net, uint8_t addr[16])
+{
+	if (net->family != AF_INET) {
+		memcpy(addr, net->addr, 16);
+		return net->prefix_len;
+	}
+	memset(addr, 0, 10);
+	addr[10] = addr[11] = 0xff;
+	memcpy(addr + 12, net->addr, 4);
+	return 96 + net->prefix_len;
 }
 
 /*
@@ -1983,6 +2020,169 @@ conf_load_routes(struct conf_ctx *x, struct conf *c,
 	return 0;
 }
 
+/*
+ * A rate member of limits, in transfers per second, integer or float, 0
+ * (off) or 0.001..CONF_MAX_RATE: 1 with milli-transfers in *out, 0 if
+ * absent, -1 on error; *where gets the setting if given.
+ */
+static int
+conf_get_rate(struct conf_ctx *x, const config_setting_t *grp,
+    const char *key, uint32_t *out, const config_setting_t **where)
+{
+	const config_setting_t	*s;
+	double			 v;
+	char			 buf[128];
+
+	if ((s = config_setting_get_member(grp, key)) == NULL)
+		return 0;
+	conf_fullname(buf, sizeof(buf), "limits", key);
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		v = (double)config_setting_get_int64(s);
+		break;
+	case CONFIG_TYPE_FLOAT:
+		v = config_setting_get_float(s);
+		break;
+	default:
+		conf_error(x, s, "%s: must be a number (transfers per second)",
+		    buf);
+		return -1;
+	}
+	/* written so that NaN fails too */
+	if (!(v >= 0 && v <= CONF_MAX_RATE)) {
+		conf_error(x, s, "%s: must be between 0 and %d", buf,
+		    CONF_MAX_RATE);
+		return -1;
+	}
+	if (v > 0 && v < 0.001) {
+		conf_error(x, s, "%s: must be 0 (off) or at least 0.001", buf);
+		return -1;
+	}
+	*out = (uint32_t)(v * 1000.0 + 0.5);
+	*where = s;
+	return 1;
+}
+
+/*
+ * A bucket that is on needs a burst of at least 1: point at the burst if
+ * it was written as 0, else at the rate that lacks one.
+ */
+static int
+conf_check_bucket(struct conf_ctx *x, uint32_t rate, uint32_t burst,
+    const config_setting_t *srate, const config_setting_t *sburst,
+    const char *rname, const char *bname)
+{
+	if (rate == 0 || burst >= 1)
+		return 0;
+	if (sburst != NULL)
+		conf_error(x, sburst, "limits.%s: must be at least 1 when "
+		    "limits.%s is not 0", bname, rname);
+	else
+		conf_error(x, srate, "limits.%s: needs limits.%s (at least 1)",
+		    rname, bname);
+	return -1;
+}
+
+/* One limits.per_client entry: client and max, both required. */
+static int
+conf_load_limit_rule(struct conf_ctx *x, const config_setting_t *e,
+    const char *p, struct conf_limit_rule *rule)
+{
+	uint64_t	v;
+	int		r;
+
+	if (!config_setting_is_group(e)) {
+		conf_error(x, e, "%s: must be a group { client = ...; max = "
+		    "...; }", p);
+		return -1;
+	}
+	if (conf_check_keys(x, e, p, conf_keys_limit_rule) == -1 ||
+	    (r = conf_get_cidr(x, e, p, "client", &rule->client)) == -1)
+		return -1;
+	if (r == 0) {
+		conf_error(x, e, "%s.client: missing", p);
+		return -1;
+	}
+	if ((r = conf_get_int(x, e, p, "max", 1, 1000000, &v, NULL)) == -1)
+		return -1;
+	if (r == 0) {
+		conf_error(x, e, "%s.max: missing", p);
+		return -1;
+	}
+	rule->max = (uint32_t)v;
+	return 0;
+}
+
+/* limits.per_client = ( ... ); at most CONF_MAX_LIMIT_RULES, in order. */
+static int
+conf_load_limit_rules(struct conf_ctx *x, struct conf *c,
+    const config_setting_t *g)
+{
+	const config_setting_t	*s;
+	char			 p[48];
+	int			 i, n;
+
+	if ((s = config_setting_get_member(g, "per_client")) == NULL)
+		return 0;
+	if (!config_setting_is_list(s)) {
+		conf_error(x, s, "limits.per_client: must be a list ( { client "
+		    "= ...; max = ...; }, ... )");
+		return -1;
+	}
+	n = config_setting_length(s);
+	if (n < 0 || n > CONF_MAX_LIMIT_RULES) {
+		conf_error(x, s, "limits.per_client: must have at most %d "
+		    "entries", CONF_MAX_LIMIT_RULES);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(p, sizeof(p), "limits.per_client[%d]", i);
+		if (conf_load_limit_rule(x, config_setting_get_elem(s,
+		    (unsigned)i), p, &c->limits.rules[i]) == -1)
+			return -1;
+		c->limits.n_rules++;
+	}
+	return 0;
+}
+
+/* limits = { ... }: token buckets and per-CIDR concurrency caps. */
+static int
+conf_load_limits(struct conf_ctx *x, struct conf *c,
+    const config_setting_t *root)
+{
+	const config_setting_t	*g, *srp = NULL, *srg = NULL, *sbp = NULL,
+				*sbg = NULL;
+	struct conf_limits	*l = &c->limits;
+	uint64_t		 v;
+	int			 r;
+
+	if ((r = conf_get_group(x, root, "limits", &g)) <= 0)
+		return r;
+	if (conf_check_keys(x, g, "limits", conf_keys_limits) == -1 ||
+	    conf_get_rate(x, g, "rate_per_client", &l->rate_per_client_milli,
+	    &srp) == -1 ||
+	    conf_get_rate(x, g, "rate_global", &l->rate_global_milli,
+	    &srg) == -1)
+		return -1;
+	if ((r = conf_get_int(x, g, "limits", "burst_per_client", 0, 1000000,
+	    &v, &sbp)) == -1)
+		return -1;
+	if (r == 1)
+		l->burst_per_client = (uint32_t)v;
+	if ((r = conf_get_int(x, g, "limits", "burst_global", 0, 1000000,
+	    &v, &sbg)) == -1)
+		return -1;
+	if (r == 1)
+		l->burst_global = (uint32_t)v;
+	if (conf_check_bucket(x, l->rate_per_client_milli, l->burst_per_client,
+	    srp, sbp, "rate_per_client", "burst_per_client") == -1 ||
+	    conf_check_bucket(x, l->rate_global_milli, l->burst_global, srg,
+	    sbg, "rate_global", "burst_global") == -1)
+		return -1;
+	return conf_load_limit_rules(x, c, g);
+}
+
 /* Request policy: the top-level acl, acl_action, rewrite, routes. */
 static int
 conf_load_policy(struct conf_ctx *x, struct conf *c,
@@ -2137,6 +2337,7 @@ conf_load_tree(struct conf_ctx *x, struct conf *c, const config_t *cfg)
 	    conf_load_session(x, c, root) == -1 ||
 	    conf_load_log(x, c, root) == -1 ||
 	    conf_load_stats(x, c, root) == -1 ||
+	    conf_load_limits(x, c, root) == -1 ||
 	    conf_load_root(x, c, root) == -1 ||
 	    conf_load_ids(x, c, root) == -1 ||
 	    conf_load_policy(x, c, root) == -1)
