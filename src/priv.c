@@ -10,9 +10,33 @@
 #include <pwd.h>
 #include <stddef.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 #include <unistd.h>
 
 #include "priv.h"
+
+/*
+ * Leave a worker with no capability at all. Run unprivileged under
+ * systemd with AmbientCapabilities=CAP_NET_BIND_SERVICE, the supervisor
+ * needs that one to bind port 69, but workers inherit it; they must not
+ * hold it (they never bind a privileged port). Clears the ambient set,
+ * the bounding set where allowed, then effective, permitted and
+ * inheritable. glibc has no capset wrapper: the raw syscall.
+ */
+static int
+priv_drop_caps(const char **what)
+{
+	struct __user_cap_header_struct	 hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct	 data[2] = { { 0, 0, 0 }, { 0, 0, 0 } };
+	*what = "prctl(PR_CAP_AMBIENT_CLEAR_ALL)";
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1 &&
+	    errno != EINVAL)
+		return -1;
+	*what = "capset";
+	return (int)syscall(SYS_capset, &hdr, data);
+}
 
 int
 priv_drop(const char *user, const char *group, const char **what)
@@ -20,7 +44,12 @@ priv_drop(const char *user, const char *group, const char **what)
 	struct passwd	*pw = NULL;
 	struct group	*gr;
 	gid_t		 gid;
+	int		 cap;
 
+	/* The bounding set needs CAP_SETPCAP to shrink: while we are still
+	 * root. Unprivileged, the empty permitted set set below holds. */
+	for (cap = 0; cap <= CAP_LAST_CAP; cap++)
+		(void)prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
 	if (geteuid() == 0 && user != NULL && *user != '\0') {
 		*what = "getpwnam";
 		if ((pw = getpwnam(user)) == NULL) {
@@ -54,6 +83,8 @@ priv_drop(const char *user, const char *group, const char **what)
 			return -1;
 		}
 	}
+	if (priv_drop_caps(what) == -1)
+		return -1;
 	*what = "prctl(PR_SET_NO_NEW_PRIVS)";
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		return -1;
