@@ -35,6 +35,7 @@
 #include "fs.h"
 #include "limit.h"
 #include "log.h"
+#include "module.h"
 #include "net.h"
 #include "priv.h"
 #include "route.h"
@@ -42,6 +43,7 @@
 #include "stats.h"
 #include "tftp.h"
 #include "timer.h"
+#include "tmpl.h"
 #include "worker.h"
 
 #define TAG_LISTEN	(1ull << 32)
@@ -61,6 +63,7 @@ struct wsess {
 	struct body		*body;
 	struct fs		*fs;		/* the body's owner */
 	struct fs_upload	*up;		/* WRQ: the file being written */
+	const struct conf_route	*route;		/* NULL: the plain file tree */
 	struct sockaddr_storage	 peer;
 	struct sockaddr_storage	 local;
 	int			 fd;		/* -1 when the slot is free */
@@ -78,6 +81,7 @@ struct worker {
 	struct fs		*fs;		/* the top-level root */
 	struct fs		**route_fs;	/* per route with its own root */
 	struct limit		 limit;
+	struct tmpl_ctx		*tmpl;		/* template and hosts caches */
 	struct route_match	 rm;		/* scratch for route_match */
 	char			 rname[TFTP_NAME_MAX + 1];	/* rewritten */
 	int			 ep;
@@ -275,12 +279,37 @@ worker_close_content(struct wsess *ws)
 	ws->up = NULL;
 }
 
+/* The module's per-transfer callback (fbtftp's session stats). The
+ * captures of the route match are not kept per transfer: m is NULL. */
+static void
+worker_module_done(const struct wsess *ws, uint64_t now)
+{
+	const struct sess		*s = &ws->s;
+	struct module_req		 q = { .file = ws->name, .mode = s->mode,
+	    .client = &ws->peer, .server = &ws->local, .m = NULL };
+	struct ptftpd_xfer_stats	 st;
+
+	memset(&st, 0, sizeof(st));
+	st.struct_size = sizeof(st);
+	st.result = sess_result_name(s->result);
+	st.bytes = s->tx_bytes;
+	st.duration_ms = now - s->start_ms;
+	st.error_code = s->err_code;
+	st.retransmits = s->n_rexmit;
+	st.blksize = s->blksize;
+	st.windowsize = s->windowsize;
+	st.tsize = s->size;
+	module_done((struct conf_module *)&ws->route->module, &q, &st);
+}
+
 /* Release everything a transfer holds and return its slot. */
 static void
 worker_end(struct worker *w, struct wsess *ws, uint64_t now)
 {
 	worker_log_done(w, ws, now);
 	worker_count_done(w, &ws->s, now);
+	if (ws->route != NULL && ws->route->handler == CONF_HANDLER_MODULE)
+		worker_module_done(ws, now);
 	timer_cancel(&w->timers, &ws->tn);
 	worker_unhash(w, ws);
 	/* close() also removes the fd from the epoll set. */
@@ -531,13 +560,6 @@ worker_admit(struct worker *w, int lfd, enum tftp_op op,
 		    "Uploads are disabled");
 		return -1;
 	}
-	if (r != NULL && r->handler != CONF_HANDLER_FILE) {
-		/* Handlers other than the file tree come with their own
-		 * issue; until they are wired, say so plainly. */
-		worker_refuse(w, lfd, peer, local, TFTP_EUNDEF,
-		    "Handler not available");
-		return -1;
-	}
 	v = limit_admit(&w->limit, peer, now);
 	if (v != LIMIT_OK) {
 		STATS_ADD(w->st, denied_limit, 1);
@@ -555,6 +577,51 @@ worker_admit(struct worker *w, int lfd, enum tftp_op op,
 }
 
 /*
+ * Content made for this request: a rendered template or a module's
+ * answer, complete before the first packet so tsize is exact. Returns 0
+ * with ws->body set, or a TFTP error code with *msg.
+ */
+static int
+worker_generate(struct worker *w, const struct tftp_req *req,
+    const struct conf_route *r, struct wsess *ws, const char **msg)
+{
+	uint8_t		*data = NULL;
+	uint64_t	 size = 0;
+	int		 code;
+
+	switch (r->handler) {
+	case CONF_HANDLER_TEMPLATE: {
+		struct tmpl_req	 q = { .root = r->root ? r->root : w->conf->root,
+		    .t = &r->template, .file = w->rm.name, .client = &ws->peer,
+		    .server = &ws->local, .m = &w->rm };
+
+		code = tmpl_render(w->tmpl, &q, &data, &size, msg);
+		break;
+	}
+	case CONF_HANDLER_MODULE: {
+		struct module_req q = { .file = w->rm.name, .mode = req->mode,
+		    .client = &ws->peer, .server = &ws->local, .m = &w->rm };
+
+		code = module_open_body((struct conf_module *)&r->module, &q,
+		    &data, &size, msg);
+		break;
+	}
+	default:
+		*msg = "Handler not available";
+		return TFTP_EUNDEF | 0x10000;
+	}
+	if (code != 0)
+		return code;
+	ws->body = fs_body_new(data, size, 0, req->mode);
+	if (ws->body == NULL) {
+		*msg = errno == EFBIG ? "File too large for netascii" :
+		    "Server error";
+		return errno == EFBIG ? TFTP_ENOSPACE : FS_ESERVER;
+	}
+	return 0;
+}
+
+/*
  * Open what an admitted request reads or writes: a body for an RRQ, an
  * upload (temporary file, published only when complete) for a WRQ.
  * Returns 0, or a TFTP error code with *msg.
@@ -566,6 +633,8 @@ worker_open(struct worker *w, enum tftp_op op, const struct tftp_req *req,
 {
 	struct fs_wpolicy	 p;
 
+	if (op == TFTP_RRQ && r != NULL && r->handler != CONF_HANDLER_FILE)
+		return worker_generate(w, req, r, ws, msg);
 	if (op == TFTP_RRQ)
 		return fs_open_read(fs, w->rm.name, req->mode, &ws->body, msg);
 	p.create = r->write.create;
@@ -689,6 +758,8 @@ worker_request(struct worker *w, int lfd, enum tftp_op op,
 		return;
 	memset(&tmp, 0, sizeof(tmp));
 	tmp.fs = fs;
+	tmp.peer = *peer;
+	tmp.local = *local;
 	code = worker_open(w, op, req, route, fs, &tmp, &msg);
 	if (code != 0) {
 		(void)limit_release(&w->limit, peer);
@@ -710,6 +781,7 @@ worker_request(struct worker *w, int lfd, enum tftp_op op,
 	ws->body = tmp.body;
 	ws->up = tmp.up;
 	ws->fs = fs;
+	ws->route = route;
 	ws->local = *local;
 	ws->req_opts = req->opts;
 	ws->req_mode = req->mode;
@@ -962,6 +1034,10 @@ worker_free(struct worker *w)
 			fs_free(w->route_fs[i]);
 	free(w->route_fs);
 	limit_free(&w->limit);
+	if (w->tmpl != NULL) {
+		tmpl_free(w->tmpl);
+		module_worker_fini((struct conf *)w->conf);
+	}
 	if (w->ep != -1)
 		close(w->ep);
 	net_rx_free(&w->rx);
@@ -996,6 +1072,35 @@ worker_signals(sigset_t *runmask)
 	sigdelset(runmask, SIGTERM);
 	sigdelset(runmask, SIGINT);
 	sigdelset(runmask, SIGQUIT);
+}
+
+/*
+ * Every module's init(args), once per worker, before the privilege drop
+ * and the syscall filter (a module may open its files here), and the
+ * template roots opened while we still can.
+ */
+static int
+worker_init_modules(struct worker *w)
+{
+	char		 err[512];
+	unsigned	 i;
+
+	if (module_worker_init((struct conf *)w->conf, err, sizeof(err)) == -1) {
+		log_warnx("module: %s", err);
+		return -1;
+	}
+	for (i = 0; i < w->conf->n_routes; i++) {
+		const struct conf_route	*r = &w->conf->routes[i];
+
+		if (r->handler == CONF_HANDLER_TEMPLATE &&
+		    tmpl_open_root(w->tmpl, r->root ? r->root :
+		    w->conf->root) == -1) {
+			log_warn("template root %s", r->root ? r->root :
+			    w->conf->root);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* One file tree per route that names its own root (per-subnet roots). */
@@ -1069,6 +1174,12 @@ worker_init(struct worker *w, const struct worker_args *a)
 		return -1;
 	}
 	if (worker_open_route_roots(w) == -1 || worker_setup_limit(w) == -1)
+		return -1;
+	if ((w->tmpl = tmpl_new()) == NULL) {
+		log_warn("template cache");
+		return -1;
+	}
+	if (worker_init_modules(w) == -1)
 		return -1;
 	if (priv_drop(c->user, c->group, &what) == -1) {
 		log_warn("dropping privileges: %s", what);
