@@ -25,13 +25,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "conf.h"
+#include "execd.h"
 #include "fs.h"
 #include "limit.h"
 #include "log.h"
@@ -49,6 +52,7 @@
 #define TAG_LISTEN	(1ull << 32)
 #define TAG_SESS	(2ull << 32)
 #define TAG_CTL		(3ull << 32)
+#define TAG_EXECD	(4ull << 32)
 #define TAG_MASK	(0xffffffffull << 32)
 #define NIL		UINT32_MAX
 #define TX_BATCH	64	/* DATA packets per sendmmsg */
@@ -64,6 +68,9 @@ struct wsess {
 	struct fs		*fs;		/* the body's owner */
 	struct fs_upload	*up;		/* WRQ: the file being written */
 	const struct conf_route	*route;		/* NULL: the plain file tree */
+	uint32_t		 job;		/* exec: job id while pending */
+	struct tftp_req		 pend_req;	/* exec: the request */
+	bool			 pending;	/* exec: waiting for the output */
 	struct sockaddr_storage	 peer;
 	struct sockaddr_storage	 local;
 	int			 fd;		/* -1 when the slot is free */
@@ -82,6 +89,10 @@ struct worker {
 	struct fs		**route_fs;	/* per route with its own root */
 	struct limit		 limit;
 	struct tmpl_ctx		*tmpl;		/* template and hosts caches */
+	struct execd		 execd;		/* exec handler's spawner */
+	uint32_t		 job_seq;
+	int			 exit_code;
+	bool			 modules_up;	/* module_worker_init done */
 	struct route_match	 rm;		/* scratch for route_match */
 	char			 rname[TFTP_NAME_MAX + 1];	/* rewritten */
 	int			 ep;
@@ -512,6 +523,7 @@ worker_alloc(struct worker *w, const struct sockaddr_storage *peer,
 		return NULL;
 	ws = &w->ss[w->free_head];
 	w->free_head = ws->next;
+	memset(&ws->s, 0, sizeof(ws->s));
 	ws->peer = *peer;
 	ws->hash = hash;
 	ws->next = w->htab[hash & w->hmask];
@@ -577,6 +589,57 @@ worker_admit(struct worker *w, int lfd, enum tftp_op op,
 }
 
 /*
+ * The exec handler: ask the spawner to run the route's program with the
+ * request in its environment. The transfer waits (pending, no packet
+ * sent) until the whole output is there, so tsize is exact; the client's
+ * retransmitted RRQs meanwhile are recognised as such. Returns 0 with
+ * ws->pending set, or a TFTP error code.
+ */
+static int
+worker_exec_submit(struct worker *w, const struct tftp_req *req,
+    const struct conf_route *r, struct wsess *ws, const char **msg)
+{
+	static char	 vars[16][TFTP_NAME_MAX + 32];
+	const char	*env[17];
+	char		 ip[TMPL_IP_LEN], mac[TMPL_MAC_LEN];
+	uint16_t	 port;
+	unsigned	 n = 0, i;
+
+	if (w->execd.fd == -1) {
+		*msg = "Exec handler unavailable";
+		return FS_ESERVER;
+	}
+	snprintf(vars[n++], sizeof(vars[0]), "PTFTPD_FILE=%s", w->rm.name);
+	tmpl_format_ip(&ws->peer, ip, &port);
+	snprintf(vars[n++], sizeof(vars[0]), "PTFTPD_CLIENT_IP=%s", ip);
+	snprintf(vars[n++], sizeof(vars[0]), "PTFTPD_CLIENT_PORT=%u", port);
+	tmpl_format_ip(&ws->local, ip, &port);
+	snprintf(vars[n++], sizeof(vars[0]), "PTFTPD_SERVER_IP=%s", ip);
+	if (tmpl_parse_mac(w->rm.name, mac) != 1)
+		mac[0] = '\0';
+	snprintf(vars[n++], sizeof(vars[0]), "PTFTPD_MAC=%s", mac);
+	snprintf(vars[n++], sizeof(vars[0]), "PTFTPD_MODE=%s",
+	    tftp_modename(req->mode));
+	for (i = 1; i <= ROUTE_NCAPTURE && i <= w->rm.n_capture; i++)
+		snprintf(vars[n++], sizeof(vars[0]), "PTFTPD_MATCH%u=%s", i,
+		    w->rm.capture[i]);
+	for (i = 0; i < n; i++)
+		env[i] = vars[i];
+	env[n] = NULL;
+	/* The job names the slot this request is about to take (the free
+	 * list's head: nothing allocates in between), so a completion finds
+	 * its transfer in O(1); the high bits tell a stale one apart. */
+	ws->job = (++w->job_seq << 20) | w->free_head;
+	if (execd_submit(&w->execd, ws->job, (unsigned)(r - w->conf->routes),
+	    env) == -1) {
+		*msg = "Server busy, try again";
+		return FS_ESERVER;
+	}
+	ws->pending = true;
+	return 0;
+}
+
+/*
  * Content made for this request: a rendered template or a module's
  * answer, complete before the first packet so tsize is exact. Returns 0
  * with ws->body set, or a TFTP error code with *msg.
@@ -590,6 +653,8 @@ worker_generate(struct worker *w, const struct tftp_req *req,
 	int		 code;
 
 	switch (r->handler) {
+	case CONF_HANDLER_EXEC:
+		return worker_exec_submit(w, req, r, ws, msg);
 	case CONF_HANDLER_TEMPLATE: {
 		struct tmpl_req	 q = { .root = r->root ? r->root : w->conf->root,
 		    .t = &r->template, .file = w->rm.name, .client = &ws->peer,
@@ -778,6 +843,8 @@ worker_request(struct worker *w, int lfd, enum tftp_op op,
 	}
 	ws = worker_alloc(w, peer, hash);
 	ws->fd = fd;
+	ws->pending = tmp.pending;
+	ws->job = tmp.job;
 	ws->body = tmp.body;
 	ws->up = tmp.up;
 	ws->fs = fs;
@@ -789,6 +856,19 @@ worker_request(struct worker *w, int lfd, enum tftp_op op,
 	memcpy(ws->name, req->file, req->file_len);
 	ws->name[req->file_len] = '\0';
 	timer_node_init(&ws->tn);
+	if (ws->pending) {
+		/* Remember the request for when the output arrives, and
+		 * give up (backstop) if the spawner never answers. */
+		ws->pend_req = *req;
+		ws->pend_req.file = ws->name;
+		ws->s.op = op;
+		ws->s.mode = req->mode;
+		ws->s.start_ms = now;
+		ws->s.deadline_ms = now + route->exec.timeout_ms +
+		    EXECD_KILL_GRACE_MS + 1000;
+		(void)timer_set(&w->timers, &ws->tn, ws->s.deadline_ms);
+		return;
+	}
 	worker_start(w, ws, op, req, route, now);
 }
 
@@ -907,6 +987,130 @@ worker_sess_ready(struct worker *w, struct wsess *ws, uint64_t now)
 	}
 }
 
+/* End a pending exec request with an ERROR from its transfer port. */
+static void
+worker_exec_fail(struct worker *w, struct wsess *ws, uint16_t code,
+    const char *msg, uint64_t now)
+{
+	ws->pending = false;
+	sess_fail(&ws->s, code);
+	worker_send_ctl(w, ws, tftp_encode_error(w->ctlbuf, sizeof(w->ctlbuf),
+	    code, msg));
+	worker_end(w, ws, now);
+}
+
+/* Why a program's run failed, for the log line. */
+static void
+worker_exec_log(const struct wsess *ws, const struct execd_done *d)
+{
+	char	 head[EXECD_ERR_HEAD * 4 + 1], name[TFTP_NAME_MAX * 4 + 1];
+	char	 why[64];
+
+	if (d->exec_failed)
+		snprintf(why, sizeof(why), "not run: %s", strerror(d->err));
+	else if (d->timed_out)
+		snprintf(why, sizeof(why), "timed out");
+	else if (d->too_big)
+		snprintf(why, sizeof(why), "output over max_bytes");
+	else if (WIFSIGNALED(d->status))
+		snprintf(why, sizeof(why), "killed by signal %d",
+		    WTERMSIG(d->status));
+	else
+		snprintf(why, sizeof(why), "exit status %d",
+		    WEXITSTATUS(d->status));
+	log_warnx("exec %s for file=\"%s\": %s; stderr: \"%s\"",
+	    ws->route->exec.argv[0],
+	    log_safe(name, sizeof(name), ws->name, ws->name_len), why,
+	    log_safe(head, sizeof(head), d->err_head, d->err_len));
+}
+
+/* One finished program: start the transfer with its output, or refuse. */
+static void
+worker_exec_done(struct worker *w, struct execd_done *d, uint64_t now)
+{
+	struct wsess	*ws = NULL;
+	uint32_t	 i;
+	uint8_t		*data = NULL;
+
+	i = d->job & ((1u << 20) - 1);
+	if (i < w->cap && w->ss[i].fd != -1 && w->ss[i].pending &&
+	    w->ss[i].job == d->job)
+		ws = &w->ss[i];
+	if (ws == NULL) {		/* replaced or timed out meanwhile */
+		if (d->memfd != -1)
+			close(d->memfd);
+		return;
+	}
+	if (!execd_done_ok(d)) {
+		worker_exec_log(ws, d);
+		if (d->memfd != -1)
+			close(d->memfd);
+		/* Exit status 1 means "nothing for this name": boot
+		 * clients then try their next name (pxelinux, U-Boot). */
+		if (!d->exec_failed && !d->timed_out && !d->too_big &&
+		    WIFEXITED(d->status) && WEXITSTATUS(d->status) == 1)
+			worker_exec_fail(w, ws, TFTP_ENOTFOUND,
+			    "File not found", now);
+		else
+			worker_exec_fail(w, ws, d->too_big ? TFTP_ENOSPACE :
+			    TFTP_EUNDEF, d->too_big ? "Output too large" :
+			    "Generator failed", now);
+		return;
+	}
+	if (d->size > 0) {
+		/* MAP_PRIVATE: older kernels refuse a shared mapping of a
+		 * write-sealed memfd. */
+		data = mmap(NULL, d->size, PROT_READ, MAP_PRIVATE, d->memfd, 0);
+		if (data == MAP_FAILED)
+			data = NULL;
+	}
+	if (d->memfd != -1)
+		close(d->memfd);
+	if (d->size > 0 && data == NULL) {
+		log_warn("exec output mmap");
+		worker_exec_fail(w, ws, TFTP_EUNDEF, "Server error", now);
+		return;
+	}
+	ws->pending = false;
+	ws->body = fs_body_new(data, d->size, 1, ws->pend_req.mode);
+	if (ws->body == NULL) {
+		worker_exec_fail(w, ws, TFTP_ENOSPACE, "Output too large", now);
+		return;
+	}
+	timer_cancel(&w->timers, &ws->tn);
+	worker_start(w, ws, TFTP_RRQ, &ws->pend_req, ws->route, now);
+}
+
+/* Completions from the spawner. If it is gone, nothing can run programs
+ * any more (the filter forbids fork): fail what waits and leave, so the
+ * supervisor starts a fresh worker. */
+static void
+worker_execd_ready(struct worker *w, uint64_t now)
+{
+	struct execd_done	 d;
+	int			 n, round;
+
+	for (round = 0; round < RX_PER_EVENT; round++) {
+		n = execd_read(&w->execd, &d);
+		if (n == 1) {
+			worker_exec_done(w, &d, now);
+			continue;
+		}
+		if (n == 0)
+			return;
+		log_warn("exec spawner gone; restarting this worker");
+		for (uint32_t i = 0; i < w->cap; i++)
+			if (w->ss[i].fd != -1 && w->ss[i].pending)
+				worker_exec_fail(w, &w->ss[i], TFTP_EUNDEF,
+				    "Exec handler unavailable", now);
+		(void)epoll_ctl(w->ep, EPOLL_CTL_DEL, w->execd.fd, NULL);
+		execd_stop(&w->execd);
+		got_stop = 1;
+		w->exit_code = 1;
+		return;
+	}
+}
+
 static void
 worker_expire(struct worker *w, uint64_t now)
 {
@@ -917,6 +1121,11 @@ worker_expire(struct worker *w, uint64_t now)
 		struct wsess *ws = (struct wsess *)((char *)tn -
 		    offsetof(struct wsess, tn));
 
+		if (ws->pending) {
+			worker_exec_fail(w, ws, TFTP_EUNDEF,
+			    "Generator did not answer", now);
+			continue;
+		}
 		sess_timeout(&ws->s, now, &tx);
 		worker_apply(w, ws, &tx, now);
 	}
@@ -979,6 +1188,11 @@ worker_setup_epoll(struct worker *w)
 	if (w->ctl_fd != -1 &&
 	    epoll_ctl(w->ep, EPOLL_CTL_ADD, w->ctl_fd, &ev) == -1)
 		return -1;
+	ev.events = EPOLLIN;
+	ev.data.u64 = TAG_EXECD;
+	if (w->execd.fd != -1 &&
+	    epoll_ctl(w->ep, EPOLL_CTL_ADD, w->execd.fd, &ev) == -1)
+		return -1;
 	w->listening = true;
 	return 0;
 }
@@ -1034,10 +1248,11 @@ worker_free(struct worker *w)
 			fs_free(w->route_fs[i]);
 	free(w->route_fs);
 	limit_free(&w->limit);
-	if (w->tmpl != NULL) {
+	if (w->tmpl != NULL)
 		tmpl_free(w->tmpl);
+	if (w->modules_up)
 		module_worker_fini((struct conf *)w->conf);
-	}
+	execd_stop(&w->execd);
 	if (w->ep != -1)
 		close(w->ep);
 	net_rx_free(&w->rx);
@@ -1089,6 +1304,7 @@ worker_init_modules(struct worker *w)
 		log_warnx("module: %s", err);
 		return -1;
 	}
+	w->modules_up = true;
 	for (i = 0; i < w->conf->n_routes; i++) {
 		const struct conf_route	*r = &w->conf->routes[i];
 
@@ -1145,6 +1361,17 @@ worker_setup_limit(struct worker *w)
 	return 0;
 }
 
+static bool
+worker_has_exec(const struct conf *c)
+{
+	unsigned	 i;
+
+	for (i = 0; i < c->n_routes; i++)
+		if (c->routes[i].handler == CONF_HANDLER_EXEC)
+			return true;
+	return false;
+}
+
 static int
 worker_init(struct worker *w, const struct worker_args *a)
 {
@@ -1153,6 +1380,8 @@ worker_init(struct worker *w, const struct worker_args *a)
 
 	memset(w, 0, sizeof(*w));
 	w->ep = -1;
+	w->execd.fd = -1;
+	w->execd.pid = -1;
 	w->conf = c;
 	w->id = a->id;
 	w->lfds = a->lfds;
@@ -1183,6 +1412,12 @@ worker_init(struct worker *w, const struct worker_args *a)
 		return -1;
 	if (priv_drop(c->user, c->group, &what) == -1) {
 		log_warn("dropping privileges: %s", what);
+		return -1;
+	}
+	/* Programs of exec routes run as the unprivileged user, from a
+	 * spawner forked now: the syscall filter forbids fork later. */
+	if (worker_has_exec(c) && execd_start(&w->execd, c) == -1) {
+		log_warn("exec spawner");
 		return -1;
 	}
 	/* Backstop for the control pipe: a dead supervisor stops us. Set
@@ -1251,6 +1486,8 @@ worker_main(const struct worker_args *a)
 				worker_sess_ready(&w, &w.ss[idx], now);
 			else if (tag == TAG_CTL)
 				worker_ctl_ready(&w, now);
+			else if (tag == TAG_EXECD)
+				worker_execd_ready(&w, now);
 		}
 		worker_expire(&w, now);
 	}
@@ -1259,5 +1496,5 @@ worker_main(const struct worker_args *a)
 		    w.nactive);
 	worker_free(&w);
 	STATS_SET(w.st, state, STATS_W_EXITED);
-	return rc;
+	return rc != 0 ? rc : w.exit_code;
 }
