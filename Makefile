@@ -61,6 +61,7 @@ UNIT_BINS	 = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 # Test tools (clients, relays): tests/tools/<t>.c with the objects named.
 tftpc_OBJS	 = tftp
+flood_OBJS	 = tftp
 TOOL_SRCS	 = $(wildcard tests/tools/*.c)
 TOOL_BINS	 = $(patsubst tests/tools/%.c,$(BUILD)/%,$(TOOL_SRCS))
 
