@@ -3,12 +3,15 @@
  * list of system calls a worker may make once its start-up is over, and
  * why each is there. It does not decide when the filter goes on (worker.c,
  * as the last step before the loop), whether it does (the `seccomp`
- * setting), or what happens to a killed worker (the supervisor logs
+ * setting) or whether uploads are allowed (SANDBOX_UPLOADS, from the
+ * routes), or what happens to a killed worker (the supervisor logs
  * "killed by signal 31 (Bad system call)" and respawns it).
  *
  * Start-up makes the calls that are not listed here: open the root and
  * probe openat2 (fs_new), switch users (priv_drop), epoll_create1, the slot
- * allocations, getrandom for the hash seed, prctl(PR_SET_PDEATHSIG). The
+ * allocations, getrandom for the hash seed, prctl(PR_SET_PDEATHSIG), fork
+ * the exec handler's spawner (execd.c: it runs unfiltered, and its
+ * programs with it), initialise modules (module.c). The
  * loop then needs (measured with strace -f on workers serving octet,
  * netascii, missing, escaping and aborted transfers over IPv4 and IPv6,
  * with jemalloc and with the ASan build, logging to stderr and to syslog,
@@ -23,6 +26,9 @@
  *
  * The rest of the list is what the same code may need on another path
  * (malloc growing, a log line on a fresh libc, abort()) and is harmless.
+ * Uploads add their own calls (sandbox_upload_allow). Dynamic content
+ * modules run inside the filter too: a module's request callbacks may use
+ * only these calls (or the operator sets `seccomp = false`).
  * The default action kills the whole process (SCMP_ACT_KILL_PROCESS), so
  * a worker never goes on half-sandboxed. Only the native architecture is
  * accepted: libseccomp's default context holds just that one, calls
@@ -44,7 +50,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdbool.h>
 #include <stddef.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -113,8 +118,11 @@ static const int sandbox_allow[] = {
 	SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn),
 	SCMP_SYS(rt_sigaction), SCMP_SYS(restart_syscall),
 	SCMP_SYS(sigaltstack),
-	/* Leaving: _exit(worker_main()) after a drain or a stop. */
-	SCMP_SYS(exit), SCMP_SYS(exit_group),
+	/* Leaving: _exit(worker_main()) after a drain or a stop; wait4 is
+	 * execd_stop reaping the exec spawner (our only child: a filtered
+	 * worker cannot fork another). The spawner's socket is plain
+	 * sendmsg/recvmsg (SCM_RIGHTS memfds), its output an mmap. */
+	SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(wait4),
 };
 
 /*
@@ -127,18 +135,19 @@ static const int sandbox_hot[] = {
 };
 
 /*
- * ===== UPLOADS (WRQ): disabled until the upload feature lands. =====
- * Writing a file under the root: openat2 with O_CREAT|O_WRONLY (already
- * allowed, flags unfilterable), then the temporary file is sized, synced,
- * given its mode and owner, and renamed over the final name (or unlinked
- * on failure). To enable: set sandbox_uploads from the upload setting
- * (pass it to sandbox_apply) so read-only servers keep the narrow list.
+ * ===== UPLOADS (WRQ): only with SANDBOX_UPLOADS. =====
+ * fs.c writes an upload beneath the root: openat2 with O_TMPFILE or
+ * O_CREAT|O_EXCL (in the base list: its flags cannot be filtered) and
+ * getrandom for the temporary name, then pwrite64 of each block, fchmod
+ * to the route's mode, fsync of the file and of its directory, and the
+ * commit: renameat (overwrite), renameat2 RENAME_NOREPLACE (create only),
+ * linkat (naming an O_TMPFILE inode through /proc/self/fd, or the
+ * no-replace fallback), unlinkat (dropping a temporary name). A read-only
+ * server keeps none of these.
  */
-static const bool sandbox_uploads = false;
 static const int sandbox_upload_allow[] = {
-	SCMP_SYS(ftruncate), SCMP_SYS(fallocate), SCMP_SYS(pwrite64),
-	SCMP_SYS(fsync), SCMP_SYS(fdatasync), SCMP_SYS(fchmod),
-	SCMP_SYS(fchown), SCMP_SYS(renameat), SCMP_SYS(renameat2),
+	SCMP_SYS(pwrite64), SCMP_SYS(fchmod), SCMP_SYS(fsync),
+	SCMP_SYS(renameat), SCMP_SYS(renameat2), SCMP_SYS(linkat),
 	SCMP_SYS(unlinkat),
 };
 
@@ -251,7 +260,7 @@ sandbox_add_args(scmp_filter_ctx ctx)
 }
 
 static int
-sandbox_build(scmp_filter_ctx ctx, const char **what)
+sandbox_build(scmp_filter_ctx ctx, unsigned flags, const char **what)
 {
 	size_t	 i;
 	int	 rc;
@@ -267,8 +276,9 @@ sandbox_build(scmp_filter_ctx ctx, const char **what)
 	    NELEM(sandbox_allow))) < 0 ||
 	    (rc = sandbox_add_args(ctx)) < 0)
 		return rc;
-	if (sandbox_uploads && (rc = sandbox_add_list(ctx, SCMP_ACT_ALLOW,
-	    sandbox_upload_allow, NELEM(sandbox_upload_allow))) < 0)
+	if ((flags & SANDBOX_UPLOADS) && (rc = sandbox_add_list(ctx,
+	    SCMP_ACT_ALLOW, sandbox_upload_allow,
+	    NELEM(sandbox_upload_allow))) < 0)
 		return rc;
 	if (SANDBOX_ASAN && ((rc = sandbox_add_list(ctx, SCMP_ACT_ALLOW,
 	    sandbox_asan_allow, NELEM(sandbox_asan_allow))) < 0 ||
@@ -285,7 +295,7 @@ sandbox_build(scmp_filter_ctx ctx, const char **what)
 
 /* See sandbox.h. libseccomp reports -errno; we return -1 with errno. */
 int
-sandbox_apply(const char **what)
+sandbox_apply(unsigned flags, const char **what)
 {
 	scmp_filter_ctx	 ctx;
 	int		 rc;
@@ -301,7 +311,7 @@ sandbox_apply(const char **what)
 		errno = ENOMEM;
 		return -1;
 	}
-	rc = sandbox_build(ctx, what);
+	rc = sandbox_build(ctx, flags, what);
 	if (rc == 0) {
 		*what = "seccomp_load";
 		rc = seccomp_load(ctx);

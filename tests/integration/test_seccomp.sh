@@ -3,15 +3,16 @@
 # default `seccomp = true` every worker runs filtered (Seccomp: 2 in
 # /proc/PID/status) and everything a client can make a worker do still
 # works: octet transfers with options over IPv4 and IPv6 (tftpc and curl),
-# netascii, a missing file, path escapes, a refused WRQ, a tsize probe, a
-# foreign TID, a client that goes silent, a reload with its drain; no
-# worker is killed. Then a
-# worker made to call getppid(2) (harmless, not needed by a worker, so not
-# allowed) through gdb dies of SIGSYS, the supervisor logs "killed by
-# signal 31 (Bad system call)", and a filtered replacement is started
-# within 1 s and serves. With `seccomp = false` the same call just returns
-# the supervisor's pid and the worker serves on. Needs gdb (scripts/deps.sh
-# check) and the right to ptrace the workers (root).
+# uploads (curl; the routes allow them, so the worker must have passed
+# SANDBOX_UPLOADS), netascii, a missing file, path escapes, a refused WRQ,
+# a tsize probe, a foreign TID, a client that goes silent, a reload with
+# its drain; no worker is killed. Then a worker made to call getppid(2)
+# (harmless, not needed by a worker, so not allowed) through gdb dies of
+# SIGSYS, the supervisor logs "killed by signal 31 (Bad system call)",
+# and a filtered replacement is started within 1 s and serves. With
+# `seccomp = false` the same call just returns the supervisor's pid and
+# the worker serves on. Needs gdb (scripts/deps.sh check) and the right to
+# ptrace the workers (root).
 set -u
 . "$TOP/tests/integration/lib.sh"
 
@@ -72,6 +73,11 @@ chmod 644 "$ROOT/text"
 pt_netascii "$ROOT/text" "$T/text.na"
 mkdir -m 755 "$ROOT/dir"
 ln -s /etc/passwd "$ROOT/escape-link"
+# Upload routes: up/ may replace files, new/ may only create them.
+mkdir -m 777 "$ROOT/up" "$ROOT/new"
+ROUTES='routes = ( { prefix = "up/"; write = { create = true; overwrite = true; }; },
+	{ prefix = "new/"; write = { create = true; }; } );'
+UPLOADS=0
 
 # Everything a client can make a worker do; fails the test on any miss.
 exercise() {
@@ -94,6 +100,23 @@ exercise() {
 	# A client that goes silent: retransmits, then the give-up timer.
 	pt_tftpc --stop-after 3 --quiet-ms 1500 f1048576 ||
 	    pt_fail "silent client"
+	# Uploads (the worker's SANDBOX_UPLOADS calls): replace, create,
+	# refuse to replace, then read back.
+	UPLOADS=$((UPLOADS + 1))
+	for h in 127.0.0.1 "[::1]"; do
+		curl -s -g --max-time 20 -T "$ROOT/f70000" \
+		    "tftp://$h:$PT_PORT/up/same" || pt_fail "$h: upload"
+		pt_cmp "$ROOT/f70000" "$ROOT/up/same" "$h: upload"
+		curl -s -g --max-time 20 -T "$ROOT/f1469" \
+		    "tftp://$h:$PT_PORT/new/$UPLOADS$h" ||
+		    pt_fail "$h: create-only upload"
+		pt_cmp "$ROOT/f1469" "$ROOT/new/$UPLOADS$h" "$h: create-only"
+		curl -s -g --max-time 20 -T "$ROOT/f1" \
+		    "tftp://$h:$PT_PORT/new/$UPLOADS$h" &&
+		    pt_fail "$h: create-only upload replaced a file"
+		pt_cmp "$ROOT/f1469" "$ROOT/new/$UPLOADS$h" "$h: not replaced"
+	done
+	pt_tftpc -e "$ROOT/f70000" up/same || pt_fail "uploaded file read back"
 	rm -f "$T/curl4" "$T/curl6"
 	curl -s --max-time 20 -o "$T/curl4" \
 	    "tftp://127.0.0.1:$PT_PORT/f1048576" || pt_fail "curl IPv4"
@@ -108,7 +131,7 @@ exercise() {
 LOGCONF='log = { target = "stderr"; level = "debug"; };'
 SESSCONF='session = { timeout_ms = 200; timeout_max_ms = 400; };'
 
-pt_start "$LOGCONF" "$SESSCONF"
+pt_start "$LOGCONF" "$SESSCONF" "$ROUTES"
 pt_step "default config: every worker is filtered, the supervisor is not"
 check_workers_mode 2
 
@@ -188,7 +211,7 @@ pt_stop
 
 pt_step "seccomp = false: workers unfiltered; the same call is harmless"
 : >"$PT_LOG"
-pt_start "$LOGCONF" "$SESSCONF" "seccomp = false;"
+pt_start "$LOGCONF" "$SESSCONF" "$ROUTES" "seccomp = false;"
 check_workers_mode 0
 set -- $(worker_pids)
 victim=$1
