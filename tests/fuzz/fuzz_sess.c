@@ -1,3 +1,4 @@
+// LINK: sess
 /*
  * fuzz_sess.c - libFuzzer driver for sess.c. The input builds a request
  * (direction, body size or upload cap, options, server limits), then a

@@ -1,3 +1,4 @@
+// LINK: tftp
 /*
  * fuzz_tftp.c - libFuzzer entry point for the TFTP codec. Decodes any byte
  * string with tftp_decode and, for a request, encodes the OACK the server
