@@ -17,8 +17,12 @@
  *
  *   flood [common] [-n N] [-p M] [-r RATE] [-o OPTS] [-m MODE] [-T SECS]
  *         [--quiet-ms MS] [-v] FILE...
- *   -n N          requests in all (default 1); request i asks for
- *                 FILE[i % nfiles] from socket i % M
+ *   -n N          requests in all (default 1); request i goes out from
+ *                 socket i % M and asks for FILE[(i + i / M) % nfiles],
+ *                 so each socket's requests differ from one to the next
+ *                 when there are several files (ptftpd then replaces the
+ *                 socket's transfer; a repeat of one request while its
+ *                 transfer starts is a retransmission, not a new one)
  *   -p M          sockets, i.e. source ports (default 1, at most 4096)
  *   -r RATE       requests per second (default 0: as fast as possible)
  *   -o OPTS       options as name=value,name=value (sent verbatim, so
@@ -360,6 +364,7 @@ struct fsock {
 struct tid {
 	uint32_t	 sock;		/* index + 1; 0: free entry */
 	uint16_t	 port;
+	uint32_t	 gen;		/* requests the socket had sent */
 	uint32_t	 first_n;	/* copies of OACK / DATA 1 */
 	uint64_t	 req_ns;	/* the request it answers */
 	uint64_t	 last_first_ns;
@@ -368,8 +373,23 @@ struct tid {
 static struct tid *tids;
 static size_t tid_cap, tid_used;
 
+static size_t
+tid_hash(uint32_t sock, uint16_t port, uint32_t gen)
+{
+	uint64_t h = ((uint64_t)sock << 32 | (uint64_t)port << 16) ^ gen;
+
+	h *= 0x9e3779b97f4a7c15ull;
+	return (size_t)(h ^ (h >> 29));
+}
+
+/*
+ * The entry of (socket, server port, request generation): a server may
+ * give a later transfer the port an earlier one had, and a socket's new
+ * request ends its earlier transfer (ptftpd replaces it), so copies that
+ * come after a socket's next request count for a new transfer.
+ */
 static struct tid *
-tid_get(uint32_t sock, uint16_t port, uint64_t req_ns)
+tid_get(uint32_t sock, uint16_t port, uint32_t gen, uint64_t req_ns)
 {
 	size_t i, h;
 
@@ -384,8 +404,8 @@ tid_get(uint32_t sock, uint16_t port, uint64_t req_ns)
 		tid_used = 0;
 		for (i = 0; i < oldcap; i++)
 			if (old[i].sock != 0) {
-				h = (old[i].sock * 65537u + old[i].port) &
-				    (tid_cap - 1);
+				h = tid_hash(old[i].sock, old[i].port,
+				    old[i].gen) & (tid_cap - 1);
 				while (tids[h].sock != 0)
 					h = (h + 1) & (tid_cap - 1);
 				tids[h] = old[i];
@@ -393,14 +413,16 @@ tid_get(uint32_t sock, uint16_t port, uint64_t req_ns)
 			}
 		free(old);
 	}
-	h = ((sock + 1) * 65537u + port) & (tid_cap - 1);
+	h = tid_hash(sock + 1, port, gen) & (tid_cap - 1);
 	while (tids[h].sock != 0) {
-		if (tids[h].sock == sock + 1 && tids[h].port == port)
+		if (tids[h].sock == sock + 1 && tids[h].port == port &&
+		    tids[h].gen == gen)
 			return &tids[h];
 		h = (h + 1) & (tid_cap - 1);
 	}
 	tids[h].sock = sock + 1;
 	tids[h].port = port;
+	tids[h].gen = gen;
 	tids[h].req_ns = req_ns;
 	tid_used++;
 	return &tids[h];
@@ -461,7 +483,8 @@ rrq_account(struct fsock *s, uint32_t si, const struct sockaddr_storage *from,
 	tot.last_rx_ns = now;
 	if (op == TFTP_OACK || (op == TFTP_DATA && len >= 4 &&
 	    get16(rxbuf + 2) == 1)) {
-		struct tid *t = tid_get(si, addr_port(from), s->last_req_ns);
+		struct tid *t = tid_get(si, addr_port(from), s->reqs,
+		    s->last_req_ns);
 
 		t->first_n++;
 		t->last_first_ns = now;
@@ -602,7 +625,8 @@ rrq_main(void)
 
 			if (due > now)
 				break;
-			len = build_rrq(req, cfg.files[sent % cfg.nfiles]);
+			len = build_rrq(req, cfg.files[(sent + sent / cfg.m) %
+			    cfg.nfiles]);
 			r = send_to(s->fd, req, len, &srv.ss, srv.len);
 			if (r == -1) {
 				if (errno == EAGAIN || errno == ENOBUFS ||
@@ -626,8 +650,12 @@ rrq_main(void)
 
 			wait_ms = due > now ? (int)((due - now) / 1000000) : 0;
 		} else {
-			if (cfg.quiet_ms > 0 && now - (last_rx > last_send ?
-			    last_rx : last_send) >= cfg.quiet_ms * 1000000ull)
+			uint64_t last = last_rx > last_send ? last_rx :
+			    last_send;
+
+			now = now_ns();	/* after the sends above */
+			if (cfg.quiet_ms > 0 && now > last &&
+			    now - last >= cfg.quiet_ms * 1000000ull)
 				break;
 			wait_ms = (int)((end - now) / 1000000) + 1;
 			if (cfg.quiet_ms > 0 && wait_ms > 50)
