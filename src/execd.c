@@ -26,7 +26,8 @@
  * the environment (no LD_PRELOAD from a compromised worker); PATH is
  * fixed; nothing of the daemon's own environment passes.
  *
- * A job's program runs in a process group of its own, stdin /dev/null,
+ * A job's program runs in a process group of its own, in "/" (umask and
+ * rlimits are the worker's), stdin /dev/null,
  * stdout and stderr on pipes, a third CLOEXEC pipe reporting an execve
  * failure. The spawner polls every pipe, copies stdout into the job's
  * memfd up to max_bytes (one byte more kills it: too_big), keeps the first
@@ -238,8 +239,8 @@ execd_write_all(int fd, const char *p, size_t len)
 }
 
 /*
- * The program's side of a fork: own group, parent-death kill, fds 0-2,
- * default signals, execve. On failure, the errno goes up the CLOEXEC
+ * The program's side of a fork: own group, parent-death kill, cwd "/",
+ * fds 0-2, default signals, execve. On failure, the errno goes up the CLOEXEC
  * pipe (a successful execve closes it: EOF).
  */
 struct execd_child {
@@ -266,6 +267,9 @@ execd_child_run(const struct execd_child *a)
 		errno = ESRCH;
 		goto fail;
 	}
+	/* A known working directory, whatever the daemon's was. */
+	if (chdir("/") == -1)
+		goto fail;
 	/* 0-2 are always taken in the spawner, so no source is a target. */
 	if (dup2(a->in, 0) == -1 || dup2(a->out, 1) == -1 ||
 	    dup2(a->err, 2) == -1)

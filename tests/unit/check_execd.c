@@ -283,7 +283,8 @@ START_TEST(output_carries_the_request_env)
 	route_sh(0, "printf '%s|%s|%s|%s|%s|%s|%s|%s|%s' \"$PTFTPD_FILE\" "
 	    "\"$PTFTPD_CLIENT_IP\" \"$PTFTPD_CLIENT_PORT\" "
 	    "\"$PTFTPD_SERVER_IP\" \"${PTFTPD_MAC-unset}\" "
-	    "\"$PTFTPD_MATCH1\" \"$PTFTPD_MODE\" \"$PATH\" \"${HOME-none}\"",
+	    "\"$PTFTPD_MATCH1\" \"$PTFTPD_MODE\" \"$PATH\" \"${HOME-none}\"; "
+	    "printf '|%s' \"$(pwd)\"",
 	    2000, 4096, 4);
 	start();
 	ck_assert_int_eq(execd_submit(&ex, 7, 0, env), 0);
@@ -293,7 +294,7 @@ START_TEST(output_carries_the_request_env)
 	ck_assert_uint_eq(d.err_len, 0);
 	s = output(&d);
 	ck_assert_str_eq(s, "gen/a b'\"c|10.1.2.3|2011|10.0.0.1||a b|octet|"
-	    "/usr/sbin:/usr/bin:/sbin:/bin|none");
+	    "/usr/sbin:/usr/bin:/sbin:/bin|none|/");
 	free(s);
 }
 END_TEST
@@ -529,13 +530,13 @@ START_TEST(escaped_descendant_ends_at_the_timeout)
 	/* The leader waits until the descendant is out of its group. */
 	route_sh(0, "setsid sh -c 'echo $$ >&2; touch \"$PTFTPD_FILE\"; "
 	    "exec sleep 3' & while [ ! -e \"$PTFTPD_FILE\" ]; do sleep 0.01; "
-	    "done; printf x", 500, 4096, 4);
+	    "done; printf x", 1500, 4096, 4);
 	start();
 	snprintf(f, sizeof(f), "%s/out", tmpdir);
 	t0 = now_ms();
 	submit1(1, 0, f);
-	ck_assert_int_eq(wait_done(&d, 3000), 1);
-	ck_assert_uint_lt(now_ms() - t0, 2500);
+	ck_assert_int_eq(wait_done(&d, 4000), 1);
+	ck_assert_uint_lt(now_ms() - t0, 3500);
 	ck_assert(d.timed_out);
 	ck_assert(!execd_done_ok(&d));
 	ck_assert(WIFEXITED(d.status));
