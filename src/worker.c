@@ -42,6 +42,7 @@
 #include "net.h"
 #include "priv.h"
 #include "route.h"
+#include "sandbox.h"
 #include "sess.h"
 #include "stats.h"
 #include "tftp.h"
@@ -1372,6 +1373,17 @@ worker_has_exec(const struct conf *c)
 	return false;
 }
 
+static bool
+worker_has_uploads(const struct conf *c)
+{
+	unsigned	 i;
+
+	for (i = 0; i < c->n_routes; i++)
+		if (c->routes[i].write.enabled)
+			return true;
+	return false;
+}
+
 static int
 worker_init(struct worker *w, const struct worker_args *a)
 {
@@ -1425,6 +1437,12 @@ worker_init(struct worker *w, const struct worker_args *a)
 	(void)prctl(PR_SET_PDEATHSIG, SIGQUIT);
 	if (worker_setup_slots(w) == -1 || worker_setup_epoll(w) == -1) {
 		log_warn("setup");
+		return -1;
+	}
+	/* Last: from here on only the calls the loop needs are allowed. */
+	if (c->seccomp && sandbox_apply(worker_has_uploads(c) ?
+	    SANDBOX_UPLOADS : 0, &what) == -1) {
+		log_warn("seccomp filter: %s", what);
 		return -1;
 	}
 	return 0;
