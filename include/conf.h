@@ -184,6 +184,7 @@ struct conf {
 	uint32_t		 rcvbuf;	/* listen SO_RCVBUF bytes; 0: kernel */
 	unsigned		 cache_max_idle;	/* idle bodies kept */
 	bool			 seccomp;	/* worker syscall filter (sandbox.c) */
+	bool			 single_port;	/* answer from the listen socket */
 	struct conf_session	 session;
 	struct conf_log		 log;
 	struct conf_stats	 stats;

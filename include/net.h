@@ -61,6 +61,13 @@ int	net_rx_local(const struct net_rx *rx, int i,
 int	net_session_socket(const struct sockaddr_storage *local,
 	    uint16_t port_min, uint16_t port_max, uint32_t *hint);
 
+/* Room for one pktinfo cmsg of either family. */
+#define NET_PKTINFO_SPACE	CMSG_SPACE(sizeof(struct in6_pktinfo))
+
+/* Set h's source address to local (pktinfo cmsg in ctl); see net.c. */
+void	net_set_source(struct msghdr *h, void *ctl,
+	    const struct sockaddr_storage *local);
+
 /* sendmsg from listen socket fd with the source address set to local
  * (pktinfo), so replies leave from the address the client used. */
 ssize_t	net_send_from(int fd, const void *buf, size_t len,

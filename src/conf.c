@@ -65,6 +65,7 @@ static const char *const conf_keys_top[] = {
 	"workers", "listen", "root", "user", "group", "pid_file",
 	"shutdown_timeout", "rcvbuf", "cache_max_idle", "session", "log",
 	"stats", "rewrite", "routes", "acl", "acl_action", "seccomp",
+	"single_port",
 	"limits", NULL
 };
 static const char *const conf_keys_listen[] = { "address", "port", NULL };
@@ -362,6 +363,7 @@ conf_defaults(struct conf *c)
 	c->rcvbuf = 4194304;
 	c->cache_max_idle = 64;
 	c->seccomp = true;
+	c->single_port = false;
 
 	c->session.timeout_ms = 1000;
 	c->session.timeout_max_ms = 5000;
@@ -2225,6 +2227,8 @@ conf_load_top(struct conf_ctx *x, struct conf *c,
 		return -1;
 	if (r == 1)
 		c->cache_max_idle = (unsigned)n;
+	if (conf_get_bool(x, root, NULL, "single_port", &c->single_port) == -1)
+		return -1;
 	if (conf_get_bool(x, root, NULL, "seccomp", &c->seccomp) == -1)
 		return -1;
 	if (conf_get_path(x, root, NULL, "pid_file", &c->pid_file) == -1)

@@ -208,6 +208,48 @@ fail:
 }
 
 /*
+ * Put a pktinfo cmsg naming `local` as the source address into h, using
+ * ctl (NET_PKTINFO_SPACE bytes). Nothing is added when local is NULL or of
+ * another family than the destination. O(1), no syscall.
+ */
+void
+net_set_source(struct msghdr *h, void *ctl, const struct sockaddr_storage *local)
+{
+	struct cmsghdr	*c = ctl;
+
+	h->msg_control = NULL;
+	h->msg_controllen = 0;
+	if (local == NULL || h->msg_name == NULL ||
+	    local->ss_family != ((struct sockaddr *)h->msg_name)->sa_family)
+		return;
+	memset(ctl, 0, NET_PKTINFO_SPACE);
+	h->msg_control = ctl;
+	if (local->ss_family == AF_INET) {
+		struct in_pktinfo	 pi;
+
+		memset(&pi, 0, sizeof(pi));
+		pi.ipi_spec_dst = ((const struct sockaddr_in *)local)->sin_addr;
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		h->msg_controllen = CMSG_SPACE(sizeof(pi));
+	} else {
+		struct in6_pktinfo		 pi;
+		const struct sockaddr_in6	*l6 = (const void *)local;
+
+		memset(&pi, 0, sizeof(pi));
+		pi.ipi6_addr = l6->sin6_addr;
+		pi.ipi6_ifindex = l6->sin6_scope_id;
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		h->msg_controllen = CMSG_SPACE(sizeof(pi));
+	}
+}
+
+/*
  * Reply on a listen socket with the source address forced to `local`
  * (pktinfo cmsg). Returns sendmsg's result.
  */
@@ -218,45 +260,16 @@ net_send_from(int fd, const void *buf, size_t len,
 	struct iovec	 iov = { .iov_base = (void *)buf, .iov_len = len };
 	union {
 		struct cmsghdr	 align;
-		uint8_t		 b[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		uint8_t		 b[NET_PKTINFO_SPACE];
 	} ctl;
 	struct msghdr	 h;
-	struct cmsghdr	*c;
 
 	memset(&h, 0, sizeof(h));
-	memset(&ctl, 0, sizeof(ctl));
 	h.msg_name = (void *)peer;
 	h.msg_namelen = net_sslen(peer);
 	h.msg_iov = &iov;
 	h.msg_iovlen = 1;
-	if (local != NULL && local->ss_family == peer->ss_family) {
-		h.msg_control = ctl.b;
-		c = (struct cmsghdr *)ctl.b;
-		if (local->ss_family == AF_INET) {
-			struct in_pktinfo	 pi;
-
-			memset(&pi, 0, sizeof(pi));
-			pi.ipi_spec_dst =
-			    ((const struct sockaddr_in *)local)->sin_addr;
-			c->cmsg_level = IPPROTO_IP;
-			c->cmsg_type = IP_PKTINFO;
-			c->cmsg_len = CMSG_LEN(sizeof(pi));
-			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-			h.msg_controllen = CMSG_SPACE(sizeof(pi));
-		} else {
-			struct in6_pktinfo		 pi;
-			const struct sockaddr_in6	*l6 = (const void *)local;
-
-			memset(&pi, 0, sizeof(pi));
-			pi.ipi6_addr = l6->sin6_addr;
-			pi.ipi6_ifindex = l6->sin6_scope_id;
-			c->cmsg_level = IPPROTO_IPV6;
-			c->cmsg_type = IPV6_PKTINFO;
-			c->cmsg_len = CMSG_LEN(sizeof(pi));
-			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-			h.msg_controllen = CMSG_SPACE(sizeof(pi));
-		}
-	}
+	net_set_source(&h, ctl.b, local);
 	return sendmsg(fd, &h, MSG_DONTWAIT);
 }
 

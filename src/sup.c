@@ -61,6 +61,8 @@ struct slot {
 	unsigned	 nlfds;
 	uint64_t	 started_ms;
 	uint64_t	 respawn_at_ms;	/* 0: none pending */
+	pid_t		 wait_pid;	/* single port: start after this
+					 * (the slot's old worker) exits */
 	uint32_t	 backoff_ms;
 };
 
@@ -300,7 +302,7 @@ sup_find_older(struct sup *s, unsigned index, unsigned gen)
 static int
 sup_start_generation(struct sup *s, const struct conf *c)
 {
-	struct slot	*fresh[256];
+	struct slot	*fresh[256], *donor;
 	unsigned	 i, n = 0;
 
 	for (i = 0; i < c->workers; i++) {
@@ -316,14 +318,22 @@ sup_start_generation(struct sup *s, const struct conf *c)
 		sl->gen = s->gen;
 		sl->conf = c;
 		sl->backoff_ms = SUP_BACKOFF_MIN_MS;
-		if (sup_bind_slot(sl, sup_find_older(s, i, s->gen)) == -1) {
+		donor = sup_find_older(s, i, s->gen);
+		if (sup_bind_slot(sl, donor) == -1) {
 			sl->state = SLOT_FREE;
 			goto fail;
 		}
+		/* Single port mode: a transfer's ACKs come in on the listen
+		 * socket it shares with its successor; two workers reading
+		 * one socket would take each other's ACKs. The successor
+		 * starts when the draining worker has finished. */
+		if (donor != NULL && donor->pid > 0 &&
+		    (c->single_port || donor->conf->single_port))
+			sl->wait_pid = donor->pid;
 		fresh[n++] = sl;
 	}
 	for (i = 0; i < n; i++)
-		if (sup_fork(s, fresh[i]) == -1)
+		if (fresh[i]->wait_pid == 0 && sup_fork(s, fresh[i]) == -1)
 			fresh[i]->respawn_at_ms = sup_now_ms() +
 			    fresh[i]->backoff_ms;
 	return 0;
@@ -398,6 +408,20 @@ sup_log_exit(const struct slot *sl, int st)
 		    "");
 }
 
+/* Slots waiting for pid to exit (single port reload) start now. */
+static void
+sup_release_waiters(struct sup *s, pid_t pid, uint64_t now)
+{
+	unsigned	 i;
+
+	for (i = 0; i < SUP_MAX_SLOTS; i++)
+		if (s->slots[i].state == SLOT_RUN &&
+		    s->slots[i].wait_pid == pid) {
+			s->slots[i].wait_pid = 0;
+			s->slots[i].respawn_at_ms = now;
+		}
+}
+
 /* Reap every exited child; schedule respawns with back-off. */
 static void
 sup_reap(struct sup *s, uint64_t now)
@@ -416,6 +440,7 @@ sup_reap(struct sup *s, uint64_t now)
 		if (sl == NULL)
 			continue;
 		sup_log_exit(sl, st);
+		sup_release_waiters(s, pid, now);
 		sl->pid = 0;
 		if (s->stats.slots != NULL)
 			STATS_SET(&s->stats.slots[sl - s->slots], state,
@@ -490,7 +515,8 @@ sup_count(const struct sup *s, bool pending_too)
 	for (i = 0; i < SUP_MAX_SLOTS; i++)
 		if (s->slots[i].state != SLOT_FREE &&
 		    (s->slots[i].pid > 0 || (pending_too &&
-		    s->slots[i].respawn_at_ms != 0)))
+		    (s->slots[i].respawn_at_ms != 0 ||
+		    s->slots[i].wait_pid != 0))))
 			n++;
 	return n;
 }

@@ -75,6 +75,8 @@ struct wsess {
 	struct sockaddr_storage	 peer;
 	struct sockaddr_storage	 local;
 	int			 fd;		/* -1 when the slot is free */
+	bool			 shared;	/* fd is a listen socket (single
+						 * port mode): not ours to close */
 	uint32_t		 next;		/* peer chain, or free list */
 	uint32_t		 hash;
 	struct tftp_opts	 req_opts;	/* as requested, to spot */
@@ -121,6 +123,10 @@ struct worker {
 	struct mmsghdr		 mm[TX_BATCH];
 	struct iovec		 iov[TX_BATCH][2];
 	uint8_t			 hdr[TX_BATCH][TFTP_HDR_LEN];
+	union {
+		struct cmsghdr	 align;
+		uint8_t		 b[NET_PKTINFO_SPACE];
+	}			 txctl[TX_BATCH];	/* single port: source */
 };
 
 static volatile sig_atomic_t	got_term, got_stop;
@@ -325,8 +331,10 @@ worker_end(struct worker *w, struct wsess *ws, uint64_t now)
 	timer_cancel(&w->timers, &ws->tn);
 	worker_unhash(w, ws);
 	/* close() also removes the fd from the epoll set. */
-	close(ws->fd);
+	if (!ws->shared)
+		close(ws->fd);
 	ws->fd = -1;
+	ws->shared = false;
 	/* An upload still open here did not complete: discard it. */
 	worker_close_content(ws);
 	(void)limit_release(&w->limit, &ws->peer);
@@ -341,8 +349,9 @@ worker_send_ctl(struct worker *w, struct wsess *ws, size_t len)
 {
 	if (len == 0)
 		return;
-	if (sendto(ws->fd, w->ctlbuf, len, MSG_DONTWAIT,
-	    (const struct sockaddr *)&ws->peer, net_sslen(&ws->peer)) > 0)
+	/* From a listen socket, say which local address to answer from. */
+	if (net_send_from(ws->fd, w->ctlbuf, len, &ws->peer,
+	    ws->shared ? &ws->local : NULL) > 0)
 		STATS_ADD(w->st, tx_pkts, 1);
 }
 
@@ -394,6 +403,8 @@ worker_send_blocks(struct worker *w, struct wsess *ws, uint64_t first,
 			h->msg_namelen = plen;
 			h->msg_iov = w->iov[i];
 			h->msg_iovlen = len > 0 ? 2 : 1;
+			if (ws->shared)
+				net_set_source(h, w->txctl[i].b, &ws->local);
 		}
 		for (sent = 0; sent < n; sent += (unsigned)r) {
 			r = sendmmsg(ws->fd, w->mm + sent, n - sent,
@@ -738,7 +749,7 @@ worker_start(struct worker *w, struct wsess *ws, enum tftp_op op,
 		worker_end(w, ws, now);
 		return;
 	}
-	if (epoll_ctl(w->ep, EPOLL_CTL_ADD, ws->fd, &ev) == -1) {
+	if (!ws->shared && epoll_ctl(w->ep, EPOLL_CTL_ADD, ws->fd, &ev) == -1) {
 		log_warn("epoll_ctl");
 		sess_fail(&ws->s, TFTP_EUNDEF);
 		worker_end(w, ws, now);
@@ -796,8 +807,10 @@ worker_request(struct worker *w, int lfd, enum tftp_op op,
 		 * port and at once the real RRQ to the listen port, so read
 		 * what waits on the old socket first: the probe then ends
 		 * as a probe, not as a replaced transfer. */
-		worker_sess_ready(w, ws, now);
-		ws = worker_lookup(w, peer, hash);
+		if (!ws->shared) {
+			worker_sess_ready(w, ws, now);
+			ws = worker_lookup(w, peer, hash);
+		}
 	}
 	if (ws != NULL) {
 		/* An upload already committed (dallying) stays a success. */
@@ -832,7 +845,11 @@ worker_request(struct worker *w, int lfd, enum tftp_op op,
 		worker_refuse(w, lfd, peer, local, (uint16_t)code, msg);
 		return;
 	}
-	fd = net_session_socket(local, w->conf->session.port_min,
+	/* Single port mode answers from the listen socket itself: no socket
+	 * per transfer, and the client's address and port find the
+	 * transfer. Otherwise a socket of its own is the transfer's TID. */
+	fd = w->conf->single_port ? lfd :
+	    net_session_socket(local, w->conf->session.port_min,
 	    w->conf->session.port_max, &w->port_hint);
 	if (fd == -1) {
 		log_warn("transfer socket");
@@ -844,6 +861,7 @@ worker_request(struct worker *w, int lfd, enum tftp_op op,
 	}
 	ws = worker_alloc(w, peer, hash);
 	ws->fd = fd;
+	ws->shared = w->conf->single_port;
 	ws->pending = tmp.pending;
 	ws->job = tmp.job;
 	ws->body = tmp.body;
@@ -871,6 +889,42 @@ worker_request(struct worker *w, int lfd, enum tftp_op op,
 		return;
 	}
 	worker_start(w, ws, op, req, route, now);
+}
+
+/* One decoded packet from a transfer's peer, whichever socket it came
+ * in on. */
+static void
+worker_sess_input(struct worker *w, struct wsess *ws, const struct tftp_msg *m,
+    uint64_t now)
+{
+	struct sess_tx	 tx;
+
+	sess_input(&ws->s, m, now, &tx);
+	if (tx.flags == 0 && ws->s.state != SESS_DONE) {
+		/* Nothing to send; deadline unchanged unless the session
+		 * moved it. */
+		if (ws->s.deadline_ms != ws->tn.deadline_ms)
+			(void)timer_set(&w->timers, &ws->tn, ws->s.deadline_ms);
+		return;
+	}
+	worker_apply(w, ws, &tx, now);
+}
+
+/* A non-request packet on a listen socket: in single port mode, the
+ * ACKs, DATA and ERRORs of our transfers; otherwise a stray, dropped. */
+static void
+worker_listen_other(struct worker *w, const struct tftp_msg *m,
+    const struct sockaddr_storage *peer, uint64_t now)
+{
+	struct wsess	*ws = NULL;
+
+	if (w->conf->single_port)
+		ws = worker_lookup(w, peer, worker_hash(w, peer));
+	if (ws == NULL || !ws->shared) {
+		STATS_ADD(w->st, listen_stray, 1);
+		return;
+	}
+	worker_sess_input(w, ws, m, now);
 }
 
 /* One datagram on a listen socket. Only RRQ and WRQ belong here; other
@@ -906,15 +960,20 @@ worker_listen_pkt(struct worker *w, int lfd, int i, uint64_t now)
 	}
 	switch (m.op) {
 	case TFTP_RRQ:
-		STATS_ADD(w->st, rrq, 1);
-		worker_request(w, lfd, m.op, &m.u.req, peer, &local, now);
-		break;
 	case TFTP_WRQ:
-		STATS_ADD(w->st, wrq, 1);
-		worker_request(w, lfd, m.op, &m.u.req, peer, &local, now);
+		if (m.op == TFTP_RRQ)
+			STATS_ADD(w->st, rrq, 1);
+		else
+			STATS_ADD(w->st, wrq, 1);
+		/* A draining worker in single port mode still reads its
+		 * listen sockets for its transfers' ACKs, but takes no new
+		 * request: the client retries and finds the next worker. */
+		if (!w->draining)
+			worker_request(w, lfd, m.op, &m.u.req, peer, &local,
+			    now);
 		break;
 	default:
-		STATS_ADD(w->st, listen_stray, 1);
+		worker_listen_other(w, &m, peer, now);
 		break;
 	}
 }
@@ -947,7 +1006,6 @@ worker_sess_ready(struct worker *w, struct wsess *ws, uint64_t now)
 	struct sockaddr_storage	 from;
 	socklen_t		 flen;
 	struct tftp_msg		 m;
-	struct sess_tx		 tx;
 	ssize_t			 n;
 	int			 round;
 
@@ -973,16 +1031,7 @@ worker_sess_ready(struct worker *w, struct wsess *ws, uint64_t now)
 			STATS_ADD(w->st, bad_pkts, 1);
 			continue;
 		}
-		sess_input(&ws->s, &m, now, &tx);
-		if (tx.flags == 0 && ws->s.state != SESS_DONE) {
-			/* Nothing to send; deadline unchanged unless the
-			 * session moved it. */
-			if (ws->s.deadline_ms != ws->tn.deadline_ms)
-				(void)timer_set(&w->timers, &ws->tn,
-				    ws->s.deadline_ms);
-			continue;
-		}
-		worker_apply(w, ws, &tx, now);
+		worker_sess_input(w, ws, &m, now);
 		if (ws->fd == -1)
 			return;		/* ended */
 	}
@@ -1143,15 +1192,19 @@ worker_start_drain(struct worker *w, uint64_t now)
 	if (w->draining)
 		return;
 	w->draining = true;
-	w->listening = false;
 	STATS_SET(w->st, state, STATS_W_DRAINING);
 	w->drain_deadline_ms = now + w->conf->shutdown_timeout_ms;
+	log_info("draining, %u transfers in flight", w->nactive);
+	/* Single port mode: the listen sockets carry our transfers' ACKs;
+	 * keep reading them (new requests are dropped). */
+	if (w->conf->single_port)
+		return;
+	w->listening = false;
 	/* Close our copies too: a socket the next generation does not
 	 * share leaves the reuseport group once the supervisor has closed
 	 * its copy, so no request is queued where nobody reads. */
 	for (i = 0; i < w->nlfds; i++)
 		close(w->lfds[i]);
-	log_info("draining, %u transfers in flight", w->nactive);
 }
 
 static void
