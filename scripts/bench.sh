@@ -343,6 +343,20 @@ start_server() {
 	return 0
 }
 
+# CRASHED=0 if server $1 is alive; 1 if it died: then it is restarted (on
+# a new port if it has one) so the next run has a server.
+check_alive() {
+	local name=$1 rc
+	CRASHED=0
+	kill -0 "${SPID[$name]}" 2>/dev/null && return 0
+	CRASHED=1
+	wait "${SPID[$name]}" 2>/dev/null
+	rc=$?
+	log "$name died (exit status $rc, log: $OUT/logs/$name.log), restarting"
+	SPID[$name]=""
+	start_server "$name" || log "$name: restart failed"
+}
+
 # ---- files and scenarios ----------------------------------------------
 
 mkfile() {
@@ -411,20 +425,22 @@ run_one() {
 	    -e "$ROOT/$file" "$file" 2>>"$OUT/logs/loadgen.err" | tail -n 1)
 	t1=$(date +%s.%N)
 	cpu=$(cpu_end "$name")
+	check_alive "$name"
 	[ -n "$line" ] || line="transfers=0 ok=0 failed=0 loadgen=crashed"
-	printf '%s\t%s\t%s\t%s %s wall_s=%s\n' "$scen" "$name" "$rep" \
-	    "$line" "$cpu" \
+	printf '%s\t%s\t%s\t%s %s wall_s=%s crashed=%s\n' "$scen" "$name" \
+	    "$rep" "$line" "$cpu" \
 	    "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')" \
-	    >>"$RAW"
+	    "$CRASHED" >>"$RAW"
 	printf '  %-4s %-10s rep %s: %s %s\n' "$scen" "$name" "$rep" \
 	    "$(echo "$line" | cut -d' ' -f2-4,7-8,10)" "$cpu" >&2
 }
 
 # S6: hold many slow sessions; sample the server's memory and fds.
 run_s6() {
-	local name=$1 port=${SPORT[$1]} pid=${SPID[$1]} line m
+	local name=$1 port=${SPORT[$1]} pid=${SPID[$1]} line m idle
 	local samples=$T/s6.$name
 	: >"$samples"
+	idle=$(tree_mem "$pid")
 	(
 		while :; do
 			tree_mem "$pid" >>"$samples"
@@ -442,11 +458,12 @@ run_s6() {
 	m=$(awk '{ for (i = 1; i <= 4; i++) if ($i > x[i]) x[i] = $i }
 	    END { print x[1] + 0, x[2] + 0, x[3] + 0, x[4] + 0 }' "$samples")
 	[ -n "$line" ] || line="transfers=0 ok=0 failed=0 loadgen=crashed"
-	printf 'S6\t%s\t1\t%s rss_kb=%s pss_kb=%s anon_kb=%s fds=%s alive=%s\n' "$name" \
-	    "$line" $m "$(kill -0 "$pid" 2>/dev/null && echo yes || echo no)" \
-	    >>"$RAW"
+	printf 'S6\t%s\t1\t%s idle_rss_kb=%s idle_pss_kb=%s idle_anon_kb=%s idle_fds=%s rss_kb=%s pss_kb=%s anon_kb=%s fds=%s alive=%s\n' \
+	    "$name" "$line" $idle $m \
+	    "$(kill -0 "$pid" 2>/dev/null && echo yes || echo no)" >>"$RAW"
 	printf '  S6   %-10s: %s | max rss pss anon (KiB) fds: %s\n' "$name" \
 	    "$(echo "$line" | cut -d' ' -f1-4)" "$m" >&2
+	check_alive "$name"
 }
 
 # ---- report ----------------------------------------------------------------
@@ -536,6 +553,7 @@ o.append("Cells: median [min-max] over the repetitions. tps: verified transfers/
 o.append("")
 o.append("| Scenario | Server | tps | MiB/s | tmo | fail | CPU s/GiB | ptftpd / best peer |")
 o.append("|---|---|---|---|---|---|---|---|")
+crashes = []
 for scen in order:
     if scen in ("S6", "S7", "W"):
         continue
@@ -548,6 +566,9 @@ for scen in order:
         mib = stat(scen, srv, "mibps")
         tmo = stat(scen, srv, "timeouts")
         fail = sum(r.get("failed", 0) for r in rs)
+        nc = int(sum(r.get("crashed", 0) for r in rs))
+        if nc:
+            crashes.append(f"{srv} died in {nc} of {len(rs)} {scen} runs")
         cpu = [cpu_per_gib(r) for r in rs]
         ratio = ""
         if srv == "ptftpd":
@@ -566,7 +587,8 @@ for scen in order:
                     parts.append(f"CPU x{med(cpu) / b:.2f} ({who})")
             ratio = ", ".join(parts)
         o.append(f"| {title.get(scen, scen) if first else ''} | {srv} | {cell(tps)} | "
-                 f"{cell(mib, 1)} | {fmt(med(tmo))} | {int(fail)} | {fmt(med(cpu), 1)} | {ratio} |")
+                 f"{cell(mib, 1)} | {fmt(med(tmo))} | {int(fail)}{' (died)' if nc else ''} | "
+                 f"{fmt(med(cpu), 1)} | {ratio} |")
         first = False
 
 if any(s == "S7" for s, _ in runs):
@@ -580,6 +602,9 @@ if any(s == "S7" for s, _ in runs):
         if ("S7", srv) not in runs:
             continue
         rs = runs[("S7", srv)]
+        nc = int(sum(r.get("crashed", 0) for r in rs))
+        if nc:
+            crashes.append(f"{srv} died in {nc} of {len(rs)} S7 runs")
         o.append(f"| {srv} | {cell(stat('S7', srv, 'p50_ms'), 2)} | "
                  f"{cell(stat('S7', srv, 'p99_ms'), 2)} | {cell(stat('S7', srv, 'tps'))} | "
                  f"{fmt(med(stat('S7', srv, 'timeouts')))} | {int(sum(r.get('failed', 0) for r in rs))} |")
@@ -589,10 +614,11 @@ if any(s == "S6" for s, _ in runs):
     o.append("S6: slow sessions (each ACK sent 100 ms after it is due), plain RFC 1350, "
              "started at 5,000/s; server memory and fds are the maxima of 0.5 s "
              "samples, summed over all the server's processes (RSS counts shared "
-             "pages once per process and includes mapped file pages; PSS shares "
-             "them out; anon is heap and stacks).")
+             "pages once per process and includes mapped file pages, e.g. ptftpd's "
+             "body cache still mapping the large files of earlier scenarios; PSS "
+             "shares them out; anon is heap and stacks, idle -> peak).")
     o.append("")
-    o.append("| Server | ok / started | peak sessions | tmo | fail | RSS MiB | PSS MiB | anon MiB | fds | survived |")
+    o.append("| Server | ok / started | peak sessions | tmo | fail | RSS MiB | PSS MiB | anon MiB idle -> peak | fds idle -> peak | survived |")
     o.append("|---|---|---|---|---|---|---|---|---|---|")
     for srv in servers:
         if ("S6", srv) not in runs:
@@ -601,8 +627,9 @@ if any(s == "S6" for s, _ in runs):
         o.append(f"| {srv} | {int(r.get('ok', 0))} / {int(r.get('transfers', 0))} | "
                  f"{int(r.get('peak_active', 0))} | {int(r.get('timeouts', 0))} | "
                  f"{int(r.get('failed', 0))} | {r.get('rss_kb', 0) / 1024:.1f} | "
-                 f"{r.get('pss_kb', 0) / 1024:.1f} | "
-                 f"{r.get('anon_kb', 0) / 1024:.1f} | {int(r.get('fds', 0))} | {r.get('alive', '?')} |")
+                 f"{r.get('pss_kb', 0) / 1024:.1f} | {r.get('idle_anon_kb', 0) / 1024:.1f} -> "
+                 f"{r.get('anon_kb', 0) / 1024:.1f} | {int(r.get('idle_fds', 0))} -> "
+                 f"{int(r.get('fds', 0))} | {r.get('alive', '?')} |")
 
 if any(s == "W" for s, _ in runs):
     o.append("")
@@ -623,6 +650,9 @@ if any(s == "W" for s, _ in runs):
         o.append("")
         o.append(f"-w 2 / -w 1: x{b / a:.2f} transfers/s.")
 
+if crashes:
+    o.append("")
+    o.append("Server deaths (restarted for the next run): " + "; ".join(crashes) + ".")
 o.append("")
 o.append("Stats cost (S1 with the stats segment on vs off): skipped, the segment "
          "cannot be turned off by configuration.")

@@ -1099,7 +1099,7 @@ main(int argc, char **argv)
 		nlat = cfg.total;
 	qsort(lat_us, nlat, sizeof(*lat_us), cmp_u32);
 	printf("transfers=%" PRIu64 " ok=%" PRIu64 " failed=%" PRIu64
-	    " timeouts=%" PRIu64 " bytes=%" PRIu64 " secs=%.3f tps=%.1f"
+	    " timeouts=%" PRIu64 " bytes=%" PRIu64 " secs=%.3f tps=%.3f"
 	    " mibps=%.2f p50_ms=%.3f p99_ms=%.3f errors=%" PRIu64
 	    " mismatch=%" PRIu64 " gaveup=%" PRIu64 " unfinished=%" PRIu64
 	    " rexmit_seen=%" PRIu64 " peak_active=%u lat=%s\n",
