@@ -5,9 +5,13 @@
 # process started here is stopped by pid on any exit. Loopback only: the
 # daemon listens on 127.0.0.1 and ::1, nothing else is ever addressed.
 #
-#   pt_start [CONFIG LINE...]  write a config (a default for workers, log and
-#                      session is dropped when a line sets it), start
-#                      $BUILD/ptftpd on a random port, wait until it answers
+#   pt_start [CONFIG LINE...]  write a config and start $BUILD/ptftpd on a
+#                      random port, wait until it answers. Defaults for
+#                      workers, log, session, stats, pid_file and limits
+#                      (per-client rate off: all test clients are one
+#                      address; the daemon's own default is 50/s, burst
+#                      200); each is dropped when a line sets it, and a
+#                      group given replaces the default one whole.
 #   pt_stop            SIGTERM, bounded wait, SIGKILL; no worker may remain
 #   pt_tftpc ARGS...   $BUILD/tftpc -P $PT_PORT ARGS, output kept in $PT_OUT
 #   pt_mkfile NAME SIZE   random file of SIZE bytes in $ROOT
@@ -117,27 +121,38 @@ pt_random_port() {
 	echo "$port"
 }
 
+# Do the extra config lines (args 2..) set top-level setting $1? Only the
+# names pt_write_conf has defaults for are asked, and none of them is a
+# member of another group, so "name =" (or "name :") at the start of a line
+# or after ";", "{" or a blank is that setting ("catalog =" or a route's
+# "logs/" prefix is not).
+pt_conf_sets() {
+	local name=$1
+	shift
+	printf '%s\n' "$@" |
+	    grep -Eq "(^|[;{[:space:]])$name[[:space:]]*[=:]"
+}
+
 # Writes $PT_CONF for port $1; further args are extra config lines.
 pt_write_conf() {
-	local port=$1 line all
+	local port=$1 line
 	shift
-	all="$*"
 	{
-		case $all in *workers*=*) ;; *) echo "workers = 2;" ;; esac
+		pt_conf_sets workers "$@" || echo "workers = 2;"
 		echo "listen = ( { address = \"127.0.0.1\"; port = $port; },"
 		echo "           { address = \"::1\"; port = $port; } );"
 		echo "root = \"$ROOT\";"
 		echo "user = \"nobody\";"
-		case $all in
-		*log*=*) ;;
-		*) echo 'log = { target = "stderr"; level = "info"; };' ;;
-		esac
-		case $all in
-		*session*=*) ;;
-		*) echo 'session = { timeout_ms = 500; timeout_max_ms = 2000; };' ;;
-		esac
-		echo "stats = { path = \"$T/ptftpd.stats\"; };"
-		echo "pid_file = \"$T/ptftpd.pid\";"
+		pt_conf_sets log "$@" ||
+		    echo 'log = { target = "stderr"; level = "info"; };'
+		pt_conf_sets session "$@" ||
+		    echo 'session = { timeout_ms = 500; timeout_max_ms = 2000; };'
+		pt_conf_sets stats "$@" ||
+		    echo "stats = { path = \"$T/ptftpd.stats\"; };"
+		pt_conf_sets pid_file "$@" ||
+		    echo "pid_file = \"$T/ptftpd.pid\";"
+		pt_conf_sets limits "$@" ||
+		    echo "limits = { rate_per_client = 0; };"
 		for line in "$@"; do
 			echo "$line"
 		done
