@@ -61,6 +61,9 @@
 #define LISTEN_ROUNDS	8	/* recvmmsg batches per listen event */
 #define EVENTS_MAX	256
 
+_Static_assert(CONF_MAX_LIMIT_RULES == LIMIT_RULES_MAX,
+    "limits.per_client rules must fit struct limit_conf");
+
 /* One transfer: protocol state plus what the worker needs for I/O. */
 struct wsess {
 	struct sess		 s;
@@ -1400,11 +1403,23 @@ worker_open_route_roots(struct worker *w)
 static int
 worker_setup_limit(struct worker *w)
 {
+	const struct conf_limits *cl = &w->conf->limits;
 	struct limit_conf	 lc;
 	uint64_t		 seed;
+	unsigned		 i;
 
 	memset(&lc, 0, sizeof(lc));
 	lc.max_per_client = w->conf->session.max_per_client;
+	lc.rate_per_client_milli = cl->rate_per_client_milli;
+	lc.burst_per_client = cl->burst_per_client;
+	lc.rate_global_milli = cl->rate_global_milli;
+	lc.burst_global = cl->burst_global;
+	lc.nrules = cl->n_rules;	/* CONF_MAX_LIMIT_RULES == LIMIT_RULES_MAX */
+	for (i = 0; i < cl->n_rules; i++) {
+		lc.rules[i].cidr.bits = (uint8_t)conf_cidr_mapped(
+		    &cl->rules[i].client, lc.rules[i].cidr.addr);
+		lc.rules[i].max_per_client = cl->rules[i].max;
+	}
 	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
 		seed = worker_now_ms() ^ (uint64_t)getpid() << 32;
 	if (limit_init(&w->limit, &lc, w->conf->session.max_per_worker * 2 <
