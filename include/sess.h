@@ -176,6 +176,9 @@ void	sess_fail(struct sess *s, uint16_t code);
 void	sess_block_span(const struct sess *s, uint64_t blk, uint64_t *off,
 	    uint32_t *len);
 
+/* Payload bytes delivered: acknowledged (RRQ) or received (WRQ). */
+uint64_t sess_acked_bytes(const struct sess *s);
+
 /* "ok", "probe", "aborted", "timeout", "error", "running" */
 const char *sess_result_name(enum sess_result r);
 

@@ -701,3 +701,20 @@ sess_result_name(enum sess_result r)
 	}
 	return "?";
 }
+
+/*
+ * Payload bytes the client has acknowledged (read side) or that were
+ * taken in order (write side): what a transfer delivered, unlike
+ * tx_bytes, which counts retransmissions too. O(1).
+ */
+uint64_t
+sess_acked_bytes(const struct sess *s)
+{
+	if (s->op == TFTP_WRQ)
+		return s->rx_bytes;
+	if (s->acked == 0)
+		return 0;
+	if (s->acked >= s->nblocks)
+		return s->size;
+	return s->acked * s->blksize;
+}

@@ -244,7 +244,7 @@ worker_log_done(struct worker *w, struct wsess *ws, uint64_t now)
 	    tftp_modename(s->mode), worker_opts_str(&s->oack, opts,
 	    sizeof(opts)), s->blksize, s->windowsize,
 	    (unsigned long long)s->size, sess_result_name(s->result), err,
-	    (unsigned long long)(s->op == TFTP_WRQ ? s->rx_bytes : s->tx_bytes),
+	    (unsigned long long)sess_acked_bytes(s),
 	    (unsigned long long)(now - s->start_ms), s->n_rexmit, s->n_dup_ack);
 }
 
@@ -285,7 +285,7 @@ worker_count_done(struct worker *w, const struct sess *s, uint64_t now)
 	STATS_ADD(st, opt_timeout, (s->oack.set & TFTP_OPT_TIMEOUT) != 0);
 	STATS_ADD(st, dup_acks, s->n_dup_ack);
 	if (st != NULL)
-		stats_observe(st, now - s->start_ms, s->tx_bytes);
+		stats_observe(st, now - s->start_ms, sess_acked_bytes(s));
 }
 
 /* Undo worker_open. */
@@ -313,7 +313,7 @@ worker_module_done(const struct wsess *ws, uint64_t now)
 	memset(&st, 0, sizeof(st));
 	st.struct_size = sizeof(st);
 	st.result = sess_result_name(s->result);
-	st.bytes = s->tx_bytes;
+	st.bytes = sess_acked_bytes(s);
 	st.duration_ms = now - s->start_ms;
 	st.error_code = s->err_code;
 	st.retransmits = s->n_rexmit;
@@ -885,6 +885,8 @@ worker_request(struct worker *w, int lfd, enum tftp_op op,
 		ws->pend_req.file = ws->name;
 		ws->s.op = op;
 		ws->s.mode = req->mode;
+		ws->s.blksize = TFTP_BLKSIZE_DEFAULT;
+		ws->s.windowsize = 1;
 		ws->s.start_ms = now;
 		ws->s.deadline_ms = now + route->exec.timeout_ms +
 		    EXECD_KILL_GRACE_MS + 1000;

@@ -684,6 +684,28 @@ START_TEST(last_ack_completes)
 }
 END_TEST
 
+START_TEST(acked_bytes_count_delivery_not_resends)
+{
+	struct sess s;
+	struct sess_tx tx;
+
+	/* 1000 bytes at 512: nothing ACKed, one block, then all of it;
+	 * retransmissions in between do not count. */
+	start_opts(&s, 1000, 512, 0, &tx);
+	ck_assert_uint_eq(sess_acked_bytes(&s), 0);
+	feed_ack(&s, 0, T0 + 1, &tx);
+	sess_timeout(&s, s.deadline_ms, &tx);
+	ck_assert(tx.rexmit);
+	ck_assert_uint_eq(sess_acked_bytes(&s), 0);
+	feed_ack(&s, 1, T0 + 5000, &tx);
+	ck_assert_uint_eq(sess_acked_bytes(&s), 512);
+	feed_ack(&s, 2, T0 + 5001, &tx);
+	ck_assert_int_eq(s.result, SESS_RES_OK);
+	ck_assert_uint_eq(sess_acked_bytes(&s), 1000);
+	ck_assert_uint_gt(s.tx_bytes, 1000);
+}
+END_TEST
+
 START_TEST(counters_count_packets_and_bytes)
 {
 	struct sess s;
@@ -1319,6 +1341,7 @@ sess_suite(void)
 	tcase_add_test(tc, done_ignores_input);
 	tcase_add_test(tc, last_ack_completes);
 	tcase_add_test(tc, counters_count_packets_and_bytes);
+	tcase_add_test(tc, acked_bytes_count_delivery_not_resends);
 	tcase_add_test(tc, fail_ends_with_error);
 	tcase_add_test(tc, result_names);
 	suite_add_tcase(su, tc);
