@@ -117,6 +117,10 @@ $(BUILD)/loadgen: tests/bench/loadgen.c $(BUILD)/obj/tftp.o | deps
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/obj/tftp.o $(ALL_LDFLAGS) $(PKG_LIBS)
 
+# Every libFuzzer harness in tests/fuzz/ for FUZZ_SECONDS (default 20) each.
+fuzz-smoke:
+	scripts/fuzz-smoke.sh
+
 bench: $(PROGS) $(BUILD)/loadgen
 	BUILD=$(BUILD) scripts/bench.sh
 

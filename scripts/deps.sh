@@ -9,7 +9,7 @@ set -eu
 profile=${1:-build}
 pkgs="gcc make pkg-config libjemalloc-dev libconfig-dev libseccomp-dev"
 if [ "$profile" = check ]; then
-	pkgs="$pkgs check tftp-hpa atftp busybox curl procps iproute2 python3 gdb"
+	pkgs="$pkgs check tftp-hpa atftp busybox curl procps iproute2 python3 gdb clang libclang-rt-14-dev"
 fi
 
 missing=""

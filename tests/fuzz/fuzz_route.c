@@ -1,3 +1,5 @@
+// LINK: route conf module tmpl
+// PKG: libconfig
 /*
  * fuzz_route.c - libFuzzer entry point for the rewrite rules and routes.
  * The input is one flags byte, then a regex, a replacement and a request
