@@ -77,6 +77,24 @@ pt_kill_if() {
 	return 0
 }
 
+# Under make check SANITIZE=1 a daemon that hits ASan or UBSan prints
+# its report to its log: any such report fails the test, even when the
+# behaviour checked looked right.
+pt_sanitizer_check() {
+	local f bad=0
+	for f in "$T"/*.log "$T"/*/*.log; do
+		[ -f "$f" ] || continue
+		if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f"
+		then
+			echo "FAIL: sanitizer report in $f:" >&2
+			grep -E -A25 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
+			    "$f" | head -n 60 >&2
+			bad=1
+		fi
+	done
+	return $bad
+}
+
 pt_cleanup() {
 	local rc=$? p
 	trap - EXIT INT TERM
@@ -85,6 +103,7 @@ pt_cleanup() {
 		kill -KILL "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
+	pt_sanitizer_check || rc=1
 	rm -rf "$T"
 	exit "$rc"
 }
