@@ -57,6 +57,7 @@
 #define TAG_MASK	(0xffffffffull << 32)
 #define NIL		UINT32_MAX
 #define TX_BATCH	64	/* DATA packets per sendmmsg */
+#define TXCTL_MAX	128	/* OACK/ACK/ERROR short enough to queue */
 #define RX_PER_EVENT	64	/* datagrams read per session event */
 #define LISTEN_ROUNDS	8	/* recvmmsg batches per listen event */
 #define EVENTS_MAX	256
@@ -123,9 +124,17 @@ struct worker {
 	struct net_rx		 rx;
 	uint8_t			*pkt;		/* one datagram, TFTP_PKT_MAX+1 */
 	uint8_t			 ctlbuf[1024];	/* OACK and ERROR packets */
+	/* The send queue: DATA datagrams waiting for one sendmmsg. All go
+	 * to one socket (txfd); in single port mode that is the listen
+	 * socket, so the ACKs of many transfers read by one recvmmsg are
+	 * answered by one sendmmsg. */
+	unsigned		 txn;
+	int			 txfd;
 	struct mmsghdr		 mm[TX_BATCH];
 	struct iovec		 iov[TX_BATCH][2];
-	uint8_t			 hdr[TX_BATCH][TFTP_HDR_LEN];
+	uint32_t		 txsess[TX_BATCH];	/* slot of each */
+	uint8_t			 txpay[TX_BATCH][TXCTL_MAX];	/* OACK, ACK */
+	struct sockaddr_storage	 txto[TX_BATCH];
 	union {
 		struct cmsghdr	 align;
 		uint8_t		 b[NET_PKTINFO_SPACE];
@@ -133,6 +142,10 @@ struct worker {
 };
 
 static volatile sig_atomic_t	got_term, got_stop;
+
+static void	worker_end(struct worker *, struct wsess *, uint64_t);
+static void	worker_flush(struct worker *);
+static uint8_t	*worker_txq_add(struct worker *, struct wsess *);
 
 static void
 worker_on_signal(int sig)
@@ -327,6 +340,10 @@ worker_module_done(const struct wsess *ws, uint64_t now)
 static void
 worker_end(struct worker *w, struct wsess *ws, uint64_t now)
 {
+	/* Queued DATA points into the body and must leave before it is
+	 * released. */
+	if (w->txn > 0)
+		worker_flush(w);
 	worker_log_done(w, ws, now);
 	worker_count_done(w, &ws->s, now);
 	if (ws->route != NULL && ws->route->handler == CONF_HANDLER_MODULE)
@@ -352,6 +369,15 @@ worker_send_ctl(struct worker *w, struct wsess *ws, size_t len)
 {
 	if (len == 0)
 		return;
+	if (len <= TXCTL_MAX) {
+		/* Joins the queue behind the transfer's DATA, in order. */
+		memcpy(worker_txq_add(w, ws), w->ctlbuf, len);
+		w->iov[w->txn - 1][0].iov_len = len;
+		return;
+	}
+	/* Keep a transfer's packets in order: queued DATA first. */
+	if (w->txn > 0 && w->txfd == ws->fd)
+		worker_flush(w);
 	/* From a listen socket, say which local address to answer from. */
 	if (net_send_from(ws->fd, w->ctlbuf, len, &ws->peer,
 	    ws->shared ? &ws->local : NULL) > 0)
@@ -372,62 +398,121 @@ worker_count_tx(struct worker *w, unsigned from, unsigned n)
 	STATS_ADD(w->st, tx_bytes, bytes);
 }
 
+
 /*
- * Put blocks [first, first+count) on the wire: header and body slice as
- * two iovecs, TX_BATCH datagrams per sendmmsg. A full socket buffer
- * (EAGAIN, ENOBUFS) counts as loss: the timer will resend. EFAULT means
- * the file was truncated under its mapping: the transfer ends.
+ * A datagram of the queue faulted (EFAULT): the file was truncated under
+ * its mapping. End that transfer with an error; its other queued
+ * datagrams are dropped by the caller.
  */
-static int
+static void
+worker_tx_fault(struct worker *w, uint32_t slot)
+{
+	struct wsess	*ws = &w->ss[slot];
+
+	if (ws->fd == -1)
+		return;
+	sess_fail(&ws->s, TFTP_EUNDEF);
+	/* The ERROR goes out directly (the queue is being flushed). */
+	(void)net_send_from(ws->fd, w->ctlbuf, tftp_encode_error(w->ctlbuf,
+	    sizeof(w->ctlbuf), TFTP_EUNDEF, "File changed on server"),
+	    &ws->peer, ws->shared ? &ws->local : NULL);
+	worker_end(w, ws, worker_now_ms());
+}
+
+/*
+ * Send everything queued: one sendmmsg per TX_BATCH datagrams. A full
+ * socket buffer (EAGAIN, ENOBUFS) counts as loss: the timers resend.
+ * Re-entrant through worker_end (the queue is emptied first).
+ */
+static void
+worker_flush(struct worker *w)
+{
+	unsigned	 n = w->txn, i = 0, j;
+	int		 fd = w->txfd, r;
+
+	w->txn = 0;
+	while (i < n) {
+		r = sendmmsg(fd, w->mm + i, n - i, MSG_DONTWAIT);
+		if (r > 0) {
+			worker_count_tx(w, i, (unsigned)r);
+			i += (unsigned)r;
+		} else if (r == -1 && errno == EINTR) {
+			continue;
+		} else if (r == -1 && errno == EFAULT) {
+			uint32_t	 bad = w->txsess[i];
+
+			/* Drop the faulting transfer's other datagrams:
+			 * its body is released by worker_end. */
+			for (j = i; j < n; j++)
+				if (w->txsess[j] == bad)
+					w->mm[j].msg_hdr.msg_iovlen = 0;
+			worker_tx_fault(w, bad);
+			while (i < n && w->mm[i].msg_hdr.msg_iovlen == 0)
+				i++;
+		} else {
+			break;		/* EAGAIN, ENOBUFS, ...: loss */
+		}
+	}
+}
+
+/*
+ * Take the next entry of the send queue for a datagram of ws (flushing
+ * first when the queue is full or holds another socket's datagrams) and
+ * address it; the destination is copied, since the slot may be reused
+ * before the flush. Returns the entry's own payload buffer (TXCTL_MAX
+ * bytes) with iov[0] pointing at it, one iovec.
+ */
+static uint8_t *
+worker_txq_add(struct worker *w, struct wsess *ws)
+{
+	struct msghdr	*h;
+	unsigned	 i;
+
+	if (w->txn == TX_BATCH || (w->txn > 0 && w->txfd != ws->fd))
+		worker_flush(w);
+	i = w->txn++;
+	w->txfd = ws->fd;
+	w->txsess[i] = (uint32_t)(ws - w->ss);
+	w->txto[i] = ws->peer;
+	h = &w->mm[i].msg_hdr;
+	memset(h, 0, sizeof(*h));
+	h->msg_name = &w->txto[i];
+	h->msg_namelen = net_sslen(&ws->peer);
+	h->msg_iov = w->iov[i];
+	h->msg_iovlen = 1;
+	w->iov[i][0].iov_base = w->txpay[i];
+	if (ws->shared)
+		net_set_source(h, w->txctl[i].b, &ws->local);
+	return w->txpay[i];
+}
+
+/*
+ * Queue blocks [first, first+count) of ws: the 4-byte header in the
+ * entry's buffer and the body slice as a second iovec (no copy). The
+ * queue is flushed when full, when another socket comes, at the end of
+ * each event batch and before a transfer ends.
+ */
+static void
 worker_send_blocks(struct worker *w, struct wsess *ws, uint64_t first,
     uint32_t count)
 {
-	socklen_t	 plen = net_sslen(&ws->peer);
+	uint32_t	 k;
 
-	while (count > 0) {
-		unsigned	 n = count < TX_BATCH ? count : TX_BATCH, i, sent;
-		int		 r;
+	for (k = 0; k < count; k++) {
+		uint8_t		*hdr = worker_txq_add(w, ws);
+		unsigned	 i = w->txn - 1;
+		uint64_t	 off;
+		uint32_t	 len;
 
-		for (i = 0; i < n; i++) {
-			uint64_t	 off;
-			uint32_t	 len;
-			struct msghdr	*h = &w->mm[i].msg_hdr;
-
-			sess_block_span(&ws->s, first + i, &off, &len);
-			tftp_put_data_hdr(w->hdr[i], (uint16_t)(first + i));
-			w->iov[i][0].iov_base = w->hdr[i];
-			w->iov[i][0].iov_len = TFTP_HDR_LEN;
-			w->iov[i][1].iov_base =
-			    (void *)(ws->body->data == NULL ? NULL :
-			    ws->body->data + off);
-			w->iov[i][1].iov_len = len;
-			memset(h, 0, sizeof(*h));
-			h->msg_name = &ws->peer;
-			h->msg_namelen = plen;
-			h->msg_iov = w->iov[i];
-			h->msg_iovlen = len > 0 ? 2 : 1;
-			if (ws->shared)
-				net_set_source(h, w->txctl[i].b, &ws->local);
-		}
-		for (sent = 0; sent < n; sent += (unsigned)r) {
-			r = sendmmsg(ws->fd, w->mm + sent, n - sent,
-			    MSG_DONTWAIT);
-			if (r > 0) {
-				worker_count_tx(w, sent, (unsigned)r);
-				continue;
-			}
-			if (r == -1 && errno == EFAULT)
-				return -1;
-			if (r == -1 && errno == EINTR) {
-				r = 0;
-				continue;
-			}
-			return 0;	/* EAGAIN, ENOBUFS, ...: loss */
-		}
-		first += n;
-		count -= n;
+		sess_block_span(&ws->s, first + k, &off, &len);
+		tftp_put_data_hdr(hdr, (uint16_t)(first + k));
+		w->iov[i][0].iov_len = TFTP_HDR_LEN;
+		if (len == 0)
+			continue;
+		w->iov[i][1].iov_base = (void *)(ws->body->data + off);
+		w->iov[i][1].iov_len = len;
+		w->mm[i].msg_hdr.msg_iovlen = 2;
 	}
-	return 0;
 }
 
 static const struct sess_tx	worker_tx_none;
@@ -479,12 +564,8 @@ worker_apply(struct worker *w, struct wsess *ws, const struct sess_tx *tx,
 	if (tx->flags & SESS_TX_ACK)
 		worker_send_ctl(w, ws, tftp_encode_ack(w->ctlbuf,
 		    sizeof(w->ctlbuf), (uint16_t)tx->ack_block));
-	if ((tx->flags & SESS_TX_DATA) &&
-	    worker_send_blocks(w, ws, tx->blk_first, tx->blk_count) == -1) {
-		sess_fail(&ws->s, TFTP_EUNDEF);
-		worker_send_ctl(w, ws, tftp_encode_error(w->ctlbuf,
-		    sizeof(w->ctlbuf), TFTP_EUNDEF, "File changed on server"));
-	}
+	if (tx->flags & SESS_TX_DATA)
+		worker_send_blocks(w, ws, tx->blk_first, tx->blk_count);
 	if (tx->flags & SESS_TX_ERROR)
 		worker_send_ctl(w, ws, tftp_encode_error(w->ctlbuf,
 		    sizeof(w->ctlbuf), tx->err_code, tx->err_msg));
@@ -997,6 +1078,7 @@ worker_listen_ready(struct worker *w, int lfd, uint64_t now)
 		}
 		for (i = 0; i < n; i++)
 			worker_listen_pkt(w, lfd, i, now);
+		worker_flush(w);
 		if (n < NET_BATCH)
 			return;
 	}
@@ -1012,9 +1094,14 @@ worker_sess_ready(struct worker *w, struct wsess *ws, uint64_t now)
 	socklen_t		 flen;
 	struct tftp_msg		 m;
 	ssize_t			 n;
-	int			 round;
+	int			 round, rounds;
 
-	for (round = 0; round < RX_PER_EVENT; round++) {
+	/* A reader's client sends one ACK per window: read one datagram per
+	 * readiness and save the recvfrom that would only say EAGAIN (the
+	 * epoll set is level-triggered: more wakes us again). An upload's
+	 * sender may have a window of DATA queued: drain it. */
+	rounds = ws->s.op == TFTP_WRQ ? RX_PER_EVENT : 1;
+	for (round = 0; round < rounds; round++) {
 		flen = sizeof(from);
 		n = recvfrom(ws->fd, w->pkt, TFTP_PKT_MAX + 1, MSG_DONTWAIT,
 		    (struct sockaddr *)&from, &flen);
@@ -1578,6 +1665,7 @@ worker_main(const struct worker_args *a)
 				worker_execd_ready(&w, now);
 		}
 		worker_expire(&w, now);
+		worker_flush(&w);
 	}
 	if (w.draining && w.nactive > 0)
 		log_warnx("shutdown timeout, abandoning %u transfers",
