@@ -18,6 +18,8 @@
 #      for existing and missing files, never ACKed, while a client on
 #      127.0.0.1 keeps downloading; afterwards, once every session has
 #      timed out, RSS and fd counts are back to the baseline
+#   5. 10,000 RRQs with blksize, tsize and windowsize 64 (the OACK path)
+#      from 1000 ports of 8 addresses, as fast as possible: the same checks
 #
 # Loopback only; every loop is bounded; every process stopped by pid.
 set -u
@@ -293,6 +295,31 @@ LOG1=$(wc -l <"$PT_LOG")
 echo "   log lines during the flood: $((LOG1 - LOG0)) (one per ended transfer)"
 [ $((LOG1 - LOG0)) -le 10100 ] ||
     pt_fail "$((LOG1 - LOG0)) log lines for 10000 transfers"
+
+# ---- 5. flood with options, from many addresses -----------------------
+# The OACK path (a session waiting for ACK 0) and many clients: 10,000
+# RRQs asking blksize 1468, tsize and windowsize 64, from 1000 ports over
+# 8 addresses (127.0.0.3-10), as fast as the tool can send.
+pt_step "option flood: 10000 RRQs from 1000 ports of 8 addresses, no ACK"
+timeout 40 "$FLOOD" -S 127.0.0.3 --src-count 8 -P "$PT_PORT" -n 10000 \
+    -p 1000 -r 0 -T 12 --quiet-ms 2000 \
+    -o blksize=1468,tsize=0,windowsize=64 flood.bin legit.bin no-such-3 \
+    >"$T/flood.out" 2>&1 || { cat "$T/flood.out"; pt_fail "option flood"; }
+sed 's/^/    /' "$T/flood.out"
+grep -q ' rx_oack=0 ' "$T/flood.out" && pt_fail "no OACK came back"
+fmax=$(sed -n 's/.* first_max=\([0-9]*\) .*/\1/p' "$T/flood.out")
+[ "${fmax:-99}" -le 4 ] || pt_fail "a transfer sent its OACK $fmax times"
+adv_idle || pt_fail "transfers still active 10 s after the option flood"
+adv_check "option flood"
+RSS2=$(adv_rss)
+FDS2=$(adv_fds)
+echo "   after: RSS ${RSS2} kB, fds ${FDS2} (baseline ${RSS0} kB, ${FDS0})"
+[ "$FDS2" -eq "$FDS0" ] || pt_fail "fds: $FDS2 after the option flood"
+# Up to 1000 transfers at once instead of 500: twice the session slots
+# touched (about 1 kB each) and limiter entries for 8 new addresses, well
+# under 1 MB; plus the 1 MB allowed above.
+[ "$RSS2" -le $((RSS0 + 2048)) ] ||
+    pt_fail "RSS grew from $RSS0 kB to $RSS2 kB over both floods"
 
 [ "$SECONDS" -le 90 ] || echo "   note: the test took ${SECONDS}s"
 pt_stop

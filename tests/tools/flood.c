@@ -18,8 +18,9 @@
  *   flood [common] [-n N] [-p M] [-r RATE] [-o OPTS] [-m MODE] [-T SECS]
  *         [--quiet-ms MS] [-v] FILE...
  *   -n N          requests in all (default 1); request i goes out from
- *                 socket i % M and asks for FILE[(i + i / M) % nfiles],
- *                 so each socket's requests differ from one to the next
+ *                 socket k = i % M as its j = i / M th and asks for
+ *                 FILE[(k + j) % nfiles], so each socket's requests
+ *                 differ from one to the next
  *                 when there are several files (ptftpd then replaces the
  *                 socket's transfer; a repeat of one request while its
  *                 transfer starts is a retransmission, not a new one)
@@ -625,8 +626,8 @@ rrq_main(void)
 
 			if (due > now)
 				break;
-			len = build_rrq(req, cfg.files[(sent + sent / cfg.m) %
-			    cfg.nfiles]);
+			len = build_rrq(req, cfg.files[(sent % cfg.m +
+			    sent / cfg.m) % cfg.nfiles]);
 			r = send_to(s->fd, req, len, &srv.ss, srv.len);
 			if (r == -1) {
 				if (errno == EAGAIN || errno == ENOBUFS ||
