@@ -102,7 +102,7 @@ adv_check "start"
 pt_step "crafted datagrams, built-in cases (flood cases), IPv4 and IPv6"
 for host in 127.0.0.1 ::1; do
 	timeout 30 "$FLOOD" cases -H "$host" -P "$PT_PORT" -f flood.bin \
-	    --wait-ms 1000 >"$T/cases.out" 2>&1
+	    --wait-ms 2000 >"$T/cases.out" 2>&1
 	rc=$?
 	grep -v '\[ok\]$' "$T/cases.out" | sed 's/^/    /'
 	[ $rc -eq 0 ] || { cat "$T/cases.out"; pt_fail "crafted cases on $host"; }
@@ -195,7 +195,7 @@ cat >"$T/paths.cases" <<-'EOF'
 	fifo_opts error:2 \0\x01fifo\0octet\0tsize\0000\0blksize\0001468\0
 	dev_opts error:1|error:2 \0\x01zero\0octet\0tsize\0000\0
 	EOF
-timeout 30 "$FLOOD" cases -P "$PT_PORT" -f flood.bin --wait-ms 1000 \
+timeout 30 "$FLOOD" cases -P "$PT_PORT" -f flood.bin --wait-ms 2000 \
     "$T/paths.cases" >"$T/cases.out" 2>&1 ||
     { cat "$T/cases.out"; pt_fail "path cases"; }
 sed 's/^/    /' "$T/cases.out"

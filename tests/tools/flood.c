@@ -38,7 +38,8 @@
  * sent_pkts, sent_bytes (UDP payload), sent_wire, rx_pkts, rx_bytes,
  * rx_wire, amp_pkts (rx_pkts / sent_pkts), amp_wire (rx_wire / sent_wire),
  * rx_oack, rx_data, rx_error, rx_other, err0..err8 (ERROR codes seen),
- * tids (server transfer IDs seen), first_max, first_total, first_last_ms,
+ * tids (server transfer IDs seen), first_max, first_total, first_wait_ms
+ * (the longest wait for a first copy, after its request), first_last_ms,
  * last_rx_ms (last datagram, after the first send), send_ms (time to send
  * all), send_fail (send errors, e.g. ENOBUFS), rx_dropped (datagrams the
  * kernel dropped on our full receive buffers, SO_RXQ_OVFL), sock_rx_min
@@ -368,6 +369,7 @@ struct tid {
 	uint32_t	 gen;		/* requests the socket had sent */
 	uint32_t	 first_n;	/* copies of OACK / DATA 1 */
 	uint64_t	 req_ns;	/* the request it answers */
+	uint64_t	 first_ns;	/* first copy of the first packet */
 	uint64_t	 last_first_ns;
 };
 
@@ -487,7 +489,8 @@ rrq_account(struct fsock *s, uint32_t si, const struct sockaddr_storage *from,
 		struct tid *t = tid_get(si, addr_port(from), s->reqs,
 		    s->last_req_ns);
 
-		t->first_n++;
+		if (t->first_n++ == 0)
+			t->first_ns = now;
 		t->last_first_ns = now;
 		tot.first_total++;
 	}
@@ -526,7 +529,7 @@ rrq_report(struct fsock *socks, uint64_t t0, uint64_t send_done)
 	uint64_t sent_wire = tot.sent_bytes + tot.sent_pkts * hdr_len;
 	uint64_t rx_wire = tot.rx_bytes + tot.rx_pkts * hdr_len;
 	uint64_t rx_min = UINT64_MAX, rx_max = 0, drops = 0, hist[HIST_MAX];
-	uint64_t first_last = 0;
+	uint64_t first_last = 0, first_wait = 0;
 	uint32_t first_max = 0;
 	size_t i, ntids = 0;
 	unsigned k;
@@ -542,6 +545,8 @@ rrq_report(struct fsock *socks, uint64_t t0, uint64_t send_done)
 			first_max = t->first_n;
 		if (t->first_n > 0 && t->last_first_ns - t->req_ns > first_last)
 			first_last = t->last_first_ns - t->req_ns;
+		if (t->first_n > 0 && t->first_ns - t->req_ns > first_wait)
+			first_wait = t->first_ns - t->req_ns;
 		hist[t->first_n < HIST_MAX ? t->first_n : HIST_MAX - 1]++;
 	}
 	for (k = 0; k < cfg.m; k++) {
@@ -568,10 +573,11 @@ rrq_report(struct fsock *socks, uint64_t t0, uint64_t send_done)
 	for (k = 0; k < 9; k++)
 		printf(" err%u=%" PRIu64, k, tot.err[k]);
 	printf(" tids=%zu first_max=%u first_total=%" PRIu64
-	    " first_last_ms=%.1f last_rx_ms=%.1f send_ms=%.1f send_fail=%"
-	    PRIu64 " rx_dropped=%" PRIu64 " sock_rx_min=%" PRIu64
-	    " sock_rx_max=%" PRIu64 " first_hist=", ntids, first_max,
-	    tot.first_total, (double)first_last / 1e6,
+	    " first_wait_ms=%.1f first_last_ms=%.1f last_rx_ms=%.1f"
+	    " send_ms=%.1f send_fail=%" PRIu64 " rx_dropped=%" PRIu64
+	    " sock_rx_min=%" PRIu64 " sock_rx_max=%" PRIu64 " first_hist=",
+	    ntids, first_max, tot.first_total, (double)first_wait / 1e6,
+	    (double)first_last / 1e6,
 	    tot.last_rx_ns ? (double)(tot.last_rx_ns - t0) / 1e6 : 0.0,
 	    (double)(send_done - t0) / 1e6, tot.send_fail, drops,
 	    rx_min == UINT64_MAX ? 0 : rx_min, rx_max);
