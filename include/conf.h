@@ -185,6 +185,7 @@ struct conf {
 	unsigned		 cache_max_idle;	/* idle bodies kept */
 	bool			 seccomp;	/* worker syscall filter (sandbox.c) */
 	bool			 single_port;	/* answer from the listen socket */
+	uint32_t		 cache_valid_ms;	/* name lookups trusted */
 	struct conf_session	 session;
 	struct conf_log		 log;
 	struct conf_stats	 stats;

@@ -65,7 +65,7 @@ static const char *const conf_keys_top[] = {
 	"workers", "listen", "root", "user", "group", "pid_file",
 	"shutdown_timeout", "rcvbuf", "cache_max_idle", "session", "log",
 	"stats", "rewrite", "routes", "acl", "acl_action", "seccomp",
-	"single_port",
+	"single_port", "cache_valid_ms",
 	"limits", NULL
 };
 static const char *const conf_keys_listen[] = { "address", "port", NULL };
@@ -364,6 +364,7 @@ conf_defaults(struct conf *c)
 	c->cache_max_idle = 64;
 	c->seccomp = true;
 	c->single_port = false;
+	c->cache_valid_ms = 1000;
 
 	c->session.timeout_ms = 1000;
 	c->session.timeout_max_ms = 5000;
@@ -2229,6 +2230,11 @@ conf_load_top(struct conf_ctx *x, struct conf *c,
 		c->cache_max_idle = (unsigned)n;
 	if (conf_get_bool(x, root, NULL, "single_port", &c->single_port) == -1)
 		return -1;
+	if ((r = conf_get_int(x, root, NULL, "cache_valid_ms", 0, 3600000, &n,
+	    NULL)) == -1)
+		return -1;
+	if (r == 1)
+		c->cache_valid_ms = (uint32_t)n;
 	if (conf_get_bool(x, root, NULL, "seccomp", &c->seccomp) == -1)
 		return -1;
 	if (conf_get_path(x, root, NULL, "pid_file", &c->pid_file) == -1)

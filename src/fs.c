@@ -77,8 +77,31 @@
 #define FS_TMP_TRIES		16		/* O_EXCL collisions before giving up */
 #define FS_NA_OUT		4096u		/* netascii decode buffer */
 
+/*
+ * The name cache: request name -> body, trusted for valid_ms after the
+ * last check, so a hot file (pxelinux.0, an iPXE script fetched by a
+ * whole rack) costs no openat2/fstat/close per request. Direct-mapped,
+ * names up to FS_NAME_INLINE - 1 bytes stored inline (longer names are
+ * simply not cached). An entry points at a body of the cache; evicting
+ * that body clears the entry.
+ */
+#define FS_NAMES		1024
+#define FS_NAME_INLINE		120
+
+struct fs_name {
+	uint64_t	 hash;
+	uint64_t	 checked_ms;
+	struct body	*body;		/* NULL: empty */
+	enum tftp_mode	 mode;
+	uint16_t	 len;
+	char		 name[FS_NAME_INLINE];
+};
+
 struct fs {
 	int		 root_fd;
+	uint32_t	 valid_ms;		/* name cache; 0: off */
+	const uint64_t	*now_ms;		/* the caller's clock */
+	struct fs_name	*names;			/* FS_NAMES, or NULL */
 	unsigned	 max_idle;
 	int		 tmpfile_ok;		/* /proc/self/fd usable: 0 unknown,
 						 * 1 yes, -1 no (see fs_open_write) */
@@ -181,8 +204,13 @@ static void
 cache_evict(struct fs *fs, struct body *b)
 {
 	struct body **pp;
+	size_t i;
 
 	lru_unlink(fs, b);
+	/* Rare (an idle body over max_idle, or a stale version): a scan. */
+	for (i = 0; fs->names != NULL && i < FS_NAMES; i++)
+		if (fs->names[i].body == b)
+			fs->names[i].body = NULL;
 	for (pp = &fs->bucket[fs_hash(b->dev, b->ino)]; *pp != NULL;
 	    pp = &(*pp)->next) {
 		if (*pp == b) {
@@ -273,7 +301,72 @@ fs_free(struct fs *fs)
 		}
 	}
 	close(fs->root_fd);
+	free(fs->names);
 	free(fs);
+}
+
+/*
+ * Trust a name's lookup for valid_ms (0: never) as measured by *now_ms,
+ * which the caller keeps current (the worker's loop time). A file
+ * replaced on disk may then be served in its old version for up to
+ * valid_ms. Returns 0, or -1 (ENOMEM). One allocation of ~150 KiB.
+ */
+int
+fs_set_name_cache(struct fs *fs, uint32_t valid_ms, const uint64_t *now_ms)
+{
+	if (valid_ms > 0 && fs->names == NULL &&
+	    (fs->names = calloc(FS_NAMES, sizeof(*fs->names))) == NULL)
+		return -1;
+	fs->valid_ms = valid_ms;
+	fs->now_ms = now_ms;
+	return 0;
+}
+
+static uint64_t
+fs_name_hash(const char *name, size_t len, enum tftp_mode mode)
+{
+	uint64_t	 h = 0xcbf29ce484222325ull ^ (uint64_t)mode;
+	size_t		 i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)name[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+/* The cached entry for name if it is still trusted, else NULL. */
+static struct fs_name *
+fs_name_find(struct fs *fs, const char *name, size_t len, enum tftp_mode mode,
+    uint64_t h)
+{
+	struct fs_name	*e;
+
+	if (fs->valid_ms == 0 || len >= FS_NAME_INLINE)
+		return NULL;
+	e = &fs->names[h & (FS_NAMES - 1)];
+	if (e->body == NULL || e->hash != h || e->mode != mode ||
+	    e->len != len || memcmp(e->name, name, len) != 0 ||
+	    *fs->now_ms - e->checked_ms >= fs->valid_ms)
+		return NULL;
+	return e;
+}
+
+static void
+fs_name_store(struct fs *fs, const char *name, size_t len, enum tftp_mode mode,
+    uint64_t h, struct body *b)
+{
+	struct fs_name	*e;
+
+	if (fs->valid_ms == 0 || len >= FS_NAME_INLINE)
+		return;
+	e = &fs->names[h & (FS_NAMES - 1)];
+	e->hash = h;
+	e->mode = mode;
+	e->len = (uint16_t)len;
+	memcpy(e->name, name, len);
+	e->body = b;
+	e->checked_ms = *fs->now_ms;
 }
 
 static int
@@ -480,13 +573,27 @@ fs_open_read(struct fs *fs, const char *name, enum tftp_mode mode,
     struct body **out, const char **errmsg)
 {
 	struct body key, *b;
+	struct fs_name *e;
 	struct stat st;
+	size_t nlen;
+	uint64_t h;
 	int fd = -1, rc;
 
 	*out = NULL;
 	if (mode != TFTP_MODE_OCTET && mode != TFTP_MODE_NETASCII) {
 		*errmsg = "Unsupported mode";
 		return TFTP_EBADOP;
+	}
+	while (*name == '/')
+		name++;
+	nlen = strlen(name);
+	h = fs_name_hash(name, nlen, mode);
+	if ((e = fs_name_find(fs, name, nlen, mode, h)) != NULL) {
+		b = e->body;
+		if (b->refs++ == 0)
+			lru_unlink(fs, b);
+		*out = b;
+		return 0;
 	}
 	rc = fs_resolve(fs, name, &fd, errmsg);
 	if (rc != 0)
@@ -510,6 +617,7 @@ fs_open_read(struct fs *fs, const char *name, enum tftp_mode mode,
 	} else if (b->refs++ == 0) {
 		lru_unlink(fs, b);
 	}
+	fs_name_store(fs, name, nlen, mode, h, b);
 	*out = b;
 out:
 	close(fd);

@@ -93,6 +93,7 @@ struct worker {
 	const struct conf	*conf;
 	unsigned		 id;
 	struct fs		*fs;		/* the top-level root */
+	uint64_t		 now_ms;	/* loop time, for the name cache */
 	struct fs		**route_fs;	/* per route with its own root */
 	struct limit		 limit;
 	struct tmpl_ctx		*tmpl;		/* template and hosts caches */
@@ -1489,6 +1490,24 @@ worker_open_route_roots(struct worker *w)
 	return 0;
 }
 
+/* Every file tree trusts a name's lookup for cache_valid_ms. */
+static int
+worker_name_caches(struct worker *w)
+{
+	unsigned	 i;
+	int		 rc;
+
+	w->now_ms = worker_now_ms();
+	rc = fs_set_name_cache(w->fs, w->conf->cache_valid_ms, &w->now_ms);
+	for (i = 0; rc == 0 && i < w->conf->n_routes; i++)
+		if (w->route_fs[i] != NULL)
+			rc = fs_set_name_cache(w->route_fs[i],
+			    w->conf->cache_valid_ms, &w->now_ms);
+	if (rc == -1)
+		log_warn("name cache");
+	return rc;
+}
+
 static int
 worker_setup_limit(struct worker *w)
 {
@@ -1571,7 +1590,8 @@ worker_init(struct worker *w, const struct worker_args *a)
 		log_warn("root %s", c->root);
 		return -1;
 	}
-	if (worker_open_route_roots(w) == -1 || worker_setup_limit(w) == -1)
+	if (worker_open_route_roots(w) == -1 || worker_setup_limit(w) == -1 ||
+	    worker_name_caches(w) == -1)
 		return -1;
 	if ((w->tmpl = tmpl_new()) == NULL) {
 		log_warn("template cache");
@@ -1651,6 +1671,7 @@ worker_main(const struct worker_args *a)
 			break;
 		}
 		now = worker_now_ms();
+		w.now_ms = now;
 		for (i = 0; i < n; i++) {
 			uint64_t	 tag = evs[i].data.u64 & TAG_MASK;
 			uint32_t	 idx = (uint32_t)evs[i].data.u64;

@@ -190,7 +190,10 @@ c_fails "resent packets, more than 0" --stop-after 3 --quiet-ms 2000 \
     --max-rexmit 0 f102400
 
 pt_step "--dup-rrq notices a second session (in.tftpd forks one per RRQ)"
-c_fails "second transfer ID" --dup-rrq -e "$ROOT/mid" mid
+# Long enough (lock-step, 512-byte blocks) that the second child's first
+# DATA arrives while the transfer still runs, even on a loaded machine.
+pt_mkfile dup 4000000
+c_fails "second transfer ID" --dup-rrq -e "$ROOT/dup" dup
 
 pt_step "netascii: the server's conversion matches pt_netascii"
 pt_netascii "$ROOT/text" "$T/text.na"
