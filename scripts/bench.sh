@@ -22,9 +22,10 @@
 #                   (default 3; quick 1)
 #   PEERS="a b"     subset of: tftpd-hpa atftpd dnsmasq (default all)
 #   SCENARIOS="S1 S3w ..."  subset (default all; see scen_args below)
-#   S6_PEERS="..."  peers that get S6 too (default: atftpd dnsmasq; tftpd-hpa
-#                   forks a process per transfer: 10,000 processes on a
-#                   shared host is left out unless named here)
+#   S6_PEERS="..."  peers that get S6 too (default: atftpd dnsmasq, none in
+#                   quick mode; tftpd-hpa forks a process per transfer:
+#                   10,000 processes on a shared host is left out unless
+#                   named here)
 #   BUILD           build dir (default build)
 #
 # Output: build/bench/results.md (also printed), raw loadgen lines in
@@ -56,7 +57,11 @@ else
 fi
 PEERS=${PEERS:-tftpd-hpa atftpd dnsmasq}
 SCENARIOS=${SCENARIOS:-S1 S2 S3 S3w S4 S4w S4b S5 S7 W S6}
-S6_PEERS=${S6_PEERS:-atftpd dnsmasq}
+if [ "$QUICK" = 1 ]; then
+	S6_PEERS=${S6_PEERS-}
+else
+	S6_PEERS=${S6_PEERS-atftpd dnsmasq}
+fi
 LOADGEN=$BUILD/loadgen
 PTFTPD=$BUILD/ptftpd
 OUT=$BUILD/bench
