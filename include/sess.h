@@ -90,6 +90,7 @@ struct sess {
 	uint32_t	 windowsize;
 	uint32_t	 timeout_ms;	/* base retransmit interval */
 	uint32_t	 timeout_max_ms;
+	uint32_t	 timeout_cfg_ms;	/* configured, before any ACK */
 	uint32_t	 retries;
 	uint32_t	 first_retries;
 	uint64_t	 size;		/* body bytes (after netascii) */

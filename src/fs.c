@@ -69,7 +69,7 @@
 
 #define FS_BUCKET_BITS		10
 #define FS_BUCKETS		(1u << FS_BUCKET_BITS)
-#define FS_NETASCII_MAX		(64ull << 20)	/* source bytes */
+#define FS_NETASCII_MAX		(8ull << 20)	/* source bytes */
 #define FS_CHUNK		(64u << 10)	/* netascii read buffer */
 #define FS_TMP_TAG		".ptftpd-"	/* hidden temp: .<name>.ptftpd-XXXXXX */
 #define FS_TMP_RAND		6		/* random characters */
@@ -642,7 +642,10 @@ fs_release(struct fs *fs, struct body *b)
 		return;
 	}
 	lru_append(fs, b);
-	if (cache_is_stale(fs, b))
+	/* A netascii body is a heap copy converted for one kind of client
+	 * (operators' tools): not worth its memory once idle, and a flood
+	 * of netascii requests must not pin converted copies. */
+	if (cache_is_stale(fs, b) || b->mode == TFTP_MODE_NETASCII)
 		cache_evict(fs, b);
 	while (fs->n_idle > fs->max_idle)
 		cache_evict(fs, fs->idle_head);
@@ -654,7 +657,7 @@ fs_release(struct fs *fs, struct body *b)
  * and is owned by the body from now on, also when this fails. Netascii
  * converts into a new buffer. Not cached: released with its only
  * reference. Returns the body with refs 1, or NULL (ENOMEM, or EFBIG for
- * netascii over 64 MiB). Costs one allocation, plus a pass for netascii.
+ * netascii over FS_NETASCII_MAX). Costs one allocation, plus a pass for netascii.
  */
 struct body *
 fs_body_new(uint8_t *data, uint64_t size, int mapped, enum tftp_mode mode)

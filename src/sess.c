@@ -74,13 +74,17 @@
 #define WIRE_MASK	0xffffu
 #define WIRE_HALF	0x8000u
 
-/* Retransmit interval after `tries` back-offs: timeout << tries, capped. */
+/*
+ * Retransmit interval after `tries` back-offs: timeout << tries, capped.
+ * Until the client has answered anything, the configured schedule holds
+ * whatever timeout it asked for: a spoofed request costs the same
+ * bounded resends either way (amplification, slot exhaustion).
+ */
 static uint64_t
 sess_interval(const struct sess *s)
 {
-	uint64_t base = s->timeout_ms;
-	uint64_t cap = s->timeout_max_ms > s->timeout_ms ?
-	    s->timeout_max_ms : s->timeout_ms;
+	uint64_t base = s->progressed ? s->timeout_ms : s->timeout_cfg_ms;
+	uint64_t cap = s->timeout_max_ms > base ? s->timeout_max_ms : base;
 
 	/* base < 2^32, so a shift below 32 cannot overflow 64 bits. */
 	if (base == 0)
@@ -173,7 +177,11 @@ sess_negotiate(struct sess *s, const struct tftp_opts *ask,
 	if ((ask->set & TFTP_OPT_TIMEOUT) &&
 	    ask->timeout_s >= TFTP_TIMEOUT_MIN_S &&
 	    ask->timeout_s <= TFTP_TIMEOUT_MAX_S) {
-		/* U-Boot always sends "timeout 5": honour it as asked. */
+		/*
+		 * U-Boot always sends "timeout 5": honour it as asked, once
+		 * the client has answered (see sess_interval: a spoofed
+		 * "timeout 255" must not hold a slot for 17 minutes).
+		 */
 		s->oack.set |= TFTP_OPT_TIMEOUT;
 		s->oack.timeout_s = ask->timeout_s;
 		s->timeout_ms = ask->timeout_s * 1000u;
@@ -203,6 +211,7 @@ sess_setup(struct sess *s, enum tftp_op op, const struct tftp_req *req,
 	memset(tx, 0, sizeof(*tx));
 	s->op = op;
 	s->timeout_ms = lim->timeout_ms;
+	s->timeout_cfg_ms = lim->timeout_ms;
 	s->timeout_max_ms = lim->timeout_max_ms;
 	s->retries = lim->retries;
 	s->first_retries = lim->first_retries;
@@ -293,7 +302,7 @@ static void
 sess_on_ack_sending(struct sess *s, uint16_t wire, uint64_t now,
     struct sess_tx *tx)
 {
-	bool dup;
+	bool dup, partial;
 	uint64_t blk = sess_map_ack(s, wire, &dup);
 
 	if (blk == 0) {
@@ -301,18 +310,24 @@ sess_on_ack_sending(struct sess *s, uint16_t wire, uint64_t now,
 			sess_on_dup_ack(s, now, tx);
 		return;		/* an ACK for a block never sent */
 	}
+	/*
+	 * An ACK short of the last block sent is RFC 7440 gap recovery: the
+	 * client ACKs the last block it got in order and we go on right
+	 * after it, resending what was in flight. That resend already
+	 * answers the duplicate ACKs the client sends for the rest of the
+	 * lost window, so they must not trigger another one (each gap would
+	 * otherwise send the window twice, and overlapping resends keep
+	 * doubling the traffic).
+	 */
+	partial = blk < s->sent;
 	s->acked = blk;
 	s->tries = 0;
-	s->dup_rexmit = false;
+	s->dup_rexmit = partial;
 	s->progressed = true;
 	if (s->acked == s->nblocks) {
 		sess_finish(s, SESS_RES_OK);
 		return;
 	}
-	/*
-	 * A full window ACKed, or RFC 7440 gap recovery: the client ACKs the
-	 * last block it got in order and we go on right after it.
-	 */
 	sess_send_window(s, now, tx);
 }
 

@@ -76,6 +76,8 @@ struct wsess {
 	uint32_t		 job;		/* exec: job id while pending */
 	struct tftp_req		 pend_req;	/* exec: the request */
 	bool			 pending;	/* exec: waiting for the output */
+	bool			 replaced;	/* ended by a new request from
+						 * the same address and port */
 	struct sockaddr_storage	 peer;
 	struct sockaddr_storage	 local;
 	int			 fd;		/* -1 when the slot is free */
@@ -257,18 +259,22 @@ worker_log_done(struct worker *w, struct wsess *ws, uint64_t now)
 	    log_safe(name, sizeof(name), ws->name, ws->name_len),
 	    tftp_modename(s->mode), worker_opts_str(&s->oack, opts,
 	    sizeof(opts)), s->blksize, s->windowsize,
-	    (unsigned long long)s->size, sess_result_name(s->result), err,
+	    (unsigned long long)s->size, ws->replaced ? "replaced" :
+	    sess_result_name(s->result), ws->replaced ? "" : err,
 	    (unsigned long long)sess_acked_bytes(s),
 	    (unsigned long long)(now - s->start_ms), s->n_rexmit, s->n_dup_ack);
 }
 
 /* Count a finished transfer: result, options, client error, histograms. */
 static void
-worker_count_done(struct worker *w, const struct sess *s, uint64_t now)
+worker_count_done(struct worker *w, const struct wsess *ws, uint64_t now)
 {
 	struct stats_slot	*st = w->st;
+	const struct sess	*s = &ws->s;
 
-	switch (s->result) {
+	switch (ws->replaced ? SESS_RES_NONE : s->result) {
+	case SESS_RES_NONE:	/* replaced: counted as sess_replaced */
+		break;
 	case SESS_RES_OK:
 		STATS_ADD(st, sess_ok, 1);
 		break;
@@ -285,7 +291,8 @@ worker_count_done(struct worker *w, const struct sess *s, uint64_t now)
 		STATS_ADD(st, sess_error, 1);
 		break;
 	}
-	if (s->result == SESS_RES_PROBE || s->result == SESS_RES_ABORTED) {
+	if (!ws->replaced &&
+	    (s->result == SESS_RES_PROBE || s->result == SESS_RES_ABORTED)) {
 		if (s->err_code == TFTP_EUNDEF)
 			STATS_ADD(st, client_err0, 1);
 		else if (s->err_code == TFTP_EOPTNEG)
@@ -346,7 +353,7 @@ worker_end(struct worker *w, struct wsess *ws, uint64_t now)
 	if (w->txn > 0)
 		worker_flush(w);
 	worker_log_done(w, ws, now);
-	worker_count_done(w, &ws->s, now);
+	worker_count_done(w, ws, now);
 	if (ws->route != NULL && ws->route->handler == CONF_HANDLER_MODULE)
 		worker_module_done(ws, now);
 	timer_cancel(&w->timers, &ws->tn);
@@ -597,8 +604,7 @@ worker_refuse(struct worker *w, int lfd, const struct sockaddr_storage *peer,
 	case TFTP_EBADOP:
 		STATS_ADD(w->st, refused_badop, 1);
 		break;
-	case TFTP_EUNDEF:	/* busy: no slot, socket or memory */
-		STATS_ADD(w->st, refused_busy, 1);
+	case TFTP_EUNDEF:	/* counted by the caller: busy or denied */
 		break;
 	default:
 		STATS_ADD(w->st, refused_other, 1);
@@ -621,6 +627,8 @@ worker_alloc(struct worker *w, const struct sockaddr_storage *peer,
 	ws = &w->ss[w->free_head];
 	w->free_head = ws->next;
 	memset(&ws->s, 0, sizeof(ws->s));
+	ws->replaced = false;
+	ws->pending = false;
 	ws->peer = *peer;
 	ws->hash = hash;
 	ws->next = w->htab[hash & w->hmask];
@@ -901,6 +909,7 @@ worker_request(struct worker *w, int lfd, enum tftp_op op,
 		/* An upload already committed (dallying) stays a success. */
 		if (ws->s.state != SESS_DALLY) {
 			ws->s.result = SESS_RES_ABORTED;
+			ws->replaced = true;
 			STATS_ADD(w->st, sess_replaced, 1);
 		}
 		ws->s.state = SESS_DONE;
@@ -913,6 +922,7 @@ worker_request(struct worker *w, int lfd, enum tftp_op op,
 	}
 	if (w->free_head == NIL) {
 		/* Error 0, not 3: U-Boot and PXE ROMs retry on it. */
+		STATS_ADD(w->st, refused_busy, 1);
 		worker_refuse(w, lfd, peer, local, TFTP_EUNDEF,
 		    "Server busy, try again");
 		return;
@@ -927,6 +937,8 @@ worker_request(struct worker *w, int lfd, enum tftp_op op,
 	code = worker_open(w, op, req, route, fs, &tmp, &msg);
 	if (code != 0) {
 		(void)limit_release(&w->limit, peer);
+		if ((uint16_t)code == TFTP_EUNDEF)	/* memory, fds, spawner */
+			STATS_ADD(w->st, refused_busy, 1);
 		worker_refuse(w, lfd, peer, local, (uint16_t)code, msg);
 		return;
 	}
@@ -940,6 +952,7 @@ worker_request(struct worker *w, int lfd, enum tftp_op op,
 		log_warn("transfer socket");
 		worker_close_content(&tmp);
 		(void)limit_release(&w->limit, peer);
+		STATS_ADD(w->st, refused_busy, 1);
 		worker_refuse(w, lfd, peer, local, TFTP_EUNDEF,
 		    "Server busy, try again");
 		return;

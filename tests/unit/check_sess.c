@@ -179,10 +179,13 @@ START_TEST(timeout_option_sets_interval)
 	ck_assert_uint_eq(s.oack.set, TFTP_OPT_TIMEOUT);
 	ck_assert_uint_eq(s.oack.timeout_s, 5);
 	ck_assert_uint_eq(s.timeout_ms, 5000);
-	ck_assert_uint_eq(s.deadline_ms, T0 + 5000);
-	sess_timeout(&s, T0 + 5000, &tx);
+	/* the OACK is resent on the configured schedule until answered */
+	ck_assert_uint_eq(s.deadline_ms, T0 + 1000);
+	feed_ack(&s, 0, T0 + 10, &tx);
+	ck_assert_uint_eq(s.deadline_ms, T0 + 10 + 5000);
+	sess_timeout(&s, T0 + 10 + 5000, &tx);
 	/* 10 s capped by timeout_max_ms */
-	ck_assert_uint_eq(s.deadline_ms, T0 + 5000 + 8000);
+	ck_assert_uint_eq(s.deadline_ms, T0 + 10 + 5000 + 8000);
 }
 END_TEST
 
@@ -595,6 +598,54 @@ START_TEST(window_dup_ack_resends_once)
 }
 END_TEST
 
+START_TEST(gap_resend_answers_later_dup_acks)
+{
+	struct sess s;
+	struct sess_tx tx;
+
+	start_opts(&s, 100 * 512, 0, 8, &tx);
+	feed_ack(&s, 0, T0 + 1, &tx);		/* blocks 1..8 out */
+	/* block 5 lost: the client ACKs 4 (gap), then repeats ACK 4 for
+	 * the out-of-order 6, 7 and 8 it also saw */
+	feed_ack(&s, 4, T0 + 2, &tx);
+	ck_assert_uint_eq(tx.flags, SESS_TX_DATA);
+	ck_assert_uint_eq(tx.blk_first, 5);
+	ck_assert_uint_eq(tx.blk_count, 8);
+	feed_ack(&s, 4, T0 + 3, &tx);
+	ck_assert_uint_eq(tx.flags, 0);
+	feed_ack(&s, 4, T0 + 4, &tx);
+	ck_assert_uint_eq(tx.flags, 0);
+	ck_assert_uint_eq(s.n_dup_ack, 2);
+	/* a full window ACKed is ordinary progress again */
+	feed_ack(&s, 12, T0 + 5, &tx);
+	ck_assert_uint_eq(tx.blk_first, 13);
+	ck_assert(!s.dup_rexmit);
+}
+END_TEST
+
+START_TEST(large_timeout_waits_for_first_ack)
+{
+	struct tftp_req r = req_make(TFTP_OPT_TIMEOUT | TFTP_OPT_TSIZE);
+	struct sess s;
+	struct sess_tx tx;
+
+	/* "timeout 255" is granted as asked ... */
+	r.opts.timeout_s = 255;
+	ck_assert_int_eq(sess_start_read(&s, &r, 100000, &lim_default, T0,
+	    &tx), 0);
+	ck_assert(s.oack.set & TFTP_OPT_TIMEOUT);
+	ck_assert_uint_eq(s.oack.timeout_s, 255);
+	/* ... but until the client answers, the configured schedule holds:
+	 * a spoofed request is given up as fast as any other */
+	ck_assert_uint_eq(s.deadline_ms, T0 + 1000);
+	sess_timeout(&s, s.deadline_ms, &tx);
+	ck_assert_uint_le(s.deadline_ms - (T0 + 1000), 8000);
+	/* once the client ACKed, its timeout is the interval */
+	feed_ack(&s, 0, T0 + 1500, &tx);
+	ck_assert_uint_eq(s.deadline_ms, T0 + 1500 + 255000);
+}
+END_TEST
+
 START_TEST(ack_for_unsent_block_ignored)
 {
 	struct tftp_req r = req_make(0);
@@ -861,7 +912,8 @@ START_TEST(wrq_options_oack)
 	ck_assert_uint_eq(s.oack.tsize, 5000);
 	ck_assert_uint_eq(s.size, 5000);
 	ck_assert_uint_eq(s.oack.timeout_s, 3);
-	ck_assert_uint_eq(s.deadline_ms, T0 + 3000);
+	/* configured schedule until the client's first DATA */
+	ck_assert_uint_eq(s.deadline_ms, T0 + 1000);
 	ck_assert_uint_eq(s.windowsize, 1);
 	ck_assert_uint_eq(s.tx_pkts, 1);
 
@@ -1342,6 +1394,8 @@ sess_suite(void)
 	tcase_add_test(tc, last_ack_completes);
 	tcase_add_test(tc, counters_count_packets_and_bytes);
 	tcase_add_test(tc, acked_bytes_count_delivery_not_resends);
+	tcase_add_test(tc, gap_resend_answers_later_dup_acks);
+	tcase_add_test(tc, large_timeout_waits_for_first_ack);
 	tcase_add_test(tc, fail_ends_with_error);
 	tcase_add_test(tc, result_names);
 	suite_add_tcase(su, tc);
