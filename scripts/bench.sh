@@ -1,7 +1,10 @@
 #!/bin/bash
 # bench.sh - what `make bench` runs: ptftpd against three peers (tftpd-hpa,
 # atftpd, dnsmasq) on loopback, driven by build/loadgen, which verifies
-# every byte it receives. Benchmarks are not tests: nothing here is part of
+# every byte it receives. ptftpd runs twice, as two servers: "ptftpd"
+# (default: a socket per transfer) and "ptftpd-sp" (single_port = true:
+# every transfer answered from the listen socket). Both get the same
+# other settings. Benchmarks are not tests: nothing here is part of
 # `make check` (tests/integration/test_loadgen.sh checks the loadgen).
 #
 # The peers are fetched with `apt-get download` (never installed) into
@@ -74,6 +77,7 @@ done
 mkdir -p "$OUT/logs"
 RAW=$OUT/raw.tsv
 : >"$RAW"
+: >"$OUT/logs/loadgen.err"
 
 T=$(mktemp -d /tmp/ptftpd-bench.XXXXXX) || exit 1
 chmod 755 "$T"			# servers run as nobody and must get in
@@ -275,7 +279,8 @@ stop_server() {
 	SPID[$name]=""
 }
 
-# Start server $1 (ptftpd, ptftpd-w1, tftpd-hpa, atftpd, dnsmasq).
+# Start server $1 (ptftpd, ptftpd-sp, their -w1 twins for W, tftpd-hpa,
+# atftpd, dnsmasq).
 start_server() {
 	local name=$1 port ld
 	ld=$(peer_ld_path)
@@ -286,18 +291,20 @@ start_server() {
 		port=$(pick_port) || { log "$name: no free port"; return 1; }
 	fi
 	case $name in
-	ptftpd | ptftpd-w1)
-		local w=2 conf=$T/$name.conf
-		[ "$name" = ptftpd-w1 ] && w=1
+	ptftpd | ptftpd-w1 | ptftpd-sp | ptftpd-sp-w1)
+		local w=2 conf=$T/$name.conf sp=""
+		case $name in *-w1) w=1 ;; esac
+		case $name in ptftpd-sp*) sp="single_port = true;" ;; esac
 		cat >"$conf" <<-EOF
 		workers = $w;
+		$sp
 		listen = ( { address = "127.0.0.1"; port = $port; } );
 		root = "$ROOT";
 		user = "nobody";
 		pid_file = "$T/$name.pid";
 		log = { target = "stderr"; level = "warning"; };
 		session = { blksize_max = 65464; windowsize_max = 64;
-		            max_per_worker = 20000; max_per_client = 20000; };
+		            max_per_worker = 20000; max_per_client = 100000; };
 		stats = { path = "$T/$name.stats"; };
 		EOF
 		# Every bench client is 127.0.0.1: per-client admission
@@ -306,6 +313,10 @@ start_server() {
 		cp "$conf" "$conf.base"
 		echo "limits = { rate_per_client = 0; };" >>"$conf"
 		"$PTFTPD" -t -c "$conf" >/dev/null 2>&1 || cp "$conf.base" "$conf"
+		if ! "$PTFTPD" -t -c "$conf" >>"$OUT/logs/$name.log" 2>&1; then
+			log "$name: configuration refused (log: $OUT/logs/$name.log)"
+			return 1
+		fi
 		"$PTFTPD" -f -c "$conf" -p "$port" -w "$w" \
 		    2>>"$OUT/logs/$name.log" &
 		;;
@@ -417,7 +428,7 @@ scen_title() {
 	S5)  echo "S5 1 MiB x16 conc, plain RFC 1350" ;;
 	S6)  echo "S6 $S6_N slow sessions (ACK every 100 ms), $S6_FILE, plain" ;;
 	S7)  echo "S7 RRQ->first reply at 1000 conc (64 KiB, blksize 1468)" ;;
-	W)   echo "W S2 with ptftpd -w 1 vs -w 2" ;;
+	W)   echo "W S2 with ptftpd and ptftpd-sp, -w 1 vs -w 2" ;;
 	esac
 }
 
@@ -428,6 +439,7 @@ run_one() {
 	args=$(scen_args "$scen")
 	file=${args%% *}
 	args=${args#* }
+	echo "== $scen $name rep $rep" >>"$OUT/logs/loadgen.err"
 	cpu_begin "$name"
 	t0=$(date +%s.%N)
 	# shellcheck disable=SC2086
@@ -442,7 +454,7 @@ run_one() {
 	    "$rep" "$line" "$cpu" \
 	    "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')" \
 	    "$CRASHED" >>"$RAW"
-	printf '  %-4s %-10s rep %s: %s %s\n' "$scen" "$name" "$rep" \
+	printf '  %-4s %-12s rep %s: %s %s\n' "$scen" "$name" "$rep" \
 	    "$(echo "$line" | cut -d' ' -f2-4,7-8,10)" "$cpu" >&2
 }
 
@@ -451,6 +463,7 @@ run_s6() {
 	local name=$1 port=${SPORT[$1]} pid=${SPID[$1]} line m idle
 	local samples=$T/s6.$name
 	: >"$samples"
+	echo "== S6 $name" >>"$OUT/logs/loadgen.err"
 	idle=$(tree_mem "$pid")
 	(
 		while :; do
@@ -472,7 +485,7 @@ run_s6() {
 	printf 'S6\t%s\t1\t%s idle_rss_kb=%s idle_pss_kb=%s idle_anon_kb=%s idle_fds=%s rss_kb=%s pss_kb=%s anon_kb=%s fds=%s alive=%s\n' \
 	    "$name" "$line" $idle $m \
 	    "$(kill -0 "$pid" 2>/dev/null && echo yes || echo no)" >>"$RAW"
-	printf '  S6   %-10s: %s | max rss pss anon (KiB) fds: %s\n' "$name" \
+	printf '  S6   %-12s: %s | max rss pss anon (KiB) fds: %s\n' "$name" \
 	    "$(echo "$line" | cut -d' ' -f1-4)" "$m" >&2
 	check_alive "$name"
 }
@@ -539,7 +552,7 @@ title = {
     "S4w": "S4w 100 MiB, 1 client, blksize 1468, windowsize 64",
     "S4b": "S4b 100 MiB, 1 client, blksize 65464",
     "S5": "S5 1 MiB, 16 conc, plain RFC 1350",
-    "W": "W: S2 with ptftpd -w 1 vs -w 2",
+    "W": "W: S2 with ptftpd and ptftpd-sp, -w 1 vs -w 2",
 }
 if quick == "1":
     for k in ("S3", "S3w"):
@@ -559,8 +572,10 @@ o.append("Cells: median [min-max] over the repetitions. tps: verified transfers/
          "MiB/s: verified payload; tmo: client retransmit timeouts (median); "
          "fail: failed transfers (sum; ERROR, mismatch or give-up); CPU: server "
          "CPU seconds (user+sys, all its processes) per GiB served (median). "
-         "Ratio: ptftpd median / best peer median (tps: higher is better; "
-         "CPU: lower is better).")
+         "Ratio: that ptftpd row's median / best peer median (tps: higher is "
+         "better; CPU: lower is better). ptftpd: a socket per transfer; "
+         "ptftpd-sp: single_port = true (every transfer answered from the "
+         "listen socket); otherwise the same configuration.")
 o.append("")
 o.append("| Scenario | Server | tps | MiB/s | tmo | fail | CPU s/GiB | ptftpd / best peer |")
 o.append("|---|---|---|---|---|---|---|---|")
@@ -570,7 +585,7 @@ for scen in order:
         continue
     first = True
     for srv in servers:
-        if (scen, srv) not in runs or srv == "ptftpd-w1":
+        if (scen, srv) not in runs or srv.endswith("-w1"):
             continue
         rs = runs[(scen, srv)]
         tps = stat(scen, srv, "tps")
@@ -582,7 +597,7 @@ for scen in order:
             crashes.append(f"{srv} died in {nc} of {len(rs)} {scen} runs")
         cpu = [cpu_per_gib(r) for r in rs]
         ratio = ""
-        if srv == "ptftpd":
+        if srv in ("ptftpd", "ptftpd-sp"):
             pt = [(med(stat(scen, p, "tps")), p) for p in peers if (scen, p) in runs]
             pc = [(med([cpu_per_gib(r) for r in runs[(scen, p)]]), p)
                   for p in peers if (scen, p) in runs]
@@ -644,22 +659,28 @@ if any(s == "S6" for s, _ in runs):
 
 if any(s == "W" for s, _ in runs):
     o.append("")
-    o.append("Worker scaling: S2 (1 KiB, 256 conc, no options) against ptftpd -w 1 and -w 2.")
+    o.append("Worker scaling: S2 (1 KiB, 256 conc, no options) against ptftpd and "
+             "ptftpd-sp, -w 1 and -w 2.")
     o.append("")
-    o.append("| Workers | tps | tmo | fail | CPU s/GiB |")
-    o.append("|---|---|---|---|---|")
-    for srv, w in (("ptftpd-w1", "1"), ("ptftpd", "2")):
-        if ("W", srv) not in runs:
-            continue
-        rs = runs[("W", srv)]
-        o.append(f"| {w} | {cell(stat('W', srv, 'tps'))} | {fmt(med(stat('W', srv, 'timeouts')))} | "
-                 f"{int(sum(r.get('failed', 0) for r in rs))} | "
-                 f"{fmt(med([cpu_per_gib(r) for r in rs]), 1)} |")
-    a = med(stat("W", "ptftpd-w1", "tps"))
-    b = med(stat("W", "ptftpd", "tps"))
-    if a == a and b == b and a > 0:
+    o.append("| Server | Workers | tps | tmo | fail | CPU s/GiB |")
+    o.append("|---|---|---|---|---|---|")
+    notes = []
+    for base in ("ptftpd", "ptftpd-sp"):
+        for srv, w in ((base + "-w1", "1"), (base, "2")):
+            if ("W", srv) not in runs:
+                continue
+            rs = runs[("W", srv)]
+            o.append(f"| {base} | {w} | {cell(stat('W', srv, 'tps'))} | "
+                     f"{fmt(med(stat('W', srv, 'timeouts')))} | "
+                     f"{int(sum(r.get('failed', 0) for r in rs))} | "
+                     f"{fmt(med([cpu_per_gib(r) for r in rs]), 1)} |")
+        a = med(stat("W", base + "-w1", "tps"))
+        b = med(stat("W", base, "tps"))
+        if a == a and b == b and a > 0:
+            notes.append(f"{base} -w 2 / -w 1: x{b / a:.2f} transfers/s")
+    if notes:
         o.append("")
-        o.append(f"-w 2 / -w 1: x{b / a:.2f} transfers/s.")
+        o.append("; ".join(notes) + ".")
 
 if crashes:
     o.append("")
@@ -686,11 +707,14 @@ for p in $PEERS; do
 done
 
 RUNNING=""
-for s in ptftpd $AVAIL; do
+for s in ptftpd ptftpd-sp $AVAIL; do
 	start_server "$s" && RUNNING="$RUNNING $s"
 done
 case " $SCENARIOS " in
-*" W "*) start_server ptftpd-w1 || true ;;
+*" W "*)
+	start_server ptftpd-w1 || true
+	start_server ptftpd-sp-w1 || true
+	;;
 esac
 [ -n "$RUNNING" ] || { log "no server started"; exit 1; }
 # shellcheck disable=SC2206
@@ -704,7 +728,7 @@ for scen in $SCENARIOS; do
 	case $scen in
 	S6)
 		for s in $RUNNING; do
-			case " ptftpd $S6_PEERS " in
+			case " ptftpd ptftpd-sp $S6_PEERS " in
 			*" $s "*) ;;
 			*) log "S6: $s skipped (not in S6_PEERS)"; continue ;;
 			esac
@@ -714,8 +738,11 @@ for scen in $SCENARIOS; do
 		;;
 	W)
 		for rep in $(seq 1 "$REPS"); do
-			if [ $((rep % 2)) = 1 ]; then order="ptftpd-w1 ptftpd"
-			else order="ptftpd ptftpd-w1"; fi
+			if [ $((rep % 2)) = 1 ]; then
+				order="ptftpd-w1 ptftpd ptftpd-sp-w1 ptftpd-sp"
+			else
+				order="ptftpd-sp ptftpd-sp-w1 ptftpd ptftpd-w1"
+			fi
 			for s in $order; do
 				[ -n "${SPID[$s]:-}" ] && run_one W "$rep" "$s"
 			done
