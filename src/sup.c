@@ -32,6 +32,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+#endif
+
 #include "conf.h"
 #include "log.h"
 #include "net.h"
@@ -232,6 +236,7 @@ sup_fork(struct sup *s, struct slot *sl)
 {
 	pid_t		 pid;
 	unsigned	 i;
+	int		 rc;
 
 	pid = fork();
 	if (pid == -1) {
@@ -259,7 +264,15 @@ sup_fork(struct sup *s, struct slot *sl)
 		a.lfds = sl->lfds;
 		a.nlfds = sl->nlfds;
 		a.ctl_fd = s->ctl[0];
-		_exit(worker_main(&a));
+		rc = worker_main(&a);
+#ifdef __SANITIZE_ADDRESS__
+		/* _exit skips LeakSanitizer's atexit check: run it here, so
+		 * make check SANITIZE=1 sees a worker's leaks too. Only
+		 * without the syscall filter: the check clones and ptraces. */
+		if (!sl->conf->seccomp)
+			__lsan_do_leak_check();
+#endif
+		_exit(rc);
 	}
 	sl->pid = pid;
 	sl->started_ms = sup_now_ms();
