@@ -4,13 +4,21 @@
  *
  * It owns: the epoll set, the preallocated session slots and their free
  * list, the peer table that maps a client address:port to its session,
- * the retransmit timers, the transfer log line, and the translation of a
- * session's "send blocks a..b" into header + body iovecs for sendmmsg.
+ * the retransmit timers, the send queue, the transfer log line, and the
+ * order of a request's admission: rewrite and route (route.c), access
+ * lists and limits (route.c, limit.c), then the content: the file tree
+ * (fs.c), a rendered template (tmpl.c), a module's answer (module.c), a
+ * program's output through the spawner (execd.c), or an upload (fs.c).
  * It does not parse packets (tftp.c), decide protocol steps (sess.c),
  * resolve paths (fs.c) or bind listen sockets (the supervisor did).
  *
- * Packet path: no allocation, no logging; one recvmmsg per batch of
- * requests, one recvfrom per ACK, one sendmmsg per window.
+ * Packet path: no allocation, no logging. Requests come in by recvmmsg
+ * batches; each transfer has its own socket (its TID), read one datagram
+ * per readiness, or, in single port mode, shares the listen socket and is
+ * found by the client's address and port. Everything sent waits in one
+ * queue of header + body iovecs (no copy of file bytes) and leaves by
+ * sendmmsg: a window at once, and in single port mode the answers to a
+ * whole recvmmsg batch of ACKs at once.
  *
  * Signals: TERM drains (stop reading the listen sockets, finish the
  * transfers, exit 0 when none is left or shutdown_timeout passed); INT
