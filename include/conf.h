@@ -52,6 +52,7 @@ struct conf_stats {
 	char		*path;		/* shm segment file */
 	char		*file;		/* Prometheus textfile; NULL: none */
 	uint32_t	interval_s;	/* rewrite file every N s; 0: only on USR1 */
+	bool		enabled;	/* false: no segment, nothing counted */
 };
 
 /*

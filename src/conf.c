@@ -61,6 +61,9 @@ struct conf_name {
 	int		 value;
 };
 
+static int	conf_get_bool(struct conf_ctx *, const config_setting_t *,
+	    const char *, const char *, bool *);
+
 static const char *const conf_keys_top[] = {
 	"workers", "listen", "root", "user", "group", "pid_file",
 	"shutdown_timeout", "rcvbuf", "cache_max_idle", "session", "log",
@@ -78,7 +81,7 @@ static const char *const conf_keys_log[] = {
 	"target", "level", "facility", "format", NULL
 };
 static const char *const conf_keys_stats[] = {
-	"path", "file", "interval", NULL
+	"path", "file", "interval", "enabled", NULL
 };
 static const char *const conf_keys_limits[] = {
 	"rate_per_client", "burst_per_client", "rate_global", "burst_global",
@@ -384,6 +387,7 @@ conf_defaults(struct conf *c)
 	c->stats.path = strdup("/run/ptftpd.stats");
 	c->stats.file = NULL;
 	c->stats.interval_s = 0;
+	c->stats.enabled = true;
 
 	/*
 	 * On by default, and never in the way of a booting rack: PXELINUX
@@ -1287,6 +1291,8 @@ conf_load_stats(struct conf_ctx *x, struct conf *c,
 		return -1;
 	if (r == 1)
 		c->stats.interval_s = (uint32_t)v;
+	if (conf_get_bool(x, g, "stats", "enabled", &c->stats.enabled) == -1)
+		return -1;
 	return 0;
 }
 

@@ -853,14 +853,18 @@ sup_run(struct conf *c, const struct sup_opts *o)
 		log_warn("control pipe");
 		s.ctl[0] = s.ctl[1] = -1;
 	}
-	/* The segment outlives reloads: its path is fixed at start. */
-	if (stats_create(&s.stats, c->stats.path, SUP_MAX_SLOTS) == -1) {
-		log_warn("stats segment %s", c->stats.path);
-		rc = 1;
-		goto out;
+	/* The segment outlives reloads: its path (and whether there is one)
+	 * is fixed at start. stats.enabled = false exists to measure what
+	 * counting costs; workers then count nothing. */
+	if (c->stats.enabled) {
+		if (stats_create(&s.stats, c->stats.path, SUP_MAX_SLOTS) == -1) {
+			log_warn("stats segment %s", c->stats.path);
+			rc = 1;
+			goto out;
+		}
+		s.stats_path = strdup(c->stats.path);
+		atomic_store(&s.stats.hdr->workers, c->workers);
 	}
-	s.stats_path = strdup(c->stats.path);
-	atomic_store(&s.stats.hdr->workers, c->workers);
 	if (c->stats.interval_s > 0)
 		s.next_stats_ms = sup_now_ms() + c->stats.interval_s * 1000ull;
 	sup_raise_nofile(c);
