@@ -181,6 +181,7 @@ struct conf {
 	char			*user;		/* NULL: keep */
 	char			*group;		/* NULL: user's group */
 	char			*pid_file;	/* NULL: none */
+	char			*chroot;	/* workers chroot here; NULL: no */
 	uint32_t		 shutdown_timeout_ms;
 	uint32_t		 rcvbuf;	/* listen SO_RCVBUF bytes; 0: kernel */
 	unsigned		 cache_max_idle;	/* idle bodies kept */

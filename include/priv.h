@@ -6,11 +6,13 @@
 #define PTFTPD_PRIV_H
 
 /*
- * When running as root, switch to user/group (group NULL: the user's
- * primary group) with no supplementary groups. Always sets
- * PR_SET_NO_NEW_PRIVS. Returns 0, or -1 with errno and a short reason in
- * *what (for the caller's log line).
+ * When running as root, chroot to root (NULL: no chroot), then switch to
+ * user/group (group NULL: the user's primary group) with no supplementary
+ * groups. Always drops every capability and sets PR_SET_NO_NEW_PRIVS.
+ * Returns 0, or -1 with errno and a short reason in *what (for the
+ * caller's log line).
  */
-int	priv_drop(const char *user, const char *group, const char **what);
+int	priv_drop(const char *user, const char *group, const char *root,
+	    const char **what);
 
 #endif

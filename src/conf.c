@@ -68,7 +68,7 @@ static const char *const conf_keys_top[] = {
 	"workers", "listen", "root", "user", "group", "pid_file",
 	"shutdown_timeout", "rcvbuf", "cache_max_idle", "session", "log",
 	"stats", "rewrite", "routes", "acl", "acl_action", "seccomp",
-	"single_port", "cache_valid_ms",
+	"single_port", "cache_valid_ms", "chroot",
 	"limits", NULL
 };
 static const char *const conf_keys_listen[] = { "address", "port", NULL };
@@ -472,6 +472,8 @@ conf_free(struct conf *c)
 	free(c->user);
 	free(c->group);
 	free(c->pid_file);
+	free(c->chroot);
+	c->chroot = NULL;
 	free(c->stats.path);
 	free(c->stats.file);
 	c->path = c->root = c->user = c->group = c->pid_file = NULL;
@@ -2245,6 +2247,24 @@ conf_load_top(struct conf_ctx *x, struct conf *c,
 		return -1;
 	if (conf_get_path(x, root, NULL, "pid_file", &c->pid_file) == -1)
 		return -1;
+	if ((r = conf_get_path(x, root, NULL, "chroot", &c->chroot)) == -1)
+		return -1;
+	if (r == 1) {
+		const config_setting_t	*cs;
+		struct stat		 st;
+
+		cs = config_setting_get_member(root, "chroot");
+		if (stat(c->chroot, &st) == -1) {
+			conf_error(x, cs, "chroot: %s: %s", c->chroot,
+			    strerror(errno));
+			return -1;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			conf_error(x, cs, "chroot: %s: Not a directory",
+			    c->chroot);
+			return -1;
+		}
+	}
 	return 0;
 }
 

@@ -95,6 +95,7 @@
 
 #include "conf.h"
 #include "execd.h"
+#include "priv.h"
 
 #define EXECD_ENV_PREFIX	"PTFTPD_"
 #define EXECD_CHUNK		65536	/* one read of a pipe */
@@ -1065,7 +1066,13 @@ execd_start(struct execd *e, const struct conf *c)
 		return -1;
 	}
 	if (pid == 0) {
+		const char	*what;
+
 		close(sv[0]);
+		/* The worker forks us before its chroot and its privilege
+		 * drop; programs run unchrooted, as the unprivileged user. */
+		if (priv_drop(c->user, c->group, NULL, &what) == -1)
+			_exit(2);
 		_exit(execd_spawner_main(sv[1], c, parent));
 	}
 	close(sv[1]);

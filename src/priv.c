@@ -39,7 +39,8 @@ priv_drop_caps(const char **what)
 }
 
 int
-priv_drop(const char *user, const char *group, const char **what)
+priv_drop(const char *user, const char *group, const char *root,
+    const char **what)
 {
 	struct passwd	*pw = NULL;
 	struct group	*gr;
@@ -67,6 +68,15 @@ priv_drop(const char *user, const char *group, const char **what)
 			}
 			gid = gr->gr_gid;
 		}
+	}
+	/* After the name lookups (they read /etc), before giving up root:
+	 * chroot needs CAP_SYS_CHROOT and fails plainly without it. */
+	if (root != NULL) {
+		*what = "chroot";
+		if (chroot(root) == -1 || chdir("/") == -1)
+			return -1;
+	}
+	if (pw != NULL) {
 		*what = "setgroups";
 		if (setgroups(0, NULL) == -1)
 			return -1;

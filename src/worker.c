@@ -1620,14 +1620,15 @@ worker_init(struct worker *w, const struct worker_args *a)
 	}
 	if (worker_init_modules(w) == -1)
 		return -1;
-	if (priv_drop(c->user, c->group, &what) == -1) {
-		log_warn("dropping privileges: %s", what);
-		return -1;
-	}
-	/* Programs of exec routes run as the unprivileged user, from a
-	 * spawner forked now: the syscall filter forbids fork later. */
+	/* Programs of exec routes run from a spawner forked now (the
+	 * syscall filter forbids fork later), outside the chroot; it drops
+	 * to the unprivileged user itself. */
 	if (worker_has_exec(c) && execd_start(&w->execd, c) == -1) {
 		log_warn("exec spawner");
+		return -1;
+	}
+	if (priv_drop(c->user, c->group, c->chroot, &what) == -1) {
+		log_warn("dropping privileges: %s", what);
 		return -1;
 	}
 	/* Backstop for the control pipe: a dead supervisor stops us. Set
