@@ -141,10 +141,17 @@ check: deps-check $(PROGS) $(UNIT_BINS) $(TOOL_BINS) $(BUILD)/loadgen
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man5 \
-	    $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(SYSCONFDIR)
+	    $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(SYSCONFDIR) \
+	    $(DESTDIR)$(PREFIX)/lib/ptftpd/modules \
+	    $(DESTDIR)$(PREFIX)/include/ptftpd \
+	    $(DESTDIR)$(PREFIX)/lib/systemd/system
 	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/sbin/
 	install -m 0644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 0644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 $(MODULES) $(DESTDIR)$(PREFIX)/lib/ptftpd/modules/
+	install -m 0644 include/ptftpd/module.h $(DESTDIR)$(PREFIX)/include/ptftpd/
+	sed 's|/usr/sbin/ptftpd|$(PREFIX)/sbin/ptftpd|g; s|/etc/ptftpd.conf|$(SYSCONFDIR)/ptftpd.conf|g' \
+	    etc/ptftpd.service >$(DESTDIR)$(PREFIX)/lib/systemd/system/ptftpd.service
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/ptftpd.conf ]; then \
 	    echo "install: keeping existing $(DESTDIR)$(SYSCONFDIR)/ptftpd.conf"; \
 	else \
