@@ -1909,28 +1909,24 @@ conf_load_route_module(struct conf_ctx *x, const config_setting_t *e,
 	return 0;
 }
 
-/* write.owner and write.group: names that must exist here. */
+/*
+ * write.owner and write.group: refused. Workers hold no privilege to give
+ * a file away (no CAP_CHOWN, no supplementary groups), so an uploaded
+ * file always belongs to the workers' user and group; a setting that
+ * could not be honoured is an error, not silently ignored.
+ */
 static int
 conf_load_write_ids(struct conf_ctx *x, const config_setting_t *g,
     const char *wp, struct conf_write *w)
 {
-	const config_setting_t	*so = NULL, *sg = NULL;
-	const char		*owner = NULL, *group = NULL;
+	const config_setting_t	*s;
 
-	if (conf_get_str(x, g, wp, "owner", &owner, &so) == -1 ||
-	    conf_get_str(x, g, wp, "group", &group, &sg) == -1)
-		return -1;
-	if (owner != NULL && getpwnam(owner) == NULL) {
-		conf_error(x, so, "%s.owner: unknown user \"%s\"", wp, owner);
-		return -1;
-	}
-	if (group != NULL && getgrnam(group) == NULL) {
-		conf_error(x, sg, "%s.group: unknown group \"%s\"", wp, group);
-		return -1;
-	}
-	if ((owner != NULL && (w->owner = strdup(owner)) == NULL) ||
-	    (group != NULL && (w->group = strdup(group)) == NULL)) {
-		conf_error(x, g, "%s: out of memory", wp);
+	(void)w;
+	if ((s = config_setting_get_member(g, "owner")) != NULL ||
+	    (s = config_setting_get_member(g, "group")) != NULL) {
+		conf_error(x, s, "%s.%s: not supported: uploaded files belong "
+		    "to the workers' user and group (set \"user\" and "
+		    "\"group\")", wp, config_setting_name(s));
 		return -1;
 	}
 	return 0;

@@ -631,7 +631,7 @@ static const struct {
 	{ STATS_PROM_DUR, "ptftpd_transfer_duration_seconds", "histogram",
 	    "duration of finished transfers" },
 	{ STATS_PROM_SIZE, "ptftpd_transfer_size_bytes", "histogram",
-	    "bytes sent by finished transfers" },
+	    "bytes delivered by finished transfers" },
 	{ STATS_PROM_UP, "ptftpd_worker_up", "gauge",
 	    "1 if the worker of this slot is running or draining" },
 	{ STATS_PROM_AGE, "ptftpd_worker_heartbeat_age_seconds", "gauge",

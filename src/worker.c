@@ -555,8 +555,12 @@ worker_store(struct worker *w, struct wsess *ws, const struct sess_tx *tx)
 	}
 	if (code == 0)
 		return 0;
-	if ((uint16_t)code == TFTP_EUNDEF)
-		log_warn("upload of \"%s\"", ws->name);
+	if ((uint16_t)code == TFTP_EUNDEF) {
+		char	 name[TFTP_NAME_MAX * 4 + 1];
+
+		log_warn("upload of \"%s\"", log_safe(name, sizeof(name),
+		    ws->name, ws->name_len));
+	}
 	sess_fail(&ws->s, (uint16_t)code);
 	worker_send_ctl(w, ws, tftp_encode_error(w->ctlbuf, sizeof(w->ctlbuf),
 	    (uint16_t)code, tftp_strerror((uint16_t)code)));
@@ -1457,33 +1461,41 @@ worker_signals(sigset_t *runmask)
 	sigdelset(runmask, SIGQUIT);
 }
 
+/* Template roots are opened now, while every path is still reachable. */
+static int
+worker_open_template_roots(struct worker *w)
+{
+	unsigned	 i;
+
+	for (i = 0; i < w->conf->n_routes; i++) {
+		const struct conf_route	*r = &w->conf->routes[i];
+		const char		*root = r->root ? r->root :
+		    w->conf->root;
+
+		if (r->handler == CONF_HANDLER_TEMPLATE &&
+		    tmpl_open_root(w->tmpl, root) == -1) {
+			log_warn("template root %s", root);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /*
- * Every module's init(args), once per worker, before the privilege drop
- * and the syscall filter (a module may open its files here), and the
- * template roots opened while we still can.
+ * Every module's init(args), once per worker, after the privilege drop
+ * (and chroot) and before the syscall filter: a module opens its files
+ * here, as the workers' user.
  */
 static int
 worker_init_modules(struct worker *w)
 {
-	char		 err[512];
-	unsigned	 i;
+	char	 err[512];
 
 	if (module_worker_init((struct conf *)w->conf, err, sizeof(err)) == -1) {
 		log_warnx("module: %s", err);
 		return -1;
 	}
 	w->modules_up = true;
-	for (i = 0; i < w->conf->n_routes; i++) {
-		const struct conf_route	*r = &w->conf->routes[i];
-
-		if (r->handler == CONF_HANDLER_TEMPLATE &&
-		    tmpl_open_root(w->tmpl, r->root ? r->root :
-		    w->conf->root) == -1) {
-			log_warn("template root %s", r->root ? r->root :
-			    w->conf->root);
-			return -1;
-		}
-	}
 	return 0;
 }
 
@@ -1618,7 +1630,7 @@ worker_init(struct worker *w, const struct worker_args *a)
 		log_warn("template cache");
 		return -1;
 	}
-	if (worker_init_modules(w) == -1)
+	if (worker_open_template_roots(w) == -1)
 		return -1;
 	/* Programs of exec routes run from a spawner forked now (the
 	 * syscall filter forbids fork later), outside the chroot; it drops
@@ -1634,6 +1646,8 @@ worker_init(struct worker *w, const struct worker_args *a)
 	/* Backstop for the control pipe: a dead supervisor stops us. Set
 	 * after the uid change, which clears it. */
 	(void)prctl(PR_SET_PDEATHSIG, SIGQUIT);
+	if (worker_init_modules(w) == -1)
+		return -1;
 	if (worker_setup_slots(w) == -1 || worker_setup_epoll(w) == -1) {
 		log_warn("setup");
 		return -1;

@@ -270,7 +270,7 @@ ROUTES=(
 	'  { prefix = "nohosts/"; handler = "template";'
 	'    template = "tmpl/edge.tmpl"; hosts = "none.conf"; },'
 	'  { regex = "^gen/(.*)$"; handler = "exec";'
-	"    command = [ \"$GEN\", \"first arg\" ]; timeout_ms = 3000;"
+	"    command = [ \"$GEN\", \"first arg\" ]; timeout_ms = 10000;"
 	'    max_bytes = 100000; max_concurrent = 4; },'
 	'  { prefix = "gento/"; handler = "exec";'
 	"    command = [ \"$GEN\" ]; timeout_ms = 1000; },"

@@ -812,7 +812,7 @@ static const char policy_example[] =
     "  { prefix = \"uploads/\"; handler = \"file\"; root = \"up\";\n"
     "    acl = ( { allow = \"10.5.0.0/16\"; } );\n"
     "    write = { create = true; overwrite = false; max_bytes = 16777216;\n"
-    "              mode = 0640; owner = \"nobody\"; group = \"root\"; }; },\n"
+    "              mode = 0640; }; },\n"
     "  { regex = \"^hosts/([^/]+)/(.*)$\"; } );\n"
     "acl = ( { allow = \"10.0.0.0/8\"; }, { allow = \"fd00::/8\"; },\n"
     "        { deny = \"0.0.0.0/0\"; } );\n"
@@ -873,8 +873,8 @@ START_TEST(policy_example_loads)
 	ck_assert(r->write.enabled && r->write.create && !r->write.overwrite);
 	ck_assert_uint_eq(r->write.max_bytes, 16777216);
 	ck_assert_uint_eq(r->write.mode, 0640);
-	ck_assert_str_eq(r->write.owner, "nobody");
-	ck_assert_str_eq(r->write.group, "root");
+	ck_assert_ptr_null(r->write.owner);
+	ck_assert_ptr_null(r->write.group);
 	r = &conf.routes[4];
 	ck_assert_int_eq(r->handler, CONF_HANDLER_FILE);
 	ck_assert_ptr_null(r->prefix);
@@ -1140,11 +1140,13 @@ static const struct {
 	{ "routes = ( { prefix = \"a/\"; write = {\n mode = \"0644\"; }; } );",
 	    3, "routes[0].write.mode: must be an integer such as 0644" },
 	{ "routes = ( { prefix = \"a/\"; write = {\n"
-	    "  owner = \"no-such-user-ptftpd\"; }; } );", 3,
-	    "routes[0].write.owner: unknown user \"no-such-user-ptftpd\"" },
+	    "  owner = \"nobody\"; }; } );", 3,
+	    "routes[0].write.owner: not supported: uploaded files belong to "
+	    "the workers' user and group (set \"user\" and \"group\")" },
 	{ "routes = ( { prefix = \"a/\"; write = {\n"
-	    "  group = \"no-such-group-ptftpd\"; }; } );", 3,
-	    "routes[0].write.group: unknown group \"no-such-group-ptftpd\"" },
+	    "  group = \"root\"; }; } );", 3,
+	    "routes[0].write.group: not supported: uploaded files belong to "
+	    "the workers' user and group (set \"user\" and \"group\")" },
 };
 
 START_TEST(policy_error_names_file_line_setting)
