@@ -313,7 +313,7 @@ start_server() {
 		cp "$conf" "$conf.base"
 		echo "limits = { rate_per_client = 0; };" >>"$conf"
 		"$PTFTPD" -t -c "$conf" >/dev/null 2>&1 || cp "$conf.base" "$conf"
-		if ! "$PTFTPD" -t -c "$conf" >>"$OUT/logs/$name.log" 2>&1; then
+		if ! "$PTFTPD" -t -c "$conf" >/dev/null 2>>"$OUT/logs/$name.log"; then
 			log "$name: configuration refused (log: $OUT/logs/$name.log)"
 			return 1
 		fi
