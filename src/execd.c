@@ -93,6 +93,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "conf.h"
 #include "execd.h"
 #include "priv.h"
@@ -203,15 +204,6 @@ struct execd_pref {
 	enum execd_pwhat	 what;
 	struct execd_job	*j;
 };
-
-static uint64_t
-execd_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void
 execd_close(int *fd)
@@ -885,7 +877,7 @@ execd_sp_turn(struct execd_sp *sp)
 {
 	struct pollfd		 pfd[EXECD_NFDS];
 	struct execd_pref	 ref[EXECD_NFDS];
-	uint64_t		 now = execd_now_ms();
+	uint64_t		 now = clock_now_ms();
 	nfds_t			 n, k;
 
 	execd_sp_expire(sp, now);
@@ -899,7 +891,7 @@ execd_sp_turn(struct execd_sp *sp)
 			sp->eof = true;
 		return;
 	}
-	now = execd_now_ms();
+	now = clock_now_ms();
 	for (k = 0; k < n && !sp->eof; k++) {
 		if (pfd[k].revents == 0)
 			continue;
@@ -923,7 +915,7 @@ static void
 execd_sp_shutdown(struct execd_sp *sp)
 {
 	struct pollfd	 p = { .fd = sp->sigfd, .events = POLLIN };
-	uint64_t	 now = execd_now_ms(), end = now + EXECD_KILL_GRACE_MS;
+	uint64_t	 now = clock_now_ms(), end = now + EXECD_KILL_GRACE_MS;
 	unsigned	 i, left;
 
 	for (i = 0; i < EXECD_JOBS_MAX; i++) {
@@ -935,7 +927,7 @@ execd_sp_shutdown(struct execd_sp *sp)
 		for (i = 0, left = 0; i < EXECD_JOBS_MAX; i++)
 			if (sp->jobs[i].pid > 0 && !sp->jobs[i].reaped)
 				left++;
-		if (left == 0 || (now = execd_now_ms()) >= end)
+		if (left == 0 || (now = clock_now_ms()) >= end)
 			break;
 		(void)poll(&p, 1, (int)(end - now));
 		execd_sp_reap(sp);

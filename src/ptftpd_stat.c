@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "conf.h"
 #include "stats.h"
 
@@ -58,15 +59,6 @@ stat_usage(FILE *f)
 	    "  -w SECONDS  print per-second rates every SECONDS\n"
 	    "  -n COUNT    stop after COUNT lines of rates (with -w)\n"
 	    "  -h          show this help\n");
-}
-
-static uint64_t
-stat_now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* Parse argv into *o. Returns 0, or -1 after printing why (usage). */
@@ -166,7 +158,7 @@ stat_take(const struct stats_seg *seg, struct stat_sample *s)
 	struct stats_totals	 t;
 
 	stats_sum(seg, &t);
-	s->t_ms = stat_now_ms();
+	s->t_ms = clock_now_ms();
 	s->req = t.rrq + t.wrq;
 	s->ok = t.sess_ok;
 	s->fail = t.sess_aborted + t.sess_timeout + t.sess_error;
@@ -294,11 +286,11 @@ main(int argc, char **argv)
 		rc = stat_watch(&seg, path, &o);
 	} else {
 		if (o.format == STAT_JSON)
-			wr = stats_write_json(stdout, &seg, stat_now_ms());
+			wr = stats_write_json(stdout, &seg, clock_now_ms());
 		else if (o.format == STAT_PROM)
-			wr = stats_write_prom(stdout, &seg, stat_now_ms());
+			wr = stats_write_prom(stdout, &seg, clock_now_ms());
 		else
-			wr = stats_write_text(stdout, &seg, stat_now_ms());
+			wr = stats_write_text(stdout, &seg, clock_now_ms());
 		if (wr == -1 || fflush(stdout) == EOF)
 			rc = 1;
 	}

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "stats.h"
 
 #define STATS_ALIGN	128
@@ -95,16 +96,6 @@ static int
 stats_slot_live(uint32_t state)
 {
 	return state == STATS_W_RUNNING || state == STATS_W_DRAINING;
-}
-
-/* Monotonic milliseconds, the clock of heartbeat_ms. */
-static uint64_t
-stats_now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /*
@@ -296,7 +287,7 @@ stats_worker_start(struct stats_slot *sl, pid_t pid, uint64_t gen)
 	STATS_SET(sl, sess_active, 0);
 	STATS_SET(sl, generation, gen);
 	STATS_SET(sl, started, (int64_t)time(NULL));
-	STATS_SET(sl, heartbeat_ms, stats_now_ms());
+	STATS_SET(sl, heartbeat_ms, clock_now_ms());
 	STATS_ADD(sl, restarts, 1);
 	STATS_SET(sl, pid, (int32_t)pid);
 	STATS_SET(sl, state, STATS_W_RUNNING);

@@ -36,6 +36,7 @@
 #include <sanitizer/lsan_interface.h>
 #endif
 
+#include "clock.h"
 #include "conf.h"
 #include "log.h"
 #include "net.h"
@@ -88,15 +89,6 @@ struct sup {
 	char			*aconf, *aroot;	/* ... owned here */
 	uint64_t		 next_stats_ms;	/* stats.interval; 0: off */
 };
-
-static uint64_t
-sup_now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /*
  * systemd readiness protocol (Type=notify), without libsystemd: one
@@ -275,7 +267,7 @@ sup_fork(struct sup *s, struct slot *sl)
 		_exit(rc);
 	}
 	sl->pid = pid;
-	sl->started_ms = sup_now_ms();
+	sl->started_ms = clock_now_ms();
 	sl->respawn_at_ms = 0;
 	log_debug("worker %u (generation %u) started, pid %ld", sl->index,
 	    sl->gen, (long)pid);
@@ -347,7 +339,7 @@ sup_start_generation(struct sup *s, const struct conf *c)
 	}
 	for (i = 0; i < n; i++)
 		if (fresh[i]->wait_pid == 0 && sup_fork(s, fresh[i]) == -1)
-			fresh[i]->respawn_at_ms = sup_now_ms() +
+			fresh[i]->respawn_at_ms = clock_now_ms() +
 			    fresh[i]->backoff_ms;
 	return 0;
 fail:
@@ -562,7 +554,7 @@ sup_stats_dump(struct sup *s, bool log_it)
 		log_info("stats: %s", stats_summary(&t, line, sizeof(line)));
 	}
 	if (file != NULL &&
-	    stats_write_prom_file(file, &s->stats, sup_now_ms()) == -1)
+	    stats_write_prom_file(file, &s->stats, clock_now_ms()) == -1)
 		log_warn("stats file %s", file);
 }
 
@@ -620,7 +612,7 @@ sup_reload(struct sup *s)
 		atomic_store(&s->stats.hdr->generation, s->gen);
 		atomic_store(&s->stats.hdr->workers, nc->workers);
 	}
-	s->next_stats_ms = nc->stats.interval_s ? sup_now_ms() +
+	s->next_stats_ms = nc->stats.interval_s ? clock_now_ms() +
 	    nc->stats.interval_s * 1000ull : 0;
 	log_set_level(nc->log.level);
 	log_info("reloaded %s: generation %u, %u workers", nc->path, s->gen,
@@ -677,7 +669,7 @@ sup_loop(struct sup *s)
 
 	sup_block_signals(&set);
 	for (;;) {
-		uint64_t	 now = sup_now_ms();
+		uint64_t	 now = clock_now_ms();
 		int64_t		 wait = sup_next_wait(s, now);
 		struct timespec	 ts;
 		int		 sig;
@@ -693,7 +685,7 @@ sup_loop(struct sup *s)
 		ts.tv_sec = wait / 1000;
 		ts.tv_nsec = (wait % 1000) * 1000000;
 		sig = sigtimedwait(&set, &si, &ts);
-		now = sup_now_ms();
+		now = clock_now_ms();
 		switch (sig) {
 		case SIGCHLD:
 			break;
@@ -866,7 +858,7 @@ sup_run(struct conf *c, const struct sup_opts *o)
 		atomic_store(&s.stats.hdr->workers, c->workers);
 	}
 	if (c->stats.interval_s > 0)
-		s.next_stats_ms = sup_now_ms() + c->stats.interval_s * 1000ull;
+		s.next_stats_ms = clock_now_ms() + c->stats.interval_s * 1000ull;
 	sup_raise_nofile(c);
 	if (sup_start_generation(&s, c) == -1) {
 		log_warnx("could not start; exiting");

@@ -41,6 +41,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "conf.h"
 #include "execd.h"
 #include "fs.h"
@@ -165,15 +166,6 @@ worker_on_signal(int sig)
 		got_term = 1;
 	else
 		got_stop = 1;
-}
-
-static uint64_t
-worker_now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* Seeded hash of address and port: a flood cannot aim at one chain. */
@@ -432,7 +424,7 @@ worker_tx_fault(struct worker *w, uint32_t slot)
 	(void)net_send_from(ws->fd, w->ctlbuf, tftp_encode_error(w->ctlbuf,
 	    sizeof(w->ctlbuf), TFTP_EUNDEF, "File changed on server"),
 	    &ws->peer, ws->shared ? &ws->local : NULL);
-	worker_end(w, ws, worker_now_ms());
+	worker_end(w, ws, clock_now_ms());
 }
 
 /*
@@ -1398,7 +1390,7 @@ worker_setup_slots(struct worker *w)
 	if (getrandom(&w->hseed, sizeof(w->hseed), GRND_NONBLOCK) !=
 	    sizeof(w->hseed))
 		w->hseed = (uint64_t)getpid() * 0x9e3779b97f4a7c15ull ^
-		    worker_now_ms();
+		    clock_now_ms();
 	return 0;
 }
 
@@ -1406,7 +1398,7 @@ static void
 worker_free(struct worker *w)
 {
 	uint32_t	 i;
-	uint64_t	 now = worker_now_ms();
+	uint64_t	 now = clock_now_ms();
 
 	for (i = 0; w->ss != NULL && i < w->cap; i++)
 		if (w->ss[i].fd != -1) {
@@ -1530,7 +1522,7 @@ worker_name_caches(struct worker *w)
 	unsigned	 i;
 	int		 rc;
 
-	w->now_ms = worker_now_ms();
+	w->now_ms = clock_now_ms();
 	rc = fs_set_name_cache(w->fs, w->conf->cache_valid_ms, &w->now_ms);
 	for (i = 0; rc == 0 && i < w->conf->n_routes; i++)
 		if (w->route_fs[i] != NULL)
@@ -1562,7 +1554,7 @@ worker_setup_limit(struct worker *w)
 		lc.rules[i].max_per_client = cl->rules[i].max;
 	}
 	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
-		seed = worker_now_ms() ^ (uint64_t)getpid() << 32;
+		seed = clock_now_ms() ^ (uint64_t)getpid() << 32;
 	if (limit_init(&w->limit, &lc, w->conf->session.max_per_worker * 2 <
 	    1024 ? 1024 : w->conf->session.max_per_worker * 2, seed) == -1) {
 		log_warn("limits");
@@ -1683,7 +1675,7 @@ worker_main(const struct worker_args *a)
 	log_debug("serving %s, %u transfer slots", a->conf->root,
 	    w.cap);
 	while (!got_stop) {
-		uint64_t	 now = worker_now_ms();
+		uint64_t	 now = clock_now_ms();
 		int		 wait = timer_wait_ms(&w.timers, now);
 
 		/* Wake at least once a second for the heartbeat. */
@@ -1706,7 +1698,7 @@ worker_main(const struct worker_args *a)
 			rc = 1;
 			break;
 		}
-		now = worker_now_ms();
+		now = clock_now_ms();
 		w.now_ms = now;
 		for (i = 0; i < n; i++) {
 			uint64_t	 tag = evs[i].data.u64 & TAG_MASK;
