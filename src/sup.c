@@ -559,6 +559,33 @@ sup_stats_dump(struct sup *s, bool log_it)
 }
 
 /*
+ * In single port mode a transfer's packets reach its worker only because
+ * the kernel's reuseport hash over the group's sockets stays the same: a
+ * reload that adds or removes listen sockets (another worker count,
+ * other addresses) would send the ACKs of transfers in flight to other
+ * workers. Refused; such a change needs a restart. Returns 0 or -1 with
+ * the reason in err.
+ */
+static int
+sup_check_single_port(const struct conf *old, const struct conf *nc,
+    char *err, size_t errlen)
+{
+	unsigned	 i;
+	bool		 same = old->workers == nc->workers &&
+	    old->n_listen == nc->n_listen;
+
+	for (i = 0; same && i < nc->n_listen; i++)
+		same = old->listen[i].port == nc->listen[i].port &&
+		    strcmp(old->listen[i].address, nc->listen[i].address) == 0;
+	if (same || (!old->single_port && !nc->single_port))
+		return 0;
+	snprintf(err, errlen, "%s: single_port: workers and listen cannot "
+	    "change by reload (transfers in flight would land on other "
+	    "workers); restart to apply", nc->path);
+	return -1;
+}
+
+/*
  * SIGHUP: parse the config again. On error keep everything as it is and
  * log the reason; otherwise start a new generation, then retire the old.
  */
@@ -575,7 +602,8 @@ sup_reload(struct sup *s)
 	}
 	sup_notify("RELOADING=1");
 	if (conf_load(nc, s->opts->conf_path, err, sizeof(err)) == -1 ||
-	    sup_apply_opts(nc, s->opts, err, sizeof(err)) == -1) {
+	    sup_apply_opts(nc, s->opts, err, sizeof(err)) == -1 ||
+	    sup_check_single_port(s->conf, nc, err, sizeof(err)) == -1) {
 		log_warnx("reload failed: %s; keeping the running "
 		    "configuration", err);
 		conf_free(nc);

@@ -1361,6 +1361,18 @@ worker_setup_epoll(struct worker *w)
 	return 0;
 }
 
+/*
+ * Listen socket buffers: requests are short (RFC 2347: 512 bytes), but in
+ * single port mode an upload's DATA of blksize bytes arrives there too.
+ */
+static size_t
+worker_rx_size(const struct conf *c)
+{
+	size_t	 n = c->session.blksize_max + TFTP_HDR_LEN + 1;
+
+	return c->single_port && n > 1024 ? n : 1024;
+}
+
 /* Preallocate every per-transfer structure: nothing is allocated per
  * request afterwards. calloc'd pages stay untouched until used. */
 static int
@@ -1377,7 +1389,7 @@ worker_setup_slots(struct worker *w)
 	w->tstore = calloc(w->cap, sizeof(*w->tstore));
 	w->pkt = malloc(TFTP_PKT_MAX + 1);
 	if (w->ss == NULL || w->htab == NULL || w->tstore == NULL ||
-	    w->pkt == NULL || net_rx_init(&w->rx, 1024) == -1)
+	    w->pkt == NULL || net_rx_init(&w->rx, worker_rx_size(w->conf)) == -1)
 		return -1;
 	for (i = 0; i < hsize; i++)
 		w->htab[i] = NIL;
