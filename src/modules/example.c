@@ -200,7 +200,7 @@ example_done(void *state, const struct ptftpd_request *req,
 	if (s == NULL || s->log_fd == -1)
 		return;
 	/* The name comes from the network: no control bytes in the log. */
-	for (i = 0; req->file[i] != '\0' && i < sizeof file - 1; i++)
+	for (i = 0; i < sizeof file - 1 && req->file[i] != '\0'; i++)
 		file[i] = req->file[i] < 0x20 || req->file[i] == 0x7f ?
 		    '?' : req->file[i];
 	file[i] = '\0';
