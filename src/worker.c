@@ -1304,6 +1304,13 @@ worker_start_drain(struct worker *w, uint64_t now)
 	w->draining = true;
 	STATS_SET(w->st, state, STATS_W_DRAINING);
 	w->drain_deadline_ms = now + w->conf->shutdown_timeout_ms;
+	/* Uploads already committed only linger to re-ACK a lost final
+	 * DATA: nothing is left to deliver, they end now. */
+	for (i = 0; i < w->cap; i++)
+		if (w->ss[i].fd != -1 && w->ss[i].s.state == SESS_DALLY) {
+			w->ss[i].s.state = SESS_DONE;
+			worker_end(w, &w->ss[i], now);
+		}
 	log_info("draining, %u transfers in flight", w->nactive);
 	/* Single port mode: the listen sockets carry our transfers' ACKs;
 	 * keep reading them (new requests are dropped). */
