@@ -28,10 +28,16 @@ worker_pids() {
 	pgrep -P "$PT_PID" | tr '\n' ' '
 }
 
-# Every worker of the daemon must be in seccomp mode $1.
+# Every worker of the daemon must be in seccomp mode $1. A worker just
+# forked (a reload, a respawn) installs its filter as the last step of
+# its start-up: give each up to 5 s to get there.
 check_workers_mode() {
-	local w n=0
+	local w n=0 i
 	for w in $(worker_pids); do
+		for i in $(seq 1 50); do
+			[ "$(seccomp_mode "$w")" = "$1" ] && break
+			sleep 0.1
+		done
 		[ "$(seccomp_mode "$w")" = "$1" ] ||
 		    pt_fail "worker $w: Seccomp is $(seccomp_mode "$w"), want $1"
 		n=$((n + 1))
