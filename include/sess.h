@@ -173,6 +173,10 @@ void	sess_timeout(struct sess *s, uint64_t now, struct sess_tx *tx);
  */
 void	sess_fail(struct sess *s, uint16_t code);
 
+/* End without sending anything (replaced, drain); see sess.c. Returns
+ * true when a running transfer was cut short (result ABORTED). */
+bool	sess_close(struct sess *s);
+
 /* Byte range of absolute block blk (1..nblocks) in the body. O(1). */
 void	sess_block_span(const struct sess *s, uint64_t blk, uint64_t *off,
 	    uint32_t *len);

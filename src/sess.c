@@ -733,3 +733,21 @@ sess_acked_bytes(const struct sess *s)
 		return s->size;
 	return s->acked * s->blksize;
 }
+
+/*
+ * End the session from the server side without an error sent: a new
+ * request from the same port replaced it, or the worker drains. An upload
+ * already committed (dallying) keeps its OK; anything else is ABORTED.
+ * Returns true when the transfer was cut short. O(1).
+ */
+bool
+sess_close(struct sess *s)
+{
+	bool	 cut = s->state != SESS_DALLY && s->state != SESS_DONE;
+
+	if (cut)
+		s->result = SESS_RES_ABORTED;
+	s->state = SESS_DONE;
+	s->deadline_ms = 0;
+	return cut;
+}

@@ -911,12 +911,10 @@ worker_request(struct worker *w, int lfd, enum tftp_op op,
 	}
 	if (ws != NULL) {
 		/* An upload already committed (dallying) stays a success. */
-		if (ws->s.state != SESS_DALLY) {
-			ws->s.result = SESS_RES_ABORTED;
+		if (sess_close(&ws->s)) {
 			ws->replaced = true;
 			STATS_ADD(w->st, sess_replaced, 1);
 		}
-		ws->s.state = SESS_DONE;
 		worker_end(w, ws, now);
 	}
 	if (req->mode == TFTP_MODE_MAIL) {
@@ -1308,7 +1306,7 @@ worker_start_drain(struct worker *w, uint64_t now)
 	 * DATA: nothing is left to deliver, they end now. */
 	for (i = 0; i < w->cap; i++)
 		if (w->ss[i].fd != -1 && w->ss[i].s.state == SESS_DALLY) {
-			w->ss[i].s.state = SESS_DONE;
+			(void)sess_close(&w->ss[i].s);
 			worker_end(w, &w->ss[i], now);
 		}
 	log_info("draining, %u transfers in flight", w->nactive);
