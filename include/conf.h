@@ -185,6 +185,7 @@ struct conf {
 	uint32_t		 shutdown_timeout_ms;
 	uint32_t		 rcvbuf;	/* listen SO_RCVBUF bytes; 0: kernel */
 	unsigned		 cache_max_idle;	/* idle bodies kept */
+	uint32_t		 cache_idle_ms;		/* ... for at most */
 	bool			 seccomp;	/* worker syscall filter (sandbox.c) */
 	bool			 single_port;	/* answer from the listen socket */
 	uint32_t		 cache_valid_ms;	/* name lookups trusted */

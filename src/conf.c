@@ -68,7 +68,7 @@ static const char *const conf_keys_top[] = {
 	"workers", "listen", "root", "user", "group", "pid_file",
 	"shutdown_timeout", "rcvbuf", "cache_max_idle", "session", "log",
 	"stats", "rewrite", "routes", "acl", "acl_action", "seccomp",
-	"single_port", "cache_valid_ms", "chroot",
+	"single_port", "cache_valid_ms", "cache_idle_ms", "chroot",
 	"limits", NULL
 };
 static const char *const conf_keys_listen[] = { "address", "port", NULL };
@@ -365,6 +365,7 @@ conf_defaults(struct conf *c)
 	c->shutdown_timeout_ms = 30 * 1000;
 	c->rcvbuf = 4194304;
 	c->cache_max_idle = 64;
+	c->cache_idle_ms = 10000;
 	c->seccomp = true;
 	c->single_port = false;
 	c->cache_valid_ms = 1000;
@@ -2232,6 +2233,11 @@ conf_load_top(struct conf_ctx *x, struct conf *c,
 		return -1;
 	if (r == 1)
 		c->cache_max_idle = (unsigned)n;
+	if ((r = conf_get_int(x, root, NULL, "cache_idle_ms", 0, 86400000, &n,
+	    NULL)) == -1)
+		return -1;
+	if (r == 1)
+		c->cache_idle_ms = (uint32_t)n;
 	if (conf_get_bool(x, root, NULL, "single_port", &c->single_port) == -1)
 		return -1;
 	if ((r = conf_get_int(x, root, NULL, "cache_valid_ms", 0, 3600000, &n,

@@ -24,7 +24,9 @@
  * version of one file shares a chain. A referenced body is in use by
  * sessions; when its last reference goes it joins the tail of an idle LRU
  * list, and the oldest idle bodies are unmapped (or freed) while more than
- * max_idle are idle. Inserting a new version of a (dev, ino) drops the idle
+ * max_idle are idle, or once they have been idle for the caller's age
+ * limit (fs_expire_idle), so that a large file fetched once does not stay
+ * mapped, and counted in the worker's RSS, for the rest of its life. Inserting a new version of a (dev, ino) drops the idle
  * older versions at once, and an older version still in use is dropped when
  * its last session ends. A cache hit costs openat2 + fstat + close and no
  * allocation; a miss adds one malloc and an mmap (or, for netascii, a
@@ -641,6 +643,7 @@ fs_release(struct fs *fs, struct body *b)
 		body_destroy(b);
 		return;
 	}
+	b->idle_ms = fs->now_ms != NULL ? *fs->now_ms : 0;
 	lru_append(fs, b);
 	/* A netascii body is a heap copy converted for one kind of client
 	 * (operators' tools): not worth its memory once idle, and a flood
@@ -649,6 +652,28 @@ fs_release(struct fs *fs, struct body *b)
 		cache_evict(fs, b);
 	while (fs->n_idle > fs->max_idle)
 		cache_evict(fs, fs->idle_head);
+}
+
+/*
+ * Destroy the bodies that have been idle for idle_ms or longer by now_ms,
+ * the clock given to fs_set_name_cache (without one, a body's idle time is
+ * 0 and only max_idle limits the cache). The LRU is in release order, so
+ * this stops at the first body still young: O(bodies destroyed). Returns
+ * how many went. idle_ms 0: nothing expires by age.
+ */
+unsigned
+fs_expire_idle(struct fs *fs, uint64_t now_ms, uint32_t idle_ms)
+{
+	unsigned n = 0;
+
+	if (idle_ms == 0)
+		return 0;
+	while (fs->idle_head != NULL && now_ms >= fs->idle_head->idle_ms &&
+	    now_ms - fs->idle_head->idle_ms >= idle_ms) {
+		cache_evict(fs, fs->idle_head);
+		n++;
+	}
+	return n;
 }
 
 /*

@@ -105,6 +105,7 @@ struct worker {
 	unsigned		 id;
 	struct fs		*fs;		/* the top-level root */
 	uint64_t		 now_ms;	/* loop time, for the name cache */
+	uint64_t		 trim_ms;	/* next idle-body expiry pass */
 	struct fs		**route_fs;	/* per route with its own root */
 	struct limit		 limit;
 	struct tmpl_ctx		*tmpl;		/* template and hosts caches */
@@ -1289,6 +1290,22 @@ worker_expire(struct worker *w, uint64_t now)
 	}
 }
 
+/* Once a second: unmap file bodies idle for cache_idle_ms. */
+static void
+worker_trim_cache(struct worker *w, uint64_t now)
+{
+	unsigned	 i;
+
+	if (now < w->trim_ms)
+		return;
+	w->trim_ms = now + 1000;
+	fs_expire_idle(w->fs, now, w->conf->cache_idle_ms);
+	for (i = 0; w->route_fs != NULL && i < w->conf->n_routes; i++)
+		if (w->route_fs[i] != NULL)
+			fs_expire_idle(w->route_fs[i], now,
+			    w->conf->cache_idle_ms);
+}
+
 /* Stop taking requests: the listen sockets leave the epoll set (the
  * supervisor keeps them open, so queued requests wait for the next
  * worker in the reuseport group instead of being lost). */
@@ -1732,6 +1749,7 @@ worker_main(const struct worker_args *a)
 		}
 		worker_expire(&w, now);
 		worker_flush(&w);
+		worker_trim_cache(&w, now);
 	}
 	if (w.draining && w.nactive > 0)
 		log_warnx("shutdown timeout, abandoning %u transfers",

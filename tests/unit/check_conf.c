@@ -177,6 +177,7 @@ START_TEST(defaults_when_only_root_set)
 	ck_assert_uint_eq(conf.shutdown_timeout_ms, 30000);
 	ck_assert_uint_eq(conf.rcvbuf, 4194304);
 	ck_assert_uint_eq(conf.cache_max_idle, 64);
+	ck_assert_uint_eq(conf.cache_idle_ms, 10000);
 	ck_assert_uint_eq(conf.session.timeout_ms, 1000);
 	ck_assert_uint_eq(conf.session.timeout_max_ms, 5000);
 	ck_assert_uint_eq(conf.session.retries, 5);
@@ -228,6 +229,7 @@ START_TEST(full_valid_file)
 	    "shutdown_timeout = 7;\n"
 	    "rcvbuf = 0;\n"
 	    "cache_max_idle = 9;\n"
+	    "cache_idle_ms = 2500;\n"
 	    "session = {\n"
 	    "  timeout_ms = 200; timeout_max_ms = 900; retries = 0;\n"
 	    "  first_retries = 10; blksize_max = 8; windowsize_max = 65535;\n"
@@ -251,6 +253,7 @@ START_TEST(full_valid_file)
 	ck_assert_uint_eq(conf.shutdown_timeout_ms, 7000);
 	ck_assert_uint_eq(conf.rcvbuf, 0);
 	ck_assert_uint_eq(conf.cache_max_idle, 9);
+	ck_assert_uint_eq(conf.cache_idle_ms, 2500);
 	ck_assert_uint_eq(conf.session.timeout_ms, 200);
 	ck_assert_uint_eq(conf.session.timeout_max_ms, 900);
 	ck_assert_uint_eq(conf.session.retries, 0);
@@ -283,6 +286,8 @@ static const struct {
 	    "shutdown_timeout: must be between 0 and 3600" },
 	{ TOP, "rcvbuf = 268435457;",
 	    "rcvbuf: must be between 0 and 268435456" },
+	{ TOP, "cache_idle_ms = 86400001;",
+	    "cache_idle_ms: must be between 0 and 86400000" },
 	{ TOP, "cache_max_idle = 100001;",
 	    "cache_max_idle: must be between 0 and 100000" },
 	{ SESSION, "timeout_ms = 99;",

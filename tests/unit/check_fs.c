@@ -515,6 +515,51 @@ START_TEST(max_idle_zero_unmaps_at_once)
 }
 END_TEST
 
+START_TEST(idle_bodies_expire_by_age)
+{
+	struct body *a, *b, *c;
+	const void *pa, *pb, *pc;
+	uint64_t now = 5000;
+
+	put_str("a", "A");
+	put_str("b", "B");
+	put_str("c", "C");
+	fs_start(64);
+	ck_assert_int_eq(fs_set_name_cache(fs, 0, &now), 0);
+	a = open_expect("a", TFTP_MODE_OCTET, 0, NULL);
+	b = open_expect("b", TFTP_MODE_OCTET, 0, NULL);
+	c = open_expect("c", TFTP_MODE_OCTET, 0, NULL);
+	pa = a->data;
+	pb = b->data;
+	pc = c->data;
+	fs_release(fs, a);		/* idle since 5000 */
+	now = 6000;
+	fs_release(fs, b);		/* idle since 6000 */
+	/* 0: no age limit; too young: nothing goes. */
+	ck_assert_uint_eq(fs_expire_idle(fs, 100000, 0), 0);
+	ck_assert_uint_eq(fs_expire_idle(fs, 7999, 3000), 0);
+	ck_assert(is_mapped(pa) && is_mapped(pb));
+	/* a is 3000 ms idle, b only 2000: a goes, b stays. */
+	ck_assert_uint_eq(fs_expire_idle(fs, 8000, 3000), 1);
+	ck_assert(!is_mapped(pa) && is_mapped(pb));
+	/* A body in use never expires, however old. */
+	ck_assert_uint_eq(fs_expire_idle(fs, 60000, 3000), 1);
+	ck_assert(!is_mapped(pb) && is_mapped(pc));
+	/* A hit on an idle body takes it off the clock, and its next
+	 * release starts it again. */
+	fs_release(fs, c);
+	c = open_expect("c", TFTP_MODE_OCTET, 0, NULL);
+	ck_assert_ptr_eq(c->data, pc);
+	ck_assert_uint_eq(fs_expire_idle(fs, 120000, 3000), 0);
+	now = 120000;
+	fs_release(fs, c);
+	ck_assert_uint_eq(fs_expire_idle(fs, 122999, 3000), 0);
+	ck_assert(is_mapped(pc));
+	ck_assert_uint_eq(fs_expire_idle(fs, 123000, 3000), 1);
+	ck_assert(!is_mapped(pc));
+}
+END_TEST
+
 START_TEST(no_fd_kept_per_body)
 {
 	struct body *a, *b;
@@ -1324,6 +1369,7 @@ fs_suite(void)
 	tcase_add_test(tc, idle_bodies_evicted_beyond_max_idle);
 	tcase_add_test(tc, idle_body_reused_on_hit);
 	tcase_add_test(tc, max_idle_zero_unmaps_at_once);
+	tcase_add_test(tc, idle_bodies_expire_by_age);
 	tcase_add_test(tc, no_fd_kept_per_body);
 	tcase_add_test(tc, netascii_converts_lf_and_cr);
 	tcase_add_test(tc, netascii_size_matches_convert);
