@@ -25,6 +25,8 @@
 #                   (default 3; quick 1)
 #   PEERS="a b"     subset of: tftpd-hpa atftpd dnsmasq (default all)
 #   SCENARIOS="S1 S3w ..."  subset (default all; see scen_args below)
+#   PT_WORKERS=N    workers of the ptftpd and ptftpd-sp rows (default: CPUs
+#                   minus one, for the load generator; at least 1)
 #   S6_PEERS="..."  peers that get S6 too (default: atftpd dnsmasq, none in
 #                   quick mode; tftpd-hpa forks a process per transfer:
 #                   10,000 processes on a shared host is left out unless
@@ -59,7 +61,10 @@ else
 	RUN_SECS=${RUN_SECS:-3}
 fi
 PEERS=${PEERS:-tftpd-hpa atftpd dnsmasq}
-SCENARIOS=${SCENARIOS:-S1 S2 S3 S3w S4 S4w S4b S5 S7 W S6}
+SCENARIOS=${SCENARIOS:-S1 S2 S3 S3w S4 S4w S4b S5 S7 W ST S6}
+# Workers of the ptftpd rows: the CPUs the load generator leaves (it needs
+# one core of its own), at least 1. W measures 1 against 2 explicitly.
+PT_WORKERS=${PT_WORKERS:-$(($(nproc) > 1 ? $(nproc) - 1 : 1))}
 if [ "$QUICK" = 1 ]; then
 	S6_PEERS=${S6_PEERS-}
 else
@@ -279,8 +284,8 @@ stop_server() {
 	SPID[$name]=""
 }
 
-# Start server $1 (ptftpd, ptftpd-sp, their -w1 twins for W, tftpd-hpa,
-# atftpd, dnsmasq).
+# Start server $1 (ptftpd, ptftpd-sp, their -w1/-w2 twins for W,
+# ptftpd-nostats for ST, tftpd-hpa, atftpd, dnsmasq).
 start_server() {
 	local name=$1 port ld
 	ld=$(peer_ld_path)
@@ -291,10 +296,11 @@ start_server() {
 		port=$(pick_port) || { log "$name: no free port"; return 1; }
 	fi
 	case $name in
-	ptftpd | ptftpd-w1 | ptftpd-sp | ptftpd-sp-w1)
-		local w=2 conf=$T/$name.conf sp=""
-		case $name in *-w1) w=1 ;; esac
+	ptftpd | ptftpd-w[12] | ptftpd-sp | ptftpd-sp-w[12] | ptftpd-nostats)
+		local w=$PT_WORKERS conf=$T/$name.conf sp="" st=""
+		case $name in *-w1) w=1 ;; *-w2) w=2 ;; esac
 		case $name in ptftpd-sp*) sp="single_port = true;" ;; esac
+		case $name in *-nostats) st="enabled = false;" ;; esac
 		cat >"$conf" <<-EOF
 		workers = $w;
 		$sp
@@ -305,7 +311,7 @@ start_server() {
 		log = { target = "stderr"; level = "warning"; };
 		session = { blksize_max = 65464; windowsize_max = 64;
 		            max_per_worker = 20000; max_per_client = 100000; };
-		stats = { path = "$T/$name.stats"; };
+		stats = { path = "$T/$name.stats"; $st };
 		EOF
 		# Every bench client is 127.0.0.1: per-client admission
 		# limits (newer builds) would measure the limiter, and the
@@ -411,8 +417,9 @@ scen_args() {
 	S4w) echo "f100m -c 1 -b 1468 -w 64" ;;
 	S4b) echo "f100m -c 1 -b 65464" ;;
 	S5)  echo "f1m -c 16 --plain" ;;
-	S7)  echo "f64k -c 1000 -b 1468 --first-data-latency" ;;
+	S7)  echo "f64k -c 1000 --plain --first-data-latency" ;;
 	W)   echo "f1k -c 256 --plain" ;;
+	ST)  echo "f64k -c 64 -b 1468" ;;
 	esac
 }
 
@@ -427,8 +434,9 @@ scen_title() {
 	S4b) echo "S4b $((S4_SIZE >> 20)) MiB x1, blksize 65464" ;;
 	S5)  echo "S5 1 MiB x16 conc, plain RFC 1350" ;;
 	S6)  echo "S6 $S6_N slow sessions (ACK every 100 ms), $S6_FILE, plain" ;;
-	S7)  echo "S7 RRQ->first reply at 1000 conc (64 KiB, blksize 1468)" ;;
+	S7)  echo "S7 RRQ->first DATA at 1000 conc (64 KiB, no options)" ;;
 	W)   echo "W S2 with ptftpd and ptftpd-sp, -w 1 vs -w 2" ;;
+	ST)  echo "ST S1 with the stats segment on vs off (ptftpd)" ;;
 	esac
 }
 
@@ -456,6 +464,19 @@ run_one() {
 	    "$CRASHED" >>"$RAW"
 	printf '  %-4s %-12s rep %s: %s %s\n' "$scen" "$name" "$rep" \
 	    "$(echo "$line" | cut -d' ' -f2-4,7-8,10)" "$cpu" >&2
+}
+
+# warm_up SCEN NAME: a 1 s run of the scenario, not recorded.
+warm_up() {
+	local args file
+	args=$(scen_args "$1")
+	file=${args%% *}
+	args=${args#* }
+	# shellcheck disable=SC2086
+	timeout -k 5 60 "$LOADGEN" -P "${SPORT[$2]}" $args -n 1000000 \
+	    --duration 1 --max-seconds 30 -e "$ROOT/$file" "$file" \
+	    >/dev/null 2>&1
+	check_alive "$2"
 }
 
 # S6: hold many slow sessions; sample the server's memory and fds.
@@ -495,10 +516,10 @@ run_s6() {
 # results.md from $RAW: medians, min-max, ratios against the best peer.
 report() {
 	python3 - "$RAW" "$1" "$REPS" "$RUN_SECS" "$QUICK" "$(nproc)" \
-	    "$(cut -d' ' -f1-3 /proc/loadavg)" "$(uname -r)" <<'PY'
+	    "$(cut -d' ' -f1-3 /proc/loadavg)" "$(uname -r)" "$PT_WORKERS" <<'PY'
 import statistics, sys, time
 
-raw, elapsed, reps, run_secs, quick, ncpu, load, kern = sys.argv[1:9]
+raw, elapsed, reps, run_secs, quick, ncpu, load, kern, ptw = sys.argv[1:10]
 runs = {}            # (scen, server) -> [dict]
 order = []           # scenarios in run order
 servers = []
@@ -575,17 +596,19 @@ o.append("Cells: median [min-max] over the repetitions. tps: verified transfers/
          "Ratio: that ptftpd row's median / best peer median (tps: higher is "
          "better; CPU: lower is better). ptftpd: a socket per transfer; "
          "ptftpd-sp: single_port = true (every transfer answered from the "
-         "listen socket); otherwise the same configuration.")
+         "listen socket); otherwise the same configuration, with "
+         f"{ptw} worker(s): the CPUs the load generator, which needs a core of "
+         "its own, leaves (W compares 1 and 2).")
 o.append("")
 o.append("| Scenario | Server | tps | MiB/s | tmo | fail | CPU s/GiB | ptftpd / best peer |")
 o.append("|---|---|---|---|---|---|---|---|")
 crashes = []
 for scen in order:
-    if scen in ("S6", "S7", "W"):
+    if scen in ("S6", "S7", "W", "ST"):
         continue
     first = True
     for srv in servers:
-        if (scen, srv) not in runs or srv.endswith("-w1"):
+        if (scen, srv) not in runs or srv.endswith(("-w1", "-w2", "-nostats")):
             continue
         rs = runs[(scen, srv)]
         tps = stat(scen, srv, "tps")
@@ -619,11 +642,16 @@ for scen in order:
 
 if any(s == "S7" for s, _ in runs):
     o.append("")
-    o.append("S7: RRQ -> first reply (OACK) at 1,000 concurrent clients, 64 KiB, "
-             "blksize 1468. Median over repetitions of each run's p50 / p99.")
+    o.append("S7: RRQ -> first DATA at 1,000 concurrent clients, 64 KiB, no "
+             "options (so the first reply is DATA 1), all 1,000 started at once and "
+             "each replaced as it ends. Kernel: from just before the RRQ's send to "
+             "the kernel's receive timestamp of DATA 1 (SO_TIMESTAMPNS), which is "
+             "the server's latency; app: to when the load generator read it, which "
+             "adds the load generator's own backlog of 1,000 sockets. Median over "
+             "repetitions of each run's p50 / p99.")
     o.append("")
-    o.append("| Server | p50 ms | p99 ms | tps | tmo | fail |")
-    o.append("|---|---|---|---|---|---|")
+    o.append("| Server | p50 ms | p99 ms | app p50 ms | app p99 ms | tps | tmo | fail |")
+    o.append("|---|---|---|---|---|---|---|---|")
     for srv in servers:
         if ("S7", srv) not in runs:
             continue
@@ -631,7 +659,9 @@ if any(s == "S7" for s, _ in runs):
         nc = int(sum(r.get("crashed", 0) for r in rs))
         if nc:
             crashes.append(f"{srv} died in {nc} of {len(rs)} S7 runs")
-        o.append(f"| {srv} | {cell(stat('S7', srv, 'p50_ms'), 2)} | "
+        o.append(f"| {srv} | {cell(stat('S7', srv, 'kp50_ms'), 2)} | "
+                 f"{cell(stat('S7', srv, 'kp99_ms'), 2)} | "
+                 f"{cell(stat('S7', srv, 'p50_ms'), 2)} | "
                  f"{cell(stat('S7', srv, 'p99_ms'), 2)} | {cell(stat('S7', srv, 'tps'))} | "
                  f"{fmt(med(stat('S7', srv, 'timeouts')))} | {int(sum(r.get('failed', 0) for r in rs))} |")
 
@@ -666,7 +696,7 @@ if any(s == "W" for s, _ in runs):
     o.append("|---|---|---|---|---|---|")
     notes = []
     for base in ("ptftpd", "ptftpd-sp"):
-        for srv, w in ((base + "-w1", "1"), (base, "2")):
+        for srv, w in ((base + "-w1", "1"), (base + "-w2", "2")):
             if ("W", srv) not in runs:
                 continue
             rs = runs[("W", srv)]
@@ -675,7 +705,7 @@ if any(s == "W" for s, _ in runs):
                      f"{int(sum(r.get('failed', 0) for r in rs))} | "
                      f"{fmt(med([cpu_per_gib(r) for r in rs]), 1)} |")
         a = med(stat("W", base + "-w1", "tps"))
-        b = med(stat("W", base, "tps"))
+        b = med(stat("W", base + "-w2", "tps"))
         if a == a and b == b and a > 0:
             notes.append(f"{base} -w 2 / -w 1: x{b / a:.2f} transfers/s")
     if notes:
@@ -685,9 +715,24 @@ if any(s == "W" for s, _ in runs):
 if crashes:
     o.append("")
     o.append("Server deaths (restarted for the next run): " + "; ".join(crashes) + ".")
-o.append("")
-o.append("Stats cost (S1 with the stats segment on vs off): skipped, the segment "
-         "cannot be turned off by configuration.")
+if any(s == "ST" for s, _ in runs):
+    o.append("")
+    o.append("Stats cost: S1 (64 KiB, 64 conc, blksize 1468) against ptftpd with the "
+             "stats segment on and with `stats.enabled = false`, alternated.")
+    o.append("")
+    o.append("| Server | tps | CPU s/GiB |")
+    o.append("|---|---|---|")
+    for srv in ("ptftpd", "ptftpd-nostats"):
+        if ("ST", srv) not in runs:
+            continue
+        rs = runs[("ST", srv)]
+        o.append(f"| {srv} | {cell(stat('ST', srv, 'tps'))} | "
+                 f"{fmt(med([cpu_per_gib(r) for r in rs]), 1)} |")
+    a = med(stat("ST", "ptftpd", "tps"))
+    b = med(stat("ST", "ptftpd-nostats", "tps"))
+    if a == a and b == b and b > 0:
+        o.append("")
+        o.append(f"Stats on / off: x{a / b:.3f} transfers/s.")
 print("\n".join(o))
 PY
 }
@@ -712,9 +757,13 @@ for s in ptftpd ptftpd-sp $AVAIL; do
 done
 case " $SCENARIOS " in
 *" W "*)
-	start_server ptftpd-w1 || true
-	start_server ptftpd-sp-w1 || true
+	for s in ptftpd-w1 ptftpd-w2 ptftpd-sp-w1 ptftpd-sp-w2; do
+		start_server "$s" || true
+	done
 	;;
+esac
+case " $SCENARIOS " in
+*" ST "*) start_server ptftpd-nostats || true ;;
 esac
 [ -n "$RUNNING" ] || { log "no server started"; exit 1; }
 # shellcheck disable=SC2206
@@ -739,9 +788,9 @@ for scen in $SCENARIOS; do
 	W)
 		for rep in $(seq 1 "$REPS"); do
 			if [ $((rep % 2)) = 1 ]; then
-				order="ptftpd-w1 ptftpd ptftpd-sp-w1 ptftpd-sp"
+				order="ptftpd-w1 ptftpd-w2 ptftpd-sp-w1 ptftpd-sp-w2"
 			else
-				order="ptftpd-sp ptftpd-sp-w1 ptftpd ptftpd-w1"
+				order="ptftpd-sp-w2 ptftpd-sp-w1 ptftpd-w2 ptftpd-w1"
 			fi
 			for s in $order; do
 				[ -n "${SPID[$s]:-}" ] && run_one W "$rep" "$s"
@@ -749,7 +798,26 @@ for scen in $SCENARIOS; do
 		done
 		continue
 		;;
+	ST)
+		for rep in $(seq 1 "$REPS"); do
+			if [ $((rep % 2)) = 1 ]; then
+				order="ptftpd ptftpd-nostats"
+			else
+				order="ptftpd-nostats ptftpd"
+			fi
+			for s in $order; do
+				[ -n "${SPID[$s]:-}" ] && run_one ST "$rep" "$s"
+			done
+		done
+		continue
+		;;
 	esac
+	# Warm-up, not recorded: one short run per server, so the first
+	# server of a repetition does not pay for cold caches (page cache of
+	# the file, its first mapping, the allocator's first arenas).
+	for s in $RUNNING; do
+		kill -0 "${SPID[$s]}" 2>/dev/null && warm_up "$scen" "$s"
+	done
 	for rep in $(seq 1 "$REPS"); do
 		for i in $(seq 0 $((NSRV - 1))); do
 			s=${SRV[$(((i + rep - 1) % NSRV))]}
