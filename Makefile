@@ -71,8 +71,8 @@ PROGS		 = $(BUILD)/ptftpd $(if $(wildcard src/ptftpd_stat.c),$(BUILD)/ptftpd-sta
 # compiled against the public header only.
 MODULES		 = $(patsubst src/modules/%.c,$(BUILD)/modules/%.so,$(wildcard src/modules/*.c))
 
-.PHONY: all deps deps-check run check unit integration install clean \
-	bench fuzz-smoke
+.PHONY: all deps deps-check deps-bench run check unit integration install \
+	clean bench fuzz-smoke
 .SECONDEXPANSION:
 
 all: $(PROGS) $(MODULES)
@@ -113,9 +113,18 @@ $(BUILD)/%: tests/tools/%.c $$(addprefix $(BUILD)/obj/,$$(addsuffix .o,$$($$*_OB
 	    $(ALL_LDFLAGS) $(PKG_LIBS)
 
 # Load generator for make bench (tests/bench/, never part of make check).
-$(BUILD)/loadgen: tests/bench/loadgen.c $(BUILD)/obj/tftp.o | deps
+# liburing comes from deps-bench, which runs first: these expand after it.
+LOADGEN_PKGS	 = liburing
+LOADGEN_CFLAGS	 = $(shell $(PKG_CONFIG) --cflags $(LOADGEN_PKGS) 2>/dev/null)
+LOADGEN_LIBS	 = $(shell $(PKG_CONFIG) --libs $(LOADGEN_PKGS) 2>/dev/null || echo -luring)
+
+deps-bench:
+	@scripts/deps.sh bench
+
+$(BUILD)/loadgen: tests/bench/loadgen.c $(BUILD)/obj/tftp.o | deps-bench
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/obj/tftp.o $(ALL_LDFLAGS) $(PKG_LIBS)
+	$(CC) $(ALL_CFLAGS) $(LOADGEN_CFLAGS) -o $@ $< $(BUILD)/obj/tftp.o \
+	    $(ALL_LDFLAGS) $(PKG_LIBS) $(LOADGEN_LIBS)
 
 # Every libFuzzer harness in tests/fuzz/ for FUZZ_SECONDS (default 20) each.
 fuzz-smoke:
