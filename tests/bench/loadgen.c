@@ -364,6 +364,8 @@ timer_remove(struct lsess *s)
 #define UR_POOL_BYTES	(64u << 20)
 #define UR_BATCH	16	/* completions waited for, at most ... */
 #define UR_BATCH_US	50	/* ... for at most this long */
+#define UR_PORTS_BUSY	4096	/* bound sockets: flush closes first */
+#define UR_MANY		1024	/* sessions: see TASKRUN_FLAG in ur_init */
 
 static struct io_uring	 ring;
 static unsigned		 ur_skip;	/* IOSQE_CQE_SKIP_SUCCESS, if known */
@@ -377,6 +379,8 @@ static struct msghdr	 ur_rrqmsg;	/* the RRQ to the server's port */
 static struct iovec	 ur_rrqiov;
 static uint32_t		*ur_rearm;	/* slots whose multishot ended */
 static uint32_t		 ur_rearm_n;
+static uint32_t		 ur_closing;	/* closes queued since the last wait */
+static bool		 ur_trf;	/* IORING_SETUP_TASKRUN_FLAG */
 
 static uint64_t
 ud_make(const struct lsess *s, unsigned op)
@@ -461,6 +465,31 @@ ur_close(struct lsess *s)
 	io_uring_prep_close(sqe, s->fd);
 	sqe->flags |= ur_skip;
 	io_uring_sqe_set_data64(sqe, ud_make(s, UD_CLOSE));
+	ur_closing++;
+}
+
+/* A socket keeps its port until its cancelled receive has completed (task
+ * work, run in io_uring_enter), so the sockets of a turn's ended sessions
+ * could still be bound when the new ones bind theirs: up to 2 x -c ports,
+ * and with -c 19000 the ephemeral range (28,232 by default) ran out and
+ * RRQs were never sent. So, when many are bound, the closes and all the
+ * task_work pending are carried out before new sessions start. */
+static void
+ur_flush_closes(void)
+{
+	int r, i;
+
+	if (ur_closing == 0 || tot.active + ur_closing < UR_PORTS_BUSY)
+		return;
+	ur_closing = 0;
+	r = io_uring_submit_and_get_events(&ring);
+	for (i = 0; r >= 0 && i < 10000 && ur_trf &&
+	    (IO_URING_READ_ONCE(*ring.sq.kflags) & IORING_SQ_TASKRUN); i++)
+		r = io_uring_get_events(&ring);
+	if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
+		fprintf(stderr, "loadgen: io_uring_enter: %s\n", strerror(-r));
+		exit(2);
+	}
 }
 
 /* ---- sessions ------------------------------------------------------- */
@@ -1095,6 +1124,7 @@ ur_wait(uint64_t next_t)
 	unsigned		 nr = 1;
 	int			 r;
 
+	ur_closing = 0;		/* this enter carries them out */
 	/* Whole milliseconds, as epoll_wait: timers due close together are
 	 * handled in one turn, not one enter each. */
 	d = next_t > now ? (next_t - now + 999) / 1000 * 1000 : 0;
@@ -1346,12 +1376,15 @@ ur_init(const char **why)
 		/* Deferred task_work runs only in io_uring_enter, and newer
 		 * kernels (6.13) run at most 20 items a pass: with 10,000
 		 * sessions and --slow-ack-ms 100, replies then waited 5 ms
-		 * on average, 30 ms at worst (epoll: 0.8, 6). With this flag
-		 * the kernel says when work is left and liburing's peek runs
-		 * it before we sleep (0.3, 5). Only where the ACK schedule
-		 * is the point: in fast runs it costs throughput (-c 256
-		 * --plain, 1 KiB: 5-25% fewer transfers/s). */
-		if ((p.flags & IORING_SETUP_DEFER_TASKRUN) && cfg.slow_ack_ms)
+		 * on average, 30 ms at worst (epoll: 0.8, 6), and cancelled
+		 * receives kept their sockets (and ports) long after the
+		 * close (ur_flush_closes). With this flag the kernel says
+		 * when work is left and liburing's peek runs it before we
+		 * sleep (0.3, 5). Only with many sessions or slow ACKs: in
+		 * fast runs it costs throughput (-c 256 --plain, 1 KiB:
+		 * 5-25% fewer transfers/s). */
+		if ((p.flags & IORING_SETUP_DEFER_TASKRUN) &&
+		    (cfg.slow_ack_ms || cfg.conc >= UR_MANY))
 			p.flags |= IORING_SETUP_TASKRUN_FLAG;
 		p.cq_entries = cq;
 		r = io_uring_queue_init_params(sq, &ring, &p);
@@ -1362,6 +1395,7 @@ ur_init(const char **why)
 		*why = strerror(-r);
 		return false;
 	}
+	ur_trf = (p.flags & IORING_SETUP_TASKRUN_FLAG) != 0;
 	ur_skip = p.features & IORING_FEAT_CQE_SKIP ? IOSQE_CQE_SKIP_SUCCESS :
 	    0;
 	ur_br_len = ((size_t)ur_nbufs * sizeof(struct io_uring_buf) + 4095) &
@@ -1643,6 +1677,9 @@ main(int argc, char **argv)
 			allowed = (now - t0) * cfg.start_rate / 1000000 + 1;
 		if (now >= stop_start)
 			allowed = 0;
+		if (use_uring && free_n > 0 && tot.started < cfg.total &&
+		    tot.started < allowed)
+			ur_flush_closes();
 		while (free_n > 0 && tot.started < cfg.total &&
 		    tot.started < allowed)
 			sess_start(now);
