@@ -112,7 +112,8 @@ $(BUILD)/%: tests/tools/%.c $$(addprefix $(BUILD)/obj/,$$(addsuffix .o,$$($$*_OB
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(addprefix $(BUILD)/obj/,$(addsuffix .o,$($*_OBJS))) \
 	    $(ALL_LDFLAGS) $(PKG_LIBS)
 
-# Load generator for make bench (tests/bench/, never part of make check).
+# Load generator for make bench (tests/bench/). make check builds it too,
+# for test_loadgen's correctness checks; nothing timed runs there.
 # liburing comes from deps-bench, which runs first: these expand after it.
 LOADGEN_PKGS	 = liburing
 LOADGEN_CFLAGS	 = $(shell $(PKG_CONFIG) --cflags $(LOADGEN_PKGS) 2>/dev/null)

@@ -670,9 +670,10 @@ if any(s == "S6" for s, _ in runs):
     o.append("S6: slow sessions (each ACK sent 100 ms after it is due), plain RFC 1350, "
              "started at 5,000/s; server memory and fds are the maxima of 0.5 s "
              "samples, summed over all the server's processes (RSS counts shared "
-             "pages once per process and includes mapped file pages, e.g. ptftpd's "
-             "body cache still mapping the large files of earlier scenarios; PSS "
-             "shares them out; anon is heap and stacks, idle -> peak).")
+             "pages once per process and includes mapped file pages, such as "
+             "ptftpd's body cache, which unmaps bodies idle for cache_idle_ms, "
+             "10 s by default; PSS shares them out; anon is heap and stacks, "
+             "idle -> peak).")
     o.append("")
     o.append("| Server | ok / started | peak sessions | tmo | fail | RSS MiB | PSS MiB | anon MiB idle -> peak | fds idle -> peak | survived |")
     o.append("|---|---|---|---|---|---|---|---|---|---|")
