@@ -26,8 +26,9 @@
  * list, and the oldest idle bodies are unmapped (or freed) while more than
  * max_idle are idle, or once they have been idle for the caller's age
  * limit (fs_expire_idle), so that a large file fetched once does not stay
- * mapped, and counted in the worker's RSS, for the rest of its life. Inserting a new version of a (dev, ino) drops the idle
- * older versions at once, and an older version still in use is dropped when
+ * mapped, and counted in the worker's RSS, for the rest of its life.
+ * Inserting a new version of a (dev, ino) drops the idle older versions
+ * at once, and an older version still in use is dropped when
  * its last session ends. A cache hit costs openat2 + fstat + close and no
  * allocation; a miss adds one malloc and an mmap (or, for netascii, a
  * conversion into a heap buffer).
