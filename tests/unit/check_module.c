@@ -66,7 +66,7 @@ find_example(void)
 		return;
 	self[n] = '\0';
 	/* <build>/tests/check_module -> <build>/modules/example.so */
-	snprintf(example, sizeof example, "%s/../modules/example.so",
+	snprintf(example, sizeof example, "%s/modules/example.so",
 	    dirname(dirname(self)));
 	if (access(example, R_OK) != 0)
 		snprintf(example, sizeof example, "build/modules/example.so");
