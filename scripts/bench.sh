@@ -466,6 +466,23 @@ run_one() {
 	    "$(echo "$line" | cut -d' ' -f2-4,7-8,10)" "$cpu" >&2
 }
 
+# run_alternated SCEN SERVER...: REPS runs of SCEN against each server that
+# started, in the given order on odd repetitions and reversed on even ones.
+run_alternated() {
+	local scen=$1 rep s order
+	shift
+	for rep in $(seq 1 "$REPS"); do
+		order="$*"
+		if [ $((rep % 2)) = 0 ]; then
+			order=""
+			for s in "$@"; do order="$s $order"; done
+		fi
+		for s in $order; do
+			[ -n "${SPID[$s]:-}" ] && run_one "$scen" "$rep" "$s"
+		done
+	done
+}
+
 # warm_up SCEN NAME: a 1 s run of the scenario, not recorded.
 warm_up() {
 	local args file
@@ -787,29 +804,11 @@ for scen in $SCENARIOS; do
 		continue
 		;;
 	W)
-		for rep in $(seq 1 "$REPS"); do
-			if [ $((rep % 2)) = 1 ]; then
-				order="ptftpd-w1 ptftpd-w2 ptftpd-sp-w1 ptftpd-sp-w2"
-			else
-				order="ptftpd-sp-w2 ptftpd-sp-w1 ptftpd-w2 ptftpd-w1"
-			fi
-			for s in $order; do
-				[ -n "${SPID[$s]:-}" ] && run_one W "$rep" "$s"
-			done
-		done
+		run_alternated W ptftpd-w1 ptftpd-w2 ptftpd-sp-w1 ptftpd-sp-w2
 		continue
 		;;
 	ST)
-		for rep in $(seq 1 "$REPS"); do
-			if [ $((rep % 2)) = 1 ]; then
-				order="ptftpd ptftpd-nostats"
-			else
-				order="ptftpd-nostats ptftpd"
-			fi
-			for s in $order; do
-				[ -n "${SPID[$s]:-}" ] && run_one ST "$rep" "$s"
-			done
-		done
+		run_alternated ST ptftpd ptftpd-nostats
 		continue
 		;;
 	esac
