@@ -407,7 +407,6 @@ worker_count_tx(struct worker *w, unsigned from, unsigned n)
 	STATS_ADD(w->st, tx_bytes, bytes);
 }
 
-
 /*
  * A datagram of the queue faulted (EFAULT): the file was truncated under
  * its mapping. End that transfer with an error; its other queued
@@ -441,7 +440,15 @@ worker_flush(struct worker *w)
 
 	w->txn = 0;
 	while (i < n) {
-		r = sendmmsg(fd, w->mm + i, n - i, MSG_DONTWAIT);
+		/* Entries with no iovec were dropped (below): send the run
+		 * up to the next one, never an empty datagram. */
+		if (w->mm[i].msg_hdr.msg_iovlen == 0) {
+			i++;
+			continue;
+		}
+		for (j = i; j < n && w->mm[j].msg_hdr.msg_iovlen != 0; j++)
+			;
+		r = sendmmsg(fd, w->mm + i, j - i, MSG_DONTWAIT);
 		if (r > 0) {
 			worker_count_tx(w, i, (unsigned)r);
 			i += (unsigned)r;
@@ -456,8 +463,6 @@ worker_flush(struct worker *w)
 				if (w->txsess[j] == bad)
 					w->mm[j].msg_hdr.msg_iovlen = 0;
 			worker_tx_fault(w, bad);
-			while (i < n && w->mm[i].msg_hdr.msg_iovlen == 0)
-				i++;
 		} else {
 			break;		/* EAGAIN, ENOBUFS, ...: loss */
 		}
