@@ -18,7 +18,7 @@ WARN	 = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wvla
 BASE	 = -std=gnu11 -g -O2 -D_GNU_SOURCE -Iinclude $(WARN) -MMD -MP \
 	   -fno-strict-aliasing
-LIBS_RUN = libconfig libseccomp
+LIBS_RUN = libconfig libseccomp liburing
 ifeq ($(SANITIZE),1)
 BASE	+= -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=undefined

@@ -188,6 +188,7 @@ struct conf {
 	uint32_t		 cache_idle_ms;		/* ... for at most */
 	bool			 seccomp;	/* worker syscall filter (sandbox.c) */
 	bool			 single_port;	/* answer from the listen socket */
+	bool			 io_uring;	/* transfer sockets on a ring */
 	uint32_t		 cache_valid_ms;	/* name lookups trusted */
 	struct conf_session	 session;
 	struct conf_log		 log;

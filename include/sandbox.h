@@ -8,6 +8,7 @@
 
 /* Flags of sandbox_apply: what else this worker's configuration needs. */
 #define SANDBOX_UPLOADS	0x1u	/* a route has a write group: WRQs */
+#define SANDBOX_URING	0x2u	/* transfers on a (restricted) io_uring */
 
 /*
  * Install the worker filter on the calling process (irreversible; one
@@ -15,7 +16,8 @@
  * after the roots are open, privileges are dropped (no_new_privs set),
  * the exec spawner is forked, modules are initialised and the sockets,
  * epoll set and slots exist, right before the event loop. flags: 0 for a
- * read-only server, SANDBOX_UPLOADS when some route accepts uploads.
+ * read-only server, SANDBOX_UPLOADS when some route accepts uploads,
+ * SANDBOX_URING when the worker's ring is set up (ring.h).
  * Returns 0, or -1 with errno set and a short reason in *what for the
  * caller's log line. Costs one filter build (a few KiB, freed again) and
  * one seccomp(2) call; afterwards a few dozen BPF instructions per

@@ -1,23 +1,17 @@
 #!/bin/sh
 # deps.sh - install the Debian packages ptftpd needs that are missing.
 #   scripts/deps.sh build   compiler, pkg-config, libjemalloc-dev, libconfig-dev,
-#                           libseccomp-dev
-#   scripts/deps.sh check   the above plus Check, the interop clients and
-#                           liburing-dev (make check builds the loadgen)
-#   scripts/deps.sh bench   build plus liburing-dev (tests/bench/loadgen.c)
+#                           libseccomp-dev, liburing-dev
+#   scripts/deps.sh check   the above plus Check and the interop clients
+#   scripts/deps.sh bench   the build packages (tests/bench/loadgen.c too)
 # Does nothing (and needs no network) when everything is present.
 set -eu
 
 profile=${1:-build}
-pkgs="gcc make pkg-config libjemalloc-dev libconfig-dev libseccomp-dev"
-bench_pkgs="liburing-dev"
+pkgs="gcc make pkg-config libjemalloc-dev libconfig-dev libseccomp-dev liburing-dev"
 case $profile in
 check)
 	pkgs="$pkgs check tftp-hpa atftp busybox curl procps iproute2 python3 gdb clang libclang-rt-14-dev"
-	pkgs="$pkgs $bench_pkgs"
-	;;
-bench)
-	pkgs="$pkgs $bench_pkgs"
 	;;
 esac
 

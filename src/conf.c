@@ -69,7 +69,7 @@ static const char *const conf_keys_top[] = {
 	"shutdown_timeout", "rcvbuf", "cache_max_idle", "session", "log",
 	"stats", "rewrite", "routes", "acl", "acl_action", "seccomp",
 	"single_port", "cache_valid_ms", "cache_idle_ms", "chroot",
-	"limits", NULL
+	"limits", "io_uring", NULL
 };
 static const char *const conf_keys_listen[] = { "address", "port", NULL };
 static const char *const conf_keys_session[] = {
@@ -368,6 +368,7 @@ conf_defaults(struct conf *c)
 	c->cache_idle_ms = 10000;
 	c->seccomp = true;
 	c->single_port = false;
+	c->io_uring = true;
 	c->cache_valid_ms = 1000;
 
 	c->session.timeout_ms = 1000;
@@ -2239,6 +2240,8 @@ conf_load_top(struct conf_ctx *x, struct conf *c,
 	if (r == 1)
 		c->cache_idle_ms = (uint32_t)n;
 	if (conf_get_bool(x, root, NULL, "single_port", &c->single_port) == -1)
+		return -1;
+	if (conf_get_bool(x, root, NULL, "io_uring", &c->io_uring) == -1)
 		return -1;
 	if ((r = conf_get_int(x, root, NULL, "cache_valid_ms", 0, 3600000, &n,
 	    NULL)) == -1)

@@ -280,6 +280,14 @@ sandbox_build(scmp_filter_ctx ctx, unsigned flags, const char **what)
 	    SCMP_ACT_ALLOW, sandbox_upload_allow,
 	    NELEM(sandbox_upload_allow))) < 0)
 		return rc;
+	/* The ring (ring.c) was set up, restricted to recvmsg, sendmsg,
+	 * poll and cancel, and enabled before the filter: the loop only
+	 * enters it. io_uring_setup and io_uring_register stay forbidden. */
+	if ((flags & SANDBOX_URING) && ((rc = seccomp_rule_add(ctx,
+	    SCMP_ACT_ALLOW, SCMP_SYS(io_uring_enter), 0)) < 0 ||
+	    (rc = seccomp_syscall_priority(ctx, SCMP_SYS(io_uring_enter),
+	    255)) < 0))
+		return rc;
 	if (SANDBOX_ASAN && ((rc = sandbox_add_list(ctx, SCMP_ACT_ALLOW,
 	    sandbox_asan_allow, NELEM(sandbox_asan_allow))) < 0 ||
 	    (rc = sandbox_add_list(ctx, SCMP_ACT_ERRNO(EPERM),

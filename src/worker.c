@@ -50,6 +50,7 @@
 #include "module.h"
 #include "net.h"
 #include "priv.h"
+#include "ring.h"
 #include "route.h"
 #include "sandbox.h"
 #include "sess.h"
@@ -66,10 +67,27 @@
 #define TAG_MASK	(0xffffffffull << 32)
 #define NIL		UINT32_MAX
 #define TX_BATCH	64	/* DATA packets per sendmmsg */
+#define TX_QMAX		256	/* queue room: io_uring sends a turn's worth */
 #define TXCTL_MAX	128	/* OACK/ACK/ERROR short enough to queue */
 #define RX_PER_EVENT	64	/* datagrams read per session event */
 #define LISTEN_ROUNDS	8	/* recvmmsg batches per listen event */
 #define EVENTS_MAX	256
+/* io_uring: SQEs, provided receive buffers and their payload room: the
+ * ACKs and ERRORs of read transfers (uploads stay on epoll); a longer
+ * datagram from the peer is dropped as malformed. 2048 x 704 bytes. */
+#define RING_ENTRIES	1024
+#define RING_BUFS	2048
+#define RING_PAYLOAD	600
+#define RING_REAP_MAX	8192	/* completions handled per turn */
+/* A completion's user data: op (2 bits), payload bytes of a send (17, for
+ * the counters if it fails), slot (20: max_per_worker <= 1,000,000) and
+ * the slot's generation (25), so a late completion for a reused slot is
+ * told apart. */
+#define UD_RECV		0u
+#define UD_SEND		1u
+#define UD_CANCEL	2u
+#define UD_EPOLL	3u	/* exactly 3: the epoll set is readable */
+#define UD_GEN_BITS	25
 
 _Static_assert(CONF_MAX_LIMIT_RULES == LIMIT_RULES_MAX,
     "limits.per_client rules must fit struct limit_conf");
@@ -92,6 +110,10 @@ struct wsess {
 	int			 fd;		/* -1 when the slot is free */
 	bool			 shared;	/* fd is a listen socket (single
 						 * port mode): not ours to close */
+	bool			 on_ring;	/* fd's datagrams come by io_uring */
+	bool			 rx_armed;	/* its multishot receive is up */
+	bool			 rx_rearm;	/* on the re-arm list */
+	uint32_t		 gen;		/* bumped at each allocation */
 	uint32_t		 next;		/* peer chain, or free list */
 	uint32_t		 hash;
 	struct tftp_opts	 req_opts;	/* as requested, to spot */
@@ -143,21 +165,33 @@ struct worker {
 	 * answered by one sendmmsg. */
 	unsigned		 txn;
 	int			 txfd;
-	struct mmsghdr		 mm[TX_BATCH];
-	struct iovec		 iov[TX_BATCH][2];
-	uint32_t		 txsess[TX_BATCH];	/* slot of each */
-	uint8_t			 txpay[TX_BATCH][TXCTL_MAX];	/* OACK, ACK */
-	struct sockaddr_storage	 txto[TX_BATCH];
+	struct mmsghdr		 mm[TX_QMAX];
+	struct iovec		 iov[TX_QMAX][2];
+	uint32_t		 txsess[TX_QMAX];	/* slot of each */
+	int			 txfdv[TX_QMAX];	/* socket of each */
+	uint8_t			 txpay[TX_QMAX][TXCTL_MAX];	/* OACK, ACK */
+	struct sockaddr_storage	 txto[TX_QMAX];
 	union {
 		struct cmsghdr	 align;
 		uint8_t		 b[NET_PKTINFO_SPACE];
-	}			 txctl[TX_BATCH];	/* single port: source */
+	}			 txctl[TX_QMAX];	/* single port: source */
+	/* io_uring (default mode, `io_uring = true`): the read transfers'
+	 * sockets receive by multishot recvmsg and every queued datagram
+	 * leaves as an SQE; the epoll set (listen sockets, control pipe,
+	 * spawner, uploads) is one POLL_ADD on the ring. */
+	bool			 uring;
+	bool			 ep_armed;	/* its POLL_ADD is in flight */
+	bool			 ep_due;	/* the epoll set is readable */
+	struct ring		 ring;
+	uint32_t		*rearm;		/* slots whose receive ended */
+	uint32_t		 rearm_n;
 };
 
 static volatile sig_atomic_t	got_term, got_stop;
 
 static void	worker_end(struct worker *, struct wsess *, uint64_t);
 static void	worker_flush(struct worker *);
+static void	worker_txq_to_ring(struct worker *);
 static uint8_t	*worker_txq_add(struct worker *, struct wsess *);
 
 static void
@@ -167,6 +201,29 @@ worker_on_signal(int sig)
 		got_term = 1;
 	else
 		got_stop = 1;
+}
+
+static uint64_t
+worker_ud(const struct worker *w, const struct wsess *ws, unsigned op,
+    size_t len)
+{
+	return (uint64_t)(ws->gen & ((1u << UD_GEN_BITS) - 1)) << 39 |
+	    (uint64_t)(ws - w->ss) << 19 | (uint64_t)(len & 0x1ffff) << 2 | op;
+}
+
+/* The live transfer a completion's user data names, or NULL. */
+static struct wsess *
+worker_ud_sess(struct worker *w, uint64_t ud)
+{
+	uint32_t	 slot = (uint32_t)(ud >> 19) & 0xfffff;
+	struct wsess	*ws;
+
+	if (slot >= w->cap)
+		return NULL;
+	ws = &w->ss[slot];
+	if (ws->fd == -1 || (ws->gen & ((1u << UD_GEN_BITS) - 1)) != ud >> 39)
+		return NULL;
+	return ws;
 }
 
 /* Seeded hash of address and port: a flood cannot aim at one chain. */
@@ -350,20 +407,29 @@ static void
 worker_end(struct worker *w, struct wsess *ws, uint64_t now)
 {
 	/* Queued DATA points into the body and must leave before it is
-	 * released. */
+	 * released; with io_uring, every SQE that names the socket must be
+	 * submitted before its number can be reused. */
 	if (w->txn > 0)
 		worker_flush(w);
+	else if (w->uring && io_uring_sq_ready(&w->ring.uring) > 0)
+		(void)ring_submit(&w->ring);
 	worker_log_done(w, ws, now);
 	worker_count_done(w, ws, now);
 	if (ws->route != NULL && ws->route->handler == CONF_HANDLER_MODULE)
 		worker_module_done(ws, now);
 	timer_cancel(&w->timers, &ws->tn);
 	worker_unhash(w, ws);
-	/* close() also removes the fd from the epoll set. */
+	/* close() also removes the fd from the epoll set. A multishot
+	 * receive holds the socket open: cancel it too. */
+	if (ws->rx_armed)
+		(void)ring_cancel(&w->ring, worker_ud(w, ws, UD_RECV, 0),
+		    UD_CANCEL);
 	if (!ws->shared)
 		close(ws->fd);
 	ws->fd = -1;
 	ws->shared = false;
+	ws->on_ring = false;
+	ws->rx_armed = false;
 	/* An upload still open here did not complete: discard it. */
 	worker_close_content(ws);
 	(void)limit_release(&w->limit, &ws->peer);
@@ -385,7 +451,7 @@ worker_send_ctl(struct worker *w, struct wsess *ws, size_t len)
 		return;
 	}
 	/* Keep a transfer's packets in order: queued DATA first. */
-	if (w->txn > 0 && w->txfd == ws->fd)
+	if (w->txn > 0 && (w->uring || w->txfd == ws->fd))
 		worker_flush(w);
 	/* From a listen socket, say which local address to answer from. */
 	if (net_send_from(ws->fd, w->ctlbuf, len, &ws->peer,
@@ -438,6 +504,11 @@ worker_flush(struct worker *w)
 	unsigned	 n = w->txn, i = 0, j;
 	int		 fd = w->txfd, r;
 
+	if (w->uring) {
+		worker_txq_to_ring(w);
+		(void)ring_submit(&w->ring);
+		return;
+	}
 	w->txn = 0;
 	while (i < n) {
 		/* Entries with no iovec were dropped (below): send the run
@@ -470,6 +541,47 @@ worker_flush(struct worker *w)
 }
 
 /*
+ * io_uring: every queued datagram becomes a SENDMSG SQE, counted as sent
+ * now (a failed one is taken back when its completion comes). The SQEs
+ * are submitted by worker_flush, or by the loop's wait at the end of a
+ * turn; the kernel reads the entries during that submit (MSG_DONTWAIT:
+ * never later), and nothing is queued between this and the submit.
+ */
+static void
+worker_txq_to_ring(struct worker *w)
+{
+	unsigned	 n = w->txn, i;
+
+	w->txn = 0;
+	for (i = 0; i < n; i++) {
+		const struct msghdr	*h = &w->mm[i].msg_hdr;
+		size_t			 len = h->msg_iovlen > 1 ?
+		    w->iov[i][1].iov_len : 0;
+
+		if (h->msg_iovlen == 0 || ring_send(&w->ring, w->txfdv[i], h,
+		    worker_ud(w, &w->ss[w->txsess[i]], UD_SEND, len)) == -1)
+			continue;	/* dropped, or no SQE: loss */
+		STATS_ADD(w->st, tx_pkts, 1);
+		STATS_ADD(w->st, tx_bytes, len);
+	}
+}
+
+/* A send's failure (a success posts nothing): take it back from the
+ * counters; EFAULT is a file truncated under its mapping. */
+static void
+worker_ring_sent(struct worker *w, uint64_t ud, int res)
+{
+	struct wsess	*ws;
+
+	if (res >= 0)
+		return;
+	STATS_ADD(w->st, tx_pkts, -(uint64_t)1);
+	STATS_ADD(w->st, tx_bytes, -((ud >> 2) & 0x1ffff));
+	if (res == -EFAULT && (ws = worker_ud_sess(w, ud)) != NULL)
+		worker_tx_fault(w, (uint32_t)(ws - w->ss));
+}
+
+/*
  * Take the next entry of the send queue for a datagram of ws (flushing
  * first when the queue is full or holds another socket's datagrams) and
  * address it; the destination is copied, since the slot may be reused
@@ -482,10 +594,12 @@ worker_txq_add(struct worker *w, struct wsess *ws)
 	struct msghdr	*h;
 	unsigned	 i;
 
-	if (w->txn == TX_BATCH || (w->txn > 0 && w->txfd != ws->fd))
+	if (w->txn == (w->uring ? TX_QMAX : TX_BATCH) ||
+	    (!w->uring && w->txn > 0 && w->txfd != ws->fd))
 		worker_flush(w);
 	i = w->txn++;
 	w->txfd = ws->fd;
+	w->txfdv[i] = ws->fd;
 	w->txsess[i] = (uint32_t)(ws - w->ss);
 	w->txto[i] = ws->peer;
 	h = &w->mm[i].msg_hdr;
@@ -639,6 +753,7 @@ worker_alloc(struct worker *w, const struct sockaddr_storage *peer,
 	memset(&ws->s, 0, sizeof(ws->s));
 	ws->replaced = false;
 	ws->pending = false;
+	ws->gen++;
 	ws->peer = *peer;
 	ws->hash = hash;
 	ws->next = w->htab[hash & w->hmask];
@@ -852,7 +967,19 @@ worker_start(struct worker *w, struct wsess *ws, enum tftp_op op,
 		worker_end(w, ws, now);
 		return;
 	}
-	if (!ws->shared && epoll_ctl(w->ep, EPOLL_CTL_ADD, ws->fd, &ev) == -1) {
+	if (!ws->shared && w->uring && op == TFTP_RRQ) {
+		/* Armed before the first DATA is queued: submitted first. */
+		if (ring_recv(&w->ring, ws->fd, worker_ud(w, ws, UD_RECV, 0),
+		    true) == -1) {
+			log_warnx("io_uring: no room to arm a receive");
+			sess_fail(&ws->s, TFTP_EUNDEF);
+			worker_end(w, ws, now);
+			return;
+		}
+		ws->on_ring = true;
+		ws->rx_armed = true;
+	} else if (!ws->shared &&
+	    epoll_ctl(w->ep, EPOLL_CTL_ADD, ws->fd, &ev) == -1) {
 		log_warn("epoll_ctl");
 		sess_fail(&ws->s, TFTP_EUNDEF);
 		worker_end(w, ws, now);
@@ -1106,15 +1233,40 @@ worker_listen_ready(struct worker *w, int lfd, uint64_t now)
 	}
 }
 
-/* Datagrams on a transfer socket: the peer's ACKs and ERRORs, or a
- * stranger's packet, which gets ERROR 5 while the transfer goes on
- * (RFC 1350 section 4). */
+/* One datagram on a transfer's own socket: the peer's ACK or ERROR, or a
+ * stranger's packet, which gets ERROR 5 while the transfer goes on (RFC
+ * 1350 section 4). trunc: it did not fit the buffer. */
+static void
+worker_sess_dgram(struct worker *w, struct wsess *ws, const uint8_t *buf,
+    size_t len, bool trunc, const struct sockaddr_storage *from, uint64_t now)
+{
+	struct tftp_msg		 m;
+
+	STATS_ADD(w->st, rx_pkts, 1);
+	STATS_ADD(w->st, rx_bytes, len);
+	if (!net_same_peer(from, &ws->peer)) {
+		STATS_ADD(w->st, foreign_tid, 1);
+		size_t elen = tftp_encode_error(w->ctlbuf, sizeof(w->ctlbuf),
+		    TFTP_EBADID, "Unknown transfer ID");
+
+		(void)sendto(ws->fd, w->ctlbuf, elen, MSG_DONTWAIT,
+		    (const struct sockaddr *)from, net_sslen(from));
+		return;
+	}
+	if (trunc || tftp_decode(buf, len, &m) != 0) {
+		STATS_ADD(w->st, bad_pkts, 1);
+		return;
+	}
+	worker_sess_input(w, ws, &m, now);
+}
+
+/* Datagrams waiting on a transfer socket in the epoll set (or on one
+ * about to be replaced). */
 static void
 worker_sess_ready(struct worker *w, struct wsess *ws, uint64_t now)
 {
 	struct sockaddr_storage	 from;
 	socklen_t		 flen;
-	struct tftp_msg		 m;
 	ssize_t			 n;
 	int			 round, rounds;
 
@@ -1129,26 +1281,100 @@ worker_sess_ready(struct worker *w, struct wsess *ws, uint64_t now)
 		    (struct sockaddr *)&from, &flen);
 		if (n == -1)
 			return;		/* EAGAIN, or ICMP-driven errors */
-		STATS_ADD(w->st, rx_pkts, 1);
-		STATS_ADD(w->st, rx_bytes, n);
-		if (!net_same_peer(&from, &ws->peer)) {
-			STATS_ADD(w->st, foreign_tid, 1);
-			size_t len = tftp_encode_error(w->ctlbuf,
-			    sizeof(w->ctlbuf), TFTP_EBADID,
-			    "Unknown transfer ID");
-
-			(void)sendto(ws->fd, w->ctlbuf, len, MSG_DONTWAIT,
-			    (struct sockaddr *)&from, flen);
-			continue;
-		}
-		if (tftp_decode(w->pkt, (size_t)n, &m) != 0) {
-			STATS_ADD(w->st, bad_pkts, 1);
-			continue;
-		}
-		worker_sess_input(w, ws, &m, now);
+		worker_sess_dgram(w, ws, w->pkt, (size_t)n, false, &from, now);
 		if (ws->fd == -1)
 			return;		/* ended */
 	}
+}
+
+/* A receive completion: a datagram for a read transfer, in a provided
+ * buffer given back once handled. When the multishot ended (the pool ran
+ * dry for a moment, an error) it is armed again after this turn's
+ * completions. */
+static void
+worker_ring_recv(struct worker *w, uint64_t ud, int res, uint32_t flags,
+    uint64_t now)
+{
+	struct wsess		*ws = worker_ud_sess(w, ud);
+	struct ring_dgram	 d;
+	int			 bid, k;
+
+	if (ws != NULL && !ws->on_ring)
+		ws = NULL;
+	k = ring_dgram(&w->ring, res, flags, &d, &bid);
+	if (ws != NULL && !(flags & IORING_CQE_F_MORE)) {
+		ws->rx_armed = false;
+		if (!ws->rx_rearm) {
+			ws->rx_rearm = true;
+			w->rearm[w->rearm_n++] = (uint32_t)(ws - w->ss);
+		}
+	}
+	if (ws != NULL && k == 1)
+		worker_sess_dgram(w, ws, d.data, d.len, d.trunc, &d.from, now);
+	else if (ws != NULL && k == -1)
+		STATS_ADD(w->st, bad_pkts, 1);
+	ring_give_back(&w->ring, bid);
+}
+
+/* Every completion there is (bounded), then the receives to re-arm. */
+static void
+worker_ring_reap(struct worker *w, uint64_t now)
+{
+	struct io_uring_cqe	*cqe;
+	unsigned		 n;
+	uint32_t		 i;
+
+	for (n = 0; n < RING_REAP_MAX && (cqe = ring_peek(&w->ring)) != NULL;
+	    n++) {
+		uint64_t	 ud = cqe->user_data;
+		int		 res = cqe->res;
+		uint32_t	 flags = cqe->flags;
+
+		/* Seen first: a handler may submit. */
+		ring_seen(&w->ring, cqe);
+		if (ud == UD_EPOLL) {
+			w->ep_armed = false;
+			w->ep_due = true;
+		} else if ((ud & 3) == UD_RECV) {
+			worker_ring_recv(w, ud, res, flags, now);
+		} else if ((ud & 3) == UD_SEND) {
+			worker_ring_sent(w, ud, res);
+		}
+	}
+	for (i = 0; i < w->rearm_n; i++) {
+		struct wsess	*ws = &w->ss[w->rearm[i]];
+
+		ws->rx_rearm = false;
+		if (ws->fd != -1 && ws->on_ring && !ws->rx_armed &&
+		    ring_recv(&w->ring, ws->fd, worker_ud(w, ws, UD_RECV, 0),
+		    false) == 0)
+			ws->rx_armed = true;
+	}
+	w->rearm_n = 0;
+}
+
+/*
+ * One wait of the io_uring loop: submit what the last turn queued, sleep
+ * until a completion, a signal (runmask set meanwhile, as epoll_pwait) or
+ * the timeout, handle the completions, and when the epoll set said it is
+ * readable, fetch its events into evs (the listen sockets, the control
+ * pipe, the spawner, uploads). The set's POLL_ADD is one-shot and armed
+ * again each turn: it completes at once while events are left, as a
+ * level-triggered epoll_wait would. Returns the events, or -1.
+ */
+static int
+worker_ring_turn(struct worker *w, struct epoll_event *evs, int wait,
+    const sigset_t *runmask)
+{
+	if (!w->ep_armed && ring_poll(&w->ring, w->ep, UD_EPOLL) == 0)
+		w->ep_armed = true;
+	if (ring_wait(&w->ring, wait, runmask) == -1 && errno != EINTR)
+		return -1;
+	worker_ring_reap(w, clock_now_ms());
+	if (!w->ep_due)
+		return 0;
+	w->ep_due = false;
+	return epoll_wait(w->ep, evs, EVENTS_MAX, 0);
 }
 
 /* End a pending exec request with an ERROR from its transfer port. */
@@ -1456,6 +1682,8 @@ worker_free(struct worker *w)
 	if (w->modules_up)
 		module_worker_fini((struct conf *)w->conf);
 	execd_stop(&w->execd);
+	ring_free(&w->ring);
+	free(w->rearm);
 	if (w->ep != -1)
 		close(w->ep);
 	net_rx_free(&w->rx);
@@ -1624,6 +1852,31 @@ worker_has_uploads(const struct conf *c)
 	return false;
 }
 
+/*
+ * The read transfers' sockets on io_uring (`io_uring = true`, not in
+ * single port mode, where the listen sockets carry every transfer and
+ * recvmmsg/sendmmsg batch them already). Where the kernel refuses, the
+ * worker says why and stays on epoll.
+ */
+static void
+worker_setup_ring(struct worker *w)
+{
+	const char	*why = "no memory";
+
+	if (!w->conf->io_uring || w->conf->single_port)
+		return;
+	w->rearm = calloc(w->cap, sizeof(*w->rearm));
+	if (w->rearm == NULL || ring_init(&w->ring, RING_ENTRIES, RING_BUFS,
+	    RING_PAYLOAD, &why) == -1) {
+		log_info("io_uring unavailable, transfers on epoll: %s", why);
+		free(w->rearm);
+		w->rearm = NULL;
+		return;
+	}
+	w->uring = true;
+	log_info("transfers on io_uring");
+}
+
 static int
 worker_init(struct worker *w, const struct worker_args *a)
 {
@@ -1683,9 +1936,11 @@ worker_init(struct worker *w, const struct worker_args *a)
 		log_warn("setup");
 		return -1;
 	}
+	worker_setup_ring(w);
 	/* Last: from here on only the calls the loop needs are allowed. */
-	if (c->seccomp && sandbox_apply(worker_has_uploads(c) ?
-	    SANDBOX_UPLOADS : 0, &what) == -1) {
+	if (c->seccomp && sandbox_apply((worker_has_uploads(c) ?
+	    SANDBOX_UPLOADS : 0) | (w->uring ? SANDBOX_URING : 0),
+	    &what) == -1) {
 		log_warn("seccomp filter: %s", what);
 		return -1;
 	}
@@ -1731,9 +1986,12 @@ worker_main(const struct worker_args *a)
 			    w.drain_deadline_ms - now)
 				wait = (int)(w.drain_deadline_ms - now);
 		}
-		n = epoll_pwait(w.ep, evs, EVENTS_MAX, wait, &runmask);
+		if (w.uring)
+			n = worker_ring_turn(&w, evs, wait, &runmask);
+		else
+			n = epoll_pwait(w.ep, evs, EVENTS_MAX, wait, &runmask);
 		if (n == -1 && errno != EINTR) {
-			log_warn("epoll_pwait");
+			log_warn(w.uring ? "io_uring_enter" : "epoll_pwait");
 			rc = 1;
 			break;
 		}
@@ -1753,7 +2011,11 @@ worker_main(const struct worker_args *a)
 				worker_execd_ready(&w, now);
 		}
 		worker_expire(&w, now);
-		worker_flush(&w);
+		/* With io_uring, the next wait submits what is queued. */
+		if (w.uring)
+			worker_txq_to_ring(&w);
+		else
+			worker_flush(&w);
 		worker_trim_cache(&w, now);
 	}
 	if (w.draining && w.nactive > 0)
