@@ -30,6 +30,7 @@ struct ring {
 	size_t			 br_len;
 	uint8_t			*bufs;		/* nbufs x bufsz */
 	size_t			 bufsz;
+	size_t			 payload;	/* longer datagrams: trunc */
 	unsigned		 nbufs;
 	unsigned		 skip;		/* IOSQE_CQE_SKIP_SUCCESS */
 	bool			 up;

@@ -126,8 +126,9 @@ ring_buffers(struct ring *r, unsigned nbufs, size_t payload)
 	unsigned		 i;
 
 	r->nbufs = nbufs;
+	r->payload = payload;
 	r->bufsz = (sizeof(struct io_uring_recvmsg_out) + RING_NAMELEN +
-	    payload + 63) & ~(size_t)63;
+	    payload + 7) & ~(size_t)7;
 	r->br_len = ((size_t)nbufs * sizeof(struct io_uring_buf) + 4095) &
 	    ~(size_t)4095;
 	r->br = mmap(NULL, r->br_len, PROT_READ | PROT_WRITE,
@@ -360,6 +361,12 @@ ring_dgram(const struct ring *r, int res, uint32_t flags,
 	d->data = io_uring_recvmsg_payload(o, &h);
 	d->len = io_uring_recvmsg_payload_length(o, res, &h);
 	d->trunc = (o->flags & MSG_TRUNC) != 0;
+	/* The rounding of bufsz leaves a few bytes more: the limit is
+	 * payload, whatever the rounding. */
+	if (d->len > r->payload) {
+		d->len = r->payload;
+		d->trunc = true;
+	}
 	return 1;
 }
 

@@ -74,7 +74,7 @@
 #define EVENTS_MAX	256
 /* io_uring: SQEs, provided receive buffers and their payload room: the
  * ACKs and ERRORs of read transfers (uploads stay on epoll); a longer
- * datagram from the peer is dropped as malformed. 2048 x 704 bytes. */
+ * datagram from the peer is dropped as malformed. 2048 x 648 bytes. */
 #define RING_ENTRIES	1024
 #define RING_BUFS	2048
 #define RING_PAYLOAD	600

@@ -172,6 +172,9 @@ pt_write_conf() {
 		    echo "pid_file = \"$T/ptftpd.pid\";"
 		pt_conf_sets limits "$@" ||
 		    echo "limits = { rate_per_client = 0; };"
+		# PT_IO_URING=false: the suite's epoll pass (run-integration).
+		[ -z "${PT_IO_URING:-}" ] || pt_conf_sets io_uring "$@" ||
+		    echo "io_uring = $PT_IO_URING;"
 		for line in "$@"; do
 			echo "$line"
 		done

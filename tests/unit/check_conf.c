@@ -178,6 +178,8 @@ START_TEST(defaults_when_only_root_set)
 	ck_assert_uint_eq(conf.rcvbuf, 4194304);
 	ck_assert_uint_eq(conf.cache_max_idle, 64);
 	ck_assert_uint_eq(conf.cache_idle_ms, 10000);
+	ck_assert(conf.io_uring);
+	ck_assert(!conf.single_port);
 	ck_assert_uint_eq(conf.session.timeout_ms, 1000);
 	ck_assert_uint_eq(conf.session.timeout_max_ms, 5000);
 	ck_assert_uint_eq(conf.session.retries, 5);
@@ -230,6 +232,7 @@ START_TEST(full_valid_file)
 	    "rcvbuf = 0;\n"
 	    "cache_max_idle = 9;\n"
 	    "cache_idle_ms = 2500;\n"
+	    "io_uring = false;\n"
 	    "session = {\n"
 	    "  timeout_ms = 200; timeout_max_ms = 900; retries = 0;\n"
 	    "  first_retries = 10; blksize_max = 8; windowsize_max = 65535;\n"
@@ -254,6 +257,7 @@ START_TEST(full_valid_file)
 	ck_assert_uint_eq(conf.rcvbuf, 0);
 	ck_assert_uint_eq(conf.cache_max_idle, 9);
 	ck_assert_uint_eq(conf.cache_idle_ms, 2500);
+	ck_assert(!conf.io_uring);
 	ck_assert_uint_eq(conf.session.timeout_ms, 200);
 	ck_assert_uint_eq(conf.session.timeout_max_ms, 900);
 	ck_assert_uint_eq(conf.session.retries, 0);
