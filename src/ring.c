@@ -90,8 +90,16 @@ ring_probe(struct ring *r)
 static int
 ring_setup(struct ring *r, unsigned entries, unsigned cq)
 {
+	/*
+	 * Cooperative task work: received datagrams are copied into their
+	 * buffers whenever the worker returns from a system call, with no
+	 * interrupt. Not DEFER_TASKRUN (work only inside io_uring_enter):
+	 * measured at 1,000 clients, its p99 RRQ-to-first-DATA was 4.5 to
+	 * 8.5 ms against 2.3 to 2.6 ms, for the same throughput; newer
+	 * kernels run a bounded number of deferred items per enter.
+	 */
 	static const unsigned	 setups[] = {
-		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
+		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN |
 		    IORING_SETUP_SUBMIT_ALL,
 		IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SUBMIT_ALL,
 		0,
@@ -102,9 +110,6 @@ ring_setup(struct ring *r, unsigned entries, unsigned cq)
 
 	for (i = 0; i < sizeof(setups) / sizeof(setups[0]); i++) {
 		memset(&p, 0, sizeof(p));
-		/* Deferred task work: received datagrams are copied into
-		 * their buffers when we ask for completions, in a batch,
-		 * not by interrupting the loop. */
 		p.flags = setups[i] | IORING_SETUP_R_DISABLED |
 		    IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
 		p.cq_entries = cq;

@@ -8,7 +8,8 @@
  * "killed by signal 31 (Bad system call)" and respawns it).
  *
  * Start-up makes the calls that are not listed here: open the root and
- * probe openat2 (fs_new), switch users (priv_drop), epoll_create1, the slot
+ * probe openat2 (fs_new), switch users (priv_drop), epoll_create1,
+ * io_uring_setup and io_uring_register (ring.c), the slot
  * allocations, getrandom for the hash seed, prctl(PR_SET_PDEATHSIG), fork
  * the exec handler's spawner (execd.c: it runs unfiltered, and its
  * programs with it), initialise modules (module.c). The
@@ -20,6 +21,8 @@
  *   epoll_pwait recvmmsg recvfrom sendmmsg sendto sendmsg socket bind
  *   setsockopt epoll_ctl openat2 newfstatat pread64 mmap munmap madvise
  *   close write getpid rt_sigreturn exit_group
+ *   + io_uring_enter and epoll_wait with a ring (SANDBOX_URING; the
+ *     ring, set up before, is restricted to what these calls do)
  *   + socket(AF_UNIX) and connect when glibc's syslog(3) reconnects
  *   + sigaltstack at exit under ASan; ioctl(TCGETS) and open(O_RDONLY)
  *     for an ASan report (tried by making a worker report under gdb)
