@@ -1,10 +1,12 @@
 #!/bin/bash
 # bench.sh - what `make bench` runs: ptftpd against three peers (tftpd-hpa,
 # atftpd, dnsmasq) on loopback, driven by build/loadgen, which verifies
-# every byte it receives. ptftpd runs twice, as two servers: "ptftpd"
-# (default: a socket per transfer) and "ptftpd-sp" (single_port = true:
-# every transfer answered from the listen socket). Both get the same
-# other settings. Benchmarks are not tests: nothing here is part of
+# every byte it receives. ptftpd runs three times, as three servers:
+# "ptftpd" (default: a socket per transfer, on io_uring where the kernel
+# has it), "ptftpd-sp" (single_port = true: every transfer answered from
+# the listen socket) and "ptftpd-epoll" (io_uring = false: what the
+# default mode gives where io_uring is off). All get the same other
+# settings. Benchmarks are not tests: nothing here is part of
 # `make check` (tests/integration/test_loadgen.sh checks the loadgen).
 #
 # The peers are fetched with `apt-get download` (never installed) into
@@ -25,7 +27,8 @@
 #                   (default 3; quick 1)
 #   PEERS="a b"     subset of: tftpd-hpa atftpd dnsmasq (default all)
 #   SCENARIOS="S1 S3w ..."  subset (default all; see scen_args below)
-#   PT_WORKERS=N    workers of the ptftpd and ptftpd-sp rows (default: CPUs
+#   PT_EPOLL=0      leave the ptftpd-epoll row out
+#   PT_WORKERS=N    workers of the ptftpd rows (default: CPUs
 #                   minus one, for the load generator; at least 1)
 #   S6_PEERS="..."  peers that get S6 too (default: atftpd dnsmasq, none in
 #                   quick mode; tftpd-hpa forks a process per transfer:
@@ -284,8 +287,8 @@ stop_server() {
 	SPID[$name]=""
 }
 
-# Start server $1 (ptftpd, ptftpd-sp, their -w1/-w2 twins for W,
-# ptftpd-nostats for ST, tftpd-hpa, atftpd, dnsmasq).
+# Start server $1 (ptftpd, ptftpd-sp, ptftpd-epoll, the -w1/-w2 twins of
+# the first two for W, ptftpd-nostats for ST, tftpd-hpa, atftpd, dnsmasq).
 start_server() {
 	local name=$1 port ld
 	ld=$(peer_ld_path)
@@ -296,10 +299,12 @@ start_server() {
 		port=$(pick_port) || { log "$name: no free port"; return 1; }
 	fi
 	case $name in
-	ptftpd | ptftpd-w[12] | ptftpd-sp | ptftpd-sp-w[12] | ptftpd-nostats)
+	ptftpd | ptftpd-w[12] | ptftpd-sp | ptftpd-sp-w[12] | ptftpd-nostats | \
+	    ptftpd-epoll)
 		local w=$PT_WORKERS conf=$T/$name.conf sp="" st=""
 		case $name in *-w1) w=1 ;; *-w2) w=2 ;; esac
 		case $name in ptftpd-sp*) sp="single_port = true;" ;; esac
+		case $name in ptftpd-epoll) sp="io_uring = false;" ;; esac
 		case $name in *-nostats) st="enabled = false;" ;; esac
 		cat >"$conf" <<-EOF
 		workers = $w;
@@ -611,9 +616,10 @@ o.append("Cells: median [min-max] over the repetitions. tps: verified transfers/
          "fail: failed transfers (sum; ERROR, mismatch or give-up); CPU: server "
          "CPU seconds (user+sys, all its processes) per GiB served (median). "
          "Ratio: that ptftpd row's median / best peer median (tps: higher is "
-         "better; CPU: lower is better). ptftpd: a socket per transfer; "
-         "ptftpd-sp: single_port = true (every transfer answered from the "
-         "listen socket); otherwise the same configuration, with "
+         "better; CPU: lower is better). ptftpd: a socket per transfer, "
+         "on io_uring; ptftpd-sp: single_port = true (every transfer answered "
+         "from the listen socket); ptftpd-epoll: io_uring = false (a socket "
+         "per transfer on epoll); otherwise the same configuration, with "
          f"{ptw} worker(s): the CPUs the load generator, which needs a core of "
          "its own, leaves (W compares 1 and 2).")
 o.append("")
@@ -637,7 +643,7 @@ for scen in order:
             crashes.append(f"{srv} died in {nc} of {len(rs)} {scen} runs")
         cpu = [cpu_per_gib(r) for r in rs]
         ratio = ""
-        if srv in ("ptftpd", "ptftpd-sp"):
+        if srv in ("ptftpd", "ptftpd-sp", "ptftpd-epoll"):
             pt = [(med(stat(scen, p, "tps")), p) for p in peers if (scen, p) in runs]
             pc = [(med([cpu_per_gib(r) for r in runs[(scen, p)]]), p)
                   for p in peers if (scen, p) in runs]
@@ -770,7 +776,9 @@ for p in $PEERS; do
 done
 
 RUNNING=""
-for s in ptftpd ptftpd-sp $AVAIL; do
+PT_ROWS="ptftpd ptftpd-sp"
+[ "${PT_EPOLL:-1}" = 0 ] || PT_ROWS="$PT_ROWS ptftpd-epoll"
+for s in $PT_ROWS $AVAIL; do
 	start_server "$s" && RUNNING="$RUNNING $s"
 done
 case " $SCENARIOS " in

@@ -1048,8 +1048,9 @@ worker_request(struct worker *w, int lfd, enum tftp_op op,
 		if (ws->on_ring) {
 			/* On the ring it may be a completion already (the
 			 * set's events are handled before the completions):
-			 * handle them all first. */
-			worker_ring_reap(w, now, UINT32_MAX);
+			 * handle those there are now first. */
+			worker_ring_reap(w, now,
+			    io_uring_cq_ready(&w->ring.uring));
 			ws = worker_lookup(w, peer, hash);
 		}
 		if (ws != NULL && !ws->shared) {
