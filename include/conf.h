@@ -38,6 +38,7 @@ struct conf_session {
 	uint32_t	windowsize_max;	/* 1..65535 */
 	uint32_t	max_per_worker;	/* concurrent transfers per worker */
 	uint32_t	max_per_client;	/* per client address, per worker */
+	uint32_t	socket_pool;	/* idle transfer sockets kept */
 	uint16_t	port_min;	/* transfer port range; 0,0: kernel */
 	uint16_t	port_max;
 };

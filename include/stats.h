@@ -57,7 +57,8 @@
 	X(opt_blksize,		"transfers that negotiated blksize") \
 	X(opt_windowsize,	"transfers that negotiated windowsize") \
 	X(opt_tsize,		"transfers that negotiated tsize") \
-	X(opt_timeout,		"transfers that negotiated timeout")
+	X(opt_timeout,		"transfers that negotiated timeout") \
+	X(late_pkts,		"packets of a pooled socket's last transfer, dropped")
 
 enum stats_wstate {
 	STATS_W_FREE = 0,	/* slot never used */

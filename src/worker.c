@@ -86,6 +86,7 @@
 #define RING_BUFS	2048
 #define RING_PAYLOAD	600
 #define RING_REAP_MAX	256	/* completions per turn: then requests */
+#define POOL_IDLE_MS	10000	/* a pooled socket unused this long closes */
 /* A completion's user data: op (2 bits), payload bytes of a send (17, for
  * the counters if it fails), slot (20: max_per_worker <= 1,000,000) and
  * the slot's generation (25), so a late completion for a reused slot is
@@ -98,6 +99,14 @@
 
 _Static_assert(CONF_MAX_LIMIT_RULES == LIMIT_RULES_MAX,
     "limits.per_client rules must fit struct limit_conf");
+
+/* An idle transfer socket, kept for the next transfer (socket_pool). */
+struct wpool {
+	int			 fd;
+	uint64_t		 since_ms;	/* idle since */
+	struct sockaddr_storage	 local;		/* bound to (port aside) */
+	struct sockaddr_storage	 last;		/* its last transfer's peer */
+};
 
 /* One transfer: protocol state plus what the worker needs for I/O. */
 struct wsess {
@@ -114,6 +123,8 @@ struct wsess {
 						 * the same address and port */
 	struct sockaddr_storage	 peer;
 	struct sockaddr_storage	 local;
+	struct sockaddr_storage	 prev;		/* pooled socket: its last
+						 * peer (family 0: none) */
 	int			 fd;		/* -1 when the slot is free */
 	bool			 shared;	/* fd is a listen socket (single
 						 * port mode): not ours to close */
@@ -192,6 +203,12 @@ struct worker {
 	struct ring		 ring;
 	uint32_t		*rearm;		/* slots whose receive ended */
 	uint32_t		 rearm_n;
+	/* Sockets of ended read transfers on the ring, kept bound for the
+	 * next transfers (session.socket_pool): no socket, bind and close
+	 * per transfer. */
+	struct wpool		*pool;		/* a ring: oldest at pool_head */
+	uint32_t		 pool_head;
+	uint32_t		 pool_n;
 };
 
 static volatile sig_atomic_t	got_term, got_stop;
@@ -432,8 +449,20 @@ worker_end(struct worker *w, struct wsess *ws, uint64_t now)
 	if (ws->rx_armed)
 		(void)ring_cancel(&w->ring, worker_ud(w, ws, UD_RECV, 0),
 		    UD_CANCEL);
-	if (!ws->shared)
+	if (ws->on_ring && w->pool_n < w->conf->session.socket_pool) {
+		/* Kept for another client. The cancel is issued before
+		 * anything the next transfer sends (SQEs go in order), so
+		 * its replies cannot reach the old receive. */
+		struct wpool	*p = &w->pool[(w->pool_head + w->pool_n++) %
+		    w->conf->session.socket_pool];
+
+		p->fd = ws->fd;
+		p->since_ms = now;
+		p->local = ws->local;
+		p->last = ws->peer;
+	} else if (!ws->shared) {
 		close(ws->fd);
+	}
 	ws->fd = -1;
 	ws->shared = false;
 	ws->on_ring = false;
@@ -1012,6 +1041,54 @@ worker_same_req(const struct wsess *ws, const struct tftp_req *req)
 }
 
 /*
+ * A transfer socket bound to local: the oldest idle one of the pool whose
+ * last transfer was not with this very address and port, or a new one
+ * (-1 with errno). So a client that asks again from the same port (UEFI
+ * after its size probe) never sees the same pair of TIDs twice in a row,
+ * and a socket rests as long as the pool allows before it is reused.
+ * *prev is set to the socket's last peer, whose late packets the new
+ * transfer drops without an ERROR.
+ */
+static int
+worker_socket(struct worker *w, const struct sockaddr_storage *local,
+    const struct sockaddr_storage *peer, struct sockaddr_storage *prev)
+{
+	uint32_t	 cap = w->conf->session.socket_pool, i;
+	int		 fd;
+
+	for (i = 0; i < w->pool_n; i++) {
+		struct wpool	*p = &w->pool[(w->pool_head + i) % cap];
+		struct wpool	*head = &w->pool[w->pool_head];
+
+		if (!net_same_peer(&p->local, local) ||
+		    net_same_peer(&p->last, peer))
+			continue;
+		fd = p->fd;
+		*prev = p->last;
+		*p = *head;		/* the oldest takes its place */
+		w->pool_head = (w->pool_head + 1) % cap;
+		w->pool_n--;
+		return fd;
+	}
+	return net_session_socket(local, w->conf->session.port_min,
+	    w->conf->session.port_max, &w->port_hint);
+}
+
+/* Close pooled sockets idle for POOL_IDLE_MS (oldest first), or all. */
+static void
+worker_pool_trim(struct worker *w, uint64_t now, bool all)
+{
+	uint32_t	 cap = w->conf->session.socket_pool;
+
+	while (w->pool_n > 0 && (all ||
+	    w->pool[w->pool_head].since_ms + POOL_IDLE_MS <= now)) {
+		close(w->pool[w->pool_head].fd);
+		w->pool_head = (w->pool_head + 1) % cap;
+		w->pool_n--;
+	}
+}
+
+/*
  * Start a transfer for an RRQ or a WRQ. The file is resolved and opened
  * before the first answer, so no ERROR ever follows an OACK because of a
  * missing file (GRUB and EDK2 cannot cope with that).
@@ -1096,9 +1173,9 @@ worker_request(struct worker *w, int lfd, enum tftp_op op,
 	/* Single port mode answers from the listen socket itself: no socket
 	 * per transfer, and the client's address and port find the
 	 * transfer. Otherwise a socket of its own is the transfer's TID. */
-	fd = w->conf->single_port ? lfd :
-	    net_session_socket(local, w->conf->session.port_min,
-	    w->conf->session.port_max, &w->port_hint);
+	tmp.prev.ss_family = AF_UNSPEC;
+	fd = w->conf->single_port ? lfd : worker_socket(w, local, peer,
+	    &tmp.prev);
 	if (fd == -1) {
 		log_warn("transfer socket");
 		worker_close_content(&tmp);
@@ -1118,6 +1195,7 @@ worker_request(struct worker *w, int lfd, enum tftp_op op,
 	ws->fs = fs;
 	ws->route = route;
 	ws->local = *local;
+	ws->prev = tmp.prev;
 	ws->req_opts = req->opts;
 	ws->req_mode = req->mode;
 	ws->name_len = (uint16_t)req->file_len;
@@ -1261,6 +1339,13 @@ worker_sess_dgram(struct worker *w, struct wsess *ws, const uint8_t *buf,
 	STATS_ADD(w->st, rx_pkts, 1);
 	STATS_ADD(w->st, rx_bytes, len);
 	if (!net_same_peer(from, &ws->peer)) {
+		if (ws->prev.ss_family != AF_UNSPEC &&
+		    net_same_peer(from, &ws->prev)) {
+			/* A pooled socket's last client, late (a duplicate
+			 * final ACK): that transfer is over, no ERROR. */
+			STATS_ADD(w->st, late_pkts, 1);
+			return;
+		}
 		STATS_ADD(w->st, foreign_tid, 1);
 		size_t elen = tftp_encode_error(w->ctlbuf, sizeof(w->ctlbuf),
 		    TFTP_EBADID, "Unknown transfer ID");
@@ -1583,6 +1668,8 @@ worker_trim_cache(struct worker *w, uint64_t now)
 	if (now < w->trim_ms)
 		return;
 	w->trim_ms = now + 1000;
+	if (w->pool != NULL)
+		worker_pool_trim(w, now, false);
 	fs_expire_idle(w->fs, now, w->conf->cache_idle_ms);
 	for (i = 0; w->route_fs != NULL && i < w->conf->n_routes; i++)
 		if (w->route_fs[i] != NULL)
@@ -1735,6 +1822,9 @@ worker_free(struct worker *w)
 	if (w->modules_up)
 		module_worker_fini((struct conf *)w->conf);
 	execd_stop(&w->execd);
+	if (w->pool != NULL)
+		worker_pool_trim(w, now, true);
+	free(w->pool);
 	ring_free(&w->ring);
 	free(w->rearm);
 	if (w->ep != -1)
@@ -1919,11 +2009,14 @@ worker_setup_ring(struct worker *w)
 	if (!w->conf->io_uring || w->conf->single_port)
 		return;
 	w->rearm = calloc(w->cap, sizeof(*w->rearm));
-	if (w->rearm == NULL || ring_init(&w->ring, RING_ENTRIES, RING_BUFS,
-	    RING_PAYLOAD, &why) == -1) {
+	w->pool = calloc(w->conf->session.socket_pool + 1, sizeof(*w->pool));
+	if (w->rearm == NULL || w->pool == NULL || ring_init(&w->ring,
+	    RING_ENTRIES, RING_BUFS, RING_PAYLOAD, &why) == -1) {
 		log_info("io_uring unavailable, transfers on epoll: %s", why);
 		free(w->rearm);
+		free(w->pool);
 		w->rearm = NULL;
+		w->pool = NULL;
 		return;
 	}
 	w->uring = true;

@@ -37,8 +37,11 @@ pt_mkfile flood.bin 102400
 
 # Short timers: a never-ACKed transfer is given up 1.4 s after it starts
 # (first packet at 0, resent at 200, 600 and 1000 ms, first_retries = 3).
+# A small socket pool (io_uring): every flood fills it to 16 sockets per
+# worker, so the fd counts below compare like with like; a pooled socket
+# that stays idle 10 s closes, so a count may only go down by the pool.
 pt_start "workers = 4;" \
-    "session = { timeout_ms = 200; timeout_max_ms = 400; retries = 2; first_retries = 3; };" \
+    "session = { timeout_ms = 200; timeout_max_ms = 400; retries = 2; first_retries = 3; socket_pool = 16; };" \
     'rewrite = ( { match = "\\\\"; replace = "/"; global = true; } );'
 START_PIDS=$(pgrep -P "$PT_PID" | sort -n | tr '\n' ' ')
 set -- $START_PIDS
@@ -293,9 +296,14 @@ adv_check "flood"
 RSS1=$(adv_rss)
 FDS1=$(adv_fds)
 echo "   after: RSS ${RSS1} kB (baseline ${RSS0}), fds ${FDS1} (baseline ${FDS0})"
-# fds: every session socket is closed when its session ends, and bodies
-# are mappings, not open files: exactly the baseline.
-[ "$FDS1" -eq "$FDS0" ] || pt_fail "fds: $FDS1 after the flood, $FDS0 before"
+# fds: every session socket is closed when its session ends or kept in the
+# pool (at most 16 per worker, full at the baseline too), and bodies are
+# mappings, not open files: the baseline, less pooled sockets that have
+# been idle 10 s (those bound to ::1 wait longest: the floods are IPv4).
+adv_fds_ok() {
+	[ "$1" -le "$FDS0" ] && [ "$1" -ge $((FDS0 - 4 * 16)) ]
+}
+adv_fds_ok "$FDS1" || pt_fail "fds: $FDS1 after the flood, $FDS0 before"
 # RSS: 1 MB over 5 processes. The warm-up already touched the session slots
 # and the cache entry; what may still move is the allocator's arenas and
 # stdio buffers, a few pages per process. A leak of even one allocation
@@ -329,7 +337,7 @@ adv_check "option flood"
 RSS2=$(adv_rss)
 FDS2=$(adv_fds)
 echo "   after: RSS ${RSS2} kB, fds ${FDS2} (baseline ${RSS0} kB, ${FDS0})"
-[ "$FDS2" -eq "$FDS0" ] || pt_fail "fds: $FDS2 after the option flood"
+adv_fds_ok "$FDS2" || pt_fail "fds: $FDS2 after the option flood"
 # Up to 1000 transfers at once instead of 500: twice the session slots
 # touched (about 1 kB each) and limiter entries for 8 new addresses, well
 # under 1 MB; plus the 1 MB allowed above.

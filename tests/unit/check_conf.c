@@ -190,6 +190,7 @@ START_TEST(defaults_when_only_root_set)
 	ck_assert_uint_eq(conf.session.max_per_client, 256);
 	ck_assert_uint_eq(conf.session.port_min, 0);
 	ck_assert_uint_eq(conf.session.port_max, 0);
+	ck_assert_uint_eq(conf.session.socket_pool, 1024);
 	ck_assert_int_eq(conf.log.target, LOG_TARGET_SYSLOG);
 	ck_assert_int_eq(conf.log.level, LOG_INFO);
 	ck_assert_int_eq(conf.log.facility, LOG_DAEMON);
@@ -237,7 +238,7 @@ START_TEST(full_valid_file)
 	    "  timeout_ms = 200; timeout_max_ms = 900; retries = 0;\n"
 	    "  first_retries = 10; blksize_max = 8; windowsize_max = 65535;\n"
 	    "  max_per_worker = 1000000; max_per_client = 1;\n"
-	    "  port_min = 30000; port_max = 30100;\n"
+	    "  port_min = 30000; port_max = 30100; socket_pool = 0;\n"
 	    "};\n"
 	    "log = { target = \"stderr\"; level = \"debug\";\n"
 	    "        facility = \"local3\"; format = \"kv\"; };\n"
@@ -268,6 +269,7 @@ START_TEST(full_valid_file)
 	ck_assert_uint_eq(conf.session.max_per_client, 1);
 	ck_assert_uint_eq(conf.session.port_min, 30000);
 	ck_assert_uint_eq(conf.session.port_max, 30100);
+	ck_assert_uint_eq(conf.session.socket_pool, 0);
 	ck_assert_int_eq(conf.log.target, LOG_TARGET_STDERR);
 	ck_assert_int_eq(conf.log.level, LOG_DEBUG);
 	ck_assert_int_eq(conf.log.facility, LOG_LOCAL3);
@@ -294,6 +296,8 @@ static const struct {
 	    "cache_idle_ms: must be between 0 and 86400000" },
 	{ TOP, "cache_max_idle = 100001;",
 	    "cache_max_idle: must be between 0 and 100000" },
+	{ SESSION, "socket_pool = 4097;",
+	    "session.socket_pool: must be between 0 and 4096" },
 	{ SESSION, "timeout_ms = 99;",
 	    "session.timeout_ms: must be between 100 and 60000" },
 	{ SESSION, "timeout_ms = 60001;",
