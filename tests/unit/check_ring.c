@@ -72,6 +72,7 @@ next_cqe(void)
 	struct io_uring_cqe	*c, copy;
 	int			 i;
 
+	memset(&copy, 0, sizeof(copy));
 	for (i = 0; i < 100; i++) {
 		if ((c = ring_peek(&r)) != NULL) {
 			copy = *c;
