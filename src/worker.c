@@ -207,6 +207,7 @@ struct worker {
 	 * next transfers (session.socket_pool): no socket, bind and close
 	 * per transfer. */
 	struct wpool		*pool;		/* a ring: oldest at pool_head */
+	uint32_t		 pool_cap;	/* see worker_setup_ring */
 	uint32_t		 pool_head;
 	uint32_t		 pool_n;
 };
@@ -449,12 +450,12 @@ worker_end(struct worker *w, struct wsess *ws, uint64_t now)
 	if (ws->rx_armed)
 		(void)ring_cancel(&w->ring, worker_ud(w, ws, UD_RECV, 0),
 		    UD_CANCEL);
-	if (ws->on_ring && w->pool_n < w->conf->session.socket_pool) {
+	if (ws->on_ring && w->pool_n < w->pool_cap) {
 		/* Kept for another client. The cancel is issued before
 		 * anything the next transfer sends (SQEs go in order), so
 		 * its replies cannot reach the old receive. */
 		struct wpool	*p = &w->pool[(w->pool_head + w->pool_n++) %
-		    w->conf->session.socket_pool];
+		    w->pool_cap];
 
 		p->fd = ws->fd;
 		p->since_ms = now;
@@ -1053,7 +1054,7 @@ static int
 worker_socket(struct worker *w, const struct sockaddr_storage *local,
     const struct sockaddr_storage *peer, struct sockaddr_storage *prev)
 {
-	uint32_t	 cap = w->conf->session.socket_pool, i;
+	uint32_t	 cap = w->pool_cap, i;
 	int		 fd;
 
 	for (i = 0; i < w->pool_n; i++) {
@@ -1078,7 +1079,7 @@ worker_socket(struct worker *w, const struct sockaddr_storage *local,
 static void
 worker_pool_trim(struct worker *w, uint64_t now, bool all)
 {
-	uint32_t	 cap = w->conf->session.socket_pool;
+	uint32_t	 cap = w->pool_cap;
 
 	while (w->pool_n > 0 && (all ||
 	    w->pool[w->pool_head].since_ms + POOL_IDLE_MS <= now)) {
@@ -2009,7 +2010,17 @@ worker_setup_ring(struct worker *w)
 	if (!w->conf->io_uring || w->conf->single_port)
 		return;
 	w->rearm = calloc(w->cap, sizeof(*w->rearm));
-	w->pool = calloc(w->conf->session.socket_pool + 1, sizeof(*w->pool));
+	/* With a port range, idle pooled sockets hold ports the other
+	 * workers may need: at most half the range, shared out. */
+	w->pool_cap = w->conf->session.socket_pool;
+	if (w->conf->session.port_min != 0) {
+		uint32_t range = (uint32_t)w->conf->session.port_max -
+		    w->conf->session.port_min + 1;
+
+		if (w->pool_cap > range / (2 * w->conf->workers))
+			w->pool_cap = range / (2 * w->conf->workers);
+	}
+	w->pool = calloc(w->pool_cap + 1, sizeof(*w->pool));
 	if (w->rearm == NULL || w->pool == NULL || ring_init(&w->ring,
 	    RING_ENTRIES, RING_BUFS, RING_PAYLOAD, &why) == -1) {
 		log_info("io_uring unavailable, transfers on epoll: %s", why);

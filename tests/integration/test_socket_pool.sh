@@ -4,7 +4,8 @@
 # of its last client is dropped without an ERROR while a stranger still
 # gets ERROR 5, the client of its last transfer never gets it back for its
 # next one (no pair of TIDs twice in a row), and idle pooled sockets are
-# closed after 10 s. Raw UDP from python3 on 127.0.0.1, one worker.
+# closed after 10 s, and with a port range the pool leaves ports for the
+# other workers. Raw UDP from python3 on 127.0.0.1, one worker.
 # Where io_uring is unavailable (or PT_IO_URING=false) the worker runs on
 # epoll without a pool: the test says SKIPPED and passes.
 set -u
@@ -118,5 +119,27 @@ FD2=$(ls "/proc/$W/fd" | wc -l)
 echo "   after ${i} x 0.5 s more: $FD2"
 [ "$FD2" -eq "$FD0" ] || pt_fail "pooled sockets not closed when idle ($FD2)"
 
+pt_stop
+
+# A port range of 8 and 2 workers: each keeps at most 8 / (2 x 2) = 2 idle
+# sockets, so the ports the other worker needs stay free. 40 transfers, 4
+# at a time, from ports the kernel spreads over both workers: none may be
+# refused for want of a port.
+pt_step "port range: the pool leaves ports for the other worker"
+pt_mkfile range.bin 20000
+pt_start "workers = 2;" \
+    "session = { timeout_ms = 300; timeout_max_ms = 600; port_min = 47001; port_max = 47008; };"
+socks() { ls -l "/proc/$1/fd" | grep -c ' socket:\['; }
+declare -A SOCK0
+for w in $(pgrep -P "$PT_PID"); do SOCK0[$w]=$(socks "$w"); done
+pt_tftpc -n 4 -c 100 -e "$ROOT/range.bin" range.bin ||
+    pt_fail "transfers refused or failed with an 8-port range"
+tail -n 1 "$PT_OUT" | sed "s/^/    /"
+for w in $(pgrep -P "$PT_PID"); do
+	n=$(socks "$w")
+	echo "   worker $w: $n sockets, ${SOCK0[$w]} at start"
+	[ "$n" -le $((SOCK0[$w] + 2)) ] ||
+	    pt_fail "worker $w keeps $((n - SOCK0[$w])) idle sockets of 8 ports"
+done
 pt_stop
 echo "PASS socket_pool"
