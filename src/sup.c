@@ -195,15 +195,17 @@ sup_bind_slot(struct slot *sl, const struct slot *donor)
 }
 
 /*
- * Every transfer holds a socket: raise RLIMIT_NOFILE to what
- * session.max_per_worker needs (the usual soft limit is 1024), going past
- * the hard limit only when we are root. Workers inherit it.
+ * Every transfer holds a socket, and so does every pooled one: raise
+ * RLIMIT_NOFILE to what session.max_per_worker and session.socket_pool
+ * need (the usual soft limit is 1024), going past the hard limit only
+ * when we are root. Workers inherit it.
  */
 static void
 sup_raise_nofile(const struct conf *c)
 {
 	struct rlimit	 rl;
-	rlim_t		 want = (rlim_t)c->session.max_per_worker + 256;
+	rlim_t		 want = (rlim_t)c->session.max_per_worker +
+	    c->session.socket_pool + 256;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= want)
 		return;
@@ -217,7 +219,8 @@ sup_raise_nofile(const struct conf *c)
 	(void)setrlimit(RLIMIT_NOFILE, &rl);
 	if (rl.rlim_cur < want)
 		log_warnx("open file limit %llu is below session.max_per_worker"
-		    " + 256 = %llu: transfers will be refused early",
+		    " + session.socket_pool + 256 = %llu: transfers will be "
+		    "refused early",
 		    (unsigned long long)rl.rlim_cur, (unsigned long long)want);
 }
 
