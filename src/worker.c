@@ -177,12 +177,12 @@ struct worker {
 	struct net_rx		 rx;
 	uint8_t			*pkt;		/* one datagram, TFTP_PKT_MAX+1 */
 	uint8_t			 ctlbuf[1024];	/* OACK and ERROR packets */
-	/* The send queue: DATA datagrams waiting for one sendmmsg. All go
-	 * to one socket (txfd); in single port mode that is the listen
+	/* The send queue: DATA datagrams waiting for one sendmmsg. With
+	 * epoll all go to one socket; in single port mode that is the listen
 	 * socket, so the ACKs of many transfers read by one recvmmsg are
-	 * answered by one sendmmsg. */
+	 * answered by one sendmmsg. With io_uring each is an SQE of its own
+	 * socket. */
 	unsigned		 txn;
-	int			 txfd;
 	struct mmsghdr		 mm[TX_QMAX];
 	struct iovec		 iov[TX_QMAX][2];
 	uint32_t		 txsess[TX_QMAX];	/* slot of each */
@@ -435,10 +435,8 @@ worker_end(struct worker *w, struct wsess *ws, uint64_t now)
 	/* Queued DATA points into the body and must leave before it is
 	 * released; with io_uring, every SQE that names the socket must be
 	 * submitted before its number can be reused. */
-	if (w->txn > 0)
+	if (w->txn > 0 || w->uring)
 		worker_flush(w);
-	else if (w->uring && io_uring_sq_ready(&w->ring.uring) > 0)
-		(void)ring_submit(&w->ring);
 	worker_log_done(w, ws, now);
 	worker_count_done(w, ws, now);
 	if (ws->route != NULL && ws->route->handler == CONF_HANDLER_MODULE)
@@ -489,7 +487,7 @@ worker_send_ctl(struct worker *w, struct wsess *ws, size_t len)
 		return;
 	}
 	/* Keep a transfer's packets in order: queued DATA first. */
-	if (w->txn > 0 && (w->uring || w->txfd == ws->fd))
+	if (w->txn > 0 && (w->uring || w->txfdv[w->txn - 1] == ws->fd))
 		worker_flush(w);
 	/* From a listen socket, say which local address to answer from. */
 	if (net_send_from(ws->fd, w->ctlbuf, len, &ws->peer,
@@ -540,7 +538,7 @@ static void
 worker_flush(struct worker *w)
 {
 	unsigned	 n = w->txn, i = 0, j;
-	int		 fd = w->txfd, r;
+	int		 fd = w->txfdv[0], r;
 
 	if (w->uring) {
 		worker_txq_to_ring(w);
@@ -633,10 +631,9 @@ worker_txq_add(struct worker *w, struct wsess *ws)
 	unsigned	 i;
 
 	if (w->txn == (w->uring ? TX_QMAX : TX_BATCH) ||
-	    (!w->uring && w->txn > 0 && w->txfd != ws->fd))
+	    (!w->uring && w->txn > 0 && w->txfdv[w->txn - 1] != ws->fd))
 		worker_flush(w);
 	i = w->txn++;
-	w->txfd = ws->fd;
 	w->txfdv[i] = ws->fd;
 	w->txsess[i] = (uint32_t)(ws - w->ss);
 	w->txto[i] = ws->peer;
