@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # ptftpd - one hand-written Makefile. See README for the two commands.
 #   make              build build/ptftpd and build/ptftpd-stat
 #   make run          build and serve etc/ptftpd.dev.conf in the foreground

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * clock.h - the one monotonic clock of the impure modules: milliseconds
  * since an arbitrary start, as every `now` and deadline in ptftpd. Pure

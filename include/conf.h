@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * conf.h - /etc/ptftpd.conf (libconfig syntax) into a validated struct
  * conf. Every default lives in conf.c. Errors come back as

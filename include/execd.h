@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * execd.h - the exec handler's spawner: a helper process per worker that
  * runs the configured programs (no shell) on the worker's behalf, since a

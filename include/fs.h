@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fs.h - the served root, the bodies sent from it and the files uploaded
  * into it. A request name is resolved beneath the root directory fd by the

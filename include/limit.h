@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * limit.h - per-worker admission limits for new transfers: a cap on
  * concurrent transfers per client address (with per-CIDR overrides, first

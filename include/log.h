@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * log.h - logging to stderr or syslog with a process tag ("sup", "w3").
  * Levels are syslog's (LOG_ERR .. LOG_DEBUG).

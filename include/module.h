@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * module.h - loading dynamic content modules (the public API they compile
  * against is include/ptftpd/module.h) and calling them for the worker.

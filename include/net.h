@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * net.h - sockets: SO_REUSEPORT listen sockets that report the local
  * address of each request (IP_PKTINFO / IPV6_RECVPKTINFO), batched receive

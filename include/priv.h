@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * priv.h - dropping privileges in a worker: user, group, no supplementary
  * groups, no_new_privs.

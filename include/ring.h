@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ring.h - a worker's io_uring (liburing), for the transfer sockets of the
  * default mode: one multishot receive per socket into a shared pool of

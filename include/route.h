@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * route.h - what a request becomes: the rewrite rules applied to its name,
  * the access lists that admit its client, and the route (handler) that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sandbox.h - the seccomp filter of a worker: after its start-up a worker
  * may make only the system calls its loop needs; any other one kills it

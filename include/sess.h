@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sess.h - one transfer, read direction (RRQ) or write direction (WRQ).
  * Pure: no syscalls, no clock, no allocation, no logging. The caller passes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * stats.h - the shared-memory stats segment. The supervisor creates it
  * (a file on tmpfs, mapped MAP_SHARED) before forking; each worker is the

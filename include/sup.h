@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sup.h - the supervisor: binds, forks and watches the workers, handles
  * the operator's signals. It never parses a packet.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tftp.h - TFTP wire format (RFC 1350, 2347, 2348, 2349, 7440). Pure: no
  * syscalls, no allocation, no globals. Decoded strings point into the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * timer.h - deadlines for thousands of sessions: a binary min-heap of
  * nodes embedded in their owners (container_of), each node knowing its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tmpl.h - the "template" handler: a file beneath a route's root rendered
  * per request with ${variables} of the client, the name and a hosts table,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * worker.h - one worker process: an epoll loop over its slot's listen
  * sockets, all its transfer sockets, its timers and its control pipe.

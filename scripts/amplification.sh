@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # amplification.sh - what one spoofed RRQ that is never acknowledged makes
 # a server send, on loopback: how many times the first packet (OACK or
 # DATA 1) goes out, when the last copy goes, and the bytes on the wire

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # bench.sh - what `make bench` runs: ptftpd against three peers (tftpd-hpa,
 # atftpd, dnsmasq) on loopback, driven by build/loadgen, which verifies
 # every byte it receives. ptftpd runs three times, as three servers:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # deps.sh - install the Debian packages ptftpd needs that are missing.
 #   scripts/deps.sh build   compiler, pkg-config, libjemalloc-dev, libconfig-dev,
 #                           libseccomp-dev, liburing-dev

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # fuzz-smoke.sh - build every tests/fuzz/fuzz_*.c with clang's libFuzzer
 # under ASan and UBSan into $BUILD/fuzz/, run each for FUZZ_SECONDS on a
 # temporary copy of its seed corpus, and print per harness the number of

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # run-integration.sh - run every tests/integration/test_*.sh, each with a
 # time limit, and print "N passed, N failed". BUILD names the build dir.
 # TESTS="a b" runs only those (names without test_ and .sh).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # run-tests.sh BIN... - what `make check` runs: unit binaries, then the
 # integration and interop suite. Prints a final "N passed, N failed".
 set -u

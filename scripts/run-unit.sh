@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # run-unit.sh BIN... - run Check unit test binaries; exit 1 if any fails.
 fail=0
 for t in "$@"; do

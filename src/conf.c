@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * conf.c - the configuration file (libconfig syntax) into a validated
  * struct conf. It owns every default, the names of the settings, their

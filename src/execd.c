@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * execd.c - the exec handler's spawner. It owns one helper process per
  * worker, forked before the worker's seccomp filter goes on, that runs

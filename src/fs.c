@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fs.c - the served root and the bodies sent from it. It owns the root
  * directory fd, the resolution of a client's file name beneath it, and a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * limit.c - admission limits for new transfers, per worker: a concurrency
  * cap per client address (per-CIDR overrides, first match wins), a token

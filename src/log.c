@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * log.c - the one logger of every impure module: stderr (with a timestamp)
  * or syslog, each line tagged with the process role ("sup", "w3").

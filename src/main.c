@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * main.c - the ptftpd command line: parse the options, load and check the
  * config, then hand over to the supervisor. `-t` stops after the check,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * module.c - dynamic content modules: loading a .so that implements the
  * public API of include/ptftpd/module.h, checking its version, calling its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * net.c - the socket layer. It owns socket options, pktinfo parsing and
  * the choice of the local address a reply leaves from; it knows nothing

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * priv.c - what a worker gives up before it reads its first packet. It
  * owns the uid/gid switch and no_new_privs; it does not decide when

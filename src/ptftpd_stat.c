@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ptftpd_stat.c - the ptftpd-stat tool: map a running ptftpd's stats
  * segment read-only and print it as text, JSON or Prometheus text, or,

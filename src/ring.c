@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ring.c - a worker's io_uring: setup (restricted, then enabled), the
  * provided buffer pool for multishot receives, and thin helpers to queue

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * route.c - what a request becomes. It owns the order in which policy
  * applies to a request: the rewrite rules turn the name the client sent

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sandbox.c - the seccomp filter of a worker (libseccomp). It owns the
  * list of system calls a worker may make once its start-up is over, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sess.c - one transfer, read (RRQ) or write (WRQ), sans I/O.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * stats.c - the shared stats segment: its file and mapping, the bucket
  * rules of the two histograms, sums over slots, and the three output

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sup.c - the supervisor process. It owns the worker slot table, the
  * listen sockets (bound once, kept for the supervisor's life, inherited

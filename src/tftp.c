@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tftp.c - the TFTP wire codec (RFC 1350, 2347, 2348, 2349, 7440).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * timer.c - deadlines as a binary min-heap of nodes embedded in their
  * owners. Owns the heap order and each node's idx (its slot in the heap

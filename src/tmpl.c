@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tmpl.c - the "template" handler: per-client responses rendered from a
  * template file and a hosts table, both beneath a route's root. It owns

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * worker.c - the event loop of one worker process, and the glue between
  * net (sockets), fs (bodies), sess (protocol) and timer (deadlines).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ptftpd/module.h - the public API of ptftpd dynamic content modules,
  * version 1. This commented header is the API's documentation.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * example.c - an example ptftpd module (see include/ptftpd/module.h), built
  * to build/modules/example.so and used by the tests. It serves:

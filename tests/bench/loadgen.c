@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * loadgen.c - TFTP load generator for the benchmark (make bench) and a
  * verifying client for test_loadgen.sh. One process, one epoll loop, up to

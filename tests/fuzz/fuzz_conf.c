@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 // LINK: conf module tmpl
 // PKG: libconfig
 /*

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 // LINK: route conf module tmpl
 // PKG: libconfig
 /*

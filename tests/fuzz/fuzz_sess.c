@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 // LINK: sess
 /*
  * fuzz_sess.c - libFuzzer driver for sess.c. The input builds a request

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 // LINK: tftp
 /*
  * fuzz_tftp.c - libFuzzer entry point for the TFTP codec. Decodes any byte

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # lib.sh - helpers shared by tests/integration/test_*.sh; source it first:
 #   . "$TOP/tests/integration/lib.sh"
 # Environment (set by scripts/run-integration.sh): BUILD (build dir), TOP

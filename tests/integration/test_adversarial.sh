@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_adversarial.sh - abuse resistance (security issue, items 3, 4, 7, 8).
 # One daemon, 4 workers, short session timers. Groups of abuse, each
 # followed by adv_check: a legitimate client still gets its file

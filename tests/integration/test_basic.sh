@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_basic.sh - the protocol surface of one daemon: every interesting file
 # size at every block size class, with and without tsize, arrives
 # byte-exact; the OACK echoes only what was asked (tftpc fails on anything

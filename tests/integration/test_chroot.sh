@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_chroot.sh - `chroot`: workers confine themselves to a directory
 # after opening their roots. Proves: every worker's root directory is the
 # chroot (the supervisor's is not), plain files, uploads (no /proc in the

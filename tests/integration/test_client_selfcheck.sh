@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_client_selfcheck.sh - proves that tftpc, the client every other test
 # trusts, is right: run against reference servers from Debian (in.tftpd of
 # tftpd-hpa, and atftpd for RFC 7440 windows), it fetches files byte-exact

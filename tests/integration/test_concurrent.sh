@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_concurrent.sh - 4 workers serve 300 transfers, 100 at a time from
 # one client address, of mixed sizes, block sizes and window sizes, every
 # one byte-exact, with one log line each. Proves that sessions do not share

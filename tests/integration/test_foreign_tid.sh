@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_foreign_tid.sh - RFC 1350 transfer IDs: a packet sent to a
 # transfer's port from another port gets ERROR 5 (unknown transfer ID) and
 # the transfer goes on to completion, byte-exact, in lock-step and with

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck disable=SC2016 # ${...} in single quotes is template text
 # test_handlers.sh - dynamic content end to end, with the default seccomp
 # filter on (no worker may be killed):

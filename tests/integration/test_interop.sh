@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_interop.sh - the operators' tools against the daemon, IPv4 and
 # IPv6: tftp-hpa's tftp, atftp, curl and busybox tftp each fetch an empty
 # file, exactly one block, a few hundred KB, and (tftp-hpa and curl) a file

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_lifecycle.sh - the supervisor's life cycle, end to end: a killed
 # worker is replaced without disturbing the others' transfers, a crash loop
 # is throttled, a reload (good or broken) never breaks a transfer in

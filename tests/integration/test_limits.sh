@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_limits.sh - admission limits end to end, with one worker so that the
 # per-worker figures are exact: session.max_per_client refuses the third
 # concurrent transfer of an address with ERROR 0 "Too many transfers..."

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_loadgen.sh - the benchmark's load generator (tests/bench/loadgen.c)
 # is a correct, verifying client: against the real daemon it completes
 # concurrent transfers with options, with windows and injected loss (gap

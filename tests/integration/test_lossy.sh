@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_lossy.sh - deterministic loss (tftpc drops 10% of the DATA it
 # receives and of some ACKs it would send, seeded) and duplicated ACKs, in
 # lock-step and with windowsize 8: every transfer completes byte-exact, the

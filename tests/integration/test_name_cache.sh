@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_name_cache.sh - cache_valid_ms: a worker trusts a name's lookup for
 # that long. With cache_valid_ms = 300 and three workers, each of which
 # has the name cached:

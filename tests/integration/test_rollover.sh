@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_rollover.sh - a 40 MiB file at blksize 512 is 81921 blocks: the
 # block number wraps 65535 -> 0 and the transfer stays byte-exact, in
 # lock-step, with windowsize 16 (window edges on the wrap) and windowsize 7

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_routes.sh - request policy end to end: rewrite rules (Windows
 # backslashes with tftp-hpa, a prefix move with a capture, icase, a rule
 # limited to one client block, "last"), a route with its own root serving

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_seccomp.sh - the worker's seccomp filter (src/sandbox.c). With the
 # default `seccomp = true` every worker runs filtered (Seccomp: 2 in
 # /proc/PID/status) and everything a client can make a worker do still

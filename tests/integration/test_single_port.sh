@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_single_port.sh - single_port = true: every transfer is answered from
 # the listen port itself and its ACKs come back there, so no worker opens
 # a socket per transfer. Checked with three workers, IPv4 and IPv6:

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_socket_pool.sh - session.socket_pool (transfers on io_uring): the
 # socket of an ended read transfer serves the next client, a late packet
 # of its last client is dropped without an ERROR while a stranger still

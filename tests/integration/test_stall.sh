@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_stall.sh - clients that stop answering cost the server a bounded
 # number of resends and a bounded time (timeout_ms 200, timeout_max_ms 400,
 # retries 3), after which it gives up and logs result=timeout; meanwhile

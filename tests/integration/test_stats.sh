@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_stats.sh - the stats segment end to end: a daemon with 3 workers
 # runs known transfers (completed, not found, an EDK2 size probe, a client
 # that stops ACKing until the server gives up); then SIGUSR1 must write

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_truncate.sh - a file truncated in place under transfers that send it
 # from their mapping: the next DATA past the new end faults (EFAULT), each
 # such transfer ends with ERROR 0 "File changed on server", never a short

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_uploads.sh - WRQ end to end, on routes with a write group: tftp-hpa
 # (binary and netascii), curl and atftp (windowsize 8) uploads arrive byte
 # for byte with the configured mode; overwrite = false refuses an existing

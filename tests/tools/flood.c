@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * flood.c - raw TFTP packet tool for the adversarial tests and the
  * amplification figures. Loopback only: the server address must be in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tftpc.c - TFTP test client for the integration tests. One process, one
  * epoll loop, many concurrent read (RRQ) transfers, each on its own UDP

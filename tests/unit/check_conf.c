@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_conf.c - unit tests for conf.c: each test writes a config file into
  * a fresh mkdtemp directory, loads it and checks the struct or the exact

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_execd.c - unit tests for execd.c: a real spawner per test, forked
  * from the test process, running real programs. Routes are built by hand

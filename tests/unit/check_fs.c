@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_fs.c - unit tests for fs.c: name resolution beneath a temporary
  * root (escapes, symlinks, special files), the body cache (sharing,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_limit.c - unit tests for the admission limits (src/limit.c):
  * per-client caps and their CIDR overrides, client and global token

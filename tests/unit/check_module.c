@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_module.c - unit tests for module.c with real shared objects: the
  * shipped example module (build/modules/example.so, or the path in

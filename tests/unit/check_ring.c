@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_ring.c - unit tests for the worker's io_uring (src/ring.c) on
  * loopback UDP sockets: the restriction list refuses every other opcode

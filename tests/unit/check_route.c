@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_route.c - unit tests for route.c: rewrite rules, access lists and
  * route choice. Each test builds the policy part of a struct conf by hand

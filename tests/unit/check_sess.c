@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_sess.c - unit tests for sess.c, the pure session, read (RRQ) and
  * write (WRQ) sides. Fake time and hand-built struct tftp_msg values: no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_stats.c - unit tests for stats.c, linked with stats.o alone. Each
  * test creates a segment in a fresh mkdtemp directory, stores counts into

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_tftp.c - unit tests for the TFTP wire codec (src/tftp.c): one test
  * per behaviour of tftp_decode and the encoders. Links tftp.o only.

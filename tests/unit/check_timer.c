@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_timer.c - unit tests for the deadline heap (src/timer.c): order,
  * moves, cancels, capacity, wait times, and a randomized run that checks

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_tmpl.c - unit tests for tmpl.c: every template variable, the hosts
  * table (by address, by MAC, its syntax), the "$${" escape, pxelinux MAC
