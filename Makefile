@@ -44,26 +44,27 @@ MOD_OBJS	 = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(MOD_SRCS))
 
 # Unit tests: tests/unit/check_<m>.c links only the objects it names here,
 # so a pure module that grows an upward dependency fails to link.
-check_tftp_OBJS	 = tftp
+check_tftp_OBJS	 = tftp num
 check_sess_OBJS	 = sess
 check_timer_OBJS = timer
-check_fs_OBJS	 = fs tftp
-check_conf_OBJS	 = conf module tmpl
-check_route_OBJS = route conf module tmpl
+check_fs_OBJS	 = fs tftp num
+check_conf_OBJS	 = conf module tmpl addr num
+check_route_OBJS = route conf module tmpl addr num
 check_log_OBJS	 = log
 check_stats_OBJS = stats
-check_limit_OBJS = limit
-check_execd_OBJS = execd conf module tmpl priv
-check_tftpc_OBJS = tftp
-check_tmpl_OBJS	 = tmpl
-check_module_OBJS = module tmpl
+check_limit_OBJS = limit addr num
+check_execd_OBJS = execd conf module tmpl addr num priv
+check_tftpc_OBJS = tftp num
+check_tmpl_OBJS	 = tmpl addr num
+check_module_OBJS = module addr num
 check_ring_OBJS	 = ring
+check_addr_OBJS	 = addr num
 UNIT_SRCS	 = $(wildcard tests/unit/check_*.c)
 UNIT_BINS	 = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 # Test tools (clients, relays): tests/tools/<t>.c with the objects named.
-tftpc_OBJS	 = tftp
-flood_OBJS	 = tftp
+tftpc_OBJS	 = tftp num
+flood_OBJS	 = tftp num
 TOOL_SRCS	 = $(wildcard tests/tools/*.c)
 TOOL_BINS	 = $(patsubst tests/tools/%.c,$(BUILD)/%,$(TOOL_SRCS))
 
@@ -124,9 +125,9 @@ LOADGEN_LIBS	 = $(shell $(PKG_CONFIG) --libs $(LOADGEN_PKGS) 2>/dev/null || echo
 deps-bench:
 	@scripts/deps.sh bench
 
-$(BUILD)/loadgen: tests/bench/loadgen.c $(BUILD)/obj/tftp.o | deps-bench
+$(BUILD)/loadgen: tests/bench/loadgen.c $(BUILD)/obj/tftp.o $(BUILD)/obj/num.o | deps-bench
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(LOADGEN_CFLAGS) -o $@ $< $(BUILD)/obj/tftp.o \
+	$(CC) $(ALL_CFLAGS) $(LOADGEN_CFLAGS) -o $@ $< $(BUILD)/obj/tftp.o $(BUILD)/obj/num.o \
 	    $(ALL_LDFLAGS) $(PKG_LIBS) $(LOADGEN_LIBS)
 
 # Every libFuzzer harness in tests/fuzz/ for FUZZ_SECONDS (default 20) each.

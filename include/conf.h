@@ -13,6 +13,8 @@
 #include <regex.h>
 #include <sys/socket.h>
 
+#include "addr.h"
+
 #define CONF_DEFAULT_PATH	"/etc/ptftpd.conf"
 #define CONF_MAX_LISTEN		16
 #define CONF_MAX_REWRITE	64	/* rewrite rules */
@@ -57,19 +59,8 @@ struct conf_stats {
 	bool		enabled;	/* false: no segment, nothing counted */
 };
 
-/*
- * An address block: "10.0.0.0/8", "fd00::/8", or one host without "/len".
- * A block inside ::ffff:0:0/96 is stored as the IPv4 block it maps, so
- * IPv4 clients on a dual-stack socket and IPv4 rules meet in one family.
- */
-struct conf_cidr {
-	int		family;		/* AF_INET or AF_INET6 */
-	unsigned	prefix_len;	/* 0..32 or 0..128 */
-	uint8_t		addr[16];	/* network order, host bits zero */
-};
-
 struct conf_acl_rule {
-	struct conf_cidr	net;
+	struct addr_cidr	net;
 	bool			allow;	/* false: deny */
 };
 
@@ -84,7 +75,7 @@ struct conf_acl {
 
 /* limits.per_client = ( { client = "net"; max = N; }, ... ); */
 struct conf_limit_rule {
-	struct conf_cidr	client;
+	struct addr_cidr	client;
 	uint32_t		max;		/* 1..1000000 */
 };
 
@@ -113,7 +104,7 @@ struct conf_rewrite {
 	bool		 icase;
 	bool		 last;		/* stop after this rule if it matched */
 	bool		 has_client;	/* only for clients inside client */
-	struct conf_cidr client;
+	struct addr_cidr client;
 };
 
 enum conf_handler {
@@ -226,26 +217,6 @@ int	conf_set_workers(struct conf *c, const char *n, char *err,
 	    size_t errlen);
 
 void	conf_free(struct conf *c);
-
-/* Bounded number parser: 0 and *out, or -1 if not all digits or out of
- * [min, max]. Used everywhere instead of atoi. */
-int	conf_parse_u64(const char *s, uint64_t min, uint64_t max,
-	    uint64_t *out);
-
-/*
- * "a.b.c.d[/len]" or "x:y::z[/len]" into *out (no host names; no "/len"
- * means one host). Returns 0, 1 when the address had bits set beyond len
- * (*out then holds the block with them cleared, for a message), or -1 if
- * s is not an address or the length is out of range. No allocation.
- */
-int	conf_cidr_parse(const char *s, struct conf_cidr *out);
-
-/*
- * net as an IPv6 block: an IPv4 block becomes ::ffff:a.b.c.d/(96 + len),
- * the form struct limit_cidr keeps. Fills addr (16 bytes, network order)
- * and returns the prefix length (0..128). Constant cost.
- */
-unsigned conf_cidr_mapped(const struct conf_cidr *net, uint8_t addr[16]);
 
 /*
  * Compile pattern as a POSIX ERE (REG_EXTENDED, plus REG_ICASE if icase)

@@ -23,7 +23,7 @@
 #define LIMIT_PROBE_MAX		64	/* longest probe in the client table */
 
 /* An address prefix; IPv4 is kept as IPv4-mapped IPv6, so
- * 10.0.0.0/8 is stored as ::ffff:10.0.0.0/104. */
+ * 10.0.0.0/8 is stored as ::ffff:10.0.0.0/104 (addr_cidr_mapped()). */
 struct limit_cidr {
 	uint8_t		addr[16];	/* host bits are zero */
 	uint8_t		bits;		/* 0..128 */
@@ -109,11 +109,6 @@ enum limit_verdict limit_admit(struct limit *l,
  * lookup in limit_admit().
  */
 int	limit_release(struct limit *l, const struct sockaddr_storage *client);
-
-/* Parse "10.0.0.0/8", "2001:db8::/32", or a bare address (a /32 or
- * /128) into *out. Host bits past the prefix must be zero. Returns 0, or
- * -1 on a malformed string (*out is then unspecified). */
-int	limit_cidr_parse(struct limit_cidr *out, const char *s);
 
 /* Static lower-case name for logs ("ok", "client_busy", ...). */
 const char *limit_verdict_name(enum limit_verdict v);

@@ -48,14 +48,6 @@ int	route_rewrite(const struct conf *c,
 	    size_t outlen);
 
 /*
- * Is client inside net? An IPv4-mapped IPv6 client (::ffff:a.b.c.d on a
- * dual-stack socket) is compared as the IPv4 address. Returns 1 or 0 (0
- * for a NULL client or another family). Constant cost.
- */
-int	route_cidr_match(const struct conf_cidr *net,
-	    const struct sockaddr_storage *client);
-
-/*
  * Does acl admit client? The first entry that contains the client
  * decides; no list at all (n_rules == 0) admits everyone; a list that
  * no entry of matches denies. Returns 1 (allow) or 0 (deny). Cost: one

@@ -19,8 +19,6 @@
 #define TMPL_TEMPLATE_MAX	(1u << 20)	/* template file bytes */
 #define TMPL_HOSTS_MAX		(16u << 20)	/* hosts file bytes */
 #define TMPL_OUTPUT_MAX		(4u << 20)	/* rendered bytes */
-#define TMPL_MAC_LEN		18		/* "aa:bb:cc:dd:ee:ff" + NUL */
-#define TMPL_IP_LEN		46		/* INET6_ADDRSTRLEN */
 
 /* Per worker: root directory fds and the parsed-file cache. Opaque. */
 struct tmpl_ctx;
@@ -71,22 +69,5 @@ int	tmpl_open_root(struct tmpl_ctx *x, const char *root);
  */
 int	tmpl_render(struct tmpl_ctx *x, const struct tmpl_req *q,
 	    uint8_t **data, uint64_t *size, const char **errmsg);
-
-/*
- * Find a pxelinux-style MAC in name: "01-" (ARP type 1) then six hex
- * pairs, separated by '-' or ':', anywhere in the name (not preceded by
- * a hex digit, not followed by one or by another separated pair). Writes
- * "aa:bb:cc:dd:ee:ff" in lower case to out and returns 1, or "" and 0.
- * Pure.
- */
-int	tmpl_parse_mac(const char *name, char out[TMPL_MAC_LEN]);
-
-/*
- * The address of ss as text into buf (TMPL_IP_LEN bytes), an IPv4-mapped
- * IPv6 address as IPv4, and its port into *port (may be NULL). NULL or
- * an unknown family gives "" and 0. Pure.
- */
-void	tmpl_format_ip(const struct sockaddr_storage *ss, char *buf,
-	    uint16_t *port);
 
 #endif

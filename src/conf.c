@@ -38,9 +38,11 @@
 
 #include <libconfig.h>
 
+#include "addr.h"
 #include "conf.h"
 #include "log.h"
 #include "module.h"
+#include "num.h"
 
 #define CONF_MAX_WORKERS	256
 #define CONF_MAX_FILE_SIZE	(1024 * 1024)
@@ -483,114 +485,6 @@ conf_free(struct conf *c)
 	c->path = c->root = c->user = c->group = c->pid_file = NULL;
 	c->stats.path = c->stats.file = NULL;
 	conf_policy_free(c);
-}
-
-/*
- * Digits only (no sign, no spaces, not empty), no overflow, in [min, max].
- * Returns 0 with *out set, or -1 with errno EINVAL (not a number) or
- * ERANGE (too large or out of bounds); *out is untouched then.
- */
-int
-conf_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	uint64_t	v = 0;
-	const char	*p;
-
-	if (s == NULL || *s == '\0') {
-		errno = EINVAL;
-		return -1;
-	}
-	for (p = s; *p != '\0'; p++) {
-		unsigned d;
-
-		if (*p < '0' || *p > '9') {
-			errno = EINVAL;
-			return -1;
-		}
-		d = (unsigned)(*p - '0');
-		if (v > (UINT64_MAX - d) / 10) {
-			errno = ERANGE;
-			return -1;
-		}
-		v = v * 10 + d;
-	}
-	if (v < min || v > max) {
-		errno = ERANGE;
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
-/*
- * "a.b.c.d[/len]" or an IPv6 address with an optional "/len" into *out.
- * Returns 0, 1 when bits beyond len were set (cleared in *out), or -1
- * when s is not a numeric address or len is not 0..32 (0..128 for IPv6).
- * A block inside ::ffff:0:0/96 becomes the IPv4 block it maps.
- */
-int
-conf_cidr_parse(const char *s, struct conf_cidr *out)
-{
-	struct conf_cidr	 n;
-	char			 buf[INET6_ADDRSTRLEN + 8], *slash;
-	uint64_t		 len;
-	unsigned		 i, max;
-	int			 host = 0;
-
-	if (s == NULL || strlen(s) >= sizeof(buf))
-		return -1;
-	snprintf(buf, sizeof(buf), "%s", s);
-	memset(&n, 0, sizeof(n));
-	if ((slash = strchr(buf, '/')) != NULL)
-		*slash++ = '\0';
-	if (inet_pton(AF_INET, buf, n.addr) == 1) {
-		n.family = AF_INET;
-		max = 32;
-	} else if (inet_pton(AF_INET6, buf, n.addr) == 1) {
-		n.family = AF_INET6;
-		max = 128;
-	} else {
-		return -1;
-	}
-	len = max;
-	if (slash != NULL && conf_parse_u64(slash, 0, max, &len) == -1)
-		return -1;
-	n.prefix_len = (unsigned)len;
-	if (n.family == AF_INET6 && n.prefix_len >= 96 &&
-	    IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)n.addr)) {
-		memmove(n.addr, n.addr + 12, 4);
-		memset(n.addr + 4, 0, 12);
-		n.family = AF_INET;
-		n.prefix_len -= 96;
-		max = 32;
-	}
-	for (i = n.prefix_len; i < max; i++) {
-		uint8_t bit = (uint8_t)(0x80u >> (i % 8));
-
-		if (n.addr[i / 8] & bit) {
-			host = 1;
-			n.addr[i / 8] &= (uint8_t)~bit;
-		}
-	}
-	*out = n;
-	return host;
-}
-
-/*
- * net as the IPv6 block struct limit_cidr keeps: IPv4 as ::ffff:a.b.c.d
- * with 96 added to the length. Returns the length, addr filled.
- */
-unsigned
-conf_cidr_mapped(const struct conf_cidr *net, uint8_t addr[16])
-{
-	if (net->family != AF_INET) {
-		memcpy(addr, net->addr, 16);
-		return net->prefix_len;
-	}
-	memset(addr, 0, 10);
-	addr[10] = addr[11] = 0xff;
-	memcpy(addr + 12, net->addr, 4);
-	return 96 + net->prefix_len;
 }
 
 /*
@@ -1377,10 +1271,10 @@ conf_get_bool(struct conf_ctx *x, const config_setting_t *grp,
 	return 1;
 }
 
-/* An address block member (conf_cidr_parse). Same returns. */
+/* An address block member (addr_cidr_parse). Same returns. */
 static int
 conf_get_cidr(struct conf_ctx *x, const config_setting_t *grp,
-    const char *prefix, const char *key, struct conf_cidr *out)
+    const char *prefix, const char *key, struct addr_cidr *out)
 {
 	const config_setting_t	*s;
 	const char		*v;
@@ -1390,7 +1284,7 @@ conf_get_cidr(struct conf_ctx *x, const config_setting_t *grp,
 	if ((r = conf_get_str(x, grp, prefix, key, &v, &s)) <= 0)
 		return r;
 	conf_fullname(buf, sizeof(buf), prefix, key);
-	switch (conf_cidr_parse(v, out)) {
+	switch (addr_cidr_parse(v, out)) {
 	case 0:
 		return 1;
 	case 1:
@@ -1489,7 +1383,7 @@ static int
 conf_load_acl_entry(struct conf_ctx *x, const config_setting_t *e,
     const char *prefix, struct conf_acl_rule *rule)
 {
-	struct conf_cidr	deny;
+	struct addr_cidr	deny;
 	int			ra, rd;
 
 	if (!config_setting_is_group(e)) {
@@ -2445,7 +2339,7 @@ conf_set_port(struct conf *c, const char *port, char *err, size_t errlen)
 	uint64_t	v;
 	unsigned	i;
 
-	if (conf_parse_u64(port, 1, 65535, &v) == -1) {
+	if (num_parse_u64(port, 1, 65535, &v) == -1) {
 		snprintf(err, errlen, "port: \"%s\": must be a number between "
 		    "1 and 65535", port);
 		return -1;
@@ -2486,7 +2380,7 @@ conf_set_workers(struct conf *c, const char *n, char *err, size_t errlen)
 {
 	uint64_t	v;
 
-	if (conf_parse_u64(n, 0, CONF_MAX_WORKERS, &v) == -1) {
+	if (num_parse_u64(n, 0, CONF_MAX_WORKERS, &v) == -1) {
 		snprintf(err, errlen, "workers: \"%s\": must be a number "
 		    "between 0 and %d", n, CONF_MAX_WORKERS);
 		return -1;

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "limit.h"
 
 #define LIMIT_MICRO		1000000ull	/* micro-transfers per token */
@@ -44,123 +45,19 @@ struct limit_entry {
 	uint32_t		cap;		/* resolved from the rules */
 };
 
-/* --- addresses and CIDR --- */
-
-/* The table key of a socket address, IPv4 mapped into IPv6 so that
- * 10.1.2.3 and ::ffff:10.1.2.3 are one client. Returns 0, or -1 for a
- * family we cannot track. */
-static int
-limit_key(uint8_t key[16], const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *sin = (const void *)ss;
-
-		memset(key, 0, 10);
-		key[10] = 0xff;
-		key[11] = 0xff;
-		memcpy(key + 12, &sin->sin_addr, 4);
-		return 0;
-	}
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *sin6 = (const void *)ss;
-
-		memcpy(key, &sin6->sin6_addr, 16);
-		return 0;
-	}
-	return -1;
-}
-
-/* Mask of the prefix bits in byte i of a /bits prefix. */
-static uint8_t
-limit_cidr_byte_mask(unsigned bits, unsigned i)
-{
-	if (bits >= 8 * (i + 1))
-		return 0xff;
-	if (bits <= 8 * i)
-		return 0;
-	return (uint8_t)(0xff << (8 - (bits - 8 * i)));
-}
+/* --- addresses and CIDR (addr.c) --- */
 
 static bool
 limit_cidr_match(const struct limit_cidr *c, const uint8_t a[16])
 {
-	unsigned i;
-
-	for (i = 0; i < 16; i++) {
-		uint8_t m = limit_cidr_byte_mask(c->bits, i);
-
-		if (m == 0)
-			break;
-		if ((a[i] & m) != c->addr[i])
-			return false;
-	}
-	return true;
+	return addr_prefix_match(a, c->addr, c->bits);
 }
 
 /* Valid prefix length and no host bits set past it. */
 static bool
 limit_cidr_valid(const struct limit_cidr *c)
 {
-	unsigned i;
-
-	if (c->bits > 128)
-		return false;
-	for (i = 0; i < 16; i++)
-		if (c->addr[i] & ~limit_cidr_byte_mask(c->bits, i))
-			return false;
-	return true;
-}
-
-/* Decimal 0..max, digits only, no sign or spaces. */
-static int
-limit_parse_bits(const char *s, unsigned max, unsigned *out)
-{
-	unsigned v = 0;
-	size_t n;
-
-	for (n = 0; s[n] != '\0'; n++) {
-		if (s[n] < '0' || s[n] > '9' || n >= 3)
-			return -1;
-		v = v * 10 + (unsigned)(s[n] - '0');
-	}
-	if (n == 0 || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-int
-limit_cidr_parse(struct limit_cidr *out, const char *s)
-{
-	char buf[INET6_ADDRSTRLEN];
-	const char *slash = strchr(s, '/');
-	size_t len = slash != NULL ? (size_t)(slash - s) : strlen(s);
-	struct in_addr a4;
-	unsigned bits;
-
-	if (len == 0 || len >= sizeof(buf))
-		return -1;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	memset(out, 0, sizeof(*out));
-	if (inet_pton(AF_INET, buf, &a4) == 1) {
-		out->addr[10] = 0xff;
-		out->addr[11] = 0xff;
-		memcpy(out->addr + 12, &a4, 4);
-		bits = 32;
-		if (slash != NULL && limit_parse_bits(slash + 1, 32, &bits) == -1)
-			return -1;
-		bits += 96;
-	} else if (inet_pton(AF_INET6, buf, out->addr) == 1) {
-		bits = 128;
-		if (slash != NULL && limit_parse_bits(slash + 1, 128, &bits) == -1)
-			return -1;
-	} else {
-		return -1;
-	}
-	out->bits = (uint8_t)bits;
-	/* "10.1.0.0/8" is most likely a typo for /16: refuse, do not mask. */
-	return limit_cidr_valid(out) ? 0 : -1;
+	return c->bits <= 128 && !addr_host_bits(c->addr, c->bits, 128);
 }
 
 /* Concurrency cap for a new client: first matching rule, else the
@@ -388,7 +285,7 @@ limit_decide(struct limit *l, const struct sockaddr_storage *client,
 	struct limit_entry *e = NULL, *spare = NULL;
 	uint8_t key[16];
 
-	if (limit_key(key, client) == -1)
+	if (addr_key(client, key) == -1)
 		return LIMIT_TABLE_FULL;
 	if (l->track) {
 		e = limit_lookup(l, key, now_ms, &spare);
@@ -435,7 +332,7 @@ limit_release(struct limit *l, const struct sockaddr_storage *client)
 
 	if (!l->track)
 		return 0;
-	if (limit_key(key, client) == -1)
+	if (addr_key(client, key) == -1)
 		return -1;
 	e = limit_lookup(l, key, 0, NULL);
 	if (e == NULL || e->active == 0)

@@ -24,9 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "fs.h"
 #include "module.h"
-#include "tmpl.h"
 
 #define MODULE_CHUNK	(64u << 10)	/* first buffer for an unknown size */
 
@@ -41,9 +41,9 @@ struct module {
 /* A public request and the text it points to. */
 struct module_reqbuf {
 	struct ptftpd_request	r;
-	char			client_ip[TMPL_IP_LEN];
-	char			server_ip[TMPL_IP_LEN];
-	char			mac[TMPL_MAC_LEN];
+	char			client_ip[ADDR_IP_LEN];
+	char			server_ip[ADDR_IP_LEN];
+	char			mac[ADDR_MAC_LEN];
 };
 
 int
@@ -192,12 +192,12 @@ module_req_build(struct module_reqbuf *b, const struct conf_module *cm,
 	r->file = q->file != NULL ? q->file : "";
 	r->mode = module_mode_name(q->mode);
 	r->client = q->client;
-	tmpl_format_ip(q->client, b->client_ip, &r->client_port);
+	addr_format_ip(q->client, b->client_ip, &r->client_port);
 	r->client_ip = b->client_ip;
 	r->server = q->server;
-	tmpl_format_ip(q->server, b->server_ip, &r->server_port);
+	addr_format_ip(q->server, b->server_ip, &r->server_port);
 	r->server_ip = b->server_ip;
-	tmpl_parse_mac(r->file, b->mac);
+	addr_mac_in_name(r->file, b->mac);
 	r->mac = b->mac;
 	r->n_capture = q->m != NULL ? q->m->n_capture : 0;
 	for (i = 0; i <= PTFTPD_NCAPTURE; i++)

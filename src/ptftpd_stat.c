@@ -21,6 +21,7 @@
 
 #include "clock.h"
 #include "conf.h"
+#include "num.h"
 #include "stats.h"
 
 #define STAT_PROG		"ptftpd-stat"
@@ -90,7 +91,7 @@ stat_parse_args(int argc, char **argv, struct stat_opts *o)
 		case 'w':
 		case 'n':
 			what = ch == 'w' ? "-w" : "-n";
-			if (conf_parse_u64(optarg, 1, ch == 'w' ?
+			if (num_parse_u64(optarg, 1, ch == 'w' ?
 			    STAT_MAX_WAIT_S : UINT64_MAX, ch == 'w' ?
 			    &o->wait_s : &o->count) == -1) {
 				fprintf(stderr, STAT_PROG ": %s: not a number "

@@ -37,6 +37,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "addr.h"
 #include "conf.h"
 #include "route.h"
 #include "tftp.h"
@@ -178,7 +179,7 @@ route_rewrite(const struct conf *c, const struct sockaddr_storage *client,
 	for (i = 0; i < c->n_rewrite; i++) {
 		rw = &c->rewrite[i];
 		if (!rw->compiled ||
-		    (rw->has_client && !route_cidr_match(&rw->client, client)))
+		    (rw->has_client && !addr_cidr_match(&rw->client, client)))
 			continue;
 		b.p = buf[k ^ 1];
 		b.cap = cap;
@@ -194,64 +195,6 @@ route_rewrite(const struct conf *c, const struct sockaddr_storage *client,
 	return 0;
 }
 
-/*
- * The family and address bytes of a client, an IPv4-mapped IPv6 address
- * as IPv4. Returns 0, or -1 for a NULL client or another family.
- */
-static int
-route_client_addr(const struct sockaddr_storage *ss, int *family,
-    const uint8_t **addr)
-{
-	const struct sockaddr_in	*sin;
-	const struct sockaddr_in6	*sin6;
-
-	if (ss == NULL)
-		return -1;
-	switch (ss->ss_family) {
-	case AF_INET:
-		sin = (const struct sockaddr_in *)ss;
-		*family = AF_INET;
-		*addr = (const uint8_t *)&sin->sin_addr;
-		return 0;
-	case AF_INET6:
-		sin6 = (const struct sockaddr_in6 *)ss;
-		/* a dual-stack socket shows IPv4 clients as ::ffff:a.b.c.d */
-		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
-			*family = AF_INET;
-			*addr = sin6->sin6_addr.s6_addr + 12;
-		} else {
-			*family = AF_INET6;
-			*addr = sin6->sin6_addr.s6_addr;
-		}
-		return 0;
-	default:
-		return -1;
-	}
-}
-
-/* Is client inside net (see route.h)? 1 or 0, constant cost. */
-int
-route_cidr_match(const struct conf_cidr *net,
-    const struct sockaddr_storage *client)
-{
-	const uint8_t	*a;
-	unsigned	 full, rem;
-	int		 family;
-	uint8_t		 mask;
-
-	if (route_client_addr(client, &family, &a) == -1 ||
-	    family != net->family)
-		return 0;
-	full = net->prefix_len / 8;
-	rem = net->prefix_len % 8;
-	if (memcmp(a, net->addr, full) != 0)
-		return 0;
-	if (rem == 0)
-		return 1;
-	mask = (uint8_t)(0xffu << (8 - rem));
-	return ((a[full] ^ net->addr[full]) & mask) == 0;
-}
-
 /* First match wins; no list admits, a list without a match denies. */
 int
 route_acl_allows(const struct conf_acl *acl,
@@ -262,7 +205,7 @@ route_acl_allows(const struct conf_acl *acl,
 	if (acl->n_rules == 0)
 		return 1;
 	for (i = 0; i < acl->n_rules; i++)
-		if (route_cidr_match(&acl->rules[i].net, client))
+		if (addr_cidr_match(&acl->rules[i].net, client))
 			return acl->rules[i].allow;
 	return 0;
 }

@@ -16,17 +16,12 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "num.h"
 #include "tftp.h"
 
 /* Decimal digits of UINT64_MAX (18446744073709551615). */
 #define TFTP_U64_DIGITS	20
 
-/* Result of tftp_parse_dec. */
-enum tftp_num {
-	TFTP_NUM_OK = 0,
-	TFTP_NUM_BAD,		/* empty or not plain decimal digits */
-	TFTP_NUM_OVERFLOW,	/* digits only, but above UINT64_MAX */
-};
 
 /* Bounded write cursor for the encoders: once a write does not fit, the
  * cursor is marked failed and every later write is a no-op. */
@@ -117,35 +112,6 @@ tftp_strlen_in(const uint8_t *p, size_t len, size_t *n)
 }
 
 /*
- * Parse n bytes of plain decimal digits (no sign, no space, not empty).
- * On overflow *v is UINT64_MAX. Costs one pass over the digits.
- */
-static enum tftp_num
-tftp_parse_dec(const char *s, size_t n, uint64_t *v)
-{
-	uint64_t acc = 0;
-	int over = 0;
-	size_t i;
-
-	if (n == 0)
-		return TFTP_NUM_BAD;
-	for (i = 0; i < n; i++) {
-		unsigned d = (unsigned)((unsigned char)s[i] - '0');
-
-		if (d > 9)
-			return TFTP_NUM_BAD;
-		if (over)
-			continue;	/* keep checking the remaining digits */
-		if (acc > (UINT64_MAX - d) / 10)
-			over = 1;
-		else
-			acc = acc * 10 + d;
-	}
-	*v = over ? UINT64_MAX : acc;
-	return over ? TFTP_NUM_OVERFLOW : TFTP_NUM_OK;
-}
-
-/*
  * Apply one option name/value pair to o. Returns 1 if it was a valid
  * recognised option seen for the first time, 0 if it is to be ignored
  * (unknown name, invalid value, or a repeat of an option already set).
@@ -154,11 +120,11 @@ static int
 tftp_opt_apply(struct tftp_opts *o, const char *name, size_t name_len,
     const char *val, size_t val_len)
 {
-	enum tftp_num r;
+	enum num_result r;
 	uint64_t v;
 
-	r = tftp_parse_dec(val, val_len, &v);
-	if (r == TFTP_NUM_BAD)
+	r = num_dec(val, val_len, &v);
+	if (r == NUM_BAD)
 		return 0;
 	if (tftp_eq_nocase(name, name_len, "blksize")) {
 		/* RFC 2348: a larger request is answered with our maximum. */
@@ -178,7 +144,7 @@ tftp_opt_apply(struct tftp_opts *o, const char *name, size_t name_len,
 		return 1;
 	}
 	if (tftp_eq_nocase(name, name_len, "tsize")) {
-		if ((o->set & TFTP_OPT_TSIZE) || r != TFTP_NUM_OK)
+		if ((o->set & TFTP_OPT_TSIZE) || r != NUM_OK)
 			return 0;
 		o->tsize = v;
 		o->set |= TFTP_OPT_TSIZE;

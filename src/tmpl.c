@@ -5,9 +5,10 @@
  * its own root directory fds (opened O_PATH, files resolved beneath them
  * with openat2 RESOLVE_BENEATH, as fs.c does for the file tree), a
  * per-worker cache of parsed templates and hosts tables, the ${variable}
- * syntax, the hosts table syntax and pxelinux MAC parsing. It does not own
- * routing (route.c chose the route and its captures), the transfer
- * (sess.c) or logging: failures are TFTP error codes with a static message.
+ * syntax and the hosts table syntax. It does not own addresses and MACs
+ * as text (addr.c), routing (route.c chose the route and its captures),
+ * the transfer (sess.c) or logging: failures are TFTP error codes with a
+ * static message.
  *
  * Cache: one entry per (root, path, kind) named by the config, so the
  * entries are bounded by the routes. Every request stats the file through
@@ -41,6 +42,7 @@
 #include <linux/openat2.h>
 
 #include "fs.h"
+#include "addr.h"
 #include "tmpl.h"
 
 #define TMPL_NAME_MAX	128	/* bytes between "${" and "}" */
@@ -132,130 +134,6 @@ tmpl_grow(void *arr, size_t *cap, size_t n, size_t sz)
 	*pp = np;
 	*cap = nc;
 	return 0;
-}
-
-static int
-tmpl_hex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int
-tmpl_is_sep(int c)
-{
-	return c == '-' || c == ':';
-}
-
-/* Six hex pairs, each after the first preceded by '-' or ':', at s. */
-static const char *
-tmpl_mac_bytes(const char *s, uint8_t b[6])
-{
-	unsigned	k;
-
-	for (k = 0; k < 6; k++) {
-		if (k > 0) {
-			if (!tmpl_is_sep(*s))
-				return NULL;
-			s++;
-		}
-		if (tmpl_hex(s[0]) < 0 || tmpl_hex(s[1]) < 0)
-			return NULL;
-		b[k] = (uint8_t)(tmpl_hex(s[0]) << 4 | tmpl_hex(s[1]));
-		s += 2;
-	}
-	return s;
-}
-
-static void
-tmpl_mac_text(const uint8_t b[6], char out[TMPL_MAC_LEN])
-{
-	snprintf(out, TMPL_MAC_LEN, "%02x:%02x:%02x:%02x:%02x:%02x",
-	    b[0], b[1], b[2], b[3], b[4], b[5]);
-}
-
-/*
- * pxelinux asks for pxelinux.cfg/01-aa-bb-cc-dd-ee-ff (ARP hardware type
- * 1, Ethernet, then the MAC with hyphens) and GRUB for
- * grub.cfg-01-aa-bb-cc-dd-ee-ff: look anywhere in the name. The bounds
- * checks keep "101-..." or a longer hex chain from giving a shifted MAC.
- */
-int
-tmpl_parse_mac(const char *name, char out[TMPL_MAC_LEN])
-{
-	const char	*e;
-	uint8_t		 b[6];
-	size_t		 i;
-
-	out[0] = '\0';
-	for (i = 0; name[i] != '\0'; i++) {
-		if (name[i] != '0' || name[i + 1] != '1' ||
-		    !tmpl_is_sep(name[i + 2]))
-			continue;
-		if (i > 0 && tmpl_hex(name[i - 1]) >= 0)
-			continue;
-		if ((e = tmpl_mac_bytes(name + i + 3, b)) == NULL)
-			continue;
-		if (tmpl_hex(e[0]) >= 0 || (tmpl_is_sep(e[0]) &&
-		    tmpl_hex(e[1]) >= 0 && tmpl_hex(e[2]) >= 0))
-			continue;
-		tmpl_mac_text(b, out);
-		return 1;
-	}
-	return 0;
-}
-
-/* The lookup key of an address: v4 (mapped v6 too) or v6. */
-static int
-tmpl_addr_key(const struct sockaddr_storage *ss, uint8_t *kind,
-    uint8_t addr[16])
-{
-	const struct sockaddr_in	*s4 = (const struct sockaddr_in *)ss;
-	const struct sockaddr_in6	*s6 = (const struct sockaddr_in6 *)ss;
-
-	memset(addr, 0, 16);
-	if (ss == NULL)
-		return -1;
-	if (ss->ss_family == AF_INET) {
-		*kind = TMPL_ADDR_V4;
-		memcpy(addr, &s4->sin_addr, 4);
-		return 0;
-	}
-	if (ss->ss_family != AF_INET6)
-		return -1;
-	if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
-		*kind = TMPL_ADDR_V4;
-		memcpy(addr, &s6->sin6_addr.s6_addr[12], 4);
-	} else {
-		*kind = TMPL_ADDR_V6;
-		memcpy(addr, &s6->sin6_addr, 16);
-	}
-	return 0;
-}
-
-void
-tmpl_format_ip(const struct sockaddr_storage *ss, char *buf, uint16_t *port)
-{
-	const struct sockaddr_in	*s4 = (const struct sockaddr_in *)ss;
-	const struct sockaddr_in6	*s6 = (const struct sockaddr_in6 *)ss;
-	uint8_t				 addr[16], kind;
-
-	buf[0] = '\0';
-	if (port != NULL)
-		*port = 0;
-	if (tmpl_addr_key(ss, &kind, addr) == -1)
-		return;
-	if (inet_ntop(kind == TMPL_ADDR_V4 ? AF_INET : AF_INET6, addr, buf,
-	    TMPL_IP_LEN) == NULL)
-		buf[0] = '\0';
-	if (port != NULL)
-		*port = ntohs(ss->ss_family == AF_INET ? s4->sin_port :
-		    s6->sin6_port);
 }
 
 /* ---- template parsing ---- */
@@ -375,25 +253,14 @@ tmpl_is_space(int c)
 static int
 tmpl_host_addr(const char *s, struct tmpl_host *h)
 {
-	struct in6_addr	a6;
 	const char	*e;
+	int		 family;
 
-	memset(h->addr, 0, sizeof h->addr);
-	if (inet_pton(AF_INET, s, h->addr) == 1) {
-		h->kind = TMPL_ADDR_V4;
+	if (addr_parse(s, true, &family, h->addr) == 0) {
+		h->kind = family == AF_INET ? TMPL_ADDR_V4 : TMPL_ADDR_V6;
 		return 0;
 	}
-	if (inet_pton(AF_INET6, s, &a6) == 1) {
-		if (IN6_IS_ADDR_V4MAPPED(&a6)) {
-			h->kind = TMPL_ADDR_V4;
-			memcpy(h->addr, &a6.s6_addr[12], 4);
-		} else {
-			h->kind = TMPL_ADDR_V6;
-			memcpy(h->addr, &a6, 16);
-		}
-		return 0;
-	}
-	if ((e = tmpl_mac_bytes(s, h->addr)) != NULL && *e == '\0') {
+	if ((e = addr_mac_parse(s, h->addr)) != NULL && *e == '\0') {
 		h->kind = TMPL_ADDR_MAC;
 		return 0;
 	}
@@ -798,10 +665,10 @@ done:
 
 /* What one request fills the variables with. */
 struct tmpl_vals {
-	char			 client_ip[TMPL_IP_LEN];
+	char			 client_ip[ADDR_IP_LEN];
 	char			 client_port[8];
-	char			 server_ip[TMPL_IP_LEN];
-	char			 mac[TMPL_MAC_LEN];
+	char			 server_ip[ADDR_IP_LEN];
+	char			 mac[ADDR_MAC_LEN];
 	const char		*file;
 	const struct route_match *m;
 	const struct tmpl_file	*hosts;
@@ -855,23 +722,25 @@ static void
 tmpl_vals_fill(struct tmpl_vals *v, const struct tmpl_req *q,
     const struct tmpl_file *hosts)
 {
-	uint8_t		addr[16], kind, mac[6];
+	uint8_t		addr[16], mac[6];
 	uint16_t	port;
+	int		family;
 
 	memset(v, 0, sizeof *v);
-	tmpl_format_ip(q->client, v->client_ip, &port);
+	addr_format_ip(q->client, v->client_ip, &port);
 	snprintf(v->client_port, sizeof v->client_port, "%u", port);
-	tmpl_format_ip(q->server, v->server_ip, NULL);
+	addr_format_ip(q->server, v->server_ip, NULL);
 	v->file = q->file != NULL ? q->file : "";
-	tmpl_parse_mac(v->file, v->mac);
+	addr_mac_in_name(v->file, v->mac);
 	v->m = q->m;
 	v->hosts = hosts;
 	if (hosts == NULL)
 		return;
-	if (tmpl_addr_key(q->client, &kind, addr) == 0)
-		v->host = tmpl_host_find(hosts, kind, addr);
+	if (addr_of(q->client, &family, addr) == 0)
+		v->host = tmpl_host_find(hosts, family == AF_INET ?
+		    TMPL_ADDR_V4 : TMPL_ADDR_V6, addr);
 	if (v->host == NULL && v->mac[0] != '\0' &&
-	    tmpl_mac_bytes(v->mac, mac) != NULL) {
+	    addr_mac_parse(v->mac, mac) != NULL) {
 		memset(addr, 0, sizeof addr);
 		memcpy(addr, mac, sizeof mac);
 		v->host = tmpl_host_find(hosts, TMPL_ADDR_MAC, addr);

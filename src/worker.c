@@ -49,6 +49,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "clock.h"
 #include "conf.h"
 #include "execd.h"
@@ -867,7 +868,7 @@ worker_exec_submit(struct worker *w, const struct tftp_req *req,
 {
 	static char	 vars[16][TFTP_NAME_MAX + 32];
 	const char	*env[17];
-	char		 ip[TMPL_IP_LEN], mac[TMPL_MAC_LEN];
+	char		 ip[ADDR_IP_LEN], mac[ADDR_MAC_LEN];
 	uint16_t	 port;
 	unsigned	 n = 0, i;
 
@@ -876,12 +877,12 @@ worker_exec_submit(struct worker *w, const struct tftp_req *req,
 		return FS_ESERVER;
 	}
 	snprintf(vars[n++], sizeof(vars[0]), "PTFTPD_FILE=%s", w->rm.name);
-	tmpl_format_ip(&ws->peer, ip, &port);
+	addr_format_ip(&ws->peer, ip, &port);
 	snprintf(vars[n++], sizeof(vars[0]), "PTFTPD_CLIENT_IP=%s", ip);
 	snprintf(vars[n++], sizeof(vars[0]), "PTFTPD_CLIENT_PORT=%u", port);
-	tmpl_format_ip(&ws->local, ip, &port);
+	addr_format_ip(&ws->local, ip, &port);
 	snprintf(vars[n++], sizeof(vars[0]), "PTFTPD_SERVER_IP=%s", ip);
-	if (tmpl_parse_mac(w->rm.name, mac) != 1)
+	if (addr_mac_in_name(w->rm.name, mac) != 1)
 		mac[0] = '\0';
 	snprintf(vars[n++], sizeof(vars[0]), "PTFTPD_MAC=%s", mac);
 	snprintf(vars[n++], sizeof(vars[0]), "PTFTPD_MODE=%s",
@@ -1958,7 +1959,7 @@ worker_setup_limit(struct worker *w)
 	lc.burst_global = cl->burst_global;
 	lc.nrules = cl->n_rules;	/* CONF_MAX_LIMIT_RULES == LIMIT_RULES_MAX */
 	for (i = 0; i < cl->n_rules; i++) {
-		lc.rules[i].cidr.bits = (uint8_t)conf_cidr_mapped(
+		lc.rules[i].cidr.bits = (uint8_t)addr_cidr_mapped(
 		    &cl->rules[i].client, lc.rules[i].cidr.addr);
 		lc.rules[i].max_per_client = cl->rules[i].max;
 	}

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-// LINK: route conf module tmpl
+// LINK: route conf module tmpl addr num
 // PKG: libconfig
 /*
  * fuzz_route.c - libFuzzer entry point for the rewrite rules and routes.
@@ -8,7 +8,7 @@
  * (the limits the server applies at load); the replacement does not go
  * through conf_replace_check, so route.c must cope with any escape. Then
  * route_rewrite runs with an output buffer of a size the flags choose,
- * route_match with the regex as a route, and conf_cidr_parse plus
+ * route_match with the regex as a route, and addr_cidr_parse plus
  * route_acl_allows with the name as an address block. It checks that the
  * output always fits and that a name the regex does not match comes back
  * unchanged. Owns nothing else; the sanitizers and the timeout find hangs
@@ -118,14 +118,14 @@ fuzz_acl(const char *name, const struct sockaddr_storage *client)
 	struct conf_acl_rule	rule;
 	struct conf_acl		acl = { &rule, 1 };
 
-	if (conf_cidr_parse(name, &rule.net) == -1)
+	if (addr_cidr_parse(name, &rule.net) == -1)
 		return;
 	if ((rule.net.family == AF_INET && rule.net.prefix_len > 32) ||
 	    rule.net.prefix_len > 128)
 		abort();
 	rule.allow = true;
 	if (route_acl_allows(&acl, client) !=
-	    route_cidr_match(&rule.net, client))
+	    addr_cidr_match(&rule.net, client))
 		abort();
 }
 
@@ -163,7 +163,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	rw.compiled = true;
 	/* with flag bit 6 the rule is for 10.0.0.0/8 only */
-	if ((flags & 0x40) != 0 && conf_cidr_parse("10.0.0.0/8",
+	if ((flags & 0x40) != 0 && addr_cidr_parse("10.0.0.0/8",
 	    &rw.client) == 0)
 		rw.has_client = true;
 

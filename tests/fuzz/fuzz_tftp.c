@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-// LINK: tftp
+// LINK: tftp num
 /*
  * fuzz_tftp.c - libFuzzer entry point for the TFTP codec. Decodes any byte
  * string with tftp_decode and, for a request, encodes the OACK the server

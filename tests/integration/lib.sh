@@ -121,10 +121,11 @@ pt_need_tftpc() {
 	(cd "$TOP" && make -s "BUILD=${BUILD#"$TOP"/}" "${TFTPC#"$TOP"/}") \
 	    >/dev/null 2>&1 && [ -x "$TFTPC" ] && return 0
 	(cd "$TOP" && make -s "BUILD=${BUILD#"$TOP"/}" \
-	    "${BUILD#"$TOP"/}/obj/tftp.o" &&
+	    "${BUILD#"$TOP"/}/obj/tftp.o" "${BUILD#"$TOP"/}/obj/num.o" &&
 	    ${CC:-cc} -std=gnu11 -g -O2 -D_GNU_SOURCE -Iinclude -Wall -Wextra \
 	    -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-	    -Wformat=2 -Wvla -o "$TFTPC" "$src" "$BUILD/obj/tftp.o") ||
+	    -Wformat=2 -Wvla -o "$TFTPC" "$src" "$BUILD/obj/tftp.o" \
+	    "$BUILD/obj/num.o") ||
 	    pt_fail "cannot build $TFTPC"
 }
 

@@ -29,10 +29,11 @@ lg_need() {
 	fi
 	(cd "$TOP" && make -s "BUILD=${BUILD#"$TOP"/}" "$LOADGEN") \
 	    >/dev/null 2>&1 && [ -x "$LOADGEN" ] && return 0
-	(cd "$TOP" && make -s "BUILD=${BUILD#"$TOP"/}" "$BUILD/obj/tftp.o" &&
+	(cd "$TOP" && make -s "BUILD=${BUILD#"$TOP"/}" "$BUILD/obj/tftp.o" \
+	    "$BUILD/obj/num.o" &&
 	    ${CC:-cc} -std=gnu11 -g -O2 -D_GNU_SOURCE -Iinclude -Wall -Wextra \
 	    -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-	    -Wformat=2 -Wvla -o "$LOADGEN" "$src" "$BUILD/obj/tftp.o" \
+	    -Wformat=2 -Wvla -o "$LOADGEN" "$src" "$BUILD/obj/tftp.o" "$BUILD/obj/num.o" \
 	    $(pkg-config --libs liburing 2>/dev/null || echo -luring)) ||
 	    pt_fail "cannot build $LOADGEN"
 }

@@ -735,41 +735,6 @@ START_TEST(log_bad_names)
 }
 END_TEST
 
-START_TEST(parse_u64_bounds)
-{
-	uint64_t	v = 42;
-
-	ck_assert_int_eq(conf_parse_u64("0", 0, 10, &v), 0);
-	ck_assert_uint_eq(v, 0);
-	ck_assert_int_eq(conf_parse_u64("007", 0, 10, &v), 0);
-	ck_assert_uint_eq(v, 7);
-	ck_assert_int_eq(conf_parse_u64("18446744073709551615", 0, UINT64_MAX,
-	    &v), 0);
-	ck_assert_uint_eq(v, UINT64_MAX);
-	v = 42;
-	ck_assert_int_eq(conf_parse_u64("18446744073709551616", 0, UINT64_MAX,
-	    &v), -1);
-	ck_assert_int_eq(errno, ERANGE);
-	ck_assert_int_eq(conf_parse_u64("99999999999999999999999", 0,
-	    UINT64_MAX, &v), -1);
-	ck_assert_int_eq(conf_parse_u64("", 0, 10, &v), -1);
-	ck_assert_int_eq(errno, EINVAL);
-	ck_assert_int_eq(conf_parse_u64(NULL, 0, 10, &v), -1);
-	ck_assert_int_eq(conf_parse_u64("-1", 0, 10, &v), -1);
-	ck_assert_int_eq(conf_parse_u64("+1", 0, 10, &v), -1);
-	ck_assert_int_eq(conf_parse_u64(" 1", 0, 10, &v), -1);
-	ck_assert_int_eq(conf_parse_u64("1 ", 0, 10, &v), -1);
-	ck_assert_int_eq(conf_parse_u64("0x1", 0, 10, &v), -1);
-	ck_assert_int_eq(conf_parse_u64("11", 0, 10, &v), -1);
-	ck_assert_int_eq(errno, ERANGE);
-	ck_assert_int_eq(conf_parse_u64("4", 5, 10, &v), -1);
-	ck_assert_int_eq(conf_parse_u64("10", 5, 10, &v), 0);
-	ck_assert_uint_eq(v, 10);
-	ck_assert_int_eq(conf_parse_u64("5", 5, 10, &v), 0);
-	ck_assert_uint_eq(v, 5);
-}
-END_TEST
-
 START_TEST(conf_free_twice_is_safe)
 {
 	struct conf	z;
@@ -1250,53 +1215,6 @@ START_TEST(failed_policy_load_leaves_nothing)
 }
 END_TEST
 
-START_TEST(cidr_parse_forms)
-{
-	struct conf_cidr	n;
-
-	ck_assert_int_eq(conf_cidr_parse("10.0.0.0/8", &n), 0);
-	ck_assert_int_eq(n.family, AF_INET);
-	ck_assert_uint_eq(n.prefix_len, 8);
-	ck_assert_uint_eq(n.addr[0], 10);
-	ck_assert_int_eq(conf_cidr_parse("192.0.2.7", &n), 0);
-	ck_assert_uint_eq(n.prefix_len, 32);
-	ck_assert_int_eq(conf_cidr_parse("0.0.0.0/0", &n), 0);
-	ck_assert_uint_eq(n.prefix_len, 0);
-	ck_assert_int_eq(conf_cidr_parse("fd00::/8", &n), 0);
-	ck_assert_int_eq(n.family, AF_INET6);
-	ck_assert_uint_eq(n.prefix_len, 8);
-	ck_assert_int_eq(conf_cidr_parse("::1", &n), 0);
-	ck_assert_uint_eq(n.prefix_len, 128);
-	ck_assert_uint_eq(n.addr[15], 1);
-	/* mapped IPv4 blocks become IPv4 */
-	ck_assert_int_eq(conf_cidr_parse("::ffff:10.1.0.0/112", &n), 0);
-	ck_assert_int_eq(n.family, AF_INET);
-	ck_assert_uint_eq(n.prefix_len, 16);
-	ck_assert_uint_eq(n.addr[0], 10);
-	ck_assert_uint_eq(n.addr[1], 1);
-	ck_assert_int_eq(conf_cidr_parse("::ffff:10.1.2.3", &n), 0);
-	ck_assert_int_eq(n.family, AF_INET);
-	ck_assert_uint_eq(n.prefix_len, 32);
-	/* host bits: 1, with the block cleared */
-	ck_assert_int_eq(conf_cidr_parse("10.1.2.3/23", &n), 1);
-	ck_assert_uint_eq(n.addr[2], 2);
-	ck_assert_uint_eq(n.addr[3], 0);
-	ck_assert_int_eq(conf_cidr_parse("fd00::1/64", &n), 1);
-	ck_assert_uint_eq(n.addr[15], 0);
-	/* not an address */
-	ck_assert_int_eq(conf_cidr_parse("10.0.0.0/33", &n), -1);
-	ck_assert_int_eq(conf_cidr_parse("::/129", &n), -1);
-	ck_assert_int_eq(conf_cidr_parse("10.0.0.0/", &n), -1);
-	ck_assert_int_eq(conf_cidr_parse("10.0.0.0/-1", &n), -1);
-	ck_assert_int_eq(conf_cidr_parse("10.0.0/8", &n), -1);
-	ck_assert_int_eq(conf_cidr_parse("localhost", &n), -1);
-	ck_assert_int_eq(conf_cidr_parse("", &n), -1);
-	ck_assert_int_eq(conf_cidr_parse(NULL, &n), -1);
-	ck_assert_int_eq(conf_cidr_parse("1111:2222:3333:4444:5555:6666:"
-	    "7777:8888/128/1", &n), -1);
-}
-END_TEST
-
 static const struct {
 	const char	*pattern;
 	const char	*msg;		/* NULL: compiles */
@@ -1631,30 +1549,6 @@ START_TEST(limits_too_many_rules)
 }
 END_TEST
 
-/* The form struct limit_cidr keeps: IPv4 as ::ffff:a.b.c.d/(96 + len). */
-START_TEST(cidr_mapped_for_limits)
-{
-	struct conf_cidr	n;
-	uint8_t			a[16];
-	static const uint8_t	v4[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	    0xff, 0xff, 10, 20, 0, 0 };
-
-	ck_assert_int_eq(conf_cidr_parse("10.20.0.0/16", &n), 0);
-	memset(a, 0xaa, sizeof(a));
-	ck_assert_uint_eq(conf_cidr_mapped(&n, a), 112);
-	ck_assert_mem_eq(a, v4, 16);
-	ck_assert_int_eq(conf_cidr_parse("0.0.0.0/0", &n), 0);
-	ck_assert_uint_eq(conf_cidr_mapped(&n, a), 96);
-	ck_assert_int_eq(conf_cidr_parse("fd00::/8", &n), 0);
-	ck_assert_uint_eq(conf_cidr_mapped(&n, a), 8);
-	ck_assert_uint_eq(a[0], 0xfd);
-	ck_assert_uint_eq(a[15], 0);
-	ck_assert_int_eq(conf_cidr_parse("::1", &n), 0);
-	ck_assert_uint_eq(conf_cidr_mapped(&n, a), 128);
-	ck_assert_uint_eq(a[15], 1);
-}
-END_TEST
-
 static Suite *
 conf_suite(void)
 {
@@ -1698,7 +1592,6 @@ conf_suite(void)
 	n = (int)(sizeof(level_cases) / sizeof(level_cases[0]));
 	tcase_add_loop_test(tc, log_level_names, 0, n);
 	tcase_add_test(tc, log_bad_names);
-	tcase_add_test(tc, parse_u64_bounds);
 	tcase_add_test(tc, conf_free_twice_is_safe);
 	tcase_add_test(tc, conf_defaults_then_free);
 	tcase_add_test(tc, policy_absent_by_default);
@@ -1712,7 +1605,6 @@ conf_suite(void)
 	tcase_add_test(tc, route_root_must_exist);
 	tcase_add_test(tc, route_root_absolute);
 	tcase_add_test(tc, failed_policy_load_leaves_nothing);
-	tcase_add_test(tc, cidr_parse_forms);
 	n = (int)(sizeof(regex_cases) / sizeof(regex_cases[0]));
 	tcase_add_loop_test(tc, regex_compile_limits, 0, n);
 	tcase_add_test(tc, regex_compile_length_and_depth);
@@ -1724,7 +1616,6 @@ conf_suite(void)
 	n = (int)(sizeof(limits_cases) / sizeof(limits_cases[0]));
 	tcase_add_loop_test(tc, limits_error_names_file_line_setting, 0, n);
 	tcase_add_test(tc, limits_too_many_rules);
-	tcase_add_test(tc, cidr_mapped_for_limits);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -2,7 +2,7 @@
 /*
  * check_route.c - unit tests for route.c: rewrite rules, access lists and
  * route choice. Each test builds the policy part of a struct conf by hand
- * (regexes through conf_regex_compile, blocks through conf_cidr_parse, as
+ * (regexes through conf_regex_compile, blocks through addr_cidr_parse, as
  * conf.c does) so that it checks route.c alone; the config syntax is
  * check_conf's business.
  */
@@ -79,7 +79,7 @@ add_rule(const char *match, const char *replace, const char *flags)
 static void
 rule_client(struct conf_rewrite *rw, const char *cidr)
 {
-	ck_assert_int_eq(conf_cidr_parse(cidr, &rw->client), 0);
+	ck_assert_int_eq(addr_cidr_parse(cidr, &rw->client), 0);
 	rw->has_client = true;
 }
 
@@ -119,7 +119,7 @@ set_acl(struct conf_acl *acl, struct conf_acl_rule *store, ...)
 	while ((e = va_arg(ap, const char *)) != NULL) {
 		ck_assert_uint_lt(acl->n_rules, MAX_RULES);
 		store[acl->n_rules].allow = e[0] == '+';
-		ck_assert_int_eq(conf_cidr_parse(e + 1,
+		ck_assert_int_eq(addr_cidr_parse(e + 1,
 		    &store[acl->n_rules].net), 0);
 		acl->n_rules++;
 	}
@@ -575,13 +575,13 @@ END_TEST
 
 START_TEST(cidr_match_families)
 {
-	struct conf_cidr	n;
+	struct addr_cidr	n;
 
-	ck_assert_int_eq(conf_cidr_parse("0.0.0.0/0", &n), 0);
-	ck_assert_int_eq(route_cidr_match(&n, client("255.255.255.255")), 1);
-	ck_assert_int_eq(route_cidr_match(&n, client("::ffff:1.2.3.4")), 1);
-	ck_assert_int_eq(route_cidr_match(&n, client("::1")), 0);
-	ck_assert_int_eq(route_cidr_match(&n, NULL), 0);
+	ck_assert_int_eq(addr_cidr_parse("0.0.0.0/0", &n), 0);
+	ck_assert_int_eq(addr_cidr_match(&n, client("255.255.255.255")), 1);
+	ck_assert_int_eq(addr_cidr_match(&n, client("::ffff:1.2.3.4")), 1);
+	ck_assert_int_eq(addr_cidr_match(&n, client("::1")), 0);
+	ck_assert_int_eq(addr_cidr_match(&n, NULL), 0);
 }
 END_TEST
 

@@ -351,44 +351,6 @@ START_TEST(empty_template_is_empty_body)
 }
 END_TEST
 
-START_TEST(parse_mac_forms)
-{
-	char	mac[TMPL_MAC_LEN];
-
-	ck_assert_int_eq(tmpl_parse_mac("01-AA-BB-CC-DD-EE-FF", mac), 1);
-	ck_assert_str_eq(mac, "aa:bb:cc:dd:ee:ff");
-	ck_assert_int_eq(tmpl_parse_mac("pxelinux.cfg/01-aa-bb-cc-dd-ee-ff",
-	    mac), 1);
-	ck_assert_str_eq(mac, "aa:bb:cc:dd:ee:ff");
-	ck_assert_int_eq(tmpl_parse_mac("grub.cfg-01:0a:0B:0c:0d:0e:0f",
-	    mac), 1);
-	ck_assert_str_eq(mac, "0a:0b:0c:0d:0e:0f");
-	ck_assert_int_eq(tmpl_parse_mac("x/01-aa-bb-cc-dd-ee-ff.cfg", mac), 1);
-	ck_assert_str_eq(mac, "aa:bb:cc:dd:ee:ff");
-	/* A longer chain: the MAC is the last six pairs after "01-". */
-	ck_assert_int_eq(tmpl_parse_mac("01-01-aa-bb-cc-dd-ee-ff", mac), 1);
-	ck_assert_str_eq(mac, "aa:bb:cc:dd:ee:ff");
-}
-END_TEST
-
-START_TEST(parse_mac_none)
-{
-	char	mac[TMPL_MAC_LEN];
-
-	ck_assert_int_eq(tmpl_parse_mac("pxelinux.cfg/default", mac), 0);
-	ck_assert_str_eq(mac, "");
-	ck_assert_int_eq(tmpl_parse_mac("", mac), 0);
-	ck_assert_int_eq(tmpl_parse_mac("01-aa-bb-cc-dd-ee", mac), 0);
-	ck_assert_int_eq(tmpl_parse_mac("01-aa-bb-cc-dd-ee-fg", mac), 0);
-	ck_assert_int_eq(tmpl_parse_mac("02-aa-bb-cc-dd-ee-ff", mac), 0);
-	ck_assert_int_eq(tmpl_parse_mac("101-aa-bb-cc-dd-ee-ff", mac), 0);
-	ck_assert_int_eq(tmpl_parse_mac("01-aa-bb-cc-dd-ee-fff", mac), 0);
-	ck_assert_int_eq(tmpl_parse_mac("01_aa_bb_cc_dd_ee_ff", mac), 0);
-	ck_assert_int_eq(tmpl_parse_mac("C0A80101", mac), 0);
-	ck_assert_str_eq(mac, "");
-}
-END_TEST
-
 /* In-place edit of the same size: only the mtime tells. */
 static void
 set_mtime(const char *rel, time_t t)
@@ -608,8 +570,6 @@ tmpl_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("mac");
-	tcase_add_test(tc, parse_mac_forms);
-	tcase_add_test(tc, parse_mac_none);
 	suite_add_tcase(s, tc);
 	return s;
 }
