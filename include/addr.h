@@ -17,6 +17,7 @@
 
 #define ADDR_IP_LEN	46	/* INET6_ADDRSTRLEN */
 #define ADDR_MAC_LEN	18	/* "aa:bb:cc:dd:ee:ff" + NUL */
+#define ADDR_CIDR_LEN	(ADDR_IP_LEN + 4)	/* address, "/128" */
 
 /*
  * An address block: "10.0.0.0/8", "fd00::/8", or one host without "/len".
@@ -89,6 +90,9 @@ int	addr_cidr_match(const struct addr_cidr *net,
  */
 void	addr_format_ip(const struct sockaddr_storage *ss, char *buf,
 	    uint16_t *port);
+
+/* net as "address/len" into buf ("10.1.2.0/23", "fd00::/64"). */
+void	addr_format_cidr(const struct addr_cidr *net, char buf[ADDR_CIDR_LEN]);
 
 /*
  * Six hex pairs at s, each after the first preceded by '-' or ':', into

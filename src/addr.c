@@ -211,6 +211,16 @@ addr_format_ip(const struct sockaddr_storage *ss, char *buf, uint16_t *port)
 		    s6->sin6_port);
 }
 
+void
+addr_format_cidr(const struct addr_cidr *net, char buf[ADDR_CIDR_LEN])
+{
+	char	a[ADDR_IP_LEN];
+
+	if (inet_ntop(net->family, net->addr, a, sizeof(a)) == NULL)
+		a[0] = '\0';
+	snprintf(buf, ADDR_CIDR_LEN, "%s/%u", a, net->prefix_len);
+}
+
 static int
 addr_hex(int c)
 {
