@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * conf.h - /etc/ptftpd.conf (libconfig syntax) into a validated struct
- * conf. Every default lives in conf.c. Errors come back as
+ * conf. Every default lives in conf.c's table of settings, except those
+ * of a route's handler (conf_policy.c). Errors come back as
  * "file:line: setting: problem" in the caller's buffer.
  */
 #ifndef PTFTPD_CONF_H

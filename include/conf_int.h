@@ -76,6 +76,26 @@ int	conf_get_enum(struct conf_ctx *x, const config_setting_t *grp,
 int	conf_get_bool(struct conf_ctx *x, const config_setting_t *grp,
 	    const char *prefix, const char *key, bool *out);
 
+/*
+ * A list of groups key in grp, named name in messages: 1 with *out and
+ * its length in *n, 0 if absent, -1 if not a list or its length is
+ * outside [min, max] ("between" when min > 0, else "at most").
+ */
+int	conf_get_list(struct conf_ctx *x, const config_setting_t *grp,
+	    const char *key, const char *name, unsigned min, unsigned max,
+	    const char *shape, const config_setting_t **out, unsigned *n);
+
+/* Loads one list element e, named p in messages, into out. 0 or -1. */
+typedef int conf_entry_fn(struct conf_ctx *x, const config_setting_t *e,
+    const char *p, void *out);
+
+/*
+ * Each element i of list s through fn into base + i * size, named
+ * "name[i]"; stops at the first error. 0 or -1.
+ */
+int	conf_load_entries(struct conf_ctx *x, const config_setting_t *s,
+	    const char *name, void *base, size_t size, conf_entry_fn *fn);
+
 /* conf_policy.c: the request policy and the limits section's rules. */
 
 /* The top-level acl, acl_action, rewrite rules and routes. 0 or -1. */

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * conf.c - the configuration file (libconfig syntax) into a validated
- * struct conf. It owns every default, the names of the settings, their
- * types and ranges, and the rule that relative paths are relative to the
- * directory of the file that names them. Each problem is reported once,
+ * struct conf. It owns the table of plain settings (conf_settings: name,
+ * type, range, default and field of each, in one row), the typed getters
+ * and the message shape every setting goes through (shared with
+ * conf_policy.c by conf_int.h), listen, root, user and group, and the
+ * rule that relative paths are relative to the directory of the file
+ * that names them. Each problem is reported once,
  * as "file:line: setting: problem" in the caller's buffer; nothing here
  * logs, because the caller decides whether a bad file is fatal (start-up)
  * or only a failed reload. It does not open sockets, switch users or
@@ -13,12 +16,11 @@
  * libconfig 1.5 silently wraps integer literals that do not fit in 32 bits
  * (4294967297 reads as 1), so the text is scanned for such literals before
  * libconfig sees it. It also reads 0640 as decimal 640, so file modes are
- * taken as octal digits whatever their leading zeros.
+ * taken as octal digits whatever their leading zeros (write.mode,
+ * conf_policy.c).
  *
- * Request policy (rewrite rules, routes, access lists) is only parsed and
- * compiled here: which rule applies to a request is route.c's business.
- * Regular expressions are compiled once, at load, within limits that keep
- * matching a 512-byte name cheap (conf_regex_compile).
+ * Request policy (access lists, rewrite rules, routes, limits.per_client)
+ * is conf_policy.c's; address blocks are addr.c's.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -790,28 +792,69 @@ conf_load_listen(struct conf_ctx *x, struct conf *c,
     const config_setting_t *root)
 {
 	const config_setting_t	*s;
-	int			 i, n;
+	unsigned		 i, n;
+	int			 r;
 
-	if ((s = config_setting_get_member(root, "listen")) == NULL)
-		return 0;
-	if (!config_setting_is_list(s)) {
-		conf_error(x, s, "listen: must be a list ( { address = ...; }, "
-		    "... )");
-		return -1;
-	}
-	n = config_setting_length(s);
-	if (n < 1 || n > CONF_MAX_LISTEN) {
-		conf_error(x, s, "listen: must have between 1 and %d entries",
-		    CONF_MAX_LISTEN);
-		return -1;
-	}
+	if ((r = conf_get_list(x, root, "listen", "listen", 1, CONF_MAX_LISTEN,
+	    "( { address = ...; }, ... )", &s, &n)) <= 0)
+		return r;
 	memset(c->listen, 0, sizeof(c->listen));
 	c->n_listen = 0;
 	for (i = 0; i < n; i++) {
 		if (conf_load_listen_entry(x, c,
-		    config_setting_get_elem(s, i), (unsigned)i) == -1)
+		    config_setting_get_elem(s, i), i) == -1)
 			return -1;
 		c->n_listen++;
+	}
+	return 0;
+}
+
+/*
+ * A list of groups: 1 with *out and its length in *n, 0 if absent, -1 if
+ * not a list or its length is outside [min, max].
+ */
+int
+conf_get_list(struct conf_ctx *x, const config_setting_t *grp,
+    const char *key, const char *name, unsigned min, unsigned max,
+    const char *shape, const config_setting_t **out, unsigned *n)
+{
+	const config_setting_t	*s;
+	int			 len;
+
+	if ((s = config_setting_get_member(grp, key)) == NULL)
+		return 0;
+	if (!config_setting_is_list(s)) {
+		conf_error(x, s, "%s: must be a list %s", name, shape);
+		return -1;
+	}
+	len = config_setting_length(s);
+	if (len < 0 || (unsigned)len < min || (unsigned)len > max) {
+		if (min > 0)
+			conf_error(x, s, "%s: must have between %u and %u "
+			    "entries", name, min, max);
+		else
+			conf_error(x, s, "%s: must have at most %u entries",
+			    name, max);
+		return -1;
+	}
+	*out = s;
+	*n = (unsigned)len;
+	return 1;
+}
+
+/* Each element of list s, named "name[i]", through fn into its slot. */
+int
+conf_load_entries(struct conf_ctx *x, const config_setting_t *s,
+    const char *name, void *base, size_t size, conf_entry_fn *fn)
+{
+	char		p[160];
+	unsigned	i, n = (unsigned)config_setting_length(s);
+
+	for (i = 0; i < n; i++) {
+		snprintf(p, sizeof(p), "%s[%u]", name, i);
+		if (fn(x, config_setting_get_elem(s, i), p,
+		    (unsigned char *)base + i * size) == -1)
+			return -1;
 	}
 	return 0;
 }

@@ -440,39 +440,13 @@ conf_get_mode(struct conf_ctx *x, const config_setting_t *grp,
 	return 1;
 }
 
-/*
- * A top-level list of groups: 1 with *out and its length in *n, 0 if
- * absent, -1 if not a list or longer than max.
- */
-static int
-conf_get_list(struct conf_ctx *x, const config_setting_t *root,
-    const char *key, unsigned max, const char *shape,
-    const config_setting_t **out, unsigned *n)
-{
-	const config_setting_t	*s;
-	int			 len;
-
-	if ((s = config_setting_get_member(root, key)) == NULL)
-		return 0;
-	if (!config_setting_is_list(s)) {
-		conf_error(x, s, "%s: must be a list %s", key, shape);
-		return -1;
-	}
-	len = config_setting_length(s);
-	if (len < 0 || (unsigned)len > max) {
-		conf_error(x, s, "%s: must have at most %u entries", key, max);
-		return -1;
-	}
-	*out = s;
-	*n = (unsigned)len;
-	return 1;
-}
 
 /* One acl entry: exactly one of allow and deny. */
 static int
 conf_load_acl_entry(struct conf_ctx *x, const config_setting_t *e,
-    const char *prefix, struct conf_acl_rule *rule)
+    const char *prefix, void *out)
 {
+	struct conf_acl_rule	*rule = out;
 	struct addr_cidr	deny;
 	int			ra, rd;
 
@@ -510,42 +484,29 @@ conf_load_acl(struct conf_ctx *x, const config_setting_t *grp,
     const char *prefix, struct conf_acl *acl)
 {
 	const config_setting_t	*s;
-	char			 name[128], ep[160];
-	int			 i, n;
+	char			 name[128];
+	unsigned		 n;
+	int			 r;
 
-	if ((s = config_setting_get_member(grp, "acl")) == NULL)
-		return 0;
 	conf_fullname(name, sizeof(name), prefix, "acl");
-	if (!config_setting_is_list(s)) {
-		conf_error(x, s, "%s: must be a list ( { allow = ...; }, ... )",
-		    name);
-		return -1;
-	}
-	n = config_setting_length(s);
-	if (n < 1 || n > CONF_MAX_ACL) {
-		conf_error(x, s, "%s: must have between 1 and %d entries", name,
-		    CONF_MAX_ACL);
-		return -1;
-	}
-	if ((acl->rules = calloc((size_t)n, sizeof(*acl->rules))) == NULL) {
+	if ((r = conf_get_list(x, grp, "acl", name, 1, CONF_MAX_ACL,
+	    "( { allow = ...; }, ... )", &s, &n)) <= 0)
+		return r;
+	if ((acl->rules = calloc(n, sizeof(*acl->rules))) == NULL) {
 		conf_error(x, s, "%s: out of memory", name);
 		return -1;
 	}
-	for (i = 0; i < n; i++) {
-		snprintf(ep, sizeof(ep), "%s[%d]", name, i);
-		if (conf_load_acl_entry(x, config_setting_get_elem(s,
-		    (unsigned)i), ep, &acl->rules[i]) == -1)
-			return -1;
-		acl->n_rules++;
-	}
-	return 0;
+	acl->n_rules = n;
+	return conf_load_entries(x, s, name, acl->rules, sizeof(*acl->rules),
+	    conf_load_acl_entry);
 }
 
 /* One rewrite rule: match and replace required, the rest optional. */
 static int
 conf_load_rewrite_entry(struct conf_ctx *x, const config_setting_t *e,
-    const char *p, struct conf_rewrite *rw)
+    const char *p, void *out)
 {
+	struct conf_rewrite	*rw = out;
 	const config_setting_t	*sm = NULL, *sr = NULL;
 	const char		*match, *replace;
 	char			 msg[192];
@@ -596,26 +557,20 @@ conf_load_rewrite(struct conf_ctx *x, struct conf *c,
     const config_setting_t *root)
 {
 	const config_setting_t	*s;
-	char			 p[32];
-	unsigned		 i, n;
+	unsigned		 n;
 	int			 r;
 
-	if ((r = conf_get_list(x, root, "rewrite", CONF_MAX_REWRITE,
-	    "( { match = ...; replace = ...; }, ... )", &s, &n)) <= 0 ||
-	    n == 0)
+	if ((r = conf_get_list(x, root, "rewrite", "rewrite", 0,
+	    CONF_MAX_REWRITE, "( { match = ...; replace = ...; }, ... )", &s,
+	    &n)) <= 0 || n == 0)
 		return r == -1 ? -1 : 0;
 	if ((c->rewrite = calloc(n, sizeof(*c->rewrite))) == NULL) {
 		conf_error(x, s, "rewrite: out of memory");
 		return -1;
 	}
 	c->n_rewrite = n;
-	for (i = 0; i < n; i++) {
-		snprintf(p, sizeof(p), "rewrite[%u]", i);
-		if (conf_load_rewrite_entry(x, config_setting_get_elem(s, i), p,
-		    &c->rewrite[i]) == -1)
-			return -1;
-	}
-	return 0;
+	return conf_load_entries(x, s, "rewrite", c->rewrite,
+	    sizeof(*c->rewrite), conf_load_rewrite_entry);
 }
 
 /* A setting of another handler than the route's is an error. */
@@ -957,8 +912,9 @@ conf_load_route_write(struct conf_ctx *x, const config_setting_t *e,
 /* One route: the shared settings, then its handler's. */
 static int
 conf_load_route(struct conf_ctx *x, const config_setting_t *e,
-    const char *p, struct conf_route *r)
+    const char *p, void *out)
 {
+	struct conf_route	*r = out;
 	int	h = CONF_HANDLER_FILE;
 
 	if (!config_setting_is_group(e)) {
@@ -994,11 +950,10 @@ conf_load_routes(struct conf_ctx *x, struct conf *c,
     const config_setting_t *root)
 {
 	const config_setting_t	*s;
-	char			 p[32];
-	unsigned		 i, n;
+	unsigned		 n;
 	int			 r;
 
-	if ((r = conf_get_list(x, root, "routes", CONF_MAX_ROUTES,
+	if ((r = conf_get_list(x, root, "routes", "routes", 0, CONF_MAX_ROUTES,
 	    "( { prefix = ...; handler = ...; }, ... )", &s, &n)) <= 0 ||
 	    n == 0)
 		return r == -1 ? -1 : 0;
@@ -1007,13 +962,8 @@ conf_load_routes(struct conf_ctx *x, struct conf *c,
 		return -1;
 	}
 	c->n_routes = n;
-	for (i = 0; i < n; i++) {
-		snprintf(p, sizeof(p), "routes[%u]", i);
-		if (conf_load_route(x, config_setting_get_elem(s, i), p,
-		    &c->routes[i]) == -1)
-			return -1;
-	}
-	return 0;
+	return conf_load_entries(x, s, "routes", c->routes, sizeof(*c->routes),
+	    conf_load_route);
 }
 
 /*
@@ -1039,8 +989,9 @@ conf_check_bucket(struct conf_ctx *x, uint32_t rate, uint32_t burst,
 /* One limits.per_client entry: client and max, both required. */
 static int
 conf_load_limit_rule(struct conf_ctx *x, const config_setting_t *e,
-    const char *p, struct conf_limit_rule *rule)
+    const char *p, void *out)
 {
+	struct conf_limit_rule	*rule = out;
 	uint64_t	v;
 	int		r;
 
@@ -1072,30 +1023,16 @@ conf_load_limit_rules(struct conf_ctx *x, struct conf *c,
     const config_setting_t *g)
 {
 	const config_setting_t	*s;
-	char			 p[48];
-	int			 i, n;
+	unsigned		 n;
+	int			 r;
 
-	if ((s = config_setting_get_member(g, "per_client")) == NULL)
-		return 0;
-	if (!config_setting_is_list(s)) {
-		conf_error(x, s, "limits.per_client: must be a list ( { client "
-		    "= ...; max = ...; }, ... )");
-		return -1;
-	}
-	n = config_setting_length(s);
-	if (n < 0 || n > CONF_MAX_LIMIT_RULES) {
-		conf_error(x, s, "limits.per_client: must have at most %d "
-		    "entries", CONF_MAX_LIMIT_RULES);
-		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		snprintf(p, sizeof(p), "limits.per_client[%d]", i);
-		if (conf_load_limit_rule(x, config_setting_get_elem(s,
-		    (unsigned)i), p, &c->limits.rules[i]) == -1)
-			return -1;
-		c->limits.n_rules++;
-	}
-	return 0;
+	if ((r = conf_get_list(x, g, "per_client", "limits.per_client", 0,
+	    CONF_MAX_LIMIT_RULES, "( { client = ...; max = ...; }, ... )", &s,
+	    &n)) <= 0)
+		return r;
+	c->limits.n_rules = n;
+	return conf_load_entries(x, s, "limits.per_client", c->limits.rules,
+	    sizeof(c->limits.rules[0]), conf_load_limit_rule);
 }
 
 /* limits = { ... } after its plain settings: buckets, then per_client. */
