@@ -56,6 +56,18 @@ char	*conf_resolve_dir(const char *path);
 int	conf_check_keys(struct conf_ctx *x, const config_setting_t *s,
 	    const char *prefix, const char *const *known);
 
+/* conf_member's types for an integer of either width. */
+#define CONF_TYPES_INT	(1u << CONFIG_TYPE_INT | 1u << CONFIG_TYPE_INT64)
+
+/*
+ * Member key of grp, if its type is one of types (a bit per
+ * CONFIG_TYPE_*): 1 with *out and "prefix.key" in buf (128 bytes), 0 if
+ * absent, -1 after "prefix.key: must be what".
+ */
+int	conf_member(struct conf_ctx *x, const config_setting_t *grp,
+	    const char *prefix, const char *key, unsigned types,
+	    const char *what, char *buf, const config_setting_t **out);
+
 /*
  * Typed members of grp, named prefix.key in messages. Each returns 1 with
  * *out set, 0 if absent (*out untouched), -1 after a message. *where, if
@@ -95,6 +107,16 @@ typedef int conf_entry_fn(struct conf_ctx *x, const config_setting_t *e,
  */
 int	conf_load_entries(struct conf_ctx *x, const config_setting_t *s,
 	    const char *name, void *base, size_t size, conf_entry_fn *fn);
+
+/*
+ * The list key of grp into a new array (calloc) of *n elements of size
+ * bytes, each through fn. *arr and *n are set even on error, so that
+ * what was loaded can be freed; absent or empty: NULL and 0. 0 or -1.
+ */
+int	conf_load_array(struct conf_ctx *x, const config_setting_t *grp,
+	    const char *key, const char *name, unsigned min, unsigned max,
+	    const char *shape, size_t size, conf_entry_fn *fn, void **arr,
+	    unsigned *n);
 
 /* conf_policy.c: the request policy and the limits section's rules. */
 

@@ -603,6 +603,29 @@ conf_scan_ints(struct conf_ctx *x, const char *text, size_t len)
 }
 
 /*
+ * Member key of grp, if its type is one of types (a bit per
+ * CONFIG_TYPE_*): 1 with *out and prefix.key in buf (128 bytes), 0 if
+ * absent, -1 with "prefix.key: must be what".
+ */
+int
+conf_member(struct conf_ctx *x, const config_setting_t *grp,
+    const char *prefix, const char *key, unsigned types, const char *what,
+    char *buf, const config_setting_t **out)
+{
+	const config_setting_t	*s;
+
+	if ((s = config_setting_get_member(grp, key)) == NULL)
+		return 0;
+	conf_fullname(buf, 128, prefix, key);
+	if ((types & 1u << config_setting_type(s)) == 0) {
+		conf_error(x, s, "%s: must be %s", buf, what);
+		return -1;
+	}
+	*out = s;
+	return 1;
+}
+
+/*
  * Integer member key of grp in [min, max]. Returns 1 with *out set, 0 if
  * absent (*out untouched), -1 on error. *where gets the setting if given.
  */
@@ -614,15 +637,11 @@ conf_get_int(struct conf_ctx *x, const config_setting_t *grp,
 	const config_setting_t	*s;
 	long long		 v;
 	char			 buf[128];
+	int			 r;
 
-	if ((s = config_setting_get_member(grp, key)) == NULL)
-		return 0;
-	conf_fullname(buf, sizeof(buf), prefix, key);
-	if (config_setting_type(s) != CONFIG_TYPE_INT &&
-	    config_setting_type(s) != CONFIG_TYPE_INT64) {
-		conf_error(x, s, "%s: must be an integer", buf);
-		return -1;
-	}
+	if ((r = conf_member(x, grp, prefix, key, CONF_TYPES_INT,
+	    "an integer", buf, &s)) <= 0)
+		return r;
 	v = config_setting_get_int64(s);
 	if (v < 0 || (uint64_t)v < min || (uint64_t)v > max) {
 		conf_error(x, s, "%s: must be between %" PRIu64 " and %"
@@ -647,14 +666,11 @@ conf_get_text(struct conf_ctx *x, const config_setting_t *grp,
 {
 	const config_setting_t	*s;
 	char			 buf[128];
+	int			 r;
 
-	if ((s = config_setting_get_member(grp, key)) == NULL)
-		return 0;
-	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-		conf_error(x, s, "%s: must be a string",
-		    conf_fullname(buf, sizeof(buf), prefix, key));
-		return -1;
-	}
+	if ((r = conf_member(x, grp, prefix, key, 1u << CONFIG_TYPE_STRING,
+	    "a string", buf, &s)) <= 0)
+		return r;
 	*out = config_setting_get_string(s);
 	if (where != NULL)
 		*where = s;
@@ -842,6 +858,35 @@ conf_get_list(struct conf_ctx *x, const config_setting_t *grp,
 	return 1;
 }
 
+/*
+ * The list key of grp (conf_get_list) into a new array of n elements of
+ * size bytes, each through fn (conf_load_entries). *arr and *n are set
+ * even on error, so that what was loaded can be freed; an absent or
+ * empty list leaves them NULL and 0. 0 or -1.
+ */
+int
+conf_load_array(struct conf_ctx *x, const config_setting_t *grp,
+    const char *key, const char *name, unsigned min, unsigned max,
+    const char *shape, size_t size, conf_entry_fn *fn, void **arr,
+    unsigned *n)
+{
+	const config_setting_t	*s;
+	unsigned		 len;
+	int			 r;
+
+	*arr = NULL;
+	*n = 0;
+	if ((r = conf_get_list(x, grp, key, name, min, max, shape, &s,
+	    &len)) <= 0 || len == 0)
+		return r == -1 ? -1 : 0;
+	if ((*arr = calloc(len, size)) == NULL) {
+		conf_error(x, s, "%s: out of memory", name);
+		return -1;
+	}
+	*n = len;
+	return conf_load_entries(x, s, name, *arr, size, fn);
+}
+
 /* Each element of list s, named "name[i]", through fn into its slot. */
 int
 conf_load_entries(struct conf_ctx *x, const config_setting_t *s,
@@ -951,14 +996,11 @@ conf_get_bool(struct conf_ctx *x, const config_setting_t *grp,
 {
 	const config_setting_t	*s;
 	char			 buf[128];
+	int			 r;
 
-	if ((s = config_setting_get_member(grp, key)) == NULL)
-		return 0;
-	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
-		conf_error(x, s, "%s: must be true or false",
-		    conf_fullname(buf, sizeof(buf), prefix, key));
-		return -1;
-	}
+	if ((r = conf_member(x, grp, prefix, key, 1u << CONFIG_TYPE_BOOL,
+	    "true or false", buf, &s)) <= 0)
+		return r;
 	*out = config_setting_get_bool(s) != 0;
 	return 1;
 }
@@ -975,23 +1017,15 @@ conf_get_rate(struct conf_ctx *x, const config_setting_t *grp,
 	const config_setting_t	*s;
 	double			 v;
 	char			 buf[128];
+	int			 r;
 
-	if ((s = config_setting_get_member(grp, key)) == NULL)
-		return 0;
-	conf_fullname(buf, sizeof(buf), prefix, key);
-	switch (config_setting_type(s)) {
-	case CONFIG_TYPE_INT:
-	case CONFIG_TYPE_INT64:
-		v = (double)config_setting_get_int64(s);
-		break;
-	case CONFIG_TYPE_FLOAT:
-		v = config_setting_get_float(s);
-		break;
-	default:
-		conf_error(x, s, "%s: must be a number (transfers per second)",
-		    buf);
-		return -1;
-	}
+	if ((r = conf_member(x, grp, prefix, key,
+	    CONF_TYPES_INT | 1u << CONFIG_TYPE_FLOAT,
+	    "a number (transfers per second)", buf, &s)) <= 0)
+		return r;
+	v = config_setting_type(s) == CONFIG_TYPE_FLOAT ?
+	    config_setting_get_float(s) :
+	    (double)config_setting_get_int64(s);
 	/* written so that NaN fails too */
 	if (!(v >= 0 && v <= CONF_MAX_RATE)) {
 		conf_error(x, s, "%s: must be between 0 and %d", buf,

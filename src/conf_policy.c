@@ -404,15 +404,11 @@ conf_get_mode(struct conf_ctx *x, const config_setting_t *grp,
 	long long		 v;
 	uint64_t		 mode = 0;
 	unsigned		 shift = 0;
+	int			 r;
 
-	if ((s = config_setting_get_member(grp, key)) == NULL)
-		return 0;
-	conf_fullname(buf, sizeof(buf), prefix, key);
-	if (config_setting_type(s) != CONFIG_TYPE_INT &&
-	    config_setting_type(s) != CONFIG_TYPE_INT64) {
-		conf_error(x, s, "%s: must be an integer such as 0644", buf);
-		return -1;
-	}
+	if ((r = conf_member(x, grp, prefix, key, CONF_TYPES_INT,
+	    "an integer such as 0644", buf, &s)) <= 0)
+		return r;
 	v = config_setting_get_int64(s);
 	if (v < 0) {
 		conf_error(x, s, "%s: must be at most 0777", buf);
@@ -483,22 +479,16 @@ static int
 conf_load_acl(struct conf_ctx *x, const config_setting_t *grp,
     const char *prefix, struct conf_acl *acl)
 {
-	const config_setting_t	*s;
-	char			 name[128];
-	unsigned		 n;
-	int			 r;
+	char	 name[128];
+	void	*rules = NULL;
+	int	 r;
 
 	conf_fullname(name, sizeof(name), prefix, "acl");
-	if ((r = conf_get_list(x, grp, "acl", name, 1, CONF_MAX_ACL,
-	    "( { allow = ...; }, ... )", &s, &n)) <= 0)
-		return r;
-	if ((acl->rules = calloc(n, sizeof(*acl->rules))) == NULL) {
-		conf_error(x, s, "%s: out of memory", name);
-		return -1;
-	}
-	acl->n_rules = n;
-	return conf_load_entries(x, s, name, acl->rules, sizeof(*acl->rules),
-	    conf_load_acl_entry);
+	r = conf_load_array(x, grp, "acl", name, 1, CONF_MAX_ACL,
+	    "( { allow = ...; }, ... )", sizeof(*acl->rules),
+	    conf_load_acl_entry, &rules, &acl->n_rules);
+	acl->rules = rules;
+	return r;
 }
 
 /* One rewrite rule: match and replace required, the rest optional. */
@@ -556,21 +546,14 @@ static int
 conf_load_rewrite(struct conf_ctx *x, struct conf *c,
     const config_setting_t *root)
 {
-	const config_setting_t	*s;
-	unsigned		 n;
-	int			 r;
+	void	*rules = NULL;
+	int	 r;
 
-	if ((r = conf_get_list(x, root, "rewrite", "rewrite", 0,
-	    CONF_MAX_REWRITE, "( { match = ...; replace = ...; }, ... )", &s,
-	    &n)) <= 0 || n == 0)
-		return r == -1 ? -1 : 0;
-	if ((c->rewrite = calloc(n, sizeof(*c->rewrite))) == NULL) {
-		conf_error(x, s, "rewrite: out of memory");
-		return -1;
-	}
-	c->n_rewrite = n;
-	return conf_load_entries(x, s, "rewrite", c->rewrite,
-	    sizeof(*c->rewrite), conf_load_rewrite_entry);
+	r = conf_load_array(x, root, "rewrite", "rewrite", 0, CONF_MAX_REWRITE,
+	    "( { match = ...; replace = ...; }, ... )", sizeof(*c->rewrite),
+	    conf_load_rewrite_entry, &rules, &c->n_rewrite);
+	c->rewrite = rules;
+	return r;
 }
 
 /* A setting of another handler than the route's is an error. */
@@ -949,21 +932,14 @@ static int
 conf_load_routes(struct conf_ctx *x, struct conf *c,
     const config_setting_t *root)
 {
-	const config_setting_t	*s;
-	unsigned		 n;
-	int			 r;
+	void	*routes = NULL;
+	int	 r;
 
-	if ((r = conf_get_list(x, root, "routes", "routes", 0, CONF_MAX_ROUTES,
-	    "( { prefix = ...; handler = ...; }, ... )", &s, &n)) <= 0 ||
-	    n == 0)
-		return r == -1 ? -1 : 0;
-	if ((c->routes = calloc(n, sizeof(*c->routes))) == NULL) {
-		conf_error(x, s, "routes: out of memory");
-		return -1;
-	}
-	c->n_routes = n;
-	return conf_load_entries(x, s, "routes", c->routes, sizeof(*c->routes),
-	    conf_load_route);
+	r = conf_load_array(x, root, "routes", "routes", 0, CONF_MAX_ROUTES,
+	    "( { prefix = ...; handler = ...; }, ... )", sizeof(*c->routes),
+	    conf_load_route, &routes, &c->n_routes);
+	c->routes = routes;
+	return r;
 }
 
 /*
