@@ -1078,7 +1078,7 @@ conf_store_path(struct conf *c, const struct conf_setting *t, char *p)
 static void
 conf_store(struct conf *c, const struct conf_setting *t, uint64_t v)
 {
-	unsigned char	*p = (unsigned char *)c + t->off;
+	unsigned char	*p;
 	uint32_t	 u32;
 	uint16_t	 u16;
 	bool		 b;
@@ -1086,6 +1086,7 @@ conf_store(struct conf *c, const struct conf_setting *t, uint64_t v)
 
 	if (t->off == CONF_NOFIELD)
 		return;
+	p = (unsigned char *)c + t->off;
 	if ((t->flags & CONF_F_CPUS) && v == 0)
 		v = conf_online_cpus();
 	v *= t->scale != 0 ? t->scale : 1;
