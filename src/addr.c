@@ -20,6 +20,16 @@
 #include "addr.h"
 #include "num.h"
 
+/* ::ffff:a.b.c.d? On bytes, which need no alignment. */
+static bool
+addr_is_mapped(const uint8_t a[16])
+{
+	static const uint8_t	prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0xff, 0xff };
+
+	return memcmp(a, prefix, sizeof(prefix)) == 0;
+}
+
 int
 addr_parse(const char *s, bool unmap, int *family, uint8_t addr[16])
 {
@@ -33,7 +43,7 @@ addr_parse(const char *s, bool unmap, int *family, uint8_t addr[16])
 		return -1;
 	}
 	*family = AF_INET6;
-	if (unmap && IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)addr)) {
+	if (unmap && addr_is_mapped(addr)) {
 		memmove(addr, addr + 12, 4);
 		memset(addr + 4, 0, 12);
 		*family = AF_INET;
@@ -103,7 +113,7 @@ addr_cidr_parse(const char *s, struct addr_cidr *out)
 	n.prefix_len = (unsigned)len;
 	/* ::ffff:a.b.c.d/len of at least 96 is the IPv4 block */
 	if (n.family == AF_INET6 && n.prefix_len >= 96 &&
-	    IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)n.addr)) {
+	    addr_is_mapped(n.addr)) {
 		memmove(n.addr, n.addr + 12, 4);
 		memset(n.addr + 4, 0, 12);
 		n.family = AF_INET;
@@ -148,7 +158,7 @@ addr_of(const struct sockaddr_storage *ss, int *family, uint8_t a[16])
 	}
 	if (ss->ss_family != AF_INET6)
 		return -1;
-	if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+	if (addr_is_mapped(s6->sin6_addr.s6_addr)) {
 		*family = AF_INET;
 		memcpy(a, &s6->sin6_addr.s6_addr[12], 4);
 	} else {

@@ -204,6 +204,16 @@ START_TEST(parse_address_unmap)
 	ck_assert_int_eq(addr_parse("2001:db8::7", true, &family, a), 0);
 	ck_assert_int_eq(family, AF_INET6);
 	ck_assert_uint_eq(a[15], 7);
+	{
+		/* into bytes at an odd address (a struct with a kind byte) */
+		uint8_t	buf[17];
+
+		ck_assert_int_eq(addr_parse("::ffff:10.0.0.1", true, &family,
+		    buf + 1), 0);
+		ck_assert_int_eq(family, AF_INET);
+		ck_assert_uint_eq(buf[1], 10);
+		ck_assert_uint_eq(buf[4], 1);
+	}
 	ck_assert_int_eq(addr_parse("192.0.2.1/32", true, &family, a), -1);
 	ck_assert_int_eq(addr_parse("host", true, &family, a), -1);
 	ck_assert_int_eq(addr_parse("", true, &family, a), -1);
