@@ -18,6 +18,11 @@
 #   pt_mkfile NAME SIZE   random file of SIZE bytes in $ROOT
 #   pt_cmp A B WHAT    byte-exact comparison or pt_fail
 #   pt_wait_log ERE [SECS]   wait (bounded) until the daemon log matches
+#   pt_wait_for SECS CMD...  run CMD every 0.1 s until it succeeds, at most
+#                      SECS seconds (decimals allowed); 1 on timeout
+#   pt_wait_gone PID [SECS]  wait (bounded) until PID is gone or a zombie
+#   pt_skip REASON     print "SKIP REASON" and end the test as skipped
+#                      (exit 77, which run-integration.sh counts apart)
 #   pt_flip_byte FILE OFF    corrupt one byte (for negative checks)
 #   pt_netascii IN OUT       IN as netascii on the wire (LF -> CR LF,
 #                      CR -> CR NUL)
@@ -296,6 +301,41 @@ pt_wait_log() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# Runs CMD... every 0.1 s until it succeeds, for at most SECS seconds
+# (decimals allowed: 0.5). Returns CMD's success or 1 on timeout. The
+# bound is in tries as well as time, so a stopped clock cannot make it
+# spin forever.
+pt_wait_for() {
+	local secs=$1 n i
+	shift
+	n=$(awk -v s="$secs" 'BEGIN { n = int(s * 10 + 0.5); print n < 1 ? 1 : n }')
+	for i in $(seq 1 "$n"); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	"$@"
+}
+
+# True if PID is gone or a zombie (its parent has not reaped it yet).
+pt_gone() {
+	[ -e "/proc/$1" ] || return 0
+	[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]
+}
+
+# Waits up to SECS (default 5) for PID to be gone or a zombie.
+pt_wait_gone() {
+	pt_wait_for "${2:-5}" pt_gone "$1"
+}
+
+# The test cannot run here (a missing kernel feature, a client that cannot
+# be had): say why and end as skipped. Exit status 77 (as automake's) is
+# what scripts/run-integration.sh counts as a skip; a test that could run
+# but did not get its result must pt_fail instead.
+pt_skip() {
+	echo "SKIP $*"
+	exit 77
 }
 
 # Inverts the byte at OFFSET of FILE in place.

@@ -36,6 +36,7 @@
 #include <check.h>
 
 #include "fs.h"
+#include "skip.h"
 
 static char base[64];	/* one per test case, removed even after failures */
 static char root[96];	/* one per test, inside base */
@@ -323,15 +324,10 @@ END_TEST
 
 START_TEST(device_refused)
 {
-	if (geteuid() != 0) {
-		fprintf(stderr, "device_refused: skipped, mknod needs root\n");
-		return;
-	}
-	if (mknod(at("null"), S_IFCHR | 0666, makedev(1, 3)) == -1) {
-		fprintf(stderr, "device_refused: skipped, mknod: %s\n",
-		    strerror(errno));
-		return;
-	}
+	if (geteuid() != 0)
+		CK_SKIP("mknod needs root");
+	if (mknod(at("null"), S_IFCHR | 0666, makedev(1, 3)) == -1)
+		CK_SKIP("mknod: %s", strerror(errno));
 	fs_start(8);
 	/* "Permission denied" instead if the root is on a nodev mount. */
 	open_expect("null", TFTP_MODE_OCTET, TFTP_EACCESS, NULL);
@@ -713,11 +709,8 @@ END_TEST
 
 START_TEST(permission_denied_is_access)
 {
-	if (geteuid() == 0) {
-		fprintf(stderr, "permission_denied_is_access: skipped, "
-		    "root bypasses file modes\n");
-		return;
-	}
+	if (geteuid() == 0)
+		CK_SKIP("root bypasses file modes");
 	put_str("secret", "s");
 	ck_assert_int_eq(chmod(at("secret"), 0), 0);
 	fs_start(8);
