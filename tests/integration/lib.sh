@@ -21,6 +21,9 @@
 #   pt_wait_for SECS CMD...  run CMD every 0.1 s until it succeeds, at most
 #                      SECS seconds (decimals allowed); 1 on timeout
 #   pt_wait_gone PID [SECS]  wait (bounded) until PID is gone or a zombie
+#   pt_stat KEY        a total of the daemon's stats segment (ptftpd-stat -j
+#                      "totals", e.g. sess_active), empty if unreadable
+#   pt_stat_ge KEY N   true if that total is at least N (for pt_wait_for)
 #   pt_skip REASON     print "SKIP REASON" and end the test as skipped
 #                      (exit 77, which run-integration.sh counts apart)
 #   pt_flip_byte FILE OFF    corrupt one byte (for negative checks)
@@ -207,7 +210,10 @@ pt_start() {
 		for i in $(seq 1 25); do
 			kill -0 "$PT_PID" 2>/dev/null || break
 			if pt_probe 127.0.0.1; then
-				pt_probe ::1 ||
+				# A probe hashed to a worker still starting
+				# waits in its socket: ask again, from new
+				# ports, a while (a loaded machine).
+				pt_wait_for 20 pt_probe ::1 ||
 				    pt_fail "answers on 127.0.0.1 but not on ::1"
 				PT_WORKER_PIDS=$(pgrep -P "$PT_PID" | tr '\n' ' ')
 				pt_step "ptftpd pid $PT_PID port $PT_PORT" \
@@ -304,18 +310,32 @@ pt_wait_log() {
 }
 
 # Runs CMD... every 0.1 s until it succeeds, for at most SECS seconds
-# (decimals allowed: 0.5). Returns CMD's success or 1 on timeout. The
-# bound is in tries as well as time, so a stopped clock cannot make it
-# spin forever.
+# (decimals allowed: 0.5). Returns 0 once CMD succeeds, 1 on timeout. The
+# bound is in tries (SECS * 10) and in time (a slow CMD ends it sooner).
 pt_wait_for() {
-	local secs=$1 n i
+	local secs=$1 n i end
 	shift
 	n=$(awk -v s="$secs" 'BEGIN { n = int(s * 10 + 0.5); print n < 1 ? 1 : n }')
+	end=$((SECONDS + n / 10 + 1))
 	for i in $(seq 1 "$n"); do
 		"$@" && return 0
+		[ "$SECONDS" -lt "$end" ] || return 1
 		sleep 0.1
 	done
 	"$@"
+}
+
+# A total from the default stats segment of pt_start's config.
+pt_stat() {
+	"$BUILD/ptftpd-stat" -s "$T/ptftpd.stats" -j 2>/dev/null |
+	    sed -n 's/^"totals":{\(.*\)/\1/p' | grep -o "\"$1\":[0-9]*" |
+	    cut -d: -f2
+}
+
+pt_stat_ge() {
+	local v
+	v=$(pt_stat "$1")
+	[ -n "$v" ] && [ "$v" -ge "$2" ]
 }
 
 # True if PID is gone or a zombie (its parent has not reaped it yet).
