@@ -423,7 +423,6 @@ pt_start "workers = 2;"
 lc_slow f "$T/f.out" 1468 3
 kill -TERM "$PT_PID"
 lc_wait_log "sup draining" 2 || pt_fail "no drain logged"
-sleep 0.3
 kill -0 "$LC_SLOW" 2>/dev/null || pt_fail "transfer ended too early: cannot test"
 lc_gone "$PT_PID" && pt_fail "supervisor left before its transfer ended"
 lc_wait_child "$LC_SLOW" 20 || pt_fail "transfer did not finish in the drain"
@@ -526,7 +525,12 @@ wait "$LC_SLOW" 2>/dev/null
 pt_step "20 reloads under load leak nothing"
 lc_mark
 pt_start "workers = 2;"
-sleep 0.5
+# Both workers in their loops (each logs its backend last) before the
+# baseline is taken.
+lc_both_ready() {
+	[ "$(lc_log | grep -Ec ' w[0-9]+ (transfers on io_uring|io_uring unavailable)')" -ge 2 ]
+}
+pt_wait_for 20 lc_both_ready || pt_fail "the 2 workers did not start"
 fd0=$(ls "/proc/$PT_PID/fd" | wc -l)
 files0=$(ls -A "$T" | tr '\n' ' ')
 shm0=$(ls /dev/shm | grep -c ptftpd)
