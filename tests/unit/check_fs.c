@@ -308,18 +308,12 @@ END_TEST
 
 START_TEST(fifo_refused_without_blocking)
 {
-	struct timespec t0, t1;
-	int64_t ms;
-
+	/* An open that blocked would wait for a writer forever: the test's
+	 * timeout (CK_DEFAULT_TIMEOUT) fails it, no clock needed here. */
 	ck_assert_int_eq(mkfifo(at("fifo"), 0644), 0);
 	fs_start(8);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	open_expect("fifo", TFTP_MODE_OCTET, TFTP_EACCESS,
 	    "Not a regular file");
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	ms = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000 +
-	    (t1.tv_nsec - t0.tv_nsec) / 1000000;
-	ck_assert_int_lt(ms, 500);
 }
 END_TEST
 
