@@ -138,6 +138,7 @@ run: all
 	@echo "ptftpd: serving etc/demo-root on 127.0.0.1:6969 and [::1]:6969"
 	@echo "ptftpd: try   curl -s tftp://127.0.0.1:6969/hello.txt"
 	@echo "ptftpd:       curl -s tftp://[::1]:6969/hello.txt"
+	@echo "ptftpd: pid in /tmp/ptftpd-dev.pid, counters: build/ptftpd-stat -s /tmp/ptftpd-dev.stats"
 	exec $(BUILD)/ptftpd -f -c etc/ptftpd.dev.conf
 
 unit: $(UNIT_BINS)
