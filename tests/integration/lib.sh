@@ -21,6 +21,7 @@
 #   pt_wait_for SECS CMD...  run CMD every 0.1 s until it succeeds, at most
 #                      SECS seconds (decimals allowed); 1 on timeout
 #   pt_wait_gone PID [SECS]  wait (bounded) until PID is gone or a zombie
+#   pt_port_range N    "MIN MAX" of N free UDP ports below the ephemeral range
 #   pt_stat KEY        a total of the daemon's stats segment (ptftpd-stat -j
 #                      "totals", e.g. sess_active), empty if unreadable
 #   pt_stat_ge KEY N   true if that total is at least N (for pt_wait_for)
@@ -147,6 +148,31 @@ pt_random_port() {
 		    break
 	done
 	echo "$port"
+}
+
+# "MIN MAX": N consecutive UDP ports that nothing has bound now, below the
+# kernel's ephemeral range (ip_local_port_range), so that no other
+# process's kernel-chosen port lands in them later. The machine's
+# network is shared (other tests, other chroots): a fixed range such as
+# 47001-47008 sits in the ephemeral range and was taken now and then.
+pt_port_range() {
+	local n=$1 lo i base p hex busy
+	lo=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+	[ -n "$lo" ] && [ "$lo" -gt 12000 ] || lo=32768
+	for i in $(seq 1 50); do
+		base=$((10000 + (RANDOM * 32768 + RANDOM) % (lo - 10000 - n)))
+		busy=0
+		for p in $(seq "$base" $((base + n - 1))); do
+			hex=$(printf '%04X' "$p")
+			if grep -q ":$hex " /proc/net/udp /proc/net/udp6 2>/dev/null
+			then
+				busy=1
+				break
+			fi
+		done
+		[ "$busy" = 0 ] && break
+	done
+	echo "$base $((base + n - 1))"
 }
 
 # Do the extra config lines (args 2..) set top-level setting $1? Only the
