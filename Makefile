@@ -50,11 +50,9 @@ check_timer_OBJS = timer
 check_fs_OBJS	 = fs tftp num
 check_conf_OBJS	 = conf conf_policy module tmpl addr num
 check_route_OBJS = route conf conf_policy module tmpl addr num
-check_log_OBJS	 = log
 check_stats_OBJS = stats
 check_limit_OBJS = limit addr num
 check_execd_OBJS = execd conf conf_policy module tmpl addr num priv
-check_tftpc_OBJS = tftp num
 check_tmpl_OBJS	 = tmpl addr num
 check_module_OBJS = module addr num
 check_ring_OBJS	 = ring
@@ -141,6 +139,7 @@ run: all
 	@echo "ptftpd: serving etc/demo-root on 127.0.0.1:6969 and [::1]:6969"
 	@echo "ptftpd: try   curl -s tftp://127.0.0.1:6969/hello.txt"
 	@echo "ptftpd:       curl -s tftp://[::1]:6969/hello.txt"
+	@echo "ptftpd: pid in /tmp/ptftpd-dev.pid, counters: build/ptftpd-stat -s /tmp/ptftpd-dev.stats"
 	exec $(BUILD)/ptftpd -f -c etc/ptftpd.dev.conf
 
 unit: $(UNIT_BINS)

@@ -1,7 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-2-Clause
 # run-integration.sh - run every tests/integration/test_*.sh, each with a
-# time limit, and print "N passed, N failed". BUILD names the build dir.
+# time limit, and print "N passed, N failed, N skipped" as its last line.
+# A test that exits 77 (pt_skip in lib.sh) could not run here: it prints
+# "SKIP reason" and is counted apart, neither passed nor failed.
+# BUILD names the build dir.
 # TESTS="a b" runs only those (names without test_ and .sh).
 # Without TESTS, the tests of the transfer socket path run a second time
 # with `io_uring = false` (PT_IO_URING, read by lib.sh), as "epoll:name":
@@ -10,7 +13,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 export BUILD=${BUILD:-build}
 export TOP=$PWD
-pass=0 failn=0 failed=""
+pass=0 failn=0 skipn=0 failed=""
 EPOLL_TESTS="basic concurrent foreign_tid lossy stall truncate adversarial interop"
 list=""
 if [ -n "${TESTS:-}" ]; then
@@ -29,14 +32,21 @@ for t in $list; do
 	start=$(date +%s)
 	log=$BUILD/itest-${name/:/-}.log
 	mkdir -p "$BUILD"
-	if PT_IO_URING=$uring timeout -k 5 "${ITEST_TIMEOUT:-180}" bash "$t" >"$log" 2>&1; then
+	PT_IO_URING=$uring timeout -k 5 "${ITEST_TIMEOUT:-180}" bash "$t" >"$log" 2>&1
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
 		pass=$((pass + 1))
 		echo "ok   $name ($(( $(date +%s) - start ))s)"
+	elif [ "$rc" -eq 77 ]; then
+		skipn=$((skipn + 1))
+		why=$(sed -n 's/^SKIP //p' "$log" | tail -n 1)
+		echo "SKIP $name: ${why:-no reason given}"
 	else
 		failn=$((failn + 1)); failed="$failed $name"
 		echo "FAIL $name ($(( $(date +%s) - start ))s), log follows:"
 		tail -n 40 "$log" | sed 's/^/    /'
 	fi
 done
-echo "integration: $pass passed, $failn failed"
+[ -z "$failed" ] || echo "integration: failed:$failed"
+echo "integration: $pass passed, $failn failed, $skipn skipped"
 [ "$failn" -eq 0 ]

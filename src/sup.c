@@ -775,37 +775,70 @@ sup_abs_path(const char *path)
 }
 
 /*
- * Detach from the terminal and take the pid file, locked so a second
- * daemon on the same config refuses to start (SO_REUSEPORT would let it
- * bind the same port and silently take half of the requests).
+ * Take the pid file, locked so a second daemon on the same pid file refuses
+ * to start (SO_REUSEPORT would let it bind the same port and silently take
+ * half of the requests). In the foreground too: `make run` and systemd
+ * (-f) get a pid file to signal. A pid file that cannot be opened is an
+ * error for a daemon, a warning in the foreground (a user running -f by
+ * hand with the default /run path); one that is locked is an error in both.
+ * The pid is written by sup_pidfile_write, after daemonizing.
  */
 static int
-sup_daemonize(struct sup *s)
+sup_pidfile_take(struct sup *s, bool foreground)
 {
 	const char	*pf = s->conf->pid_file;
 	char		 buf[32];
-	pid_t		 pid;
-	int		 fd, nul;
+	int		 fd;
 
-	if (pf != NULL) {
-		fd = open(pf, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-		if (fd == -1) {
-			log_warn("pid file %s", pf);
-			return -1;
+	if (pf == NULL)
+		return 0;
+	fd = open(pf, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd == -1) {
+		log_warn("pid file %s", pf);
+		if (foreground) {
+			log_warnx("running without a pid file");
+			return 0;
 		}
-		if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-			ssize_t n = read(fd, buf, sizeof(buf) - 1);
-
-			buf[n > 0 ? n : 0] = '\0';
-			buf[strcspn(buf, "\n")] = '\0';
-			log_warnx("pid file %s is locked: ptftpd already "
-			    "running (pid %s)", pf, buf);
-			close(fd);
-			return -1;
-		}
-		s->pid_fd = fd;
-		snprintf(s->pid_path, sizeof(s->pid_path), "%s", pf);
+		return -1;
 	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		log_warnx("pid file %s is locked: ptftpd already "
+		    "running (pid %s)", pf, buf);
+		close(fd);
+		return -1;
+	}
+	s->pid_fd = fd;
+	snprintf(s->pid_path, sizeof(s->pid_path), "%s", pf);
+	return 0;
+}
+
+/* Write our pid into the pid file taken by sup_pidfile_take, if any. */
+static void
+sup_pidfile_write(struct sup *s)
+{
+	char	 buf[32];
+	int	 n;
+
+	if (s->pid_fd == -1)
+		return;
+	/* flock survives fork: the lock is on the open file. */
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(s->pid_fd, 0) == -1 ||
+	    pwrite(s->pid_fd, buf, (size_t)n, 0) != n)
+		log_warn("pid file %s", s->pid_path);
+}
+
+/* Detach from the terminal (the pid file is already taken). */
+static int
+sup_daemonize(struct sup *s)
+{
+	pid_t		 pid;
+	int		 nul;
+
 	if ((pid = fork()) == -1) {
 		log_warn("fork");
 		return -1;
@@ -822,14 +855,6 @@ sup_daemonize(struct sup *s)
 			dup2(nul, STDERR_FILENO);
 		if (nul > STDERR_FILENO)
 			close(nul);
-	}
-	if (s->pid_fd != -1) {
-		/* flock survives fork: the lock is on the open file. */
-		int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-
-		if (ftruncate(s->pid_fd, 0) == -1 ||
-		    pwrite(s->pid_fd, buf, (size_t)n, 0) != n)
-			log_warn("pid file %s", pf);
 	}
 	return 0;
 }
@@ -859,11 +884,15 @@ sup_run(struct conf *c, const struct sup_opts *o)
 	s.opts = &s.aopts;
 	s.gen = 1;
 	log_set_tag("sup");
-	if (!o->foreground && sup_daemonize(&s) == -1) {
+	if (sup_pidfile_take(&s, o->foreground) == -1 ||
+	    (!o->foreground && sup_daemonize(&s) == -1)) {
+		if (s.pid_fd != -1)
+			close(s.pid_fd);
 		free(s.aconf);
 		free(s.aroot);
 		return 1;
 	}
+	sup_pidfile_write(&s);
 	/*
 	 * Fix: worker.c stops on EOF of its control pipe, but no pipe was
 	 * ever made (ctl_fd = -1), so a killed supervisor was noticed only

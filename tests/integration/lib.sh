@@ -18,6 +18,15 @@
 #   pt_mkfile NAME SIZE   random file of SIZE bytes in $ROOT
 #   pt_cmp A B WHAT    byte-exact comparison or pt_fail
 #   pt_wait_log ERE [SECS]   wait (bounded) until the daemon log matches
+#   pt_wait_for SECS CMD...  run CMD every 0.1 s until it succeeds, at most
+#                      SECS seconds (decimals allowed); 1 on timeout
+#   pt_wait_gone PID [SECS]  wait (bounded) until PID is gone or a zombie
+#   pt_port_range N    "MIN MAX" of N free UDP ports below the ephemeral range
+#   pt_stat KEY        a total of the daemon's stats segment (ptftpd-stat -j
+#                      "totals", e.g. sess_active), empty if unreadable
+#   pt_stat_ge KEY N   true if that total is at least N (for pt_wait_for)
+#   pt_skip REASON     print "SKIP REASON" and end the test as skipped
+#                      (exit 77, which run-integration.sh counts apart)
 #   pt_flip_byte FILE OFF    corrupt one byte (for negative checks)
 #   pt_netascii IN OUT       IN as netascii on the wire (LF -> CR LF,
 #                      CR -> CR NUL)
@@ -142,6 +151,31 @@ pt_random_port() {
 	echo "$port"
 }
 
+# "MIN MAX": N consecutive UDP ports that nothing has bound now, below the
+# kernel's ephemeral range (ip_local_port_range), so that no other
+# process's kernel-chosen port lands in them later. The machine's
+# network is shared (other tests, other chroots): a fixed range such as
+# 47001-47008 sits in the ephemeral range and was taken now and then.
+pt_port_range() {
+	local n=$1 lo i base p hex busy
+	lo=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+	[ -n "$lo" ] && [ "$lo" -gt 12000 ] || lo=32768
+	for i in $(seq 1 50); do
+		base=$((10000 + (RANDOM * 32768 + RANDOM) % (lo - 10000 - n)))
+		busy=0
+		for p in $(seq "$base" $((base + n - 1))); do
+			hex=$(printf '%04X' "$p")
+			if grep -q ":$hex " /proc/net/udp /proc/net/udp6 2>/dev/null
+			then
+				busy=1
+				break
+			fi
+		done
+		[ "$busy" = 0 ] && break
+	done
+	echo "$base $((base + n - 1))"
+}
+
 # Do the extra config lines (args 2..) set top-level setting $1? Only the
 # names pt_write_conf has defaults for are asked, and none of them is a
 # member of another group, so "name =" (or "name :") at the start of a line
@@ -203,7 +237,10 @@ pt_start() {
 		for i in $(seq 1 25); do
 			kill -0 "$PT_PID" 2>/dev/null || break
 			if pt_probe 127.0.0.1; then
-				pt_probe ::1 ||
+				# A probe hashed to a worker still starting
+				# waits in its socket: ask again, from new
+				# ports, a while (a loaded machine).
+				pt_wait_for 20 pt_probe ::1 ||
 				    pt_fail "answers on 127.0.0.1 but not on ::1"
 				PT_WORKER_PIDS=$(pgrep -P "$PT_PID" | tr '\n' ' ')
 				pt_step "ptftpd pid $PT_PID port $PT_PORT" \
@@ -297,6 +334,55 @@ pt_wait_log() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# Runs CMD... every 0.1 s until it succeeds, for at most SECS seconds
+# (decimals allowed: 0.5). Returns 0 once CMD succeeds, 1 on timeout. The
+# bound is in tries (SECS * 10) and in time (a slow CMD ends it sooner).
+pt_wait_for() {
+	local secs=$1 n i end
+	shift
+	n=$(awk -v s="$secs" 'BEGIN { n = int(s * 10 + 0.5); print n < 1 ? 1 : n }')
+	end=$((SECONDS + n / 10 + 1))
+	for i in $(seq 1 "$n"); do
+		"$@" && return 0
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.1
+	done
+	"$@"
+}
+
+# A total from the default stats segment of pt_start's config.
+pt_stat() {
+	"$BUILD/ptftpd-stat" -s "$T/ptftpd.stats" -j 2>/dev/null |
+	    sed -n 's/^"totals":{\(.*\)/\1/p' | grep -o "\"$1\":[0-9]*" |
+	    cut -d: -f2
+}
+
+pt_stat_ge() {
+	local v
+	v=$(pt_stat "$1")
+	[ -n "$v" ] && [ "$v" -ge "$2" ]
+}
+
+# True if PID is gone or a zombie (its parent has not reaped it yet).
+pt_gone() {
+	[ -e "/proc/$1" ] || return 0
+	[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]
+}
+
+# Waits up to SECS (default 5) for PID to be gone or a zombie.
+pt_wait_gone() {
+	pt_wait_for "${2:-5}" pt_gone "$1"
+}
+
+# The test cannot run here (a missing kernel feature, a client that cannot
+# be had): say why and end as skipped. Exit status 77 (as automake's) is
+# what scripts/run-integration.sh counts as a skip; a test that could run
+# but did not get its result must pt_fail instead.
+pt_skip() {
+	echo "SKIP $*"
+	exit 77
 }
 
 # Inverts the byte at OFFSET of FILE in place.

@@ -270,7 +270,10 @@ pt_step "flood: 20000 RRQs from 500 ports of 127.0.0.2 in 4 s, never ACKed"
     >"$T/flood.out" 2>&1 &
 FPID=$!
 pt_track "$FPID"
-sleep 0.3
+# Once the flood is arriving (the daemon counted 100 of its requests).
+rrq0=$(pt_stat rrq)
+pt_wait_for 10 pt_stat_ge rrq $((${rrq0:-0} + 100)) ||
+    pt_fail "the flood never reached the daemon"
 lat_max=0 lat_all="" n=0 peak_fds=0 peak_active=0
 while kill -0 "$FPID" 2>/dev/null && [ "$n" -lt 40 ]; do
 	host=127.0.0.1

@@ -102,8 +102,13 @@ pt_step "a repeated RRQ (same port, same file) makes one session, not two"
 pt_mkfile dup 102400
 pt_tftpc --dup-rrq -b 1468 -t -e "$ROOT/dup" dup || pt_fail "repeated RRQ"
 pt_tftpc --dup-rrq -e "$ROOT/dup" dup || pt_fail "repeated plain RRQ"
-pt_wait_log 'file="dup".* result=ok' || pt_fail "dup not logged"
-sleep 0.3
+# Both transfers logged and no transfer left open: a second session of a
+# repeated RRQ would be logged by then too.
+dup_done() {
+	[ "$(grep -c 'file="dup"' "$PT_LOG")" -ge 2 ] &&
+	    [ "$(pt_stat sess_active)" = 0 ]
+}
+pt_wait_for 10 dup_done || pt_fail "dup not logged twice, or still active"
 n=$(grep -c 'file="dup"' "$PT_LOG")
 [ "$n" -eq 2 ] || pt_fail "2 transfers of dup logged as $n sessions"
 

@@ -95,6 +95,21 @@ nc_replace() {
 	chmod 644 "$ROOT/.nc-tmp"
 	[ -z "${3:-}" ] || touch -r "$3" "$ROOT/.nc-tmp"
 	mv -f "$ROOT/.nc-tmp" "$ROOT/$1" || pt_fail "mv over $1"
+	NC_CHANGED=$(date +%s%3N)
+}
+
+# Waits until the cache window (cache_valid_ms = 300, plus 100 ms) has
+# passed since the last change (nc_replace, or nc_changed after an rm).
+# Time since the change is the condition itself, so this is a lower bound:
+# a slow machine only waits less here, never fails for it.
+nc_changed() {
+	NC_CHANGED=$(date +%s%3N)
+}
+nc_window_over() {
+	[ $(($(date +%s%3N) - NC_CHANGED)) -ge 400 ]
+}
+nc_after_window() {
+	pt_wait_for 5 nc_window_over || pt_fail "the clock did not move"
 }
 
 head -c 100000 /dev/urandom >"$T/v1"
@@ -118,7 +133,7 @@ pt_step "replace by rename: at once old or new, after 400 ms new everywhere"
 nc_fetch_all "v1 again (fresh lookups)" nc "$T/v1"
 nc_replace nc "$T/v2"
 nc_fetch_either "right after the rename" nc "$T/v1" "$T/v2"
-sleep 0.4
+nc_after_window
 nc_fetch_all "v2 after 400 ms" nc "$T/v2"
 
 pt_step "same size and mtime, only the inode differs (twice)"
@@ -127,18 +142,19 @@ pt_step "same size and mtime, only the inode differs (twice)"
 # would match v4's size, mtime and inode.)
 nc_replace nc "$T/v3" "$ROOT/nc"
 nc_fetch_either "v3 right after the rename" nc "$T/v2" "$T/v3"
-sleep 0.4
+nc_after_window
 nc_fetch_all "v3 after 400 ms" nc "$T/v3"
 ino3=$(stat -c %i "$ROOT/nc")
 nc_replace nc "$T/v4" "$ROOT/nc"
 echo "   inodes: v3 $ino3, v4 $(stat -c %i "$ROOT/nc")"
-sleep 0.4
+nc_after_window
 nc_fetch_all "v4 after 400 ms" nc "$T/v4"
 
 pt_step "a deleted file is refused after the window"
 nc_fetch_all "gone, still there" gone "$T/gone"
 rm -f "$ROOT/gone"
-sleep 0.4
+nc_changed
+nc_after_window
 nc_fetch_all "gone after 400 ms" gone -x1
 pt_stop
 

@@ -500,7 +500,11 @@ sp_log | grep -E 'result=(replaced|aborted|error|timeout)' &&
 
 # --- (g) ---------------------------------------------------------------------
 pt_step "(g) an ACK from an unknown address:port is dropped and counted"
-sleep 0.3
+# The baseline once no transfer is left open.
+sp_idle() {
+	[ "$(sp_stat sess_active)" = 0 ]
+}
+pt_wait_for 10 sp_idle || pt_fail "transfers still open before (g)"
 base=$(sp_stat listen_stray)
 [ -n "$base" ] || pt_fail "no listen_stray in ptftpd-stat -j"
 strays=""

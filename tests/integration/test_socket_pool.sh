@@ -128,8 +128,10 @@ pt_stop
 # refused for want of a port.
 pt_step "port range: the pool leaves ports for the other worker"
 pt_mkfile range.bin 20000
+read -r PMIN PMAX <<<"$(pt_port_range 8)"
+echo "   transfer ports $PMIN-$PMAX"
 pt_start "workers = 2;" \
-    "session = { timeout_ms = 300; timeout_max_ms = 600; port_min = 47001; port_max = 47008; };"
+    "session = { timeout_ms = 300; timeout_max_ms = 600; port_min = $PMIN; port_max = $PMAX; };"
 socks() { ls -l "/proc/$1/fd" | grep -c ' socket:\['; }
 declare -A SOCK0
 for w in $(pgrep -P "$PT_PID"); do SOCK0[$w]=$(socks "$w"); done

@@ -128,7 +128,10 @@ pt_start "workers = 3;" \
     "stats = { path = \"$SEG\"; file = \"$PROM\"; };"
 
 pt_step "segment: 3 running workers"
-sleep 0.3
+three_running() {
+	stat_json >"$T/base.kv" && [ "$(kv running "$T/base.kv")" = 3 ]
+}
+pt_wait_for 10 three_running
 wait_idle
 stat_json >"$T/base.kv"
 [ "$(kv running "$T/base.kv")" = 3 ] ||

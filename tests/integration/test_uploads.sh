@@ -166,13 +166,28 @@ pt_track "$cpid"
 fpid=$!
 pt_track "$fpid"
 # Kill curl once it has read them (rchar: what it read from the pipe, plus
-# a little) and had time to send them.
-for i in $(seq 1 100); do
+# a little) and the worker has written some of them to its upload file
+# (an fd of a worker open on a file in uploads/, unnamed or hidden).
+curl_read() {
+	local r
 	r=$(awk '/^rchar/ {print $2}' "/proc/$cpid/io" 2>/dev/null)
-	[ "${r:-0}" -ge 200000 ] && break
-	sleep 0.05
-done
-sleep 0.3
+	[ "${r:-0}" -ge 200000 ]
+}
+upload_written() {
+	local w f
+	for w in $(pgrep -P "$PT_PID"); do
+		for f in /proc/"$w"/fd/*; do
+			case $(readlink "$f" 2>/dev/null) in
+			"$UP"/*)
+				[ "$(stat -L -c %s "$f" 2>/dev/null || echo 0)" -gt 0 ] &&
+				    return 0 ;;
+			esac
+		done
+	done
+	return 1
+}
+pt_wait_for 10 curl_read || pt_fail "curl did not read the 200000 bytes"
+pt_wait_for 10 upload_written || pt_fail "no upload file got any bytes"
 kill -KILL "$cpid" "$fpid" 2>/dev/null
 wait "$cpid" "$fpid" 2>/dev/null
 pt_wait_log 'op=WRQ file="uploads/killed.bin".*result=' 8 ||
@@ -201,8 +216,15 @@ perl -e 'open(F, "<", $ARGV[0]) or die; binmode F; $| = 1;
     "tftp://127.0.0.1:$P/live/v.bin" >"$T/up.log" 2>&1 &
 upid=$!
 pt_track "$upid"
+# Read until the upload is over and three reads saw the new file: how
+# many reads fit in the upload depends on the machine (60 fast reads can
+# all be over before it ends), and a worker trusts its lookup of the name
+# for cache_valid_ms (1 s) after the rename. Bounded in count and time.
 nold=0 nnew=0
-for i in $(seq 1 60); do
+deadline=$((SECONDS + 60))
+for i in $(seq 1 2000); do
+	[ $SECONDS -lt $deadline ] ||
+	    pt_fail "after 60 s and $i reads: $nold old, $nnew new"
 	rm -f "$T/r.bin"
 	timeout 10 curl -sS --tftp-blksize 1468 -o "$T/r.bin" \
 	    "tftp://127.0.0.1:$P/live/v.bin" || pt_fail "read $i failed"

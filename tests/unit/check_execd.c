@@ -375,8 +375,11 @@ START_TEST(timeout_kills_the_process_group)
 	start();
 	t0 = now_ms();
 	submit1(1, 0, "x");
-	ck_assert_int_eq(wait_done(&d, 3000), 1);
-	ck_assert_uint_lt(now_ms() - t0, 1500);
+	/* Not before its 200 ms (a lower bound: how soon after is the
+	 * machine's business; d.timed_out says the timeout ended it, the
+	 * program alone would have run 10 s). */
+	ck_assert_int_eq(wait_done(&d, 8000), 1);
+	ck_assert_uint_ge(now_ms() - t0, 190);
 	ck_assert(d.timed_out);
 	ck_assert(!d.too_big && !d.exec_failed);
 	ck_assert(!execd_done_ok(&d));
@@ -398,14 +401,12 @@ START_TEST(output_over_max_bytes_is_too_big)
 {
 	const char	*argv[] = { "/usr/bin/yes", NULL };
 	struct execd_done	d;
-	uint64_t		t0;
 
 	route_argv(0, argv, 5000, 1000, 4);
 	start();
-	t0 = now_ms();
 	submit1(1, 0, "x");
-	ck_assert_int_eq(wait_done(&d, 4000), 1);
-	ck_assert_uint_lt(now_ms() - t0, 2000);
+	/* Cut for its size, not by the 5 s timeout: too_big, !timed_out. */
+	ck_assert_int_eq(wait_done(&d, 8000), 1);
 	ck_assert(d.too_big);
 	ck_assert(!d.timed_out && !d.exec_failed);
 	ck_assert(!execd_done_ok(&d));
