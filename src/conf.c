@@ -79,7 +79,7 @@ static const char *const conf_keys_session[] = {
 	"port_min", "port_max", "socket_pool", NULL
 };
 static const char *const conf_keys_log[] = {
-	"target", "level", "facility", "format", NULL
+	"target", "level", "facility", "format", "refusals_per_second", NULL
 };
 static const char *const conf_keys_stats[] = {
 	"path", "file", "interval", "enabled", NULL
@@ -387,6 +387,7 @@ conf_defaults(struct conf *c)
 	c->log.target = LOG_TARGET_SYSLOG;
 	c->log.level = LOG_INFO;
 	c->log.facility = LOG_DAEMON;
+	c->log.refusals_per_second = 20;
 
 	c->stats.path = strdup("/run/ptftpd.stats");
 	c->stats.file = NULL;
@@ -1262,10 +1263,16 @@ conf_load_log(struct conf_ctx *x, struct conf *c,
     const config_setting_t *root)
 {
 	const config_setting_t	*g;
+	uint64_t		 v;
 	int			 r, format;
 
 	if ((r = conf_get_group(x, root, "log", &g)) <= 0)
 		return r;
+	if ((r = conf_get_int(x, g, "log", "refusals_per_second", 0, 100000,
+	    &v, NULL)) == -1)
+		return -1;
+	if (r == 1)
+		c->log.refusals_per_second = (uint32_t)v;
 	if (conf_check_keys(x, g, "log", conf_keys_log) == -1 ||
 	    conf_get_enum(x, g, "log", "target", conf_log_targets,
 	    &c->log.target) == -1 ||
