@@ -58,6 +58,7 @@ check_tftpc_OBJS = tftp
 check_tmpl_OBJS	 = tmpl
 check_module_OBJS = module tmpl
 check_ring_OBJS	 = ring
+check_priv_OBJS	 = priv
 UNIT_SRCS	 = $(wildcard tests/unit/check_*.c)
 UNIT_BINS	 = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
