@@ -211,6 +211,14 @@ struct worker {
 	uint32_t		 pool_cap;	/* see worker_setup_ring */
 	uint32_t		 pool_head;
 	uint32_t		 pool_n;
+	/* Lines an outsider can cause, at most so many a second (log.c):
+	 * refused requests (log.refusals_per_second), and running out of
+	 * descriptors, ports or ring entries (one a second, with the last
+	 * failure kept for the "suppressed" line). */
+	struct log_rate		 refusal_rate;
+	struct log_rate		 exhaust_rate;
+	const char		*exhaust_what;
+	int			 exhaust_err;
 };
 
 static volatile sig_atomic_t	got_term, got_stop;
@@ -746,10 +754,53 @@ worker_apply(struct worker *w, struct wsess *ws, const struct sess_tx *tx,
 	}
 }
 
-/* Answer a request with an ERROR from the listen socket: no new socket
- * for a negative answer (pxelinux and ZTP switches probe many names). */
+/*
+ * The log line of a refused request: the transfer line's fields (peer,
+ * op, file, mode, opts as asked) with result=refused, why (notfound,
+ * access, acl, rate, limit, busy, badreq, toolong, ...) and the ERROR
+ * code sent (none: not answered). At most log.refusals_per_second lines
+ * a second per worker; the rest are counted and said as one
+ * "result=refused suppressed=K" line. req NULL: the packet did not
+ * decode, name (up to name_len bytes) is what stood where the file name
+ * goes.
+ */
 static void
-worker_refuse(struct worker *w, int lfd, const struct sockaddr_storage *peer,
+worker_log_refused(struct worker *w, enum tftp_op op,
+    const struct tftp_req *req, const char *name, size_t name_len,
+    const struct sockaddr_storage *peer, int code, const char *reason)
+{
+	char		 pbuf[64], nbuf[TFTP_NAME_MAX * 4 + 1], opts[48];
+	char		 err[16] = " error=none";
+	uint64_t	 k;
+
+	if (!log_enabled(LOG_INFO))
+		return;
+	if (!log_rate_allow(&w->refusal_rate,
+	    w->conf->log.refusals_per_second, w->now_ms, &k)) {
+		STATS_ADD(w->st, log_suppressed, 1);
+		return;
+	}
+	if (k > 0)
+		log_info("result=refused suppressed=%llu",
+		    (unsigned long long)k);
+	if (req != NULL) {
+		name = req->file;
+		name_len = req->file_len;
+	}
+	if (code >= 0)
+		snprintf(err, sizeof(err), " error=%d", code);
+	log_info("peer=%s op=%s file=\"%s\" mode=%s opts=%s result=refused "
+	    "reason=%s%s", net_ntop(peer, pbuf, sizeof(pbuf)),
+	    tftp_opname(op), log_safe(nbuf, sizeof(nbuf), name, name_len),
+	    req != NULL ? tftp_modename(req->mode) : "-",
+	    req != NULL ? worker_opts_str(&req->opts, opts, sizeof(opts)) :
+	    "-", reason, err);
+}
+
+/* Send a refusal's ERROR from the listen socket and count it by code. */
+static void
+worker_refuse_send(struct worker *w, int lfd,
+    const struct sockaddr_storage *peer,
     const struct sockaddr_storage *local, uint16_t code, const char *msg)
 {
 	size_t	 len;
@@ -773,6 +824,80 @@ worker_refuse(struct worker *w, int lfd, const struct sockaddr_storage *peer,
 	len = tftp_encode_error(w->ctlbuf, sizeof(w->ctlbuf), code, msg);
 	if (len > 0 && net_send_from(lfd, w->ctlbuf, len, peer, local) > 0)
 		STATS_ADD(w->st, tx_pkts, 1);
+}
+
+/* Answer a request with an ERROR from the listen socket: no new socket
+ * for a negative answer (pxelinux and ZTP switches probe many names).
+ * Logged (rate-limited) with reason, see worker_log_refused. */
+static void
+worker_refuse(struct worker *w, int lfd, enum tftp_op op,
+    const struct tftp_req *req, const struct sockaddr_storage *peer,
+    const struct sockaddr_storage *local, uint16_t code, const char *reason,
+    const char *msg)
+{
+	worker_log_refused(w, op, req, NULL, 0, peer, code, reason);
+	worker_refuse_send(w, lfd, peer, local, code, msg);
+}
+
+/* The reason word of a refusal by the content's error code. */
+static const char *
+worker_reason(uint16_t code)
+{
+	switch (code) {
+	case TFTP_EUNDEF:
+		return "busy";
+	case TFTP_ENOTFOUND:
+		return "notfound";
+	case TFTP_EACCESS:
+		return "access";
+	case TFTP_ENOSPACE:
+		return "full";
+	case TFTP_EBADOP:
+		return "badreq";
+	case TFTP_EEXISTS:
+		return "exists";
+	default:
+		return "error";
+	}
+}
+
+/*
+ * Running out of descriptors, ports or ring entries fails every request
+ * of a flood the same way: counted each time, logged at most once a
+ * second; the lines held back are said as one "...; suppressed=K" line
+ * before the next one, or by worker_log_flush. (The last failure's kind
+ * names them: close enough, they come from one shortage.)
+ */
+static void
+worker_log_exhausted(struct worker *w, const char *what, int err)
+{
+	uint64_t	 k;
+
+	STATS_ADD(w->st, refused_resource, 1);
+	w->exhaust_what = what;
+	w->exhaust_err = err;
+	if (!log_rate_allow(&w->exhaust_rate, 1, w->now_ms, &k)) {
+		STATS_ADD(w->st, log_suppressed, 1);
+		return;
+	}
+	if (k > 0)
+		log_warnx("%s: %s; suppressed=%llu", what, strerror(err),
+		    (unsigned long long)k);
+	log_warnx("%s: %s", what, strerror(err));
+}
+
+/* Once a second: the counts of lines held back and not yet said. */
+static void
+worker_log_flush(struct worker *w, uint64_t now)
+{
+	uint64_t	 k;
+
+	if ((k = log_rate_flush(&w->refusal_rate, now)) > 0)
+		log_info("result=refused suppressed=%llu",
+		    (unsigned long long)k);
+	if ((k = log_rate_flush(&w->exhaust_rate, now)) > 0)
+		log_warnx("%s: %s; suppressed=%llu", w->exhaust_what,
+		    strerror(w->exhaust_err), (unsigned long long)k);
 }
 
 /* Take a free slot and prepare it for peer; NULL when all are busy. */
@@ -818,8 +943,8 @@ worker_admit(struct worker *w, int lfd, enum tftp_op op,
 
 	if (route_rewrite(w->conf, peer, req->file, w->rname,
 	    sizeof(w->rname)) == -1) {
-		worker_refuse(w, lfd, peer, local, TFTP_EACCESS,
-		    "File name too long");
+		worker_refuse(w, lfd, op, req, peer, local, TFTP_EACCESS,
+		    "badreq", "File name too long");
 		return -1;
 	}
 	r = route_match(w->conf, w->rname, &w->rm);
@@ -827,15 +952,18 @@ worker_admit(struct worker *w, int lfd, enum tftp_op op,
 		STATS_ADD(w->st, denied_acl, 1);
 		/* Silence is an option: scanners learn nothing. */
 		if (!w->conf->acl_silent)
-			worker_refuse(w, lfd, peer, local, TFTP_EACCESS,
-			    "Access denied");
+			worker_refuse(w, lfd, op, req, peer, local,
+			    TFTP_EACCESS, "acl", "Access denied");
+		else
+			worker_log_refused(w, op, req, NULL, 0, peer, -1,
+			    "acl");
 		return -1;
 	}
 	if (op == TFTP_WRQ && (r == NULL || r->handler != CONF_HANDLER_FILE ||
 	    !r->write.enabled)) {
 		/* Uploads only where a file route has a write group. */
-		worker_refuse(w, lfd, peer, local, TFTP_EACCESS,
-		    "Uploads are disabled");
+		worker_refuse(w, lfd, op, req, peer, local, TFTP_EACCESS,
+		    "access", "Uploads are disabled");
 		return -1;
 	}
 	v = limit_admit(&w->limit, peer, now);
@@ -843,7 +971,8 @@ worker_admit(struct worker *w, int lfd, enum tftp_op op,
 		STATS_ADD(w->st, denied_limit, 1);
 		/* Error 0: a booting client retries, which is what a
 		 * rate or concurrency limit wants. */
-		worker_refuse(w, lfd, peer, local, TFTP_EUNDEF,
+		worker_refuse(w, lfd, op, req, peer, local, TFTP_EUNDEF,
+		    v == LIMIT_CLIENT_BUSY ? "limit" : "rate",
 		    v == LIMIT_CLIENT_BUSY ? "Too many transfers from your "
 		    "address" : "Rate limited, try again");
 		return -1;
@@ -1007,7 +1136,8 @@ worker_start(struct worker *w, struct wsess *ws, enum tftp_op op,
 		/* Armed before the first DATA is queued: submitted first. */
 		if (ring_recv(&w->ring, ws->fd, worker_ud(w, ws, UD_RECV, 0),
 		    true) == -1) {
-			log_warnx("io_uring: no room to arm a receive");
+			worker_log_exhausted(w, "io_uring: arming a receive",
+			    EBUSY);
 			sess_fail(&ws->s, TFTP_EUNDEF);
 			worker_end(w, ws, now);
 			return;
@@ -1016,7 +1146,7 @@ worker_start(struct worker *w, struct wsess *ws, enum tftp_op op,
 		ws->rx_armed = true;
 	} else if (!ws->shared &&
 	    epoll_ctl(w->ep, EPOLL_CTL_ADD, ws->fd, &ev) == -1) {
-		log_warn("epoll_ctl");
+		worker_log_exhausted(w, "epoll_ctl", errno);
 		sess_fail(&ws->s, TFTP_EUNDEF);
 		worker_end(w, ws, now);
 		return;
@@ -1143,15 +1273,15 @@ worker_request(struct worker *w, int lfd, enum tftp_op op,
 		worker_end(w, ws, now);
 	}
 	if (req->mode == TFTP_MODE_MAIL) {
-		worker_refuse(w, lfd, peer, local, TFTP_EBADOP,
-		    "Mail mode not supported");
+		worker_refuse(w, lfd, op, req, peer, local, TFTP_EBADOP,
+		    "badreq", "Mail mode not supported");
 		return;
 	}
 	if (w->free_head == NIL) {
 		/* Error 0, not 3: U-Boot and PXE ROMs retry on it. */
 		STATS_ADD(w->st, refused_busy, 1);
-		worker_refuse(w, lfd, peer, local, TFTP_EUNDEF,
-		    "Server busy, try again");
+		worker_refuse(w, lfd, op, req, peer, local, TFTP_EUNDEF,
+		    "busy", "Server busy, try again");
 		return;
 	}
 	if (worker_admit(w, lfd, op, req, peer, local, &fs, &route,
@@ -1166,7 +1296,8 @@ worker_request(struct worker *w, int lfd, enum tftp_op op,
 		(void)limit_release(&w->limit, peer);
 		if ((uint16_t)code == TFTP_EUNDEF)	/* memory, fds, spawner */
 			STATS_ADD(w->st, refused_busy, 1);
-		worker_refuse(w, lfd, peer, local, (uint16_t)code, msg);
+		worker_refuse(w, lfd, op, req, peer, local, (uint16_t)code,
+		    worker_reason((uint16_t)code), msg);
 		return;
 	}
 	/* Single port mode answers from the listen socket itself: no socket
@@ -1176,12 +1307,12 @@ worker_request(struct worker *w, int lfd, enum tftp_op op,
 	fd = w->conf->single_port ? lfd : worker_socket(w, local, peer,
 	    &tmp.prev);
 	if (fd == -1) {
-		log_warn("transfer socket");
+		worker_log_exhausted(w, "transfer socket", errno);
 		worker_close_content(&tmp);
 		(void)limit_release(&w->limit, peer);
 		STATS_ADD(w->st, refused_busy, 1);
-		worker_refuse(w, lfd, peer, local, TFTP_EUNDEF,
-		    "Server busy, try again");
+		worker_refuse(w, lfd, op, req, peer, local, TFTP_EUNDEF,
+		    "busy", "Server busy, try again");
 		return;
 	}
 	ws = worker_alloc(w, peer, hash);
@@ -1267,23 +1398,34 @@ worker_listen_pkt(struct worker *w, int lfd, int i, uint64_t now)
 	const struct sockaddr_storage *peer = &w->rx.peer[i];
 	struct sockaddr_storage	 local;
 	struct tftp_msg		 m;
+	bool			 isreq, trunc;
 	int			 code;
 
 	STATS_ADD(w->st, rx_pkts, 1);
 	STATS_ADD(w->st, rx_bytes, len);
-	if ((h->msg_flags & MSG_TRUNC) || len < 2 ||
-	    net_rx_local(&w->rx, i, &local) == -1) {
+	if (len < 2 || net_rx_local(&w->rx, i, &local) == -1) {
 		STATS_ADD(w->st, req_malformed, 1);
 		return;
 	}
-	code = tftp_decode(buf, len, &m);
+	isreq = buf[0] == 0 && (buf[1] == TFTP_RRQ || buf[1] == TFTP_WRQ);
+	trunc = (h->msg_flags & MSG_TRUNC) != 0;
+	code = trunc ? TFTP_EBADOP : tftp_decode(buf, len, &m);
 	if (code != 0) {
-		STATS_ADD(w->st, req_malformed, 1);
-		/* Malformed request: one short ERROR (1:1, no
-		 * amplification). Anything else: silence. */
-		if (buf[0] == 0 && (buf[1] == TFTP_RRQ || buf[1] == TFTP_WRQ))
-			worker_refuse(w, lfd, peer, &local, (uint16_t)code,
-			    "Malformed request");
+		if (trunc && isreq)
+			STATS_ADD(w->st, req_toolong, 1);
+		else
+			STATS_ADD(w->st, req_malformed, 1);
+		/* Malformed or longer than the buffer (RFC 2347: 512
+		 * bytes; an option value of 1,000 digits, a 2,000-byte
+		 * name): one short ERROR (1:1, no amplification), or the
+		 * client retries to its limit. Anything else: silence. */
+		if (!isreq)
+			return;
+		worker_log_refused(w, buf[1], NULL, (const char *)buf + 2,
+		    strnlen((const char *)buf + 2, len - 2 < 64 ? len - 2 :
+		    64), peer, (uint16_t)code, trunc ? "toolong" : "badreq");
+		worker_refuse_send(w, lfd, peer, &local, (uint16_t)code,
+		    trunc ? "Request too long" : "Malformed request");
 		return;
 	}
 	switch (m.op) {
@@ -1381,7 +1523,8 @@ worker_sess_ready(struct worker *w, struct wsess *ws, uint64_t now)
 		    (struct sockaddr *)&from, &flen);
 		if (n == -1)
 			return;		/* EAGAIN, or ICMP-driven errors */
-		worker_sess_dgram(w, ws, w->pkt, (size_t)n, false, &from, now);
+		worker_sess_dgram(w, ws, w->pkt, (size_t)n,
+		    n > (ssize_t)TFTP_PKT_MAX, &from, now);
 		if (ws->fd == -1)
 			return;		/* ended */
 	}
@@ -1667,6 +1810,7 @@ worker_trim_cache(struct worker *w, uint64_t now)
 	if (now < w->trim_ms)
 		return;
 	w->trim_ms = now + 1000;
+	worker_log_flush(w, now);
 	if (w->pool != NULL)
 		worker_pool_trim(w, now, false);
 	fs_expire_idle(w->fs, now, w->conf->cache_idle_ms);
