@@ -88,6 +88,8 @@
 #define RING_PAYLOAD	600
 #define RING_REAP_MAX	256	/* completions per turn: then requests */
 #define POOL_IDLE_MS	10000	/* a pooled socket unused this long closes */
+#define POOL_SPREAD	64	/* pooled sockets to choose from, at least */
+#define RND_N		64	/* random words drawn per getrandom */
 /* A completion's user data: op (2 bits), payload bytes of a send (17, for
  * the counters if it fails), slot (20: max_per_worker <= 1,000,000) and
  * the slot's generation (25), so a late completion for a reused slot is
@@ -174,6 +176,9 @@ struct worker {
 	struct timer_node	**tstore;
 	struct sess_limits	 lim;
 	uint32_t		 port_hint;
+	uint32_t		 rnd[RND_N];	/* for worker_random */
+	uint32_t		 rnd_n;		/* words left in rnd */
+	uint64_t		 rnd_x;		/* fallback state */
 	struct stats_slot	*st;
 	struct net_rx		 rx;
 	uint8_t			*pkt;		/* one datagram, TFTP_PKT_MAX+1 */
@@ -207,9 +212,8 @@ struct worker {
 	/* Sockets of ended read transfers on the ring, kept bound for the
 	 * next transfers (session.socket_pool): no socket, bind and close
 	 * per transfer. */
-	struct wpool		*pool;		/* a ring: oldest at pool_head */
+	struct wpool		*pool;		/* pool_n of them, no order */
 	uint32_t		 pool_cap;	/* see worker_setup_ring */
-	uint32_t		 pool_head;
 	uint32_t		 pool_n;
 	/* Lines an outsider can cause, at most so many a second (log.c):
 	 * refused requests (log.refusals_per_second), and running out of
@@ -461,8 +465,7 @@ worker_end(struct worker *w, struct wsess *ws, uint64_t now)
 		/* Kept for another client. The cancel is issued before
 		 * anything the next transfer sends (SQEs go in order), so
 		 * its replies cannot reach the old receive. */
-		struct wpool	*p = &w->pool[(w->pool_head + w->pool_n++) %
-		    w->pool_cap];
+		struct wpool	*p = &w->pool[w->pool_n++];
 
 		p->fd = ws->fd;
 		p->since_ms = now;
@@ -1170,50 +1173,100 @@ worker_same_req(const struct wsess *ws, const struct tftp_req *req)
 }
 
 /*
- * A transfer socket bound to local: the oldest idle one of the pool whose
- * last transfer was not with this very address and port, or a new one
- * (-1 with errno). So a client that asks again from the same port (UEFI
- * after its size probe) never sees the same pair of TIDs twice in a row,
- * and a socket rests as long as the pool allows before it is reused.
- * *prev is set to the socket's last peer, whose late packets the new
- * transfer drops without an ERROR.
+ * A uniform random number below n (n > 0): RFC 1350 wants transfer IDs
+ * chosen at random. Words come from getrandom, RND_N at a time (one
+ * syscall per 64 transfers); should it ever fail, a splitmix64 sequence
+ * seeded from the hash seed and the clock stands in.
+ */
+static uint32_t
+worker_random(struct worker *w, uint32_t n)
+{
+	if (w->rnd_n == 0) {
+		if (getrandom(w->rnd, sizeof(w->rnd), GRND_NONBLOCK) !=
+		    (ssize_t)sizeof(w->rnd)) {
+			unsigned	 i;
+
+			w->rnd_x ^= w->hseed ^ clock_now_ms();
+			for (i = 0; i < RND_N; i++) {
+				uint64_t	 z = (w->rnd_x +=
+				    0x9e3779b97f4a7c15ull);
+
+				z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+				z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+				w->rnd[i] = (uint32_t)(z ^ (z >> 31));
+			}
+		}
+		w->rnd_n = RND_N;
+	}
+	return (uint32_t)(((uint64_t)w->rnd[--w->rnd_n] * n) >> 32);
+}
+
+/*
+ * A transfer socket bound to local, so that the next server TID cannot
+ * be guessed from the last (issue 13: handed out in turn, 30 transfers
+ * used 3 ports). From the pool only when at least POOL_SPREAD of its
+ * sockets (or socket_pool, if fewer) are bound to local and were not
+ * last used with this very address and port, and then one of those at
+ * random (about uniformly); otherwise a new socket, on a port the kernel picks at random,
+ * or from a port range starting at a random port. So a client that asks
+ * again from the same port (UEFI after its size probe) never sees the
+ * same pair of TIDs twice in a row. Returns the fd, or -1 with errno.
+ * *prev is set to a pooled socket's last peer, whose late packets the
+ * new transfer drops without an ERROR. O(POOL_SPREAD) mostly, O(pool_n)
+ * at worst; a new socket costs socket, bind (and close later).
  */
 static int
 worker_socket(struct worker *w, const struct sockaddr_storage *local,
     const struct sockaddr_storage *peer, struct sockaddr_storage *prev)
 {
-	uint32_t	 cap = w->pool_cap, i;
+	uint32_t	 spread = w->pool_cap < POOL_SPREAD ? w->pool_cap :
+	    POOL_SPREAD, i, n = 0, pick = NIL;
+	uint16_t	 pmin = w->conf->session.port_min;
+	uint16_t	 pmax = w->conf->session.port_max;
 	int		 fd;
 
-	for (i = 0; i < w->pool_n; i++) {
-		struct wpool	*p = &w->pool[(w->pool_head + i) % cap];
-		struct wpool	*head = &w->pool[w->pool_head];
+	/* From a random place, the first candidate is the pick; the walk
+	 * goes on only to see that there are `spread` of them (O(spread)
+	 * while most sockets are candidates). A candidate after a run of
+	 * others is a little likelier: the pool holds few of those. */
+	if (spread > 0 && w->pool_n >= spread) {
+		uint32_t	 start = worker_random(w, w->pool_n);
 
-		if (!net_same_peer(&p->local, local) ||
-		    net_same_peer(&p->last, peer))
-			continue;
-		fd = p->fd;
-		*prev = p->last;
-		*p = *head;		/* the oldest takes its place */
-		w->pool_head = (w->pool_head + 1) % cap;
-		w->pool_n--;
+		for (i = 0; i < w->pool_n && n < spread; i++) {
+			uint32_t		 k = (start + i) % w->pool_n;
+			const struct wpool	*p = &w->pool[k];
+
+			if (!net_same_peer(&p->local, local) ||
+			    net_same_peer(&p->last, peer))
+				continue;
+			if (n++ == 0)
+				pick = k;
+		}
+	}
+	if (n >= spread && pick != NIL) {
+		fd = w->pool[pick].fd;
+		*prev = w->pool[pick].last;
+		w->pool[pick] = w->pool[--w->pool_n];
 		return fd;
 	}
-	return net_session_socket(local, w->conf->session.port_min,
-	    w->conf->session.port_max, &w->port_hint);
+	if (pmin != 0)
+		w->port_hint = worker_random(w, (uint32_t)pmax - pmin + 1);
+	return net_session_socket(local, pmin, pmax, &w->port_hint);
 }
 
-/* Close pooled sockets idle for POOL_IDLE_MS (oldest first), or all. */
+/* Close pooled sockets idle for POOL_IDLE_MS, or all. */
 static void
 worker_pool_trim(struct worker *w, uint64_t now, bool all)
 {
-	uint32_t	 cap = w->pool_cap;
+	uint32_t	 i = 0;
 
-	while (w->pool_n > 0 && (all ||
-	    w->pool[w->pool_head].since_ms + POOL_IDLE_MS <= now)) {
-		close(w->pool[w->pool_head].fd);
-		w->pool_head = (w->pool_head + 1) % cap;
-		w->pool_n--;
+	while (i < w->pool_n) {
+		if (all || w->pool[i].since_ms + POOL_IDLE_MS <= now) {
+			close(w->pool[i].fd);
+			w->pool[i] = w->pool[--w->pool_n];
+		} else {
+			i++;
+		}
 	}
 }
 
