@@ -1585,6 +1585,7 @@ worker_sess_ready(struct worker *w, struct wsess *ws, uint64_t now)
 
 static void	worker_ctl_ready(struct worker *, uint64_t);
 static void	worker_execd_ready(struct worker *, uint64_t);
+static void	worker_start_drain(struct worker *, uint64_t);
 
 /* Events of the epoll set. */
 static void
@@ -1805,8 +1806,9 @@ worker_exec_done(struct worker *w, struct execd_done *d, uint64_t now)
 }
 
 /* Completions from the spawner. If it is gone, nothing can run programs
- * any more (the filter forbids fork): fail what waits and leave, so the
- * supervisor starts a fresh worker. */
+ * any more (the filter forbids fork): fail what waits and drain (no new
+ * request; the transfers under way, plain files above all, finish), then
+ * exit 1 so the supervisor starts a fresh worker with a fresh spawner. */
 static void
 worker_execd_ready(struct worker *w, uint64_t now)
 {
@@ -1821,15 +1823,16 @@ worker_execd_ready(struct worker *w, uint64_t now)
 		}
 		if (n == 0)
 			return;
-		log_warn("exec spawner gone; restarting this worker");
+		log_warn("exec spawner gone; draining this worker for a "
+		    "fresh one");
 		for (uint32_t i = 0; i < w->cap; i++)
 			if (w->ss[i].fd != -1 && w->ss[i].pending)
 				worker_exec_fail(w, &w->ss[i], TFTP_EUNDEF,
 				    "Exec handler unavailable", now);
 		(void)epoll_ctl(w->ep, EPOLL_CTL_DEL, w->execd.fd, NULL);
 		execd_stop(&w->execd);
-		got_stop = 1;
 		w->exit_code = 1;
+		worker_start_drain(w, now);
 		return;
 	}
 }
