@@ -1207,13 +1207,14 @@ worker_random(struct worker *w, uint32_t n)
  * used 3 ports). From the pool only when at least POOL_SPREAD of its
  * sockets (or socket_pool, if fewer) are bound to local and were not
  * last used with this very address and port, and then one of those at
- * random (about uniformly); otherwise a new socket, on a port the kernel picks at random,
- * or from a port range starting at a random port. So a client that asks
- * again from the same port (UEFI after its size probe) never sees the
- * same pair of TIDs twice in a row. Returns the fd, or -1 with errno.
- * *prev is set to a pooled socket's last peer, whose late packets the
- * new transfer drops without an ERROR. O(POOL_SPREAD) mostly, O(pool_n)
- * at worst; a new socket costs socket, bind (and close later).
+ * random (about uniformly); otherwise a new socket, on a port the kernel
+ * picks at random, or from a port range starting at a random port. So a
+ * client that asks again from the same port (UEFI after its size probe)
+ * never sees the same pair of TIDs twice in a row. Returns the fd, or
+ * -1 with errno. *prev is set to a pooled socket's last peer, whose late
+ * packets the new transfer drops without an ERROR. O(POOL_SPREAD)
+ * mostly, O(pool_n) at worst; a new socket costs socket and bind (and
+ * close later).
  */
 static int
 worker_socket(struct worker *w, const struct sockaddr_storage *local,
