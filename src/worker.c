@@ -773,7 +773,7 @@ worker_log_refused(struct worker *w, enum tftp_op op,
     const struct sockaddr_storage *peer, int code, const char *reason)
 {
 	char		 pbuf[64], nbuf[TFTP_NAME_MAX * 4 + 1], opts[48];
-	char		 err[16] = " error=none";
+	char		 err[24] = " error=none";
 	uint64_t	 k;
 
 	if (!log_enabled(LOG_INFO))
