@@ -1208,7 +1208,9 @@ worker_random(struct worker *w, uint32_t n)
  * sockets (or socket_pool, if fewer) are bound to local and were not
  * last used with this very address and port, and then one of those at
  * random (about uniformly); otherwise a new socket, on a port the kernel
- * picks at random, or from a port range starting at a random port. So a
+ * picks at random, or from a port range starting at a random port (in
+ * place of a pooled one, then closed: the range is shared; and if that
+ * fails, a pooled socket after all, if there is one). So a
  * client that asks again from the same port (UEFI after its size probe)
  * never sees the same pair of TIDs twice in a row. Returns the fd, or
  * -1 with errno. *prev is set to a pooled socket's last peer, whose late
@@ -1230,7 +1232,7 @@ worker_socket(struct worker *w, const struct sockaddr_storage *local,
 	 * goes on only to see that there are `spread` of them (O(spread)
 	 * while most sockets are candidates). A candidate after a run of
 	 * others is a little likelier: the pool holds few of those. */
-	if (spread > 0 && w->pool_n >= spread) {
+	if (spread > 0 && w->pool_n > 0) {
 		uint32_t	 start = worker_random(w, w->pool_n);
 
 		for (i = 0; i < w->pool_n && n < spread; i++) {
@@ -1244,15 +1246,27 @@ worker_socket(struct worker *w, const struct sockaddr_storage *local,
 				pick = k;
 		}
 	}
-	if (n >= spread && pick != NIL) {
-		fd = w->pool[pick].fd;
-		*prev = w->pool[pick].last;
-		w->pool[pick] = w->pool[--w->pool_n];
-		return fd;
+	if (n < spread || pick == NIL) {
+		if (pmin != 0)
+			w->port_hint = worker_random(w,
+			    (uint32_t)pmax - pmin + 1);
+		fd = net_session_socket(local, pmin, pmax, &w->port_hint);
+		if (fd != -1 && pmin != 0 && pick != NIL) {
+			/* A range's ports are scarce: the new socket takes
+			 * the place of a pooled one, so the worker holds no
+			 * more ports than by reusing it (idle ones would
+			 * starve the other workers). */
+			close(w->pool[pick].fd);
+			w->pool[pick] = w->pool[--w->pool_n];
+		}
+		/* No port or descriptor left: a pooled one after all. */
+		if (fd != -1 || pick == NIL)
+			return fd;
 	}
-	if (pmin != 0)
-		w->port_hint = worker_random(w, (uint32_t)pmax - pmin + 1);
-	return net_session_socket(local, pmin, pmax, &w->port_hint);
+	fd = w->pool[pick].fd;
+	*prev = w->pool[pick].last;
+	w->pool[pick] = w->pool[--w->pool_n];
+	return fd;
 }
 
 /* Close pooled sockets idle for POOL_IDLE_MS, or all. */
