@@ -1477,7 +1477,12 @@ worker_listen_pkt(struct worker *w, int lfd, int i, uint64_t now)
 	}
 	isreq = buf[0] == 0 && (buf[1] == TFTP_RRQ || buf[1] == TFTP_WRQ);
 	trunc = (h->msg_flags & MSG_TRUNC) != 0;
-	code = trunc ? TFTP_EBADOP : tftp_decode(buf, len, &m);
+	code = tftp_decode(buf, len, &m);
+	/* Longer than the buffer: a request is refused; of the rest only
+	 * an ERROR (single port: a client ending its transfer with a long
+	 * message) still means something, its code. */
+	if (trunc && (code != 0 || m.op != TFTP_ERROR))
+		code = TFTP_EBADOP;
 	if (code != 0) {
 		if (trunc && isreq)
 			STATS_ADD(w->st, req_toolong, 1);
@@ -1563,7 +1568,9 @@ worker_sess_dgram(struct worker *w, struct wsess *ws, const uint8_t *buf,
 		    (const struct sockaddr *)from, net_sslen(from));
 		return;
 	}
-	if (trunc || tftp_decode(buf, len, &m) != 0) {
+	/* Longer than the buffer (600 bytes on io_uring): only an ERROR
+	 * still means something, its code (the message is cut). */
+	if (tftp_decode(buf, len, &m) != 0 || (trunc && m.op != TFTP_ERROR)) {
 		STATS_ADD(w->st, bad_pkts, 1);
 		return;
 	}

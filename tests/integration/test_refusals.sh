@@ -10,7 +10,8 @@
 #   2. requests longer than the receive buffer (a 2,000- and a 4,200-byte
 #      name, an option value of 1,000 digits) get ERROR 4 at the first try
 #      and are counted (req_toolong); in single port mode too, where the
-#      buffer is larger
+#      buffer is larger; a client's ERROR longer than the buffer (600
+#      bytes on io_uring) still ends its transfer
 #   3. a flood of 10 x log.refusals_per_second malformed requests in well
 #      under a second: every one answered, at most ~N lines (two windows
 #      at worst) plus "result=refused suppressed=K", lines + K = the flood
@@ -117,6 +118,12 @@ elif cmd == "long":             # long SRC: three requests too long to read
             assert (o, x) == (5, 4), (what, o, x)
         else:                   # single port: read whole, answered
             assert o in (3, 5, 6) and (o, x) != (5, 4), (what, o, x)
+elif cmd == "longerr":          # longerr SRC: end a transfer with a long ERROR
+    s = sock(sys.argv[3])
+    o, x, rest, tid = first(s, req(1, b"f"), srv)
+    assert (o, x) == (3, 1), ("no DATA 1", o, x)
+    s.sendto(b"\0\5\0\0" + b"m" * 2000 + b"\0", tid)
+    print(s.getsockname()[1])
 elif cmd == "flood":            # flood SRC COUNT: malformed, count answers
     n = int(sys.argv[4])
     s = sock(sys.argv[3])
@@ -182,6 +189,10 @@ chk 'peer=127\.0\.0\.4:[0-9]+ op=RRQ file="f" mode=- opts=- result=refused reaso
 chk 'peer=127\.0\.0\.4:[0-9]+ op=RRQ file="aaaaaaaaaa.*" mode=- opts=- result=refused reason=toolong error=4$'
 chk 'peer=127\.0\.0\.5:[0-9]+ op=RRQ file="nope" .*result=refused reason=rate error=0$'
 chk 'peer=127\.0\.0\.5:[0-9]+ op=RRQ file="nope" .*result=refused reason=notfound error=1$'
+P=$(py longerr 127.0.0.11) || pt_fail "long ERROR"
+pt_wait_log "peer=127\\.0\\.0\\.11:$P op=RRQ file=\"f\" .*result=aborted error=0 " ||
+    pt_fail "a client's ERROR longer than the buffer did not end its transfer"
+echo "   a 2,000-byte ERROR from the client ends its transfer (aborted)"
 [ "$(since "$O" | grep -c 'reason=toolong')" = 3 ] ||
     pt_fail "expected 3 toolong lines"
 [ "$(counter req_toolong)" = 3 ] || pt_fail "req_toolong is not 3"
@@ -200,6 +211,9 @@ pt_stop
 pt_step "2. long requests in single port mode"
 pt_start "workers = 1;" "shutdown_timeout = 1;" "single_port = true;"
 py long 127.0.0.4 served || pt_fail "long requests (single port)"
+P=$(py longerr 127.0.0.11) || pt_fail "long ERROR (single port)"
+pt_wait_log "peer=127\\.0\\.0\\.11:$P op=RRQ file=\"f\" .*result=aborted error=0 " ||
+    pt_fail "single port: a client's long ERROR did not end its transfer"
 [ "$(counter req_toolong)" = 2 ] || pt_fail "req_toolong is not 2"
 pt_tftpc -e "$ROOT/f" f || pt_fail "single port: a normal transfer"
 pt_stop
