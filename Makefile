@@ -57,6 +57,8 @@ check_tmpl_OBJS	 = tmpl addr num
 check_module_OBJS = module addr num
 check_ring_OBJS	 = ring
 check_addr_OBJS	 = addr num
+check_priv_OBJS	 = priv
+check_log_OBJS	 = log
 UNIT_SRCS	 = $(wildcard tests/unit/check_*.c)
 UNIT_BINS	 = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 

@@ -51,6 +51,7 @@ struct conf_log {
 	int		target;		/* enum log_target */
 	int		level;		/* LOG_ERR .. LOG_DEBUG */
 	int		facility;	/* LOG_DAEMON, LOG_LOCAL0.. */
+	uint32_t	refusals_per_second;	/* per worker; 0: none */
 };
 
 struct conf_stats {

@@ -6,7 +6,9 @@
 #ifndef PTFTPD_LOG_H
 #define PTFTPD_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <syslog.h>
 
 enum log_target {
@@ -35,5 +37,33 @@ void	fatalx(const char *fmt, ...)
  * dstsz. Returns dst.
  */
 char	*log_safe(char *dst, size_t dstsz, const char *src, size_t len);
+
+/*
+ * At most N lines a second of one kind (a flood must not fill the disk).
+ * Zero it to start. The caller owns it and passes its clock: no global,
+ * no syscall here.
+ */
+struct log_rate {
+	uint64_t	window_ms;	/* start of the current second */
+	uint32_t	count;		/* lines let through in it */
+	uint64_t	suppressed;	/* held back, not yet reported */
+};
+
+/*
+ * May a line be logged at now_ms, with at most per_second a second?
+ * Returns true (counted as let through) or false (counted as held back).
+ * *suppressed is set to the lines held back in the windows before this
+ * one, not yet reported: nonzero at most once per window, for the
+ * caller to say alongside its line. per_second 0 holds back every line.
+ */
+bool	log_rate_allow(struct log_rate *r, uint32_t per_second,
+	    uint64_t now_ms, uint64_t *suppressed);
+/*
+ * Once the window of held-back lines is over: their count (then reset),
+ * for a "suppressed K" line when no new line came to carry it; 0 while
+ * the window lasts or when nothing was held back. Call it from a
+ * periodic tick.
+ */
+uint64_t log_rate_flush(struct log_rate *r, uint64_t now_ms);
 
 #endif

@@ -11,7 +11,9 @@
  * user/group (group NULL: the user's primary group) with no supplementary
  * groups. Always drops every capability and sets PR_SET_NO_NEW_PRIVS.
  * Returns 0, or -1 with errno and a short reason in *what (for the
- * caller's log line).
+ * caller's log line): a user or group that does not exist gives ENOENT
+ * and "getpwnam: no such user" or "getgrnam: no such group", whatever
+ * errno held before the call.
  */
 int	priv_drop(const char *user, const char *group, const char *root,
 	    const char **what);

@@ -59,7 +59,10 @@
 	X(opt_windowsize,	"transfers that negotiated windowsize") \
 	X(opt_tsize,		"transfers that negotiated tsize") \
 	X(opt_timeout,		"transfers that negotiated timeout") \
-	X(late_pkts,		"packets of a pooled socket's last transfer, dropped")
+	X(late_pkts,		"packets of a pooled socket's last transfer, dropped") \
+	X(req_toolong,		"requests longer than the receive buffer, answered ERROR 4") \
+	X(refused_resource,	"requests refused: no descriptor, port or ring entry") \
+	X(log_suppressed,	"refusal and exhaustion log lines held back by the rate limit")
 
 enum stats_wstate {
 	STATS_W_FREE = 0,	/* slot never used */

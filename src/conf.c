@@ -211,6 +211,8 @@ static const struct conf_setting conf_settings[] = {
 	CONF_ENUM("log", "facility", log.facility, conf_log_facilities,
 	    LOG_DAEMON),
 	CONF_ENUM_CHECK("log", "format", conf_log_formats),
+	CONF_INT("log", "refusals_per_second", log.refusals_per_second, 0,
+	    100000, 20),
 
 	CONF_PATH("stats", "path", stats.path, "/run/ptftpd.stats"),
 	CONF_PATH("stats", "file", stats.file, NULL),

@@ -3,11 +3,17 @@
  * log.c - the one logger of every impure module: stderr (with a timestamp)
  * or syslog, each line tagged with the process role ("sup", "w3").
  * It owns the output target, the level filter and log_safe(), which makes
- * strings from the network harmless in a log line. It does not rate-limit:
- * callers never log per packet (DESIGN.md section 6).
+ * strings from the network harmless in a log line, and struct log_rate,
+ * the one rate limit of lines an outsider can cause (refused requests,
+ * descriptor or port exhaustion): at most N lines a second, the rest
+ * counted and reported as one "suppressed" number. It reads no clock
+ * for that: the caller passes its loop time. Callers still never log per
+ * packet (DESIGN.md section 6).
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,4 +188,43 @@ log_safe(char *dst, size_t dstsz, const char *src, size_t len)
 	}
 	dst[o] = '\0';
 	return dst;
+}
+
+/*
+ * See log.h. A window is one second from the first line let through in
+ * it; a line outside the window opens a new one and hands back what the
+ * old ones held back. O(1), no syscall.
+ */
+bool
+log_rate_allow(struct log_rate *r, uint32_t per_second, uint64_t now_ms,
+    uint64_t *suppressed)
+{
+	*suppressed = 0;
+	if ((r->count == 0 && r->suppressed == 0) ||
+	    now_ms - r->window_ms >= 1000) {
+		*suppressed = r->suppressed;
+		r->suppressed = 0;
+		r->window_ms = now_ms;
+		r->count = 0;
+	}
+	if (r->count >= per_second) {
+		r->suppressed++;
+		return false;
+	}
+	r->count++;
+	return true;
+}
+
+/* See log.h. */
+uint64_t
+log_rate_flush(struct log_rate *r, uint64_t now_ms)
+{
+	uint64_t	 n;
+
+	if (r->suppressed == 0 || now_ms - r->window_ms < 1000)
+		return 0;
+	n = r->suppressed;
+	r->suppressed = 0;
+	r->count = 0;
+	return n;
 }

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -39,6 +40,22 @@ priv_drop_caps(const char **what)
 	return (int)syscall(SYS_capset, &hdr, data);
 }
 
+/*
+ * After getpwnam or getgrnam returned NULL with errno cleared before the
+ * call: was the name simply not there? POSIX leaves errno alone then;
+ * getpwnam(3) lists ENOENT, ESRCH, EBADF and EPERM as what some systems
+ * set instead. Sets errno to ENOENT in that case, keeps it otherwise.
+ */
+static bool
+priv_not_found(void)
+{
+	if (errno != 0 && errno != ENOENT && errno != ESRCH &&
+	    errno != EBADF && errno != EPERM)
+		return false;
+	errno = ENOENT;
+	return true;
+}
+
 int
 priv_drop(const char *user, const char *group, const char *root,
     const char **what)
@@ -53,18 +70,20 @@ priv_drop(const char *user, const char *group, const char *root,
 	for (cap = 0; cap <= CAP_LAST_CAP; cap++)
 		(void)prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
 	if (geteuid() == 0 && user != NULL && *user != '\0') {
-		*what = "getpwnam";
+		/* NULL with errno untouched means "no such name", and only
+		 * a cleared errno tells that apart from a stale one. */
+		errno = 0;
 		if ((pw = getpwnam(user)) == NULL) {
-			if (errno == 0)
-				errno = ENOENT;
+			*what = priv_not_found() ? "getpwnam: no such user" :
+			    "getpwnam";
 			return -1;
 		}
 		gid = pw->pw_gid;
 		if (group != NULL && *group != '\0') {
-			*what = "getgrnam";
+			errno = 0;
 			if ((gr = getgrnam(group)) == NULL) {
-				if (errno == 0)
-					errno = ENOENT;
+				*what = priv_not_found() ?
+				    "getgrnam: no such group" : "getgrnam";
 				return -1;
 			}
 			gid = gr->gr_gid;

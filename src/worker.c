@@ -89,6 +89,8 @@
 #define RING_PAYLOAD	600
 #define RING_REAP_MAX	256	/* completions per turn: then requests */
 #define POOL_IDLE_MS	10000	/* a pooled socket unused this long closes */
+#define POOL_SPREAD	64	/* pooled sockets to choose from, at least */
+#define RND_N		64	/* random words drawn per getrandom */
 /* A completion's user data: op (2 bits), payload bytes of a send (17, for
  * the counters if it fails), slot (20: max_per_worker <= 1,000,000) and
  * the slot's generation (25), so a late completion for a reused slot is
@@ -175,6 +177,9 @@ struct worker {
 	struct timer_node	**tstore;
 	struct sess_limits	 lim;
 	uint32_t		 port_hint;
+	uint32_t		 rnd[RND_N];	/* for worker_random */
+	uint32_t		 rnd_n;		/* words left in rnd */
+	uint64_t		 rnd_x;		/* fallback state */
 	struct stats_slot	*st;
 	struct net_rx		 rx;
 	uint8_t			*pkt;		/* one datagram, TFTP_PKT_MAX+1 */
@@ -208,10 +213,17 @@ struct worker {
 	/* Sockets of ended read transfers on the ring, kept bound for the
 	 * next transfers (session.socket_pool): no socket, bind and close
 	 * per transfer. */
-	struct wpool		*pool;		/* a ring: oldest at pool_head */
+	struct wpool		*pool;		/* pool_n of them, no order */
 	uint32_t		 pool_cap;	/* see worker_setup_ring */
-	uint32_t		 pool_head;
 	uint32_t		 pool_n;
+	/* Lines an outsider can cause, at most so many a second (log.c):
+	 * refused requests (log.refusals_per_second), and running out of
+	 * descriptors, ports or ring entries (one a second, with the last
+	 * failure kept for the "suppressed" line). */
+	struct log_rate		 refusal_rate;
+	struct log_rate		 exhaust_rate;
+	const char		*exhaust_what;
+	int			 exhaust_err;
 };
 
 static volatile sig_atomic_t	got_term, got_stop;
@@ -454,8 +466,7 @@ worker_end(struct worker *w, struct wsess *ws, uint64_t now)
 		/* Kept for another client. The cancel is issued before
 		 * anything the next transfer sends (SQEs go in order), so
 		 * its replies cannot reach the old receive. */
-		struct wpool	*p = &w->pool[(w->pool_head + w->pool_n++) %
-		    w->pool_cap];
+		struct wpool	*p = &w->pool[w->pool_n++];
 
 		p->fd = ws->fd;
 		p->since_ms = now;
@@ -747,10 +758,53 @@ worker_apply(struct worker *w, struct wsess *ws, const struct sess_tx *tx,
 	}
 }
 
-/* Answer a request with an ERROR from the listen socket: no new socket
- * for a negative answer (pxelinux and ZTP switches probe many names). */
+/*
+ * The log line of a refused request: the transfer line's fields (peer,
+ * op, file, mode, opts as asked) with result=refused, why (notfound,
+ * access, acl, rate, limit, busy, badreq, toolong, ...) and the ERROR
+ * code sent (none: not answered). At most log.refusals_per_second lines
+ * a second per worker; the rest are counted and said as one
+ * "result=refused suppressed=K" line. req NULL: the packet did not
+ * decode, name (up to name_len bytes) is what stood where the file name
+ * goes.
+ */
 static void
-worker_refuse(struct worker *w, int lfd, const struct sockaddr_storage *peer,
+worker_log_refused(struct worker *w, enum tftp_op op,
+    const struct tftp_req *req, const char *name, size_t name_len,
+    const struct sockaddr_storage *peer, int code, const char *reason)
+{
+	char		 pbuf[64], nbuf[TFTP_NAME_MAX * 4 + 1], opts[48];
+	char		 err[24] = " error=none";
+	uint64_t	 k;
+
+	if (!log_enabled(LOG_INFO))
+		return;
+	if (!log_rate_allow(&w->refusal_rate,
+	    w->conf->log.refusals_per_second, w->now_ms, &k)) {
+		STATS_ADD(w->st, log_suppressed, 1);
+		return;
+	}
+	if (k > 0)
+		log_info("result=refused suppressed=%llu",
+		    (unsigned long long)k);
+	if (req != NULL) {
+		name = req->file;
+		name_len = req->file_len;
+	}
+	if (code >= 0)
+		snprintf(err, sizeof(err), " error=%d", code);
+	log_info("peer=%s op=%s file=\"%s\" mode=%s opts=%s result=refused "
+	    "reason=%s%s", net_ntop(peer, pbuf, sizeof(pbuf)),
+	    tftp_opname(op), log_safe(nbuf, sizeof(nbuf), name, name_len),
+	    req != NULL ? tftp_modename(req->mode) : "-",
+	    req != NULL ? worker_opts_str(&req->opts, opts, sizeof(opts)) :
+	    "-", reason, err);
+}
+
+/* Send a refusal's ERROR from the listen socket and count it by code. */
+static void
+worker_refuse_send(struct worker *w, int lfd,
+    const struct sockaddr_storage *peer,
     const struct sockaddr_storage *local, uint16_t code, const char *msg)
 {
 	size_t	 len;
@@ -774,6 +828,80 @@ worker_refuse(struct worker *w, int lfd, const struct sockaddr_storage *peer,
 	len = tftp_encode_error(w->ctlbuf, sizeof(w->ctlbuf), code, msg);
 	if (len > 0 && net_send_from(lfd, w->ctlbuf, len, peer, local) > 0)
 		STATS_ADD(w->st, tx_pkts, 1);
+}
+
+/* Answer a request with an ERROR from the listen socket: no new socket
+ * for a negative answer (pxelinux and ZTP switches probe many names).
+ * Logged (rate-limited) with reason, see worker_log_refused. */
+static void
+worker_refuse(struct worker *w, int lfd, enum tftp_op op,
+    const struct tftp_req *req, const struct sockaddr_storage *peer,
+    const struct sockaddr_storage *local, uint16_t code, const char *reason,
+    const char *msg)
+{
+	worker_log_refused(w, op, req, NULL, 0, peer, code, reason);
+	worker_refuse_send(w, lfd, peer, local, code, msg);
+}
+
+/* The reason word of a refusal by the content's error code. */
+static const char *
+worker_reason(uint16_t code)
+{
+	switch (code) {
+	case TFTP_EUNDEF:
+		return "busy";
+	case TFTP_ENOTFOUND:
+		return "notfound";
+	case TFTP_EACCESS:
+		return "access";
+	case TFTP_ENOSPACE:
+		return "full";
+	case TFTP_EBADOP:
+		return "badreq";
+	case TFTP_EEXISTS:
+		return "exists";
+	default:
+		return "error";
+	}
+}
+
+/*
+ * Running out of descriptors, ports or ring entries fails every request
+ * of a flood the same way: counted each time, logged at most once a
+ * second; the lines held back are said as one "...; suppressed=K" line
+ * before the next one, or by worker_log_flush. (The last failure's kind
+ * names them: close enough, they come from one shortage.)
+ */
+static void
+worker_log_exhausted(struct worker *w, const char *what, int err)
+{
+	uint64_t	 k;
+
+	STATS_ADD(w->st, refused_resource, 1);
+	w->exhaust_what = what;
+	w->exhaust_err = err;
+	if (!log_rate_allow(&w->exhaust_rate, 1, w->now_ms, &k)) {
+		STATS_ADD(w->st, log_suppressed, 1);
+		return;
+	}
+	if (k > 0)
+		log_warnx("%s: %s; suppressed=%llu", what, strerror(err),
+		    (unsigned long long)k);
+	log_warnx("%s: %s", what, strerror(err));
+}
+
+/* Once a second: the counts of lines held back and not yet said. */
+static void
+worker_log_flush(struct worker *w, uint64_t now)
+{
+	uint64_t	 k;
+
+	if ((k = log_rate_flush(&w->refusal_rate, now)) > 0)
+		log_info("result=refused suppressed=%llu",
+		    (unsigned long long)k);
+	if ((k = log_rate_flush(&w->exhaust_rate, now)) > 0)
+		log_warnx("%s: %s; suppressed=%llu", w->exhaust_what,
+		    strerror(w->exhaust_err), (unsigned long long)k);
 }
 
 /* Take a free slot and prepare it for peer; NULL when all are busy. */
@@ -819,8 +947,8 @@ worker_admit(struct worker *w, int lfd, enum tftp_op op,
 
 	if (route_rewrite(w->conf, peer, req->file, w->rname,
 	    sizeof(w->rname)) == -1) {
-		worker_refuse(w, lfd, peer, local, TFTP_EACCESS,
-		    "File name too long");
+		worker_refuse(w, lfd, op, req, peer, local, TFTP_EACCESS,
+		    "badreq", "File name too long");
 		return -1;
 	}
 	r = route_match(w->conf, w->rname, &w->rm);
@@ -828,15 +956,18 @@ worker_admit(struct worker *w, int lfd, enum tftp_op op,
 		STATS_ADD(w->st, denied_acl, 1);
 		/* Silence is an option: scanners learn nothing. */
 		if (!w->conf->acl_silent)
-			worker_refuse(w, lfd, peer, local, TFTP_EACCESS,
-			    "Access denied");
+			worker_refuse(w, lfd, op, req, peer, local,
+			    TFTP_EACCESS, "acl", "Access denied");
+		else
+			worker_log_refused(w, op, req, NULL, 0, peer, -1,
+			    "acl");
 		return -1;
 	}
 	if (op == TFTP_WRQ && (r == NULL || r->handler != CONF_HANDLER_FILE ||
 	    !r->write.enabled)) {
 		/* Uploads only where a file route has a write group. */
-		worker_refuse(w, lfd, peer, local, TFTP_EACCESS,
-		    "Uploads are disabled");
+		worker_refuse(w, lfd, op, req, peer, local, TFTP_EACCESS,
+		    "access", "Uploads are disabled");
 		return -1;
 	}
 	v = limit_admit(&w->limit, peer, now);
@@ -844,7 +975,8 @@ worker_admit(struct worker *w, int lfd, enum tftp_op op,
 		STATS_ADD(w->st, denied_limit, 1);
 		/* Error 0: a booting client retries, which is what a
 		 * rate or concurrency limit wants. */
-		worker_refuse(w, lfd, peer, local, TFTP_EUNDEF,
+		worker_refuse(w, lfd, op, req, peer, local, TFTP_EUNDEF,
+		    v == LIMIT_CLIENT_BUSY ? "limit" : "rate",
 		    v == LIMIT_CLIENT_BUSY ? "Too many transfers from your "
 		    "address" : "Rate limited, try again");
 		return -1;
@@ -1008,7 +1140,8 @@ worker_start(struct worker *w, struct wsess *ws, enum tftp_op op,
 		/* Armed before the first DATA is queued: submitted first. */
 		if (ring_recv(&w->ring, ws->fd, worker_ud(w, ws, UD_RECV, 0),
 		    true) == -1) {
-			log_warnx("io_uring: no room to arm a receive");
+			worker_log_exhausted(w, "io_uring: arming a receive",
+			    EBUSY);
 			sess_fail(&ws->s, TFTP_EUNDEF);
 			worker_end(w, ws, now);
 			return;
@@ -1017,7 +1150,7 @@ worker_start(struct worker *w, struct wsess *ws, enum tftp_op op,
 		ws->rx_armed = true;
 	} else if (!ws->shared &&
 	    epoll_ctl(w->ep, EPOLL_CTL_ADD, ws->fd, &ev) == -1) {
-		log_warn("epoll_ctl");
+		worker_log_exhausted(w, "epoll_ctl", errno);
 		sess_fail(&ws->s, TFTP_EUNDEF);
 		worker_end(w, ws, now);
 		return;
@@ -1041,50 +1174,115 @@ worker_same_req(const struct wsess *ws, const struct tftp_req *req)
 }
 
 /*
- * A transfer socket bound to local: the oldest idle one of the pool whose
- * last transfer was not with this very address and port, or a new one
- * (-1 with errno). So a client that asks again from the same port (UEFI
- * after its size probe) never sees the same pair of TIDs twice in a row,
- * and a socket rests as long as the pool allows before it is reused.
- * *prev is set to the socket's last peer, whose late packets the new
- * transfer drops without an ERROR.
+ * A uniform random number below n (n > 0): RFC 1350 wants transfer IDs
+ * chosen at random. Words come from getrandom, RND_N at a time (one
+ * syscall per 64 transfers); should it ever fail, a splitmix64 sequence
+ * seeded from the hash seed and the clock stands in.
+ */
+static uint32_t
+worker_random(struct worker *w, uint32_t n)
+{
+	if (w->rnd_n == 0) {
+		if (getrandom(w->rnd, sizeof(w->rnd), GRND_NONBLOCK) !=
+		    (ssize_t)sizeof(w->rnd)) {
+			unsigned	 i;
+
+			w->rnd_x ^= w->hseed ^ clock_now_ms();
+			for (i = 0; i < RND_N; i++) {
+				uint64_t	 z = (w->rnd_x +=
+				    0x9e3779b97f4a7c15ull);
+
+				z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+				z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+				w->rnd[i] = (uint32_t)(z ^ (z >> 31));
+			}
+		}
+		w->rnd_n = RND_N;
+	}
+	return (uint32_t)(((uint64_t)w->rnd[--w->rnd_n] * n) >> 32);
+}
+
+/*
+ * A transfer socket bound to local, so that the next server TID cannot
+ * be guessed from the last (issue 13: handed out in turn, 30 transfers
+ * used 3 ports). From the pool only when at least POOL_SPREAD of its
+ * sockets (or socket_pool, if fewer) are bound to local and were not
+ * last used with this very address and port, and then one of those at
+ * random (about uniformly); otherwise a new socket, on a port the kernel
+ * picks at random, or from a port range starting at a random port (in
+ * place of a pooled one, then closed: the range is shared; and if that
+ * fails, a pooled socket after all, if there is one). So a
+ * client that asks again from the same port (UEFI after its size probe)
+ * never sees the same pair of TIDs twice in a row. Returns the fd, or
+ * -1 with errno. *prev is set to a pooled socket's last peer, whose late
+ * packets the new transfer drops without an ERROR. O(POOL_SPREAD)
+ * mostly, O(pool_n) at worst; a new socket costs socket and bind (and
+ * close later).
  */
 static int
 worker_socket(struct worker *w, const struct sockaddr_storage *local,
     const struct sockaddr_storage *peer, struct sockaddr_storage *prev)
 {
-	uint32_t	 cap = w->pool_cap, i;
+	uint32_t	 spread = w->pool_cap < POOL_SPREAD ? w->pool_cap :
+	    POOL_SPREAD, i, n = 0, pick = NIL;
+	uint16_t	 pmin = w->conf->session.port_min;
+	uint16_t	 pmax = w->conf->session.port_max;
 	int		 fd;
 
-	for (i = 0; i < w->pool_n; i++) {
-		struct wpool	*p = &w->pool[(w->pool_head + i) % cap];
-		struct wpool	*head = &w->pool[w->pool_head];
+	/* From a random place, the first candidate is the pick; the walk
+	 * goes on only to see that there are `spread` of them (O(spread)
+	 * while most sockets are candidates). A candidate after a run of
+	 * others is a little likelier: the pool holds few of those. */
+	if (spread > 0 && w->pool_n > 0) {
+		uint32_t	 start = worker_random(w, w->pool_n);
 
-		if (!net_same_peer(&p->local, local) ||
-		    net_same_peer(&p->last, peer))
-			continue;
-		fd = p->fd;
-		*prev = p->last;
-		*p = *head;		/* the oldest takes its place */
-		w->pool_head = (w->pool_head + 1) % cap;
-		w->pool_n--;
-		return fd;
+		for (i = 0; i < w->pool_n && n < spread; i++) {
+			uint32_t		 k = (start + i) % w->pool_n;
+			const struct wpool	*p = &w->pool[k];
+
+			if (!net_same_peer(&p->local, local) ||
+			    net_same_peer(&p->last, peer))
+				continue;
+			if (n++ == 0)
+				pick = k;
+		}
 	}
-	return net_session_socket(local, w->conf->session.port_min,
-	    w->conf->session.port_max, &w->port_hint);
+	if (n < spread || pick == NIL) {
+		if (pmin != 0)
+			w->port_hint = worker_random(w,
+			    (uint32_t)pmax - pmin + 1);
+		fd = net_session_socket(local, pmin, pmax, &w->port_hint);
+		if (fd != -1 && pmin != 0 && pick != NIL) {
+			/* A range's ports are scarce: the new socket takes
+			 * the place of a pooled one, so the worker holds no
+			 * more ports than by reusing it (idle ones would
+			 * starve the other workers). */
+			close(w->pool[pick].fd);
+			w->pool[pick] = w->pool[--w->pool_n];
+		}
+		/* No port or descriptor left: a pooled one after all. */
+		if (fd != -1 || pick == NIL)
+			return fd;
+	}
+	fd = w->pool[pick].fd;
+	*prev = w->pool[pick].last;
+	w->pool[pick] = w->pool[--w->pool_n];
+	return fd;
 }
 
-/* Close pooled sockets idle for POOL_IDLE_MS (oldest first), or all. */
+/* Close pooled sockets idle for POOL_IDLE_MS, or all. */
 static void
 worker_pool_trim(struct worker *w, uint64_t now, bool all)
 {
-	uint32_t	 cap = w->pool_cap;
+	uint32_t	 i = 0;
 
-	while (w->pool_n > 0 && (all ||
-	    w->pool[w->pool_head].since_ms + POOL_IDLE_MS <= now)) {
-		close(w->pool[w->pool_head].fd);
-		w->pool_head = (w->pool_head + 1) % cap;
-		w->pool_n--;
+	while (i < w->pool_n) {
+		if (all || w->pool[i].since_ms + POOL_IDLE_MS <= now) {
+			close(w->pool[i].fd);
+			w->pool[i] = w->pool[--w->pool_n];
+		} else {
+			i++;
+		}
 	}
 }
 
@@ -1144,15 +1342,15 @@ worker_request(struct worker *w, int lfd, enum tftp_op op,
 		worker_end(w, ws, now);
 	}
 	if (req->mode == TFTP_MODE_MAIL) {
-		worker_refuse(w, lfd, peer, local, TFTP_EBADOP,
-		    "Mail mode not supported");
+		worker_refuse(w, lfd, op, req, peer, local, TFTP_EBADOP,
+		    "badreq", "Mail mode not supported");
 		return;
 	}
 	if (w->free_head == NIL) {
 		/* Error 0, not 3: U-Boot and PXE ROMs retry on it. */
 		STATS_ADD(w->st, refused_busy, 1);
-		worker_refuse(w, lfd, peer, local, TFTP_EUNDEF,
-		    "Server busy, try again");
+		worker_refuse(w, lfd, op, req, peer, local, TFTP_EUNDEF,
+		    "busy", "Server busy, try again");
 		return;
 	}
 	if (worker_admit(w, lfd, op, req, peer, local, &fs, &route,
@@ -1167,7 +1365,8 @@ worker_request(struct worker *w, int lfd, enum tftp_op op,
 		(void)limit_release(&w->limit, peer);
 		if ((uint16_t)code == TFTP_EUNDEF)	/* memory, fds, spawner */
 			STATS_ADD(w->st, refused_busy, 1);
-		worker_refuse(w, lfd, peer, local, (uint16_t)code, msg);
+		worker_refuse(w, lfd, op, req, peer, local, (uint16_t)code,
+		    worker_reason((uint16_t)code), msg);
 		return;
 	}
 	/* Single port mode answers from the listen socket itself: no socket
@@ -1177,12 +1376,12 @@ worker_request(struct worker *w, int lfd, enum tftp_op op,
 	fd = w->conf->single_port ? lfd : worker_socket(w, local, peer,
 	    &tmp.prev);
 	if (fd == -1) {
-		log_warn("transfer socket");
+		worker_log_exhausted(w, "transfer socket", errno);
 		worker_close_content(&tmp);
 		(void)limit_release(&w->limit, peer);
 		STATS_ADD(w->st, refused_busy, 1);
-		worker_refuse(w, lfd, peer, local, TFTP_EUNDEF,
-		    "Server busy, try again");
+		worker_refuse(w, lfd, op, req, peer, local, TFTP_EUNDEF,
+		    "busy", "Server busy, try again");
 		return;
 	}
 	ws = worker_alloc(w, peer, hash);
@@ -1268,23 +1467,39 @@ worker_listen_pkt(struct worker *w, int lfd, int i, uint64_t now)
 	const struct sockaddr_storage *peer = &w->rx.peer[i];
 	struct sockaddr_storage	 local;
 	struct tftp_msg		 m;
+	bool			 isreq, trunc;
 	int			 code;
 
 	STATS_ADD(w->st, rx_pkts, 1);
 	STATS_ADD(w->st, rx_bytes, len);
-	if ((h->msg_flags & MSG_TRUNC) || len < 2 ||
-	    net_rx_local(&w->rx, i, &local) == -1) {
+	if (len < 2 || net_rx_local(&w->rx, i, &local) == -1) {
 		STATS_ADD(w->st, req_malformed, 1);
 		return;
 	}
+	isreq = buf[0] == 0 && (buf[1] == TFTP_RRQ || buf[1] == TFTP_WRQ);
+	trunc = (h->msg_flags & MSG_TRUNC) != 0;
 	code = tftp_decode(buf, len, &m);
+	/* Longer than the buffer: a request is refused; of the rest only
+	 * an ERROR (single port: a client ending its transfer with a long
+	 * message) still means something, its code. */
+	if (trunc && (code != 0 || m.op != TFTP_ERROR))
+		code = TFTP_EBADOP;
 	if (code != 0) {
-		STATS_ADD(w->st, req_malformed, 1);
-		/* Malformed request: one short ERROR (1:1, no
-		 * amplification). Anything else: silence. */
-		if (buf[0] == 0 && (buf[1] == TFTP_RRQ || buf[1] == TFTP_WRQ))
-			worker_refuse(w, lfd, peer, &local, (uint16_t)code,
-			    "Malformed request");
+		if (trunc && isreq)
+			STATS_ADD(w->st, req_toolong, 1);
+		else
+			STATS_ADD(w->st, req_malformed, 1);
+		/* Malformed or longer than the buffer (RFC 2347: 512
+		 * bytes; an option value of 1,000 digits, a 2,000-byte
+		 * name): one short ERROR (1:1, no amplification), or the
+		 * client retries to its limit. Anything else: silence. */
+		if (!isreq)
+			return;
+		worker_log_refused(w, buf[1], NULL, (const char *)buf + 2,
+		    strnlen((const char *)buf + 2, len - 2 < 64 ? len - 2 :
+		    64), peer, (uint16_t)code, trunc ? "toolong" : "badreq");
+		worker_refuse_send(w, lfd, peer, &local, (uint16_t)code,
+		    trunc ? "Request too long" : "Malformed request");
 		return;
 	}
 	switch (m.op) {
@@ -1354,7 +1569,9 @@ worker_sess_dgram(struct worker *w, struct wsess *ws, const uint8_t *buf,
 		    (const struct sockaddr *)from, net_sslen(from));
 		return;
 	}
-	if (trunc || tftp_decode(buf, len, &m) != 0) {
+	/* Longer than the buffer (600 bytes on io_uring): only an ERROR
+	 * still means something, its code (the message is cut). */
+	if (tftp_decode(buf, len, &m) != 0 || (trunc && m.op != TFTP_ERROR)) {
 		STATS_ADD(w->st, bad_pkts, 1);
 		return;
 	}
@@ -1382,7 +1599,8 @@ worker_sess_ready(struct worker *w, struct wsess *ws, uint64_t now)
 		    (struct sockaddr *)&from, &flen);
 		if (n == -1)
 			return;		/* EAGAIN, or ICMP-driven errors */
-		worker_sess_dgram(w, ws, w->pkt, (size_t)n, false, &from, now);
+		worker_sess_dgram(w, ws, w->pkt, (size_t)n,
+		    n > (ssize_t)TFTP_PKT_MAX, &from, now);
 		if (ws->fd == -1)
 			return;		/* ended */
 	}
@@ -1390,6 +1608,7 @@ worker_sess_ready(struct worker *w, struct wsess *ws, uint64_t now)
 
 static void	worker_ctl_ready(struct worker *, uint64_t);
 static void	worker_execd_ready(struct worker *, uint64_t);
+static void	worker_start_drain(struct worker *, uint64_t);
 
 /* Events of the epoll set. */
 static void
@@ -1610,8 +1829,9 @@ worker_exec_done(struct worker *w, struct execd_done *d, uint64_t now)
 }
 
 /* Completions from the spawner. If it is gone, nothing can run programs
- * any more (the filter forbids fork): fail what waits and leave, so the
- * supervisor starts a fresh worker. */
+ * any more (the filter forbids fork): fail what waits and drain (no new
+ * request; the transfers under way, plain files above all, finish), then
+ * exit 1 so the supervisor starts a fresh worker with a fresh spawner. */
 static void
 worker_execd_ready(struct worker *w, uint64_t now)
 {
@@ -1626,15 +1846,16 @@ worker_execd_ready(struct worker *w, uint64_t now)
 		}
 		if (n == 0)
 			return;
-		log_warn("exec spawner gone; restarting this worker");
+		log_warn("exec spawner gone; draining this worker for a "
+		    "fresh one");
 		for (uint32_t i = 0; i < w->cap; i++)
 			if (w->ss[i].fd != -1 && w->ss[i].pending)
 				worker_exec_fail(w, &w->ss[i], TFTP_EUNDEF,
 				    "Exec handler unavailable", now);
 		(void)epoll_ctl(w->ep, EPOLL_CTL_DEL, w->execd.fd, NULL);
 		execd_stop(&w->execd);
-		got_stop = 1;
 		w->exit_code = 1;
+		worker_start_drain(w, now);
 		return;
 	}
 }
@@ -1668,6 +1889,7 @@ worker_trim_cache(struct worker *w, uint64_t now)
 	if (now < w->trim_ms)
 		return;
 	w->trim_ms = now + 1000;
+	worker_log_flush(w, now);
 	if (w->pool != NULL)
 		worker_pool_trim(w, now, false);
 	fs_expire_idle(w->fs, now, w->conf->cache_idle_ms);

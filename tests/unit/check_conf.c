@@ -195,6 +195,7 @@ START_TEST(defaults_when_only_root_set)
 	ck_assert_int_eq(conf.log.target, LOG_TARGET_SYSLOG);
 	ck_assert_int_eq(conf.log.level, LOG_INFO);
 	ck_assert_int_eq(conf.log.facility, LOG_DAEMON);
+	ck_assert_uint_eq(conf.log.refusals_per_second, 20);
 	ck_assert_str_eq(conf.stats.path, "/run/ptftpd.stats");
 	ck_assert_ptr_null(conf.stats.file);
 	ck_assert_uint_eq(conf.stats.interval_s, 0);
@@ -242,7 +243,8 @@ START_TEST(full_valid_file)
 	    "  port_min = 30000; port_max = 30100; socket_pool = 0;\n"
 	    "};\n"
 	    "log = { target = \"stderr\"; level = \"debug\";\n"
-	    "        facility = \"local3\"; format = \"kv\"; };\n"
+	    "        facility = \"local3\"; format = \"kv\";\n"
+	    "        refusals_per_second = 100000; };\n"
 	    "stats = { path = \"/tmp/s.stats\"; file = \"/tmp/s.prom\";\n"
 	    "          interval = 86400; };\n");
 	ck_assert_msg(rc == 0, "%s", errbuf);
@@ -274,6 +276,7 @@ START_TEST(full_valid_file)
 	ck_assert_int_eq(conf.log.target, LOG_TARGET_STDERR);
 	ck_assert_int_eq(conf.log.level, LOG_DEBUG);
 	ck_assert_int_eq(conf.log.facility, LOG_LOCAL3);
+	ck_assert_uint_eq(conf.log.refusals_per_second, 100000);
 	ck_assert_str_eq(conf.stats.path, "/tmp/s.stats");
 	ck_assert_str_eq(conf.stats.file, "/tmp/s.prom");
 	ck_assert_uint_eq(conf.stats.interval_s, 86400);
@@ -281,7 +284,7 @@ START_TEST(full_valid_file)
 END_TEST
 
 /* Each bad value sits on line 3; layout picks the group around it. */
-enum { TOP, SESSION, LISTEN, STATS };
+enum { TOP, SESSION, LISTEN, STATS, LOG };
 static const struct {
 	int		 layout;
 	const char	*setting;
@@ -336,6 +339,10 @@ static const struct {
 	    "listen[0].port: must be between 1 and 65535" },
 	{ STATS, "interval = 86401;",
 	    "stats.interval: must be between 0 and 86400" },
+	{ LOG, "refusals_per_second = 100001;",
+	    "log.refusals_per_second: must be between 0 and 100000" },
+	{ LOG, "refusals_per_second = -1;",
+	    "log.refusals_per_second: must be between 0 and 100000" },
 };
 
 START_TEST(range_error_names_file_line_setting)
@@ -355,6 +362,10 @@ START_TEST(range_error_names_file_line_setting)
 		snprintf(text, sizeof(text), "# range\nlisten = ( {\n"
 		    "  address = \"127.0.0.1\"; %s } );\nroot = \".\";\n",
 		    range_cases[_i].setting);
+		break;
+	case LOG:
+		snprintf(text, sizeof(text), "# range\nlog = {\n  %s\n};\n"
+		    "root = \".\";\n", range_cases[_i].setting);
 		break;
 	default:
 		snprintf(text, sizeof(text), "# range\nstats = {\n  %s\n};\n"
