@@ -48,6 +48,7 @@
 #define CONF_REGEX_DEPTH	32		/* nested groups */
 #define CONF_MAX_ARGV		256		/* exec command elements */
 #define CONF_WRITE_MAX_BYTES	68719476736ULL	/* 64 GiB upload cap */
+#define CONF_STATS_FILE_INTERVAL_S 15	/* stats.interval when stats.file */
 
 /* One load in progress: where messages go and what paths are relative to. */
 struct conf_ctx {
@@ -388,7 +389,7 @@ conf_defaults(struct conf *c)
 	c->log.level = LOG_INFO;
 	c->log.facility = LOG_DAEMON;
 
-	c->stats.path = strdup("/run/ptftpd.stats");
+	c->stats.path = strdup(CONF_STATS_PATH_DEFAULT);
 	c->stats.file = NULL;
 	c->stats.interval_s = 0;
 	c->stats.enabled = true;
@@ -1298,6 +1299,8 @@ conf_load_stats(struct conf_ctx *x, struct conf *c,
 		return -1;
 	if (r == 1)
 		c->stats.interval_s = (uint32_t)v;
+	else if (c->stats.file != NULL)
+		c->stats.interval_s = CONF_STATS_FILE_INTERVAL_S;
 	if (conf_get_bool(x, g, "stats", "enabled", &c->stats.enabled) == -1)
 		return -1;
 	return 0;
