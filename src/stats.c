@@ -835,7 +835,7 @@ stats_prom_header(FILE *f, const struct stats_seg *seg)
 	    "\n", atomic_load_explicit(&h->last_reload, memory_order_relaxed));
 	stats_prom_head(f, "ptftpd_worker_crashes_total", "counter",
 	    "workers that died unasked (a signal, or an exit not asked for by"
-	    " a reload or a stop); each is respawned");
+	    " a reload or a stop)");
 	fprintf(f, "ptftpd_worker_crashes_total %" PRIu64 "\n",
 	    stats_ld(&h->worker_crashes));
 }
