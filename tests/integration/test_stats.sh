@@ -262,6 +262,27 @@ grep -E 'libseccomp|liburing|libjemalloc' "$T/ldd" &&
 "$STAT" -V | grep -qx "ptftpd-stat $("$PTFTPD" -V | sed 's/^ptftpd //')" ||
     pt_fail "ptftpd-stat -V: $("$STAT" -V) vs $("$PTFTPD" -V)"
 
+pt_step "ptftpd-stat -c reads stats.path as the daemon does"
+mkdir -p "$T/sub"
+echo 'stats = { path = "rel/seg"; }; root = "/nonexistent";' >"$T/sub/a.conf"
+"$STAT" -c "$T/sub/a.conf" >/dev/null 2>"$T/err" && pt_fail "-c: no segment"
+grep -qF "$T/sub/rel/seg: No such file or directory (is ptftpd running?" \
+    "$T/err" || pt_fail "-c relative stats.path: $(cat "$T/err")"
+# without stats.path: the compiled-in default under /run (a daemon of
+# the host may be using it: then this works)
+echo 'workers = 1;' >"$T/sub/b.conf"
+"$STAT" -c "$T/sub/b.conf" >/dev/null 2>"$T/err" ||
+    grep -q "^ptftpd-stat: /run/[^ ]*: No such file" "$T/err" ||
+    pt_fail "-c without stats.path: $(cat "$T/err")"
+echo 'stats = { enabled = false; };' >"$T/sub/c.conf"
+"$STAT" -c "$T/sub/c.conf" >/dev/null 2>"$T/err"
+[ $? = 1 ] && grep -q "stats.enabled is false" "$T/err" ||
+    pt_fail "-c stats.enabled = false: $(cat "$T/err")"
+echo 'stats = { path = ' >"$T/sub/d.conf"
+"$STAT" -c "$T/sub/d.conf" >/dev/null 2>"$T/err"
+[ $? = 1 ] && grep -q "d.conf:[0-9]*: syntax error" "$T/err" ||
+    pt_fail "-c syntax error: $(cat "$T/err")"
+
 pt_mkfile f3000 3000
 
 pt_start "workers = 3;" \
