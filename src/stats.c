@@ -41,17 +41,15 @@
 
 #define STATS_ALIGN	128
 
-/* One counter: name, help text, place in stats_totals and stats_slot. */
+/* One counter: name, help text, place in stats_totals. */
 struct stats_field {
 	const char	*name;
 	const char	*help;
 	size_t		 off;
-	size_t		 slot_off;
 };
 
 static const struct stats_field stats_fields[] = {
-#define X(f, h) { #f, h, offsetof(struct stats_totals, f), \
-	offsetof(struct stats_slot, f) },
+#define X(f, h) { #f, h, offsetof(struct stats_totals, f) },
 	STATS_COUNTERS
 #undef X
 };
