@@ -101,8 +101,12 @@ $(BUILD)/obj/main.o: src/main.c | deps
 $(BUILD)/ptftpd: $(BUILD)/obj/main.o $(MOD_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
-$(BUILD)/ptftpd-stat: $(BUILD)/obj/ptftpd_stat.o $(MOD_OBJS)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+# ptftpd-stat links stats.o, num.o and libconfig (for stats.path) alone: no
+# seccomp, io_uring or jemalloc in a tool that only reads a mapping.
+STAT_LIBS	 = $(shell $(PKG_CONFIG) --libs libconfig 2>/dev/null || echo -lconfig)
+$(BUILD)/ptftpd-stat: $(BUILD)/obj/ptftpd_stat.o $(BUILD)/obj/stats.o \
+    $(BUILD)/obj/num.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(STAT_LIBS) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $$(addprefix $(BUILD)/obj/,$$(addsuffix .o,$$($$*_OBJS))) | deps-check
 	@mkdir -p $(@D)

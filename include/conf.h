@@ -17,6 +17,9 @@
 #include "addr.h"
 
 #define CONF_DEFAULT_PATH	"/etc/ptftpd.conf"
+/* stats.path's default; here because ptftpd-stat (which does not link
+ * conf.c) must find the segment of a config that does not set it. */
+#define CONF_STATS_PATH_DEFAULT	"/run/ptftpd.stats"
 #define CONF_MAX_LISTEN		16
 #define CONF_MAX_REWRITE	64	/* rewrite rules */
 #define CONF_MAX_ROUTES		256	/* routes */
@@ -57,7 +60,8 @@ struct conf_log {
 struct conf_stats {
 	char		*path;		/* shm segment file */
 	char		*file;		/* Prometheus textfile; NULL: none */
-	uint32_t	interval_s;	/* rewrite file every N s; 0: only on USR1 */
+	uint32_t	interval_s;	/* rewrite file every N s (15 with a file);
+					 * 0: only on USR1 */
 	bool		enabled;	/* false: no segment, nothing counted */
 };
 

@@ -16,13 +16,17 @@
 #include <sys/types.h>
 
 #define STATS_MAGIC		0x7370746674706474ull	/* "tdptftps" */
-#define STATS_VERSION		1u
+#define STATS_VERSION		2u	/* 2: supervisor counters, version */
+#define STATS_VERSION_LEN	32	/* daemon_version, NUL included */
 #define STATS_DUR_BUCKETS	24	/* ms: <=1, <=2, <=4 ... <=2^22, +Inf */
 #define STATS_SIZE_BUCKETS	40	/* bytes: <=1, <=2 ... <=2^38, +Inf */
 
 /*
- * X(name, help): every counter, in output order. Names become
- * ptftpd_<name>_total in Prometheus. Only ever append (layout version).
+ * X(name, help): every counter of a worker slot, in output order. Only
+ * ever append (layout version). In Prometheus a counter that is one value
+ * of a partition (a result, a reason, an option) is a sample of a
+ * labelled family (stats.c, stats_members: sess_ok is
+ * ptftpd_transfers_total{result="ok"}); any other is ptftpd_<name>_total.
  */
 #define STATS_COUNTERS \
 	X(rrq,			"read requests received") \
@@ -81,6 +85,14 @@ struct stats_hdr {
 	int32_t			sup_pid;
 	_Atomic uint32_t	workers;	/* configured, current gen */
 	_Atomic uint64_t	generation;	/* config generation, from 1 */
+	char			daemon_version[STATS_VERSION_LEN];
+	/* Supervisor-side events, written by the supervisor only
+	 * (stats_note_reload, stats_note_crash). */
+	_Atomic uint64_t	reloads_ok;	/* reloads applied */
+	_Atomic uint64_t	reloads_failed;	/* reloads refused, config kept */
+	_Atomic int64_t		last_reload;	/* Unix s of the last attempt; 0 */
+	_Atomic uint32_t	last_reload_ok;	/* 1: applied, or none yet */
+	_Atomic uint64_t	worker_crashes;	/* workers that died unasked */
 } __attribute__((aligned(128)));
 
 struct stats_slot {
@@ -122,6 +134,8 @@ struct stats_seg {
 	struct stats_slot	*slots;
 	size_t			 len;
 	int			 writable;
+	dev_t			 dev;		/* the file mapped (stats_open) */
+	ino_t			 ino;
 };
 
 /* Plain sums of every slot, for output. */
@@ -151,6 +165,15 @@ int	stats_open(struct stats_seg *seg, const char *path, char *err,
 	    size_t errlen);
 void	stats_close(struct stats_seg *seg);
 
+/*
+ * Supervisor side: count a reload attempt (ok: applied, 0: refused) with
+ * its time, or a worker that died while it should have been running
+ * (killed, or any exit not asked for by a reload or a stop). Stores into
+ * the header only; nothing on a segment that is not mapped writable.
+ */
+void	stats_note_reload(struct stats_seg *seg, int ok);
+void	stats_note_crash(struct stats_seg *seg);
+
 /* Worker side: mark slot i as running for pid (gauge reset, restarts+1). */
 void	stats_worker_start(struct stats_slot *sl, pid_t pid, uint64_t gen);
 /* Record a finished transfer in the histograms. */
@@ -167,8 +190,12 @@ unsigned stats_size_bucket(uint64_t bytes);
 void	stats_sum_slot(const struct stats_slot *sl, struct stats_totals *t);
 void	stats_sum(const struct stats_seg *seg, struct stats_totals *t);
 
-/* Output. Each returns 0 or -1 (write error). `now_ms` is monotonic ms
- * for heartbeat ages. */
+/*
+ * Output. Each returns 0 or -1 (write error). `now_ms` is monotonic ms
+ * for heartbeat ages. Totals cover every slot ever used (a retired
+ * worker's counts stay in them, so they never go back); per-worker
+ * Prometheus series cover live (running or draining) slots only.
+ */
 int	stats_write_text(FILE *f, const struct stats_seg *seg, uint64_t now_ms);
 int	stats_write_prom(FILE *f, const struct stats_seg *seg, uint64_t now_ms);
 int	stats_write_json(FILE *f, const struct stats_seg *seg, uint64_t now_ms);

@@ -50,6 +50,7 @@
 #define CONF_MAX_WORKERS	256
 #define CONF_MAX_FILE_SIZE	(1024 * 1024)
 #define CONF_DEFAULT_PORT	69
+#define CONF_STATS_FILE_INTERVAL_S 15	/* stats.interval when stats.file */
 
 static const char *const conf_keys_listen[] = { "address", "port", NULL };
 
@@ -138,7 +139,7 @@ struct conf_setting {
 	{ .section = sec, .key = k, .type = CONF_T_OTHER }
 
 static conf_check_fn	conf_check_chroot, conf_check_timeouts,
-			conf_check_port_range;
+			conf_check_port_range, conf_check_stats_interval;
 
 /*
  * Every plain setting, written once: its name is the unknown-key check,
@@ -214,10 +215,11 @@ static const struct conf_setting conf_settings[] = {
 	CONF_INT("log", "refusals_per_second", log.refusals_per_second, 0,
 	    100000, 20),
 
-	CONF_PATH("stats", "path", stats.path, "/run/ptftpd.stats"),
+	CONF_PATH("stats", "path", stats.path, CONF_STATS_PATH_DEFAULT),
 	CONF_PATH("stats", "file", stats.file, NULL),
 	CONF_INT("stats", "interval", stats.interval_s, 0, 86400, 0),
 	CONF_BOOL("stats", "enabled", stats.enabled, true),
+	CONF_CHECK("stats", conf_check_stats_interval),
 
 	/*
 	 * On by default, and never in the way of a booting rack: PXELINUX
@@ -903,6 +905,21 @@ conf_load_entries(struct conf_ctx *x, const config_setting_t *s,
 		    (unsigned char *)base + i * size) == -1)
 			return -1;
 	}
+	return 0;
+}
+
+/*
+ * A textfile nobody refreshes goes stale: with stats.file and no
+ * stats.interval of its own, the file is rewritten every 15 s.
+ */
+static int
+conf_check_stats_interval(struct conf_ctx *x, struct conf *c,
+    const config_setting_t *g)
+{
+	(void)x;
+	if (c->stats.file != NULL &&
+	    config_setting_get_member(g, "interval") == NULL)
+		c->stats.interval_s = CONF_STATS_FILE_INTERVAL_S;
 	return 0;
 }
 

@@ -12,10 +12,7 @@
 #include "conf.h"
 #include "log.h"
 #include "sup.h"
-
-#ifndef PTFTPD_VERSION
-#define PTFTPD_VERSION	"0.1.0"
-#endif
+#include "version.h"
 
 static void
 main_usage(FILE *f)

@@ -13,12 +13,20 @@
  * Slots in state STATS_W_FREE were never used: sums include them (they
  * are zero) but per-worker output leaves them out. The gauge sess_active
  * only counts while a slot is running or draining; an exited worker's
- * last value is stale and reads as 0.
+ * last value is stale and reads as 0. Totals are sums over every slot,
+ * live or not, and slots are never zeroed: a reload's retired workers
+ * stay in the totals, which therefore never go back. Prometheus per-worker
+ * series cover live slots only (a few per worker); the text and JSON
+ * dumps list every used slot.
+ *
+ * The header's reload and crash figures have one writer, the supervisor
+ * (stats_note_reload, stats_note_crash).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,20 +37,19 @@
 
 #include "clock.h"
 #include "stats.h"
+#include "version.h"
 
 #define STATS_ALIGN	128
 
-/* One counter: name, help text, place in stats_totals and stats_slot. */
+/* One counter: name, help text, place in stats_totals. */
 struct stats_field {
 	const char	*name;
 	const char	*help;
 	size_t		 off;
-	size_t		 slot_off;
 };
 
 static const struct stats_field stats_fields[] = {
-#define X(f, h) { #f, h, offsetof(struct stats_totals, f), \
-	offsetof(struct stats_slot, f) },
+#define X(f, h) { #f, h, offsetof(struct stats_totals, f) },
 	STATS_COUNTERS
 #undef X
 };
@@ -99,6 +106,14 @@ stats_slot_live(uint32_t state)
 	return state == STATS_W_RUNNING || state == STATS_W_DRAINING;
 }
 
+/* The daemon's version from the header, NUL-terminated whatever it holds. */
+static void
+stats_hdr_version(const struct stats_hdr *h, char out[STATS_VERSION_LEN])
+{
+	memcpy(out, h->daemon_version, STATS_VERSION_LEN);
+	out[STATS_VERSION_LEN - 1] = '\0';
+}
+
 /*
  * Create or replace the segment file, size it for nslots slots, map it
  * shared and fill the header; the magic is stored last so that a reader
@@ -146,6 +161,10 @@ stats_create(struct stats_seg *seg, const char *path, uint32_t nslots)
 	seg->hdr->sup_pid = getpid();
 	atomic_store_explicit(&seg->hdr->workers, 0, memory_order_relaxed);
 	atomic_store_explicit(&seg->hdr->generation, 1, memory_order_relaxed);
+	snprintf(seg->hdr->daemon_version, sizeof(seg->hdr->daemon_version),
+	    "%s", PTFTPD_VERSION);
+	atomic_store_explicit(&seg->hdr->last_reload_ok, 1,
+	    memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
 	seg->hdr->magic = STATS_MAGIC;
 	return 0;
@@ -261,6 +280,8 @@ stats_open(struct stats_seg *seg, const char *path, char *err,
 	seg->slots = (struct stats_slot *)((char *)p + h.hdr_size);
 	seg->len = len;
 	seg->writable = 0;
+	seg->dev = st.st_dev;
+	seg->ino = st.st_ino;
 	rc = 0;
 out:
 	close(fd);
@@ -274,6 +295,33 @@ stats_close(struct stats_seg *seg)
 	if (seg->hdr != NULL)
 		munmap(seg->hdr, seg->len);
 	memset(seg, 0, sizeof(*seg));
+}
+
+/*
+ * A reload attempt: counted by result, its time and result kept. Stores
+ * only (the supervisor is the one writer of these fields). O(1).
+ */
+void
+stats_note_reload(struct stats_seg *seg, int ok)
+{
+	struct stats_hdr	*h = seg->hdr;
+
+	if (h == NULL || !seg->writable)
+		return;
+	if (ok)
+		STATS_ADD(h, reloads_ok, 1);
+	else
+		STATS_ADD(h, reloads_failed, 1);
+	STATS_SET(h, last_reload, (int64_t)time(NULL));
+	STATS_SET(h, last_reload_ok, ok ? 1u : 0u);
+}
+
+/* A worker died while it should have been running. Stores only. O(1). */
+void
+stats_note_crash(struct stats_seg *seg)
+{
+	if (seg->hdr != NULL && seg->writable)
+		STATS_ADD(seg->hdr, worker_crashes, 1);
 }
 
 /*
@@ -468,10 +516,34 @@ stats_text_slot(FILE *f, uint32_t i, const struct stats_view *v,
 	    v->t.rrq, v->t.sess_ok, v->t.tx_bytes, stats_view_restarts(v));
 }
 
+/* "never", or the local time of a Unix second and what it was. */
+static void
+stats_text_reloads(FILE *f, const struct stats_hdr *h)
+{
+	int64_t		 last = atomic_load_explicit(&h->last_reload,
+	    memory_order_relaxed);
+	time_t		 tt = (time_t)last;
+	struct tm	 tm;
+	char		 when[32];
+
+	fprintf(f, "reloads %" PRIu64 " ok, %" PRIu64 " failed, last ",
+	    stats_ld(&h->reloads_ok), stats_ld(&h->reloads_failed));
+	if (last == 0 || localtime_r(&tt, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		fputs("never", f);
+	else
+		fprintf(f, "%s (%s)", when, atomic_load_explicit(
+		    &h->last_reload_ok, memory_order_relaxed) ? "ok" :
+		    "failed");
+	fprintf(f, "; worker crashes %" PRIu64 "\n",
+	    stats_ld(&h->worker_crashes));
+}
+
 /*
- * Human summary: uptime, generation, workers, every total with its help
- * text, histograms (non-empty buckets), one line per used slot. Returns
- * 0 or -1 (write error). O(nslots).
+ * Human summary: version, uptime, generation, workers, reloads and
+ * crashes, every total with its help text, histograms (non-empty
+ * buckets), one line per used slot. Returns 0 or -1 (write error).
+ * O(nslots).
  */
 int
 stats_write_text(FILE *f, const struct stats_seg *seg, uint64_t now_ms)
@@ -479,6 +551,7 @@ stats_write_text(FILE *f, const struct stats_seg *seg, uint64_t now_ms)
 	const struct stats_hdr	*h = seg->hdr;
 	struct stats_totals	 t;
 	struct stats_view	 v;
+	char			 ver[STATS_VERSION_LEN];
 	int64_t			 up = (int64_t)time(NULL) - h->start_time;
 	unsigned		 nstate[4] = { 0, 0, 0, 0 };
 	size_t			 k;
@@ -493,14 +566,16 @@ stats_write_text(FILE *f, const struct stats_seg *seg, uint64_t now_ms)
 		if (s < 4)
 			nstate[s]++;
 	}
-	fprintf(f, "uptime %" PRId64 "d %02" PRId64 ":%02" PRId64 ":%02"
-	    PRId64 ", supervisor pid %" PRId32 ", generation %" PRIu64 "\n",
-	    up / 86400, up / 3600 % 24, up / 60 % 60, up % 60, h->sup_pid,
-	    stats_ld(&h->generation));
+	stats_hdr_version(h, ver);
+	fprintf(f, "ptftpd %s, uptime %" PRId64 "d %02" PRId64 ":%02" PRId64
+	    ":%02" PRId64 ", supervisor pid %" PRId32 ", generation %" PRIu64
+	    "\n", ver, up / 86400, up / 3600 % 24, up / 60 % 60, up % 60,
+	    h->sup_pid, stats_ld(&h->generation));
 	fprintf(f, "workers %" PRIu32 " configured, %u running, %u draining,"
 	    " %u exited\n", atomic_load_explicit(&h->workers,
 	    memory_order_relaxed), nstate[STATS_W_RUNNING],
 	    nstate[STATS_W_DRAINING], nstate[STATS_W_EXITED]);
+	stats_text_reloads(f, h);
 	fprintf(f, "active transfers %" PRIu64 "\n", t.sess_active);
 	fprintf(f, "totals:\n");
 	for (k = 0; k < STATS_NFIELDS; k++)
@@ -518,6 +593,82 @@ stats_write_text(FILE *f, const struct stats_seg *seg, uint64_t now_ms)
 }
 
 /* --- Prometheus text exposition 0.0.4 --- */
+
+/*
+ * Labelled families. A counter that is one value of a partition (a
+ * result, a reason, an option, an opcode) is the sample
+ * family{label="value"}, so that sum() and rate() work on the family and
+ * a dashboard needs no list of names. A field in no family keeps a name
+ * of its own, ptftpd_<field>_total: a counter appended to STATS_COUNTERS
+ * is exported before anyone maps it here.
+ */
+enum stats_fam_id {
+	STATS_FAM_REQUESTS,
+	STATS_FAM_TRANSFERS,
+	STATS_FAM_REFUSED,
+	STATS_FAM_CLIENT_ERRORS,
+	STATS_FAM_OPTIONS,
+	STATS_NFAMS
+};
+
+static const struct {
+	const char	*name, *label, *help;
+} stats_fams[STATS_NFAMS] = {
+	[STATS_FAM_REQUESTS] = { "ptftpd_requests_total", "op",
+	    "requests received on the listen sockets, by opcode" },
+	[STATS_FAM_TRANSFERS] = { "ptftpd_transfers_total", "result",
+	    "transfers ended, by result" },
+	[STATS_FAM_REFUSED] = { "ptftpd_refused_total", "reason",
+	    "requests refused (an ERROR or no answer), by reason" },
+	[STATS_FAM_CLIENT_ERRORS] = { "ptftpd_client_errors_total", "code",
+	    "ERROR packets received from clients, by TFTP error code" },
+	[STATS_FAM_OPTIONS] = { "ptftpd_options_negotiated_total", "option",
+	    "transfers that negotiated an option (RFC 2347), by option" },
+};
+
+/* One counter's place in a family: offset in stats_totals, label value. */
+static const struct stats_member {
+	size_t			 off;
+	enum stats_fam_id	 fam;
+	const char		*value;
+} stats_members[] = {
+#define M(f, fam, v) { offsetof(struct stats_totals, f), STATS_FAM_ ## fam, v }
+	M(rrq, REQUESTS, "rrq"),
+	M(wrq, REQUESTS, "wrq"),
+	M(sess_ok, TRANSFERS, "ok"),
+	M(sess_probe, TRANSFERS, "probe"),
+	M(sess_aborted, TRANSFERS, "aborted"),
+	M(sess_timeout, TRANSFERS, "timeout"),
+	M(sess_error, TRANSFERS, "error"),
+	M(sess_replaced, TRANSFERS, "replaced"),
+	M(refused_notfound, REFUSED, "not_found"),
+	M(refused_access, REFUSED, "access"),
+	M(refused_badop, REFUSED, "bad_request"),
+	M(refused_busy, REFUSED, "busy"),
+	M(refused_other, REFUSED, "other"),
+	M(denied_acl, REFUSED, "acl"),
+	M(denied_limit, REFUSED, "limit"),
+	M(client_err0, CLIENT_ERRORS, "0"),
+	M(client_err8, CLIENT_ERRORS, "8"),
+	M(client_err_other, CLIENT_ERRORS, "other"),
+	M(opt_blksize, OPTIONS, "blksize"),
+	M(opt_windowsize, OPTIONS, "windowsize"),
+	M(opt_tsize, OPTIONS, "tsize"),
+	M(opt_timeout, OPTIONS, "timeout"),
+#undef M
+};
+#define STATS_NMEMBERS	(sizeof(stats_members) / sizeof(stats_members[0]))
+
+static const struct stats_member *
+stats_member_of(size_t off)
+{
+	size_t	 m;
+
+	for (m = 0; m < STATS_NMEMBERS; m++)
+		if (stats_members[m].off == off)
+			return &stats_members[m];
+	return NULL;
+}
 
 /* HELP text escaping: backslash and newline. */
 static void
@@ -538,15 +689,32 @@ stats_prom_head(FILE *f, const char *name, const char *type,
 	fprintf(f, "\n# TYPE %s %s\n", name, type);
 }
 
-/* One histogram of one worker: cumulative buckets, _sum, _count. */
+/* A label value, escaped: backslash, double quote and newline. */
 static void
-stats_prom_hist(FILE *f, const char *name, uint32_t w, const uint64_t *h,
-    unsigned n, uint64_t sum, int in_ms)
+stats_prom_label(FILE *f, const char *v)
+{
+	for (; *v != '\0'; v++) {
+		if (*v == '\\')
+			fputs("\\\\", f);
+		else if (*v == '"')
+			fputs("\\\"", f);
+		else if (*v == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*v, f);
+	}
+}
+
+/* One histogram, every slot folded in: cumulative buckets, _sum, _count. */
+static void
+stats_prom_hist(FILE *f, const char *name, const char *type_help,
+    const uint64_t *h, unsigned n, uint64_t sum, int in_ms)
 {
 	char		 le[32], sbuf[32];
 	uint64_t	 cum = 0, edge;
 	unsigned	 i;
 
+	stats_prom_head(f, name, "histogram", type_help);
 	for (i = 0; i < n; i++) {
 		cum += h[i];
 		edge = (uint64_t)1 << i;
@@ -556,143 +724,232 @@ stats_prom_hist(FILE *f, const char *name, uint32_t w, const uint64_t *h,
 			stats_fmt_ms(le, sizeof(le), edge);
 		else
 			snprintf(le, sizeof(le), "%" PRIu64, edge);
-		fprintf(f, "%s_bucket{worker=\"%" PRIu32 "\",le=\"%s\"} %"
-		    PRIu64 "\n", name, w, le, cum);
+		fprintf(f, "%s_bucket{le=\"%s\"} %" PRIu64 "\n", name, le, cum);
 	}
 	if (in_ms)
 		stats_fmt_ms(sbuf, sizeof(sbuf), sum);
 	else
 		snprintf(sbuf, sizeof(sbuf), "%" PRIu64, sum);
-	fprintf(f, "%s_sum{worker=\"%" PRIu32 "\"} %s\n", name, w, sbuf);
-	fprintf(f, "%s_count{worker=\"%" PRIu32 "\"} %" PRIu64 "\n", name, w,
-	    cum);
+	fprintf(f, "%s_sum %s\n", name, sbuf);
+	fprintf(f, "%s_count %" PRIu64 "\n", name, cum);
 }
 
-/* Which per-worker family stats_prom_worker writes. */
+/*
+ * The counters of STATS_COUNTERS, summed over every slot ever used: a
+ * family at the place of its first member, with all its members; a field
+ * of no family under its own name.
+ */
+static void
+stats_prom_counters(FILE *f, const struct stats_totals *t)
+{
+	const struct stats_member	*mb;
+	char				 name[96];
+	bool				 done[STATS_NFAMS] = { false };
+	size_t				 k, m;
+
+	for (k = 0; k < STATS_NFIELDS; k++) {
+		const struct stats_field *fd = &stats_fields[k];
+
+		if ((mb = stats_member_of(fd->off)) == NULL) {
+			snprintf(name, sizeof(name), "ptftpd_%s_total",
+			    fd->name);
+			stats_prom_head(f, name, "counter", fd->help);
+			fprintf(f, "%s %" PRIu64 "\n", name,
+			    stats_field_get(t, fd));
+			continue;
+		}
+		if (done[mb->fam])
+			continue;
+		done[mb->fam] = true;
+		stats_prom_head(f, stats_fams[mb->fam].name, "counter",
+		    stats_fams[mb->fam].help);
+		for (m = 0; m < STATS_NMEMBERS; m++) {
+			uint64_t	 v;
+
+			if (stats_members[m].fam != mb->fam)
+				continue;
+			memcpy(&v, (const char *)t + stats_members[m].off,
+			    sizeof(v));
+			fprintf(f, "%s{%s=\"%s\"} %" PRIu64 "\n",
+			    stats_fams[mb->fam].name, stats_fams[mb->fam].label,
+			    stats_members[m].value, v);
+		}
+	}
+}
+
+/* The header's figures: build, start, generation, workers, reloads. */
+static void
+stats_prom_header(FILE *f, const struct stats_seg *seg)
+{
+	const struct stats_hdr	*h = seg->hdr;
+	char			 ver[STATS_VERSION_LEN];
+	unsigned		 n[4] = { 0, 0, 0, 0 };
+	uint32_t		 i, st;
+
+	stats_hdr_version(h, ver);
+	stats_prom_head(f, "ptftpd_build_info", "gauge",
+	    "always 1; the version of the running ptftpd in the label");
+	fputs("ptftpd_build_info{version=\"", f);
+	stats_prom_label(f, ver);
+	fputs("\"} 1\n", f);
+	stats_prom_head(f, "ptftpd_start_time_seconds", "gauge",
+	    "start time of the supervisor, Unix seconds");
+	fprintf(f, "ptftpd_start_time_seconds %" PRId64 "\n", h->start_time);
+	stats_prom_head(f, "ptftpd_config_generation", "gauge",
+	    "configuration generation, 1 at start, +1 per applied reload");
+	fprintf(f, "ptftpd_config_generation %" PRIu64 "\n",
+	    stats_ld(&h->generation));
+	stats_prom_head(f, "ptftpd_workers_configured", "gauge",
+	    "workers of the current configuration");
+	fprintf(f, "ptftpd_workers_configured %" PRIu32 "\n",
+	    atomic_load_explicit(&h->workers, memory_order_relaxed));
+	for (i = 0; i < h->nslots; i++) {
+		st = atomic_load_explicit(&seg->slots[i].state,
+		    memory_order_relaxed);
+		if (st < 4)
+			n[st]++;
+	}
+	stats_prom_head(f, "ptftpd_workers", "gauge",
+	    "worker processes by state (draining: an old generation after a"
+	    " reload)");
+	fprintf(f, "ptftpd_workers{state=\"running\"} %u\n",
+	    n[STATS_W_RUNNING]);
+	fprintf(f, "ptftpd_workers{state=\"draining\"} %u\n",
+	    n[STATS_W_DRAINING]);
+	stats_prom_head(f, "ptftpd_reloads_total", "counter",
+	    "configuration reloads (SIGHUP), by result");
+	fprintf(f, "ptftpd_reloads_total{result=\"ok\"} %" PRIu64 "\n",
+	    stats_ld(&h->reloads_ok));
+	fprintf(f, "ptftpd_reloads_total{result=\"failed\"} %" PRIu64 "\n",
+	    stats_ld(&h->reloads_failed));
+	stats_prom_head(f, "ptftpd_config_last_reload_successful", "gauge",
+	    "1 if the last reload was applied (or there was none), 0 if it"
+	    " failed");
+	fprintf(f, "ptftpd_config_last_reload_successful %" PRIu32 "\n",
+	    atomic_load_explicit(&h->last_reload_ok, memory_order_relaxed));
+	stats_prom_head(f, "ptftpd_config_last_reload_timestamp_seconds",
+	    "gauge", "time of the last reload attempt, Unix seconds; 0: none");
+	fprintf(f, "ptftpd_config_last_reload_timestamp_seconds %" PRId64
+	    "\n", atomic_load_explicit(&h->last_reload, memory_order_relaxed));
+	stats_prom_head(f, "ptftpd_worker_crashes_total", "counter",
+	    "workers that died unasked (a signal, or an exit not asked for by"
+	    " a reload or a stop)");
+	fprintf(f, "ptftpd_worker_crashes_total %" PRIu64 "\n",
+	    stats_ld(&h->worker_crashes));
+}
+
+/* Which per-worker family stats_prom_sample writes. */
 enum stats_prom_what {
 	STATS_PROM_ACTIVE,
-	STATS_PROM_DUR,
-	STATS_PROM_SIZE,
-	STATS_PROM_UP,
+	STATS_PROM_REQUESTS,
+	STATS_PROM_TX_BYTES,
 	STATS_PROM_AGE,
-	STATS_PROM_RESTARTS,
+	STATS_PROM_STARTED,
 };
 
 static void
-stats_prom_sample(FILE *f, enum stats_prom_what what, uint32_t w,
-    const struct stats_view *v, uint64_t now_ms)
+stats_prom_sample(FILE *f, enum stats_prom_what what, const char *name,
+    uint32_t w, const struct stats_view *v, uint64_t now_ms)
 {
 	char	 buf[32];
 
+	fprintf(f, "%s{worker=\"%" PRIu32 "\"} ", name, w);
 	switch (what) {
 	case STATS_PROM_ACTIVE:
-		fprintf(f, "ptftpd_sessions_active{worker=\"%" PRIu32 "\"} %"
-		    PRIu64 "\n", w, v->t.sess_active);
+		fprintf(f, "%" PRIu64 "\n", v->t.sess_active);
 		break;
-	case STATS_PROM_DUR:
-		stats_prom_hist(f, "ptftpd_transfer_duration_seconds", w,
-		    v->t.dur_hist, STATS_DUR_BUCKETS, v->t.dur_sum_ms, 1);
+	case STATS_PROM_REQUESTS:
+		fprintf(f, "%" PRIu64 "\n", v->t.rrq + v->t.wrq);
 		break;
-	case STATS_PROM_SIZE:
-		stats_prom_hist(f, "ptftpd_transfer_size_bytes", w,
-		    v->t.size_hist, STATS_SIZE_BUCKETS, v->t.size_sum, 0);
-		break;
-	case STATS_PROM_UP:
-		fprintf(f, "ptftpd_worker_up{worker=\"%" PRIu32 "\"} %d\n", w,
-		    stats_slot_live(v->state));
+	case STATS_PROM_TX_BYTES:
+		fprintf(f, "%" PRIu64 "\n", v->t.tx_bytes);
 		break;
 	case STATS_PROM_AGE:
-		fprintf(f, "ptftpd_worker_heartbeat_age_seconds{worker=\"%"
-		    PRIu32 "\"} %s\n", w, stats_fmt_ms(buf, sizeof(buf),
+		fprintf(f, "%s\n", stats_fmt_ms(buf, sizeof(buf),
 		    stats_view_age_ms(v, now_ms)));
 		break;
-	case STATS_PROM_RESTARTS:
-		fprintf(f, "ptftpd_worker_restarts_total{worker=\"%" PRIu32
-		    "\"} %" PRIu64 "\n", w, stats_view_restarts(v));
+	case STATS_PROM_STARTED:
+		fprintf(f, "%" PRId64 "\n", v->started);
 		break;
 	}
 }
 
-/* The per-worker families after the counters, each one contiguous. */
+/*
+ * The per-worker families, live slots only (a retired or dead slot's
+ * counts live on in the totals): a few series per worker, whatever the
+ * number of reloads.
+ */
 static const struct {
 	enum stats_prom_what	 what;
 	const char		*name, *type, *help;
 } stats_prom_families[] = {
 	{ STATS_PROM_ACTIVE, "ptftpd_sessions_active", "gauge",
-	    "transfers in progress" },
-	{ STATS_PROM_DUR, "ptftpd_transfer_duration_seconds", "histogram",
-	    "duration of finished transfers" },
-	{ STATS_PROM_SIZE, "ptftpd_transfer_size_bytes", "histogram",
-	    "bytes delivered by finished transfers" },
-	{ STATS_PROM_UP, "ptftpd_worker_up", "gauge",
-	    "1 if the worker of this slot is running or draining" },
+	    "transfers in progress, per live worker" },
+	{ STATS_PROM_REQUESTS, "ptftpd_worker_requests_total", "counter",
+	    "requests (RRQ and WRQ) taken by the workers of this slot" },
+	{ STATS_PROM_TX_BYTES, "ptftpd_worker_tx_bytes_total", "counter",
+	    "DATA payload bytes sent by the workers of this slot" },
 	{ STATS_PROM_AGE, "ptftpd_worker_heartbeat_age_seconds", "gauge",
 	    "seconds since the worker's event loop last ran" },
-	{ STATS_PROM_RESTARTS, "ptftpd_worker_restarts_total", "counter",
-	    "workers started in this slot after the first" },
+	{ STATS_PROM_STARTED, "ptftpd_worker_start_time_seconds", "gauge",
+	    "start time of the slot's current worker, Unix seconds" },
 };
 
-static void
-stats_prom_counters(FILE *f, const struct stats_seg *seg)
-{
-	char		 name[96];
-	size_t		 k;
-	uint32_t	 i, st;
-
-	for (k = 0; k < STATS_NFIELDS; k++) {
-		const struct stats_field *fd = &stats_fields[k];
-
-		snprintf(name, sizeof(name), "ptftpd_%s_total", fd->name);
-		stats_prom_head(f, name, "counter", fd->help);
-		for (i = 0; i < seg->hdr->nslots; i++) {
-			const _Atomic uint64_t *p = (const _Atomic uint64_t *)
-			    (const void *)((const char *)&seg->slots[i] +
-			    fd->slot_off);
-
-			st = atomic_load_explicit(&seg->slots[i].state,
-			    memory_order_relaxed);
-			if (st != STATS_W_FREE)
-				fprintf(f, "%s{worker=\"%" PRIu32 "\"} %" PRIu64
-				    "\n", name, i, stats_ld(p));
-		}
-	}
-}
-
 /*
- * Prometheus text format 0.0.4: every counter as ptftpd_<name>_total,
- * then the per-worker gauges and histograms, each family once and
- * contiguous, label worker="<slot index>" on every used slot. Returns 0
- * or -1 (write error). O(nslots x families).
+ * Prometheus text format 0.0.4: the header's figures, every counter
+ * summed over every slot ever used (labelled families, see
+ * stats_members), the two histograms likewise, then a few per-worker
+ * families with worker="<slot index>" on live slots only. Each family's
+ * HELP and TYPE once, its samples contiguous. Returns 0 or -1 (write
+ * error). O(nslots x per-worker families).
  */
 int
 stats_write_prom(FILE *f, const struct stats_seg *seg, uint64_t now_ms)
 {
+	struct stats_totals	 t;
 	struct stats_view	 v;
 	size_t			 k;
 	uint32_t		 i;
 
-	stats_prom_counters(f, seg);
+	stats_sum(seg, &t);
+	stats_prom_header(f, seg);
+	stats_prom_counters(f, &t);
+	stats_prom_hist(f, "ptftpd_transfer_duration_seconds",
+	    "duration of finished transfers", t.dur_hist, STATS_DUR_BUCKETS,
+	    t.dur_sum_ms, 1);
+	stats_prom_hist(f, "ptftpd_transfer_size_bytes",
+	    "bytes delivered by finished transfers", t.size_hist,
+	    STATS_SIZE_BUCKETS, t.size_sum, 0);
 	for (k = 0; k < sizeof(stats_prom_families) /
 	    sizeof(stats_prom_families[0]); k++) {
 		stats_prom_head(f, stats_prom_families[k].name,
 		    stats_prom_families[k].type, stats_prom_families[k].help);
 		for (i = 0; i < seg->hdr->nslots; i++)
-			if (stats_view_get(seg, i, &v))
+			if (stats_view_get(seg, i, &v) &&
+			    stats_slot_live(v.state))
 				stats_prom_sample(f, stats_prom_families[k].what,
-				    i, &v, now_ms);
+				    stats_prom_families[k].name, i, &v, now_ms);
 	}
-	stats_prom_head(f, "ptftpd_start_time_seconds", "gauge",
-	    "start time of the supervisor, Unix seconds");
-	fprintf(f, "ptftpd_start_time_seconds %" PRId64 "\n",
-	    seg->hdr->start_time);
-	stats_prom_head(f, "ptftpd_config_generation", "gauge",
-	    "configuration generation, 1 at start, +1 per reload");
-	fprintf(f, "ptftpd_config_generation %" PRIu64 "\n",
-	    stats_ld(&seg->hdr->generation));
 	return stats_finish(f);
 }
 
 /* --- JSON --- */
+
+/* A JSON string: quotes, backslash and control characters escaped. */
+static void
+stats_json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", (unsigned)(unsigned char)*s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
 
 static void
 stats_json_array(FILE *f, const char *key, const uint64_t *a, unsigned n)
@@ -732,15 +989,25 @@ stats_write_json(FILE *f, const struct stats_seg *seg, uint64_t now_ms)
 	const struct stats_hdr	*h = seg->hdr;
 	struct stats_totals	 t;
 	struct stats_view	 v;
+	char			 ver[STATS_VERSION_LEN];
 	uint32_t		 i;
 	int			 first = 1;
 
 	stats_sum(seg, &t);
-	fprintf(f, "{\"version\":%" PRIu32 ",\"start_time\":%" PRId64
-	    ",\"sup_pid\":%" PRId32 ",\"generation\":%" PRIu64
-	    ",\"workers\":%" PRIu32 ",\n\"totals\":{", h->version,
-	    h->start_time, h->sup_pid, stats_ld(&h->generation),
-	    atomic_load_explicit(&h->workers, memory_order_relaxed));
+	stats_hdr_version(h, ver);
+	fprintf(f, "{\"version\":%" PRIu32 ",\"daemon_version\":", h->version);
+	stats_json_string(f, ver);
+	fprintf(f, ",\"start_time\":%" PRId64 ",\"sup_pid\":%" PRId32
+	    ",\"generation\":%" PRIu64 ",\"workers\":%" PRIu32
+	    ",\"reloads_ok\":%" PRIu64 ",\"reloads_failed\":%" PRIu64
+	    ",\"last_reload\":%" PRId64 ",\"last_reload_ok\":%" PRIu32
+	    ",\"worker_crashes\":%" PRIu64 ",\n\"totals\":{", h->start_time,
+	    h->sup_pid, stats_ld(&h->generation),
+	    atomic_load_explicit(&h->workers, memory_order_relaxed),
+	    stats_ld(&h->reloads_ok), stats_ld(&h->reloads_failed),
+	    atomic_load_explicit(&h->last_reload, memory_order_relaxed),
+	    atomic_load_explicit(&h->last_reload_ok, memory_order_relaxed),
+	    stats_ld(&h->worker_crashes));
 	stats_json_totals(f, &t);
 	fputs("},\n\"slots\":[", f);
 	for (i = 0; i < h->nslots; i++) {

@@ -459,6 +459,8 @@ sup_reap(struct sup *s, uint64_t now)
 			sl->state = SLOT_FREE;
 			continue;
 		}
+		/* Not asked to stop: a crash, apart from reloads. */
+		stats_note_crash(&s->stats);
 		if (WIFEXITED(st) && WEXITSTATUS(st) == 2) {
 			/* The worker could not start (root, user, memory):
 			 * the same config fails again; do not loop. */
@@ -729,8 +731,13 @@ sup_loop(struct sup *s)
 			sup_begin_stop(s, false, now);
 			break;
 		case SIGHUP:
-			if (!s->draining)
+			if (!s->draining) {
+				unsigned gen = s->gen;
+
+				/* the generation moves iff it was applied */
 				sup_reload(s);
+				stats_note_reload(&s->stats, s->gen != gen);
+			}
 			break;
 		case SIGUSR1:
 			sup_stats_dump(s, true);

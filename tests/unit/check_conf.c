@@ -497,6 +497,30 @@ START_TEST(relative_stats_paths_resolved_against_config_dir)
 }
 END_TEST
 
+/* stats.file alone rewrites it every 15 s; interval = 0 keeps USR1 only. */
+START_TEST(stats_file_interval_defaults_to_15)
+{
+	ck_assert_int_eq(load("root = \".\";\nstats = { file = \"t.prom\"; };\n"),
+	    0);
+	ck_assert_uint_eq(conf.stats.interval_s, 15);
+	conf_free(&conf);
+	memset(&conf, 0, sizeof(conf));
+	ck_assert_int_eq(load("root = \".\";\nstats = { file = \"t.prom\"; "
+	    "interval = 0; };\n"), 0);
+	ck_assert_uint_eq(conf.stats.interval_s, 0);
+	conf_free(&conf);
+	memset(&conf, 0, sizeof(conf));
+	ck_assert_int_eq(load("root = \".\";\nstats = { interval = 7; "
+	    "file = \"t.prom\"; };\n"), 0);
+	ck_assert_uint_eq(conf.stats.interval_s, 7);
+	conf_free(&conf);
+	memset(&conf, 0, sizeof(conf));
+	ck_assert_int_eq(load("root = \".\";\nstats = { path = \"s\"; };\n"),
+	    0);
+	ck_assert_uint_eq(conf.stats.interval_s, 0);
+}
+END_TEST
+
 START_TEST(missing_root_dir)
 {
 	char	msg[512];
@@ -1584,6 +1608,7 @@ conf_suite(void)
 	tcase_add_test(tc, integer_too_large_for_libconfig_is_error);
 	tcase_add_test(tc, relative_root_resolved_against_config_dir);
 	tcase_add_test(tc, relative_stats_paths_resolved_against_config_dir);
+	tcase_add_test(tc, stats_file_interval_defaults_to_15);
 	tcase_add_test(tc, missing_root_dir);
 	tcase_add_test(tc, root_not_a_directory);
 	tcase_add_test(tc, missing_config_file);

@@ -4,9 +4,11 @@
  * test creates a segment in a fresh mkdtemp directory, stores counts into
  * a few slots the way a worker would, and checks the sums, the bucket
  * rules and every output format. The Prometheus text is parsed back here
- * (HELP/TYPE once per family, families contiguous, values per worker,
- * cumulative buckets); JSON gets string checks (the integration test runs
- * it through a real parser).
+ * (HELP/TYPE once per family, families contiguous, label syntax and
+ * escaping, labelled families, per-worker series of live slots only,
+ * totals that never go back across generations, cumulative buckets);
+ * JSON gets string checks (the integration test runs it through a real
+ * parser, and promtool checks the daemon's real output).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +23,7 @@
 #include <check.h>
 
 #include "stats.h"
+#include "version.h"
 
 #define NSLOTS		8
 #define MAX_SAMPLES	4096
@@ -110,8 +113,9 @@ capture(int (*fn)(FILE *, const struct stats_seg *, uint64_t), uint64_t now)
 
 struct sample {
 	char	 name[96];
-	char	 worker[16];
-	char	 le[32];
+	char	 labels[256];	/* as written between the braces */
+	char	 worker[16];	/* the worker label's value, or "" */
+	char	 le[32];	/* the le label's value, or "" */
 	double	 value;
 	int	 family;
 };
@@ -142,6 +146,18 @@ prom_family(struct prom *p, const char *name)
 	ck_assert_int_lt(p->nf, MAX_FAMILIES);
 	snprintf(p->f[p->nf].name, sizeof(p->f[0].name), "%s", name);
 	return p->nf++;
+}
+
+/* The family called name, or -1 (nothing added). */
+static int
+prom_find_family(const struct prom *p, const char *name)
+{
+	int	 i;
+
+	for (i = 0; i < p->nf; i++)
+		if (strcmp(p->f[i].name, name) == 0)
+			return i;
+	return -1;
 }
 
 /* Enter family i; fail if it was left before (families contiguous). */
@@ -184,31 +200,54 @@ prom_sample_family(struct prom *p, const char *name)
 	return -1;
 }
 
-/* labels: worker="N",le="X" in any order; nothing else allowed. */
-static void
+/*
+ * labels: name="value",... with only \\, \" and \n escaped in values;
+ * worker and le are kept apart. Returns a pointer past the closing brace.
+ */
+static char *
 prom_labels(struct sample *s, char *lab)
 {
-	char	*tok, *save = NULL, *eq, *val;
-	size_t	 n;
+	char	 key[64], val[128];
+	char	*p = lab, *start = lab;
+	size_t	 k, v;
 
-	for (tok = strtok_r(lab, ",", &save); tok != NULL;
-	    tok = strtok_r(NULL, ",", &save)) {
-		eq = strchr(tok, '=');
-		ck_assert_ptr_nonnull(eq);
-		*eq = '\0';
-		val = eq + 1;
-		n = strlen(val);
-		ck_assert_msg(n >= 2 && val[0] == '"' && val[n - 1] == '"',
-		    "label value not quoted: %s", val);
-		val[n - 1] = '\0';
-		val++;
-		if (strcmp(tok, "worker") == 0)
-			snprintf(s->worker, sizeof(s->worker), "%s", val);
-		else if (strcmp(tok, "le") == 0)
-			snprintf(s->le, sizeof(s->le), "%s", val);
+	while (*p != '}') {
+		for (k = 0; (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+		    || *p == '_' || (k > 0 && *p >= '0' && *p <= '9'); p++) {
+			ck_assert_uint_lt(k, sizeof(key) - 1);
+			key[k++] = *p;
+		}
+		key[k] = '\0';
+		ck_assert_msg(k > 0 && p[0] == '=' && p[1] == '"',
+		    "bad label at %s", p);
+		for (p += 2, v = 0; *p != '"'; p++) {
+			ck_assert_msg(*p != '\0' && *p != '\n',
+			    "unterminated label value");
+			ck_assert_uint_lt(v, sizeof(val) - 1);
+			if (*p == '\\') {
+				p++;
+				ck_assert_msg(*p == '\\' || *p == '"' ||
+				    *p == 'n', "bad escape \\%c", *p);
+				val[v++] = *p == 'n' ? '\n' : *p;
+			} else {
+				val[v++] = *p;
+			}
+		}
+		val[v] = '\0';
+		p++;
+		if (strcmp(key, "worker") == 0)
+			snprintf(s->worker, sizeof(s->worker), "%.15s", val);
+		else if (strcmp(key, "le") == 0)
+			snprintf(s->le, sizeof(s->le), "%.31s", val);
+		if (*p == ',')
+			p++;
 		else
-			ck_abort_msg("unexpected label %s", tok);
+			ck_assert_msg(*p == '}', "bad label list %s", start);
 	}
+	ck_assert_uint_lt((size_t)(p - start), sizeof(s->labels));
+	memcpy(s->labels, start, (size_t)(p - start));
+	s->labels[p - start] = '\0';
+	return p + 1;
 }
 
 static void
@@ -242,17 +281,17 @@ prom_line(struct prom *p, char *line)
 	ck_assert_int_lt(p->ns, MAX_SAMPLES);
 	s = &p->s[p->ns++];
 	memset(s, 0, sizeof(*s));
-	sp = strrchr(line, ' ');
-	ck_assert_ptr_nonnull(sp);
-	*sp = '\0';
+	if ((brace = strchr(line, '{')) != NULL) {
+		*brace = '\0';
+		sp = prom_labels(s, brace + 1);
+		ck_assert_int_eq(*sp, ' ');
+	} else {
+		sp = strchr(line, ' ');
+		ck_assert_ptr_nonnull(sp);
+		*sp = '\0';
+	}
 	s->value = strtod(sp + 1, &end);
 	ck_assert_msg(*end == '\0' && end != sp + 1, "bad value in %s", line);
-	if ((brace = strchr(line, '{')) != NULL) {
-		ck_assert_int_eq(line[strlen(line) - 1], '}');
-		line[strlen(line) - 1] = '\0';
-		*brace = '\0';
-		prom_labels(s, brace + 1);
-	}
 	ck_assert_ptr_null(strchr(line, ' '));
 	snprintf(s->name, sizeof(s->name), "%s", line);
 	s->family = prom_sample_family(p, s->name);
@@ -281,32 +320,40 @@ prom_parse(char *text)
 	return p;
 }
 
-/* Value of the sample name{worker=w} (le empty), or fail. */
+/* Value of the sample name{labels} (labels as written), or fail. */
 static double
-prom_get(const struct prom *p, const char *name, const char *worker,
-    const char *le)
+prom_get(const struct prom *p, const char *name, const char *labels)
 {
 	int	 i;
 
 	for (i = 0; i < p->ns; i++)
 		if (strcmp(p->s[i].name, name) == 0 &&
-		    strcmp(p->s[i].worker, worker) == 0 &&
-		    strcmp(p->s[i].le, le) == 0)
+		    strcmp(p->s[i].labels, labels) == 0)
 			return p->s[i].value;
-	ck_abort_msg("no sample %s{worker=\"%s\",le=\"%s\"}", name, worker, le);
+	ck_abort_msg("no sample %s{%s}", name, labels);
 	return -1;
 }
 
+/* Samples called name, with worker label w (NULL: any, "": none). */
 static int
-prom_count(const struct prom *p, const char *name, const char *worker)
+prom_count(const struct prom *p, const char *name, const char *w)
 {
 	int	 i, n = 0;
 
 	for (i = 0; i < p->ns; i++)
-		if (strcmp(p->s[i].name, name) == 0 &&
-		    (worker == NULL || strcmp(p->s[i].worker, worker) == 0))
+		if ((name == NULL || strcmp(p->s[i].name, name) == 0) &&
+		    (w == NULL || strcmp(p->s[i].worker, w) == 0))
 			n++;
 	return n;
+}
+
+static const char *
+prom_type(const struct prom *p, const char *family)
+{
+	int	 i = prom_find_family(p, family);
+
+	ck_assert_msg(i >= 0, "no family %s", family);
+	return p->f[i].type;
 }
 
 static struct prom *
@@ -317,6 +364,48 @@ prom_of_seg(void)
 
 	free(text);
 	return p;
+}
+
+/*
+ * Every sample of old that is a total (no worker label) of a counter or
+ * histogram is in new, not smaller.
+ */
+static void
+prom_not_back(const struct prom *old, const struct prom *new)
+{
+	int	 i, j, found;
+
+	for (i = 0; i < old->ns; i++) {
+		const struct sample	*o = &old->s[i];
+		const char		*type = old->f[o->family].type;
+
+		if (o->worker[0] != '\0' || (strcmp(type, "counter") != 0 &&
+		    strcmp(type, "histogram") != 0))
+			continue;
+		for (j = 0, found = 0; j < new->ns && !found; j++) {
+			if (strcmp(new->s[j].name, o->name) != 0 ||
+			    strcmp(new->s[j].labels, o->labels) != 0)
+				continue;
+			found = 1;
+			ck_assert_msg(new->s[j].value >= o->value,
+			    "%s{%s} went back from %.0f to %.0f", o->name,
+			    o->labels, o->value, new->s[j].value);
+		}
+		ck_assert_msg(found, "%s{%s} is gone", o->name, o->labels);
+	}
+}
+
+/* The worker labels present, as a bit set of slot indexes (< 64). */
+static uint64_t
+prom_workers(const struct prom *p)
+{
+	uint64_t	 set = 0;
+	int		 i;
+
+	for (i = 0; i < p->ns; i++)
+		if (p->s[i].worker[0] != '\0')
+			set |= (uint64_t)1 << strtoul(p->s[i].worker, NULL, 10);
+	return set;
 }
 
 /* --- tests --- */
@@ -467,72 +556,327 @@ END_TEST
 
 START_TEST(prom_families_once_and_contiguous)
 {
+	static const char *const counters[] = {
+		"ptftpd_requests_total", "ptftpd_transfers_total",
+		"ptftpd_refused_total", "ptftpd_client_errors_total",
+		"ptftpd_options_negotiated_total", "ptftpd_tx_bytes_total",
+		"ptftpd_reloads_total", "ptftpd_worker_crashes_total",
+		"ptftpd_worker_requests_total", "ptftpd_worker_tx_bytes_total",
+	};
+	static const char *const gauges[] = {
+		"ptftpd_build_info", "ptftpd_start_time_seconds",
+		"ptftpd_config_generation", "ptftpd_workers",
+		"ptftpd_workers_configured", "ptftpd_sessions_active",
+		"ptftpd_config_last_reload_successful",
+		"ptftpd_config_last_reload_timestamp_seconds",
+		"ptftpd_worker_heartbeat_age_seconds",
+		"ptftpd_worker_start_time_seconds",
+	};
 	struct prom	*p;
+	size_t		 k;
 	int		 i;
 
 	make_populated();
 	p = prom_of_seg();		/* asserts HELP/TYPE once, contiguity */
-#define X(fld, h) i = prom_family(p, "ptftpd_" #fld "_total"); \
-	ck_assert_str_eq(p->f[i].type, "counter");
+	for (k = 0; k < sizeof(counters) / sizeof(counters[0]); k++)
+		ck_assert_str_eq(prom_type(p, counters[k]), "counter");
+	for (k = 0; k < sizeof(gauges) / sizeof(gauges[0]); k++)
+		ck_assert_str_eq(prom_type(p, gauges[k]), "gauge");
+	ck_assert_str_eq(prom_type(p, "ptftpd_transfer_duration_seconds"),
+	    "histogram");
+	ck_assert_str_eq(prom_type(p, "ptftpd_transfer_size_bytes"),
+	    "histogram");
+	for (i = 0; i < p->nf; i++) {
+		size_t n = strlen(p->f[i].name);
+		int total = n > 6 && strcmp(p->f[i].name + n - 6, "_total") == 0;
+
+		/* promtool's lint: _total iff a counter */
+		ck_assert_msg(total == (strcmp(p->f[i].type, "counter") == 0),
+		    "%s is a %s", p->f[i].name, p->f[i].type);
+	}
+	free(p);
+}
+END_TEST
+
+/* Results, reasons, options, opcodes: one family each, one label. */
+START_TEST(prom_label_families)
+{
+	struct prom	*p;
+
+	make_populated();
+	STATS_ADD(&seg.slots[3], denied_acl, 6);
+	STATS_ADD(&seg.slots[5], client_err8, 1);
+	p = prom_of_seg();
+	ck_assert_double_eq(prom_get(p, "ptftpd_requests_total", "op=\"rrq\""),
+	    18);
+	ck_assert_double_eq(prom_get(p, "ptftpd_requests_total", "op=\"wrq\""),
+	    0);
+	ck_assert_double_eq(prom_get(p, "ptftpd_transfers_total",
+	    "result=\"ok\""), 14);
+	ck_assert_double_eq(prom_get(p, "ptftpd_transfers_total",
+	    "result=\"timeout\""), 0);
+	ck_assert_double_eq(prom_get(p, "ptftpd_refused_total",
+	    "reason=\"not_found\""), 2);
+	ck_assert_double_eq(prom_get(p, "ptftpd_refused_total",
+	    "reason=\"acl\""), 6);
+	ck_assert_double_eq(prom_get(p, "ptftpd_client_errors_total",
+	    "code=\"8\""), 1);
+	ck_assert_double_eq(prom_get(p, "ptftpd_options_negotiated_total",
+	    "option=\"timeout\""), 4);
+	ck_assert_double_eq(prom_get(p, "ptftpd_tx_bytes_total", ""), 123457);
+	ck_assert_int_eq(prom_count(p, "ptftpd_transfers_total", NULL), 6);
+	ck_assert_int_eq(prom_count(p, "ptftpd_refused_total", NULL), 7);
+	ck_assert_int_eq(prom_count(p, "ptftpd_options_negotiated_total", NULL),
+	    4);
+	/* the old one-name-per-value families are gone */
+	ck_assert_int_eq(prom_find_family(p, "ptftpd_rrq_total"), -1);
+	ck_assert_int_eq(prom_find_family(p, "ptftpd_sess_ok_total"), -1);
+	ck_assert_int_eq(prom_find_family(p, "ptftpd_refused_notfound_total"),
+	    -1);
+	ck_assert_int_eq(prom_find_family(p, "ptftpd_opt_timeout_total"), -1);
+	free(p);
+}
+END_TEST
+
+/*
+ * Each counter of the field list is exported exactly once as a total,
+ * mapped into a family or under its own name: a counter appended to
+ * STATS_COUNTERS cannot be forgotten.
+ */
+START_TEST(prom_every_counter_once)
+{
+	struct stats_slot	*sl;
+	struct prom		*p;
+	unsigned		 k = 0, n, seen[256];
+	int			 i;
+
+	ck_assert_int_eq(stats_create(&seg, segpath, NSLOTS), 0);
+	sl = &seg.slots[2];
+	stats_worker_start(sl, 77, 1);
+#define X(f, h) STATS_SET(sl, f, 100000 + k); k++;
 	STATS_COUNTERS
 #undef X
-	ck_assert_str_eq(p->f[prom_family(p,
-	    "ptftpd_transfer_duration_seconds")].type, "histogram");
-	ck_assert_str_eq(p->f[prom_family(p,
-	    "ptftpd_transfer_size_bytes")].type, "histogram");
-	ck_assert_str_eq(p->f[prom_family(p, "ptftpd_sessions_active")].type,
-	    "gauge");
-	ck_assert_str_eq(p->f[prom_family(p,
-	    "ptftpd_worker_restarts_total")].type, "counter");
-	ck_assert_str_eq(p->f[prom_family(p,
-	    "ptftpd_config_generation")].type, "gauge");
-	ck_assert_str_eq(p->f[prom_family(p,
-	    "ptftpd_start_time_seconds")].type, "gauge");
-	for (i = 0; i < p->nf; i++)
-		ck_assert_msg(p->f[i].ntype == 1, "%s has no TYPE",
-		    p->f[i].name);
+	n = k;
+	ck_assert_uint_lt(n, 256);
+	memset(seen, 0, sizeof(seen));
+	p = prom_of_seg();
+	for (i = 0; i < p->ns; i++) {
+		const struct sample *s = &p->s[i];
+
+		if (s->worker[0] != '\0' ||
+		    strcmp(p->f[s->family].type, "counter") != 0 ||
+		    strcmp(s->name, "ptftpd_reloads_total") == 0 ||
+		    strcmp(s->name, "ptftpd_worker_crashes_total") == 0)
+			continue;
+		ck_assert_msg(s->value >= 100000 && s->value < 100000 + n,
+		    "%s{%s} %.0f is no field's", s->name, s->labels, s->value);
+		seen[(unsigned)s->value - 100000]++;
+	}
+	for (k = 0; k < n; k++)
+		ck_assert_msg(seen[k] == 1, "field %u exported %u times", k,
+		    seen[k]);
 	free(p);
 }
 END_TEST
 
-START_TEST(prom_counters_per_worker)
+/* Per-worker series for live slots only; the exited one is in totals. */
+START_TEST(prom_only_live_workers)
 {
 	struct prom	*p;
 
 	make_populated();
 	p = prom_of_seg();
-	ck_assert_double_eq(prom_get(p, "ptftpd_rrq_total", "0", ""), 10);
-	ck_assert_double_eq(prom_get(p, "ptftpd_rrq_total", "3", ""), 7);
-	ck_assert_double_eq(prom_get(p, "ptftpd_rrq_total", "5", ""), 1);
-	ck_assert_double_eq(prom_get(p, "ptftpd_sess_ok_total", "3", ""), 5);
-	ck_assert_double_eq(prom_get(p, "ptftpd_tx_bytes_total", "0", ""),
-	    123456);
-	ck_assert_double_eq(prom_get(p, "ptftpd_refused_notfound_total", "3",
-	    ""), 2);
-	ck_assert_double_eq(prom_get(p, "ptftpd_opt_timeout_total", "0", ""),
-	    4);
-	ck_assert_double_eq(prom_get(p, "ptftpd_sessions_active", "0", ""), 3);
-	ck_assert_double_eq(prom_get(p, "ptftpd_sessions_active", "5", ""), 0);
-	ck_assert_double_eq(prom_get(p, "ptftpd_worker_up", "0", ""), 1);
-	ck_assert_double_eq(prom_get(p, "ptftpd_worker_up", "5", ""), 0);
-	ck_assert_double_eq(prom_get(p, "ptftpd_worker_restarts_total", "0",
+	ck_assert_uint_eq(prom_workers(p), (1u << 0) | (1u << 3));
+	ck_assert_int_eq(prom_count(p, NULL, "5"), 0);
+	ck_assert_double_eq(prom_get(p, "ptftpd_sessions_active",
+	    "worker=\"0\""), 3);
+	ck_assert_double_eq(prom_get(p, "ptftpd_sessions_active",
+	    "worker=\"3\""), 2);
+	ck_assert_double_eq(prom_get(p, "ptftpd_worker_requests_total",
+	    "worker=\"0\""), 10);
+	ck_assert_double_eq(prom_get(p, "ptftpd_worker_tx_bytes_total",
+	    "worker=\"0\""), 123456);
+	ck_assert_double_eq(prom_get(p, "ptftpd_worker_start_time_seconds",
+	    "worker=\"3\""), (double)seg.slots[3].started);
+	/* slot 5's one request stays in the total */
+	ck_assert_double_eq(prom_get(p, "ptftpd_requests_total", "op=\"rrq\""),
+	    18);
+	ck_assert_double_eq(prom_get(p, "ptftpd_workers",
+	    "state=\"running\""), 2);
+	ck_assert_double_eq(prom_get(p, "ptftpd_workers",
+	    "state=\"draining\""), 0);
+	/* a handful of series per live worker, not one per counter */
+	ck_assert_int_le(prom_count(p, NULL, "0"), 8);
+	free(p);
+}
+END_TEST
+
+/* Some traffic into slot sl, as a worker would count it. */
+static void
+traffic(struct stats_slot *sl, unsigned n)
+{
+	STATS_ADD(sl, rrq, n);
+	STATS_ADD(sl, sess_started, n);
+	STATS_ADD(sl, sess_ok, n);
+	STATS_ADD(sl, tx_bytes, 1000 * n);
+	STATS_ADD(sl, opt_blksize, n);
+	stats_observe(sl, n, 1000 * n);
+}
+
+/*
+ * Generation changes: a reload starts new slots and retires the old, a
+ * worker crashes and is respawned, a third generation reuses the first
+ * one's slots. At every step no total goes back and only live slots have
+ * per-worker series.
+ */
+START_TEST(prom_totals_never_go_back_across_generations)
+{
+	struct prom	*a, *b;
+	unsigned	 i;
+	double		 w0;
+
+	ck_assert_int_eq(stats_create(&seg, segpath, NSLOTS), 0);
+	for (i = 0; i < 3; i++) {
+		stats_worker_start(&seg.slots[i], 100 + i, 1);
+		traffic(&seg.slots[i], 5 + i);
+	}
+	a = prom_of_seg();
+	ck_assert_uint_eq(prom_workers(a), 07);
+	w0 = prom_get(a, "ptftpd_worker_requests_total", "worker=\"0\"");
+	ck_assert_double_eq(w0, 5);
+
+	/* reload: generation 2 in slots 3..5, 0..2 drain */
+	stats_note_reload(&seg, 1);
+	atomic_store(&seg.hdr->generation, 2);
+	for (i = 0; i < 3; i++) {
+		STATS_SET(&seg.slots[i], state, STATS_W_DRAINING);
+		stats_worker_start(&seg.slots[3 + i], 200 + i, 2);
+		traffic(&seg.slots[3 + i], 1);
+	}
+	traffic(&seg.slots[1], 2);		/* a draining transfer ends */
+	b = prom_of_seg();
+	prom_not_back(a, b);
+	ck_assert_uint_eq(prom_workers(b), 077);
+	ck_assert_double_eq(prom_get(b, "ptftpd_workers",
+	    "state=\"draining\""), 3);
+	free(a);
+
+	/* the old generation exits: its series go, its counts stay */
+	for (i = 0; i < 3; i++)
+		STATS_SET(&seg.slots[i], state, STATS_W_EXITED);
+	a = prom_of_seg();
+	prom_not_back(b, a);
+	ck_assert_uint_eq(prom_workers(a), 070);
+	ck_assert_double_eq(prom_get(a, "ptftpd_requests_total", "op=\"rrq\""),
+	    5 + 6 + 7 + 3 + 2);
+	ck_assert_double_eq(prom_get(a, "ptftpd_transfer_duration_seconds_count",
+	    ""), 7);
+	free(b);
+
+	/* slot 4 crashes and is respawned: a crash, not a reload */
+	STATS_SET(&seg.slots[4], state, STATS_W_EXITED);
+	stats_note_crash(&seg);
+	b = prom_of_seg();
+	prom_not_back(a, b);
+	ck_assert_uint_eq(prom_workers(b), 050);
+	free(a);
+	stats_worker_start(&seg.slots[4], 300, 2);
+	traffic(&seg.slots[4], 1);
+	a = prom_of_seg();
+	prom_not_back(b, a);
+	ck_assert_uint_eq(prom_workers(a), 070);
+	ck_assert_double_eq(prom_get(a, "ptftpd_worker_crashes_total", ""), 1);
+	ck_assert_double_eq(prom_get(a, "ptftpd_reloads_total",
+	    "result=\"ok\""), 1);
+	ck_assert_double_eq(prom_get(a, "ptftpd_worker_requests_total",
+	    "worker=\"4\""), 2);
+	free(b);
+
+	/* generation 3 reuses slots 0..2; 3..5 retire and exit */
+	stats_note_reload(&seg, 1);
+	for (i = 0; i < 3; i++) {
+		stats_worker_start(&seg.slots[i], 400 + i, 3);
+		STATS_SET(&seg.slots[3 + i], state, STATS_W_EXITED);
+	}
+	b = prom_of_seg();
+	prom_not_back(a, b);
+	ck_assert_uint_eq(prom_workers(b), 07);
+	/* a slot is never zeroed: its series comes back where it was */
+	ck_assert_double_eq(prom_get(b, "ptftpd_worker_requests_total",
+	    "worker=\"0\""), w0);
+	ck_assert_double_eq(prom_get(b, "ptftpd_sessions_active",
+	    "worker=\"0\""), 0);
+	ck_assert_double_eq(prom_get(b, "ptftpd_reloads_total",
+	    "result=\"ok\""), 2);
+	free(a);
+	free(b);
+}
+END_TEST
+
+START_TEST(prom_build_info_label_escaped)
+{
+	struct prom	*p;
+	char		*text;
+
+	ck_assert_int_eq(stats_create(&seg, segpath, NSLOTS), 0);
+	text = capture(stats_write_prom, 0);
+	ck_assert_ptr_nonnull(strstr(text, "\nptftpd_build_info{version=\""
+	    PTFTPD_VERSION "\"} 1\n"));
+	free(text);
+	snprintf(seg.hdr->daemon_version, sizeof(seg.hdr->daemon_version),
+	    "1.0\"b\\c\nd");
+	text = capture(stats_write_prom, 0);
+	ck_assert_ptr_nonnull(strstr(text,
+	    "\nptftpd_build_info{version=\"1.0\\\"b\\\\c\\nd\"} 1\n"));
+	p = prom_parse(text);
+	ck_assert_double_eq(prom_get(p, "ptftpd_build_info",
+	    "version=\"1.0\\\"b\\\\c\\nd\""), 1);
+	free(p);
+	free(text);
+	/* a header without its NUL is cut, never overrun */
+	memset(seg.hdr->daemon_version, 'x', sizeof(seg.hdr->daemon_version));
+	text = capture(stats_write_prom, 0);
+	ck_assert_ptr_nonnull(strstr(text, "{version=\"xxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxx\"} 1\n"));
+	free(text);
+}
+END_TEST
+
+START_TEST(reload_and_crash_counters)
+{
+	struct stats_seg	 ro;
+	struct prom		*p;
+
+	ck_assert_int_eq(stats_create(&seg, segpath, NSLOTS), 0);
+	ck_assert_uint_eq(seg.hdr->last_reload_ok, 1);
+	ck_assert_int_eq(seg.hdr->last_reload, 0);
+	stats_note_reload(&seg, 1);
+	ck_assert_int_gt(seg.hdr->last_reload, 0);
+	stats_note_reload(&seg, 0);
+	stats_note_crash(&seg);
+	stats_note_crash(&seg);
+	ck_assert_uint_eq(seg.hdr->reloads_ok, 1);
+	ck_assert_uint_eq(seg.hdr->reloads_failed, 1);
+	ck_assert_uint_eq(seg.hdr->last_reload_ok, 0);
+	ck_assert_uint_eq(seg.hdr->worker_crashes, 2);
+	p = prom_of_seg();
+	ck_assert_double_eq(prom_get(p, "ptftpd_reloads_total",
+	    "result=\"ok\""), 1);
+	ck_assert_double_eq(prom_get(p, "ptftpd_reloads_total",
+	    "result=\"failed\""), 1);
+	ck_assert_double_eq(prom_get(p, "ptftpd_config_last_reload_successful",
 	    ""), 0);
-	ck_assert_double_eq(prom_get(p, "ptftpd_config_generation", "", ""),
-	    1);
+	ck_assert_double_eq(prom_get(p,
+	    "ptftpd_config_last_reload_timestamp_seconds", ""),
+	    (double)seg.hdr->last_reload);
+	ck_assert_double_eq(prom_get(p, "ptftpd_worker_crashes_total", ""), 2);
 	free(p);
-}
-END_TEST
-
-START_TEST(prom_leaves_out_free_slots)
-{
-	struct prom	*p;
-
-	make_populated();
-	p = prom_of_seg();
-	ck_assert_int_eq(prom_count(p, "ptftpd_rrq_total", NULL), 3);
-	ck_assert_int_eq(prom_count(p, "ptftpd_rrq_total", "1"), 0);
-	ck_assert_int_eq(prom_count(p, "ptftpd_worker_up", "7"), 0);
-	free(p);
+	/* a reader's mapping is never written (it is PROT_READ) */
+	ck_assert_int_eq(stats_open(&ro, segpath, errbuf, sizeof(errbuf)), 0);
+	stats_note_reload(&ro, 1);
+	stats_note_crash(&ro);
+	stats_close(&ro);
+	ck_assert_uint_eq(seg.hdr->reloads_ok, 1);
 }
 END_TEST
 
@@ -542,61 +886,55 @@ START_TEST(prom_histograms_cumulative)
 		"ptftpd_transfer_duration_seconds",
 		"ptftpd_transfer_size_bytes",
 	};
-	static const char *const workers[] = { "0", "3", "5" };
 	char		 name[128];
 	struct prom	*p;
 	double		 prev, inf, le, prev_le;
-	unsigned	 k, w;
+	unsigned	 k;
 	int		 i, n;
 
 	make_populated();
 	p = prom_of_seg();
 	for (k = 0; k < 2; k++) {
-		for (w = 0; w < 3; w++) {
-			snprintf(name, sizeof(name), "%s_bucket", fams[k]);
-			prev = 0;
-			prev_le = -1;
-			n = 0;
-			for (i = 0; i < p->ns; i++) {
-				if (strcmp(p->s[i].name, name) != 0 ||
-				    strcmp(p->s[i].worker, workers[w]) != 0)
-					continue;
-				ck_assert_double_ge(p->s[i].value, prev);
-				prev = p->s[i].value;
-				le = strcmp(p->s[i].le, "+Inf") == 0 ? 1e300 :
-				    strtod(p->s[i].le, NULL);
-				ck_assert_double_gt(le, prev_le);
-				prev_le = le;
-				n++;
-			}
-			ck_assert_int_eq(n, k == 0 ? STATS_DUR_BUCKETS :
-			    STATS_SIZE_BUCKETS);
-			inf = prom_get(p, name, workers[w], "+Inf");
-			snprintf(name, sizeof(name), "%s_count", fams[k]);
-			ck_assert_double_eq(prom_get(p, name, workers[w], ""),
-			    inf);
+		snprintf(name, sizeof(name), "%s_bucket", fams[k]);
+		prev = 0;
+		prev_le = -1;
+		n = 0;
+		for (i = 0; i < p->ns; i++) {
+			if (strcmp(p->s[i].name, name) != 0)
+				continue;
+			ck_assert_str_eq(p->s[i].worker, "");
+			ck_assert_double_ge(p->s[i].value, prev);
+			prev = p->s[i].value;
+			le = strcmp(p->s[i].le, "+Inf") == 0 ? 1e300 :
+			    strtod(p->s[i].le, NULL);
+			ck_assert_double_gt(le, prev_le);
+			prev_le = le;
+			n++;
 		}
+		ck_assert_int_eq(n, k == 0 ? STATS_DUR_BUCKETS :
+		    STATS_SIZE_BUCKETS);
+		inf = prom_get(p, name, "le=\"+Inf\"");
+		ck_assert_double_eq(inf, 5);
+		snprintf(name, sizeof(name), "%s_count", fams[k]);
+		ck_assert_double_eq(prom_get(p, name, ""), inf);
 	}
-	/* worker 0: durations 0, 3, 5000 ms; sizes 0, 1024, 1 MiB */
+	/* every slot folded in, the exited one too: durations 0, 3, 5000
+	 * (slot 0), 1 and beyond the last bucket (slot 3) ms */
 	ck_assert_double_eq(prom_get(p, "ptftpd_transfer_duration_seconds_bucket",
-	    "0", "0.001"), 1);
+	    "le=\"0.001\""), 2);
 	ck_assert_double_eq(prom_get(p, "ptftpd_transfer_duration_seconds_bucket",
-	    "0", "0.004"), 2);
+	    "le=\"0.004\""), 3);
 	ck_assert_double_eq(prom_get(p, "ptftpd_transfer_duration_seconds_bucket",
-	    "0", "4.096"), 2);
+	    "le=\"4.096\""), 3);
 	ck_assert_double_eq(prom_get(p, "ptftpd_transfer_duration_seconds_bucket",
-	    "0", "8.192"), 3);
-	ck_assert_double_eq(prom_get(p, "ptftpd_transfer_duration_seconds_sum",
-	    "0", ""), 5.003);
+	    "le=\"8.192\""), 4);
+	ck_assert_double_eq(prom_get(p, "ptftpd_transfer_duration_seconds_bucket",
+	    "le=\"4194.304\""), 4);
+	/* sizes 0, 1024, 1 MiB, 512, huge */
 	ck_assert_double_eq(prom_get(p, "ptftpd_transfer_size_bytes_bucket",
-	    "0", "1024"), 2);
-	ck_assert_double_eq(prom_get(p, "ptftpd_transfer_size_bytes_sum",
-	    "0", ""), 1024 + (1 << 20));
-	/* worker 3: one beyond the last finite bucket */
-	ck_assert_double_eq(prom_get(p, "ptftpd_transfer_duration_seconds_bucket",
-	    "3", "4194.304"), 1);
-	ck_assert_double_eq(prom_get(p, "ptftpd_transfer_duration_seconds_bucket",
-	    "3", "+Inf"), 2);
+	    "le=\"1024\""), 3);
+	ck_assert_double_eq(prom_get(p, "ptftpd_transfer_size_bytes_bucket",
+	    "le=\"1048576\""), 4);
 	free(p);
 }
 END_TEST
@@ -611,10 +949,11 @@ START_TEST(prom_numbers_integral_when_possible)
 	stats_observe(&seg.slots[1], 2000, 100);
 	text = capture(stats_write_prom, 10400);
 	ck_assert_ptr_nonnull(strstr(text,
-	    "\nptftpd_transfer_duration_seconds_sum{worker=\"1\"} 2\n"));
+	    "\nptftpd_transfer_duration_seconds_sum 2\n"));
 	ck_assert_ptr_nonnull(strstr(text,
 	    "\nptftpd_worker_heartbeat_age_seconds{worker=\"1\"} 0.4\n"));
-	ck_assert_ptr_nonnull(strstr(text, "\nptftpd_rrq_total{worker=\"1\"} 0\n"));
+	ck_assert_ptr_nonnull(strstr(text,
+	    "\nptftpd_requests_total{op=\"rrq\"} 0\n"));
 	ck_assert_ptr_null(strstr(text, "e+"));
 	free(text);
 }
@@ -627,7 +966,10 @@ START_TEST(json_contains_counters)
 	make_populated();
 	text = capture(stats_write_json, 0);
 	ck_assert_int_eq(text[0], '{');
-	ck_assert_ptr_nonnull(strstr(text, "\"version\":1,"));
+	ck_assert_ptr_nonnull(strstr(text, "{\"version\":2,\"daemon_version\":\""
+	    PTFTPD_VERSION "\","));
+	ck_assert_ptr_nonnull(strstr(text, ",\"reloads_ok\":0,\"reloads_failed\":0,"
+	    "\"last_reload\":0,\"last_reload_ok\":1,\"worker_crashes\":0,\n"));
 	ck_assert_ptr_nonnull(strstr(text, "\"totals\":{\"rrq\":18,"));
 	ck_assert_ptr_nonnull(strstr(text, "\"sess_ok\":14,"));
 	ck_assert_ptr_nonnull(strstr(text, "\"refused_notfound\":2,"));
@@ -653,6 +995,9 @@ START_TEST(text_lists_totals_and_used_slots)
 	text = capture(stats_write_text, 1400);
 	ck_assert_ptr_nonnull(strstr(text, "read requests received"));
 	ck_assert_ptr_nonnull(strstr(text, "active transfers 5\n"));
+	ck_assert_ptr_nonnull(strstr(text, "ptftpd " PTFTPD_VERSION ", uptime "));
+	ck_assert_ptr_nonnull(strstr(text, "\nreloads 0 ok, 0 failed, last never;"
+	    " worker crashes 0\n"));
 	ck_assert_ptr_nonnull(strstr(text, "slot 3 pid 1003 state running gen 1"
 	    " heartbeat 0.4s ago active 2 rrq 7 ok 5 bytes 1 "));
 	ck_assert_ptr_nonnull(strstr(text, "slot 5 pid 1005 state exited"));
@@ -776,7 +1121,7 @@ dir_has_tmp(const char *dir)
 
 START_TEST(prom_file_replaced_atomically)
 {
-	char		 path[300], buf[64];
+	char		 path[300], buf[128];
 	struct stat	 before, after;
 	FILE		*f;
 
@@ -795,7 +1140,8 @@ START_TEST(prom_file_replaced_atomically)
 	ck_assert_ptr_nonnull(f);
 	ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), f));
 	fclose(f);
-	ck_assert_str_eq(buf, "# HELP ptftpd_rrq_total read requests received\n");
+	ck_assert_str_eq(buf, "# HELP ptftpd_build_info always 1; the version of"
+	    " the running ptftpd in the label\n");
 	ck_assert_int_eq(dir_has_tmp(tmpdir), 0);
 }
 END_TEST
@@ -837,8 +1183,12 @@ stats_suite(void)
 	tcase_add_test(tc, size_bucket_edges);
 	tcase_add_test(tc, observe_fills_bucket_and_sum);
 	tcase_add_test(tc, prom_families_once_and_contiguous);
-	tcase_add_test(tc, prom_counters_per_worker);
-	tcase_add_test(tc, prom_leaves_out_free_slots);
+	tcase_add_test(tc, prom_label_families);
+	tcase_add_test(tc, prom_every_counter_once);
+	tcase_add_test(tc, prom_only_live_workers);
+	tcase_add_test(tc, prom_totals_never_go_back_across_generations);
+	tcase_add_test(tc, prom_build_info_label_escaped);
+	tcase_add_test(tc, reload_and_crash_counters);
 	tcase_add_test(tc, prom_histograms_cumulative);
 	tcase_add_test(tc, prom_numbers_integral_when_possible);
 	tcase_add_test(tc, json_contains_counters);
