@@ -2120,6 +2120,16 @@ worker_main(const struct worker_args *a)
 		worker_free(&w);
 		return 2;
 	}
+	/* Serving from the next wait on: tell the supervisor, which tells
+	 * systemd READY=1 once every worker has said so. One atomic write
+	 * (below PIPE_BUF); a full pipe only delays the READY. */
+	if (a->ready_fd != -1) {
+		pid_t	 self = getpid();
+
+		if (write(a->ready_fd, &self, sizeof(self)) != sizeof(self))
+			log_warn("ready pipe");
+		close(a->ready_fd);
+	}
 	log_debug("serving %s, %u transfer slots", a->conf->root,
 	    w.cap);
 	while (!got_stop) {
