@@ -362,7 +362,7 @@ conf_defaults(struct conf *c)
 	c->root = strdup("/srv/tftp");
 	c->user = strdup("nobody");
 	c->group = NULL;
-	c->pid_file = strdup("/run/ptftpd.pid");
+	c->pid_file = strdup("/run/ptftpd/ptftpd.pid");
 	c->shutdown_timeout_ms = 30 * 1000;
 	c->rcvbuf = 4194304;
 	c->cache_max_idle = 64;
@@ -388,7 +388,7 @@ conf_defaults(struct conf *c)
 	c->log.level = LOG_INFO;
 	c->log.facility = LOG_DAEMON;
 
-	c->stats.path = strdup("/run/ptftpd.stats");
+	c->stats.path = strdup("/run/ptftpd/ptftpd.stats");
 	c->stats.file = NULL;
 	c->stats.interval_s = 0;
 	c->stats.enabled = true;

@@ -981,6 +981,27 @@ sup_abs_path(const char *path)
 }
 
 /*
+ * The directory of a run-time file (pid_file, stats.path; by default
+ * /run/ptftpd): made (one level, 0755) when missing, as systemd's
+ * RuntimeDirectory= and the package's tmpfiles.d do, so a hand start
+ * works too. A failure is left to the open that follows to report.
+ */
+static void
+sup_mkdir_parent(const char *path)
+{
+	char	 dir[4096];
+	char	*slash;
+
+	if (path == NULL || snprintf(dir, sizeof(dir), "%s", path) >=
+	    (int)sizeof(dir) || (slash = strrchr(dir, '/')) == NULL ||
+	    slash == dir)
+		return;
+	*slash = '\0';
+	if (mkdir(dir, 0755) == 0)
+		log_info("created %s", dir);
+}
+
+/*
  * Detach from the terminal and take the pid file, locked so a second
  * daemon on the same config refuses to start (SO_REUSEPORT would let it
  * bind the same port and silently take half of the requests).
@@ -1080,6 +1101,10 @@ sup_run(struct conf *c, const struct sup_opts *o)
 		rc = 1;
 		goto out;
 	}
+	if (!o->foreground)
+		sup_mkdir_parent(c->pid_file);
+	if (c->stats.enabled)
+		sup_mkdir_parent(c->stats.path);
 	if (!o->foreground && sup_daemonize(&s) == -1) {
 		rc = 1;
 		goto out;
