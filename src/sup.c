@@ -94,6 +94,8 @@ struct sup {
 	struct sup_opts		 aopts;		/* opts with absolute paths */
 	char			*aconf, *aroot;	/* ... owned here */
 	uint64_t		 next_stats_ms;	/* stats.interval; 0: off */
+	char			 why[512];	/* why the last bind failed, for
+						 * a reload's STATUS= */
 };
 
 /*
@@ -344,7 +346,7 @@ sup_addr_text(const struct conf_listen *l, char *buf, size_t len)
  * draining workers are ours, so a reload and a respawn pass.
  */
 static int
-sup_check_excl(const struct sup *s, const struct conf *c)
+sup_check_excl(struct sup *s, const struct conf *c)
 {
 	ino_t		 ours[SUP_MAX_SLOTS * CONF_MAX_LISTEN];
 	size_t		 n = 0;
@@ -360,7 +362,8 @@ sup_check_excl(const struct sup *s, const struct conf *c)
 		}
 	for (i = 0; i < c->n_listen; i++) {
 		struct excl_holder	 h;
-		char			 a[80];
+		char			 a[80], *why = s->why;
+		size_t			 wl = sizeof(s->why);
 		int			 r;
 
 		r = excl_find(&c->listen[i].ss, ours, n, &h);
@@ -373,18 +376,23 @@ sup_check_excl(const struct sup *s, const struct conf *c)
 		if (r == 0)
 			continue;
 		if (h.pid > 0)
-			log_warnx("listen %s port %u: already served by pid %ld "
-			    "(%s); one ptftpd per listen address, refusing to "
-			    "share it", sup_addr_text(&c->listen[i], a,
-			    sizeof(a)), c->listen[i].port, (long)h.pid,
+			snprintf(why, wl, "listen %s port %u: already served "
+			    "by pid %ld (%s); one ptftpd per listen address, "
+			    "refusing to share it", sup_addr_text(&c->listen[i],
+			    a, sizeof(a)), c->listen[i].port, (long)h.pid,
 			    h.comm[0] != '\0' ? h.comm : "?");
 		else
-			log_warnx("listen %s port %u: already bound by a "
-			    "process of uid %lu that we cannot see (socket "
+			snprintf(why, wl, "listen %s port %u: already bound "
+			    "by a process of uid %lu that we cannot see (socket "
 			    "inode %lu); one ptftpd per listen address, "
 			    "refusing to share it", sup_addr_text(&c->listen[i],
 			    a, sizeof(a)), c->listen[i].port,
 			    (unsigned long)h.uid, (unsigned long)h.ino);
+		log_warnx("%s", why);
+		/* Typed by hand with syslog as the log target: say it where
+		 * the operator looks too. */
+		if (c->log.target != LOG_TARGET_STDERR && isatty(STDERR_FILENO))
+			fprintf(stderr, "ptftpd: %s\n", why);
 		return -1;
 	}
 	return 0;
@@ -466,6 +474,7 @@ sup_start_generation(struct sup *s, const struct conf *c)
 	struct slot	*fresh[256];
 	unsigned	 n;
 
+	s->why[0] = '\0';
 	if (sup_bind_generation(s, c, fresh, &n) == -1)
 		return -1;
 	sup_fork_generation(s, fresh, n);
@@ -837,8 +846,8 @@ sup_reload(struct sup *s)
 		s->gen = prev;
 		conf_free(nc);
 		free(nc);
-		sup_notify_reload_failed("could not start the new workers "
-		    "(see the log)");
+		sup_notify_reload_failed(s->why[0] != '\0' ? s->why :
+		    "could not bind the new workers' sockets (see the log)");
 		return;
 	}
 	s->old_confs[i] = s->conf;

@@ -2059,7 +2059,12 @@ worker_init(struct worker *w, const struct worker_args *a)
 	/* The root is opened before the privilege drop; every lookup is
 	 * still checked against the unprivileged user. */
 	if ((w->fs = fs_new(c->root, c->cache_max_idle)) == NULL) {
-		log_warn("root %s", c->root);
+		if (errno == ENOSYS)
+			log_warnx("root %s: openat2 unavailable (kernel before "
+			    "5.6, or a seccomp filter such as systemd's "
+			    "RestrictSUIDSGID=)", c->root);
+		else
+			log_warn("root %s", c->root);
 		return -1;
 	}
 	if (worker_open_route_roots(w) == -1 || worker_setup_limit(w) == -1 ||
