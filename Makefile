@@ -7,6 +7,7 @@
 #   make install PREFIX=/usr DESTDIR=...
 #   make deb          Debian package (scripts/debian/, dpkg-buildpackage -b)
 #   make deb-test     install, use and purge that package on a fresh Debian 12
+#   make systemd-test that package under a real systemd (systemd-nspawn --boot)
 # Our flags come first, the user's CPPFLAGS/CFLAGS/LDFLAGS last. Only make
 # run, make check (and unit, integration, bench) and make deps install
 # packages (scripts/deps.sh); plain make and make install never do.
@@ -82,7 +83,7 @@ PROGS		 = $(BUILD)/ptftpd $(if $(wildcard src/ptftpd_stat.c),$(BUILD)/ptftpd-sta
 MODULES		 = $(patsubst src/modules/%.c,$(BUILD)/modules/%.so,$(wildcard src/modules/*.c))
 
 .PHONY: all deps deps-check deps-bench run check unit integration install \
-	clean bench fuzz-smoke deb deb-test
+	clean bench fuzz-smoke deb deb-test systemd-test
 .SECONDEXPANSION:
 
 # The goals that install what they need first (order-only, before any
@@ -199,9 +200,13 @@ install: all
 deb:
 	BUILD=$(BUILD) scripts/deb-build.sh
 
-# Needs root and the fresh Debian 12 image (not part of make check).
+# Need root and the fresh Debian 12 image (not part of make check);
+# systemd-test also systemd-nspawn and a package from make deb.
 deb-test:
 	scripts/deb-test.sh
+
+systemd-test:
+	scripts/systemd-test.sh
 
 clean:
 	rm -rf build build-san

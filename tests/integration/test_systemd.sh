@@ -30,6 +30,11 @@ out=$("$PTFTPD" $cmd -c "$T/broken.conf" 2>&1) && pt_fail "ptftpd -t accepted $T
 echo "$out" | sed 's/^/    /'
 echo "$out" | grep -q "broken.conf:2: syntax error" || pt_fail "the reason is not given: $out"
 
+# systemd implements RestrictSUIDSGID= by failing openat2 with ENOSYS:
+# every worker exits (seen under a real systemd, scripts/systemd-test.sh).
+grep -q '^RestrictSUIDSGID=yes' "$UNIT" &&
+    pt_fail "RestrictSUIDSGID=yes in the unit hides openat2 from the workers"
+
 if command -v systemd-analyze >/dev/null 2>&1; then
 	pt_step "systemd-analyze verify (the unit with this build's paths)"
 	sed "s|/usr/sbin/ptftpd|$PTFTPD|g; s|/etc/ptftpd.conf|$T/ptftpd.conf|g" \
