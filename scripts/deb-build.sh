@@ -52,7 +52,7 @@ if command -v lintian >/dev/null 2>&1; then
 	# --fail-on: errors and warnings fail; info tags are shown too.
 	if lintian --display-info --fail-on error,warning "$deb" \
 	    >"$OUT/lintian.log" 2>&1; then
-		echo "deb-build: lintian clean ($(grep -c . "$OUT/lintian.log") tags shown; overrides: debian/ptftpd.lintian-overrides)"
+		echo "deb-build: lintian clean ($(grep -c '^[EWIPX]: ' "$OUT/lintian.log") tags shown, info ones included; overrides: debian/ptftpd.lintian-overrides)"
 		sed 's/^/    /' "$OUT/lintian.log"
 	else
 		sed 's/^/    /' "$OUT/lintian.log" >&2
