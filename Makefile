@@ -5,7 +5,15 @@
 #   make check        unit + integration + interop tests (installs deps)
 #   make check SANITIZE=1   the same under ASan + UBSan (libc malloc)
 #   make install PREFIX=/usr DESTDIR=...
-# Our flags come first, the user's CFLAGS/LDFLAGS last.
+#   make deb          Debian package (scripts/debian/, dpkg-buildpackage -b)
+#   make deb-test     install, use and purge that package on a fresh Debian 12
+#   make systemd-test that package under a real systemd (systemd-nspawn --boot)
+# Our flags come first, the user's CPPFLAGS/CFLAGS/LDFLAGS last. Only make
+# run, make check (and unit, integration, bench) and make deps install
+# packages (scripts/deps.sh); plain make and make install never do.
+# WERROR=1 (the default: dev builds, make check, CI) makes warnings errors;
+# the package build sets WERROR=0 (another compiler's new warnings must not
+# break a user's build).
 
 BUILD		?= build
 PREFIX		?= /usr/local
@@ -14,8 +22,9 @@ DESTDIR		?=
 SANITIZE	?=
 CC		?= cc
 PKG_CONFIG	?= pkg-config
+WERROR		?= 1
 
-WARN	 = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+WARN	 = -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wvla
 BASE	 = -std=gnu11 -g -O2 -D_GNU_SOURCE -Iinclude $(WARN) -MMD -MP \
 	   -fno-strict-aliasing
@@ -34,7 +43,7 @@ PKG_LIBS	 = $(shell $(PKG_CONFIG) --libs $(LIBS_RUN) 2>/dev/null)
 CHECK_CFLAGS	 = $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS	 = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 
-ALL_CFLAGS	 = $(BASE) $(PKG_CFLAGS) $(CFLAGS)
+ALL_CFLAGS	 = $(BASE) $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS	 = $(SAN_LD) $(LDFLAGS)
 
 # Every src/*.c is a module object except the two program entry points.
@@ -75,8 +84,18 @@ PROGS		 = $(BUILD)/ptftpd $(if $(wildcard src/ptftpd_stat.c),$(BUILD)/ptftpd-sta
 MODULES		 = $(patsubst src/modules/%.c,$(BUILD)/modules/%.so,$(wildcard src/modules/*.c))
 
 .PHONY: all deps deps-check deps-bench run check unit integration install \
-	clean bench fuzz-smoke
+	clean bench fuzz-smoke deb deb-test systemd-test
 .SECONDEXPANSION:
+
+# The goals that install what they need first (order-only, before any
+# compiler runs); any other goal, plain make included, runs no apt-get.
+ifneq ($(filter check unit integration,$(MAKECMDGOALS)),)
+AUTO_DEPS	 = deps-check
+else ifneq ($(filter bench,$(MAKECMDGOALS)),)
+AUTO_DEPS	 = deps-bench
+else ifneq ($(filter run,$(MAKECMDGOALS)),)
+AUTO_DEPS	 = deps
+endif
 
 all: $(PROGS) $(MODULES)
 
@@ -86,18 +105,18 @@ deps:
 deps-check:
 	@scripts/deps.sh check
 
-$(BUILD)/obj/%.o: src/%.c | deps
+$(BUILD)/obj/%.o: src/%.c | $(AUTO_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/modules/%.so: src/modules/%.c include/ptftpd/module.h | deps
+$(BUILD)/modules/%.so: src/modules/%.c include/ptftpd/module.h | $(AUTO_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -shared -fPIC -o $@ $< $(ALL_LDFLAGS)
 
 # check_module loads the example module (found next to the tests).
 $(BUILD)/tests/check_module $(BUILD)/tests/check_conf: | $(MODULES)
 
-$(BUILD)/obj/main.o: src/main.c | deps
+$(BUILD)/obj/main.o: src/main.c | $(AUTO_DEPS)
 $(BUILD)/ptftpd: $(BUILD)/obj/main.o $(MOD_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
@@ -114,7 +133,7 @@ $(BUILD)/tests/%: tests/unit/%.c $$(addprefix $(BUILD)/obj/,$$(addsuffix .o,$$($
 	    $(addprefix $(BUILD)/obj/,$(addsuffix .o,$($*_OBJS))) $(ALL_LDFLAGS) \
 	    $(PKG_LIBS) $(CHECK_LIBS)
 
-$(BUILD)/%: tests/tools/%.c $$(addprefix $(BUILD)/obj/,$$(addsuffix .o,$$($$*_OBJS))) | deps
+$(BUILD)/%: tests/tools/%.c $$(addprefix $(BUILD)/obj/,$$(addsuffix .o,$$($$*_OBJS))) | $(AUTO_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(addprefix $(BUILD)/obj/,$(addsuffix .o,$($*_OBJS))) \
 	    $(ALL_LDFLAGS) $(PKG_LIBS)
@@ -157,24 +176,43 @@ integration: $(PROGS) $(TOOL_BINS)
 check: deps-check $(PROGS) $(UNIT_BINS) $(TOOL_BINS) $(BUILD)/loadgen
 	@BUILD=$(BUILD) scripts/run-tests.sh $(UNIT_BINS)
 
+# Where systemd looks for units (bookworm: /lib/systemd/system); without
+# systemd's pkg-config file, $(PREFIX)/lib/systemd/system.
+SYSTEMDUNITDIR	?= $(or $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir \
+		   systemd 2>/dev/null),$(PREFIX)/lib/systemd/system)
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man5 \
 	    $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(SYSCONFDIR) \
 	    $(DESTDIR)$(PREFIX)/lib/ptftpd/modules \
 	    $(DESTDIR)$(PREFIX)/include/ptftpd \
-	    $(DESTDIR)$(PREFIX)/lib/systemd/system
+	    $(DESTDIR)$(SYSTEMDUNITDIR)
 	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/sbin/
 	install -m 0644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 0644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 0644 $(MODULES) $(DESTDIR)$(PREFIX)/lib/ptftpd/modules/
 	install -m 0644 include/ptftpd/module.h $(DESTDIR)$(PREFIX)/include/ptftpd/
 	sed 's|/usr/sbin/ptftpd|$(PREFIX)/sbin/ptftpd|g; s|/etc/ptftpd.conf|$(SYSCONFDIR)/ptftpd.conf|g' \
-	    etc/ptftpd.service >$(DESTDIR)$(PREFIX)/lib/systemd/system/ptftpd.service
+	    etc/ptftpd.service >$(DESTDIR)$(SYSTEMDUNITDIR)/ptftpd.service
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/ptftpd.conf ]; then \
 	    echo "install: keeping existing $(DESTDIR)$(SYSCONFDIR)/ptftpd.conf"; \
 	else \
 	    install -m 0644 etc/ptftpd.conf $(DESTDIR)$(SYSCONFDIR)/ptftpd.conf; \
 	fi
+
+# The Debian package: scripts/debian/ is copied into a scratch tree of
+# the committed sources (git archive HEAD), built there with
+# dpkg-buildpackage -b; the .deb and its lintian report land in $(BUILD)/deb.
+deb:
+	BUILD=$(BUILD) scripts/deb-build.sh
+
+# Need root and the fresh Debian 12 image (not part of make check);
+# systemd-test also systemd-nspawn and a package from make deb.
+deb-test:
+	scripts/deb-test.sh
+
+systemd-test:
+	scripts/systemd-test.sh
 
 clean:
 	rm -rf build build-san

@@ -19,7 +19,7 @@
 #define CONF_DEFAULT_PATH	"/etc/ptftpd.conf"
 /* stats.path's default; here because ptftpd-stat (which does not link
  * conf.c) must find the segment of a config that does not set it. */
-#define CONF_STATS_PATH_DEFAULT	"/run/ptftpd.stats"
+#define CONF_STATS_PATH_DEFAULT	"/run/ptftpd/ptftpd.stats"
 #define CONF_MAX_LISTEN		16
 #define CONF_MAX_REWRITE	64	/* rewrite rules */
 #define CONF_MAX_ROUTES		256	/* routes */

@@ -18,6 +18,9 @@ struct worker_args {
 	const int		*lfds;		/* this slot's listen sockets */
 	unsigned		 nlfds;
 	int			 ctl_fd;	/* read end of the supervisor pipe */
+	int			 ready_fd;	/* write end of the ready pipe: our
+						 * pid goes there once the loop is
+						 * set up; -1: none */
 	struct stats_slot	*stats;		/* this slot's counters, or NULL */
 	uint64_t		 gen;		/* config generation */
 };

@@ -169,7 +169,7 @@ static const struct conf_setting conf_settings[] = {
 	CONF_BOOL(NULL, "io_uring", io_uring, true),
 	CONF_INT(NULL, "cache_valid_ms", cache_valid_ms, 0, 3600000, 1000),
 	CONF_BOOL(NULL, "seccomp", seccomp, true),
-	CONF_PATH(NULL, "pid_file", pid_file, "/run/ptftpd.pid"),
+	CONF_PATH(NULL, "pid_file", pid_file, "/run/ptftpd/ptftpd.pid"),
 	CONF_PATH(NULL, "chroot", chroot, NULL),
 	CONF_CHECK(NULL, conf_check_chroot),
 	/* conf_load_listen, conf_load_root, conf_load_ids, conf_policy.c */

@@ -39,6 +39,7 @@
 
 #include "clock.h"
 #include "conf.h"
+#include "excl.h"
 #include "log.h"
 #include "net.h"
 #include "stats.h"
@@ -69,6 +70,7 @@ struct slot {
 	uint64_t	 respawn_at_ms;	/* 0: none pending */
 	pid_t		 wait_pid;	/* single port: start after this
 					 * (the slot's old worker) exits */
+	bool		 ready;		/* its worker said it is serving */
 	uint32_t	 backoff_ms;
 };
 
@@ -86,9 +88,14 @@ struct sup {
 	char			*stats_path;	/* segment file we created */
 	int			 ctl[2];	/* pipe: workers read, we hold the
 						 * write end; EOF = we died */
+	int			 rdy[2];	/* pipe: a worker writes its pid
+						 * when serving; SIGIO wakes us */
+	unsigned		 ready_gen;	/* generation READY=1 was sent for */
 	struct sup_opts		 aopts;		/* opts with absolute paths */
 	char			*aconf, *aroot;	/* ... owned here */
 	uint64_t		 next_stats_ms;	/* stats.interval; 0: off */
+	char			 why[512];	/* why the last bind failed, for
+						 * a reload's STATUS= */
 };
 
 /*
@@ -185,9 +192,25 @@ sup_bind_slot(struct slot *sl, const struct slot *donor)
 		if (sl->lfds[i] == -1)
 			sl->lfds[i] = net_listen(&l->ss, l->sslen, c->rcvbuf);
 		if (sl->lfds[i] == -1) {
-			log_warn("bind %s%s%s port %u",
-			    l->ss.ss_family == AF_INET6 ? "[" : "", l->address,
-			    l->ss.ss_family == AF_INET6 ? "]" : "", l->port);
+			struct excl_holder	 h;
+			int			 saved = errno;
+
+			if (saved == EADDRINUSE &&
+			    excl_find(&l->ss, NULL, 0, &h) == 1 && h.pid > 0)
+				log_warnx("bind %s%s%s port %u: address in use "
+				    "by pid %ld (%s)",
+				    l->ss.ss_family == AF_INET6 ? "[" : "",
+				    l->address,
+				    l->ss.ss_family == AF_INET6 ? "]" : "",
+				    l->port, (long)h.pid, h.comm);
+			else {
+				errno = saved;
+				log_warn("bind %s%s%s port %u",
+				    l->ss.ss_family == AF_INET6 ? "[" : "",
+				    l->address,
+				    l->ss.ss_family == AF_INET6 ? "]" : "",
+				    l->port);
+			}
 			sup_close_fds(sl);
 			return -1;
 		}
@@ -251,6 +274,8 @@ sup_fork(struct sup *s, struct slot *sl)
 		 * worker would never see EOF when the supervisor dies. */
 		if (s->ctl[1] != -1)
 			close(s->ctl[1]);
+		if (s->rdy[0] != -1)
+			close(s->rdy[0]);
 		memset(&a, 0, sizeof(a));
 		a.stats = s->stats.slots == NULL ? NULL :
 		    &s->stats.slots[sl - s->slots];
@@ -260,6 +285,7 @@ sup_fork(struct sup *s, struct slot *sl)
 		a.lfds = sl->lfds;
 		a.nlfds = sl->nlfds;
 		a.ctl_fd = s->ctl[0];
+		a.ready_fd = s->rdy[1];
 		rc = worker_main(&a);
 #ifdef __SANITIZE_ADDRESS__
 		/* _exit skips LeakSanitizer's atexit check: run it here, so
@@ -271,6 +297,7 @@ sup_fork(struct sup *s, struct slot *sl)
 		_exit(rc);
 	}
 	sl->pid = pid;
+	sl->ready = false;
 	sl->started_ms = clock_now_ms();
 	sl->respawn_at_ms = 0;
 	log_debug("worker %u (generation %u) started, pid %ld", sl->index,
@@ -302,16 +329,87 @@ sup_find_older(struct sup *s, unsigned index, unsigned gen)
 	return NULL;
 }
 
+/* "[::1]" or "127.0.0.1" for a log line. */
+static const char *
+sup_addr_text(const struct conf_listen *l, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s", l->ss.ss_family == AF_INET6 ? "[" : "",
+	    l->address, l->ss.ss_family == AF_INET6 ? "]" : "");
+	return buf;
+}
+
 /*
- * Start generation s->gen with config c: one slot per worker, sockets
- * taken over from the running generation where the address is the same.
- * The old generation's slots are returned RETIRING in their own state.
- * Returns 0, or -1 if a socket could not be bound (nothing was started).
+ * One server per listen address: with every socket of c bound (ours, with
+ * SO_REUSEPORT), is another process's socket on the same port and an
+ * overlapping address? Then the kernel would share the requests with it:
+ * log who holds it and return -1. Sockets of our own slots and of our
+ * draining workers are ours, so a reload and a respawn pass.
  */
 static int
-sup_start_generation(struct sup *s, const struct conf *c)
+sup_check_excl(struct sup *s, const struct conf *c)
 {
-	struct slot	*fresh[256], *donor;
+	ino_t		 ours[SUP_MAX_SLOTS * CONF_MAX_LISTEN];
+	size_t		 n = 0;
+	unsigned	 i, j;
+
+	for (i = 0; i < SUP_MAX_SLOTS; i++)
+		for (j = 0; j < s->slots[i].nlfds; j++) {
+			struct stat	 st;
+
+			if (s->slots[i].lfds[j] != -1 &&
+			    fstat(s->slots[i].lfds[j], &st) == 0)
+				ours[n++] = st.st_ino;
+		}
+	for (i = 0; i < c->n_listen; i++) {
+		struct excl_holder	 h;
+		char			 a[80], *why = s->why;
+		size_t			 wl = sizeof(s->why);
+		int			 r;
+
+		r = excl_find(&c->listen[i].ss, ours, n, &h);
+		if (r == -1) {
+			log_warn("listen %s port %u: cannot check for another "
+			    "server (/proc/net)", sup_addr_text(&c->listen[i],
+			    a, sizeof(a)), c->listen[i].port);
+			continue;
+		}
+		if (r == 0)
+			continue;
+		if (h.pid > 0)
+			snprintf(why, wl, "listen %s port %u: already served "
+			    "by pid %ld (%s); one ptftpd per listen address, "
+			    "refusing to share it", sup_addr_text(&c->listen[i],
+			    a, sizeof(a)), c->listen[i].port, (long)h.pid,
+			    h.comm[0] != '\0' ? h.comm : "?");
+		else
+			snprintf(why, wl, "listen %s port %u: already bound "
+			    "by a process of uid %lu that we cannot see (socket "
+			    "inode %lu); one ptftpd per listen address, "
+			    "refusing to share it", sup_addr_text(&c->listen[i],
+			    a, sizeof(a)), c->listen[i].port,
+			    (unsigned long)h.uid, (unsigned long)h.ino);
+		log_warnx("%s", why);
+		/* Typed by hand with syslog as the log target: say it where
+		 * the operator looks too. */
+		if (c->log.target != LOG_TARGET_STDERR && isatty(STDERR_FILENO))
+			fprintf(stderr, "ptftpd: %s\n", why);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Bind generation s->gen with config c: one slot per worker, sockets
+ * taken over from the running generation where the address is the same,
+ * then the one-server-per-address check. Nothing is forked. Fills
+ * fresh[] (room for c->workers) and *np. Returns 0, or -1 with every
+ * fresh slot freed.
+ */
+static int
+sup_bind_generation(struct sup *s, const struct conf *c, struct slot **fresh,
+    unsigned *np)
+{
+	struct slot	*donor;
 	unsigned	 i, n = 0;
 
 	for (i = 0; i < c->workers; i++) {
@@ -341,10 +439,9 @@ sup_start_generation(struct sup *s, const struct conf *c)
 			sl->wait_pid = donor->pid;
 		fresh[n++] = sl;
 	}
-	for (i = 0; i < n; i++)
-		if (fresh[i]->wait_pid == 0 && sup_fork(s, fresh[i]) == -1)
-			fresh[i]->respawn_at_ms = clock_now_ms() +
-			    fresh[i]->backoff_ms;
+	if (sup_check_excl(s, c) == -1)
+		goto fail;
+	*np = n;
 	return 0;
 fail:
 	for (i = 0; i < n; i++) {
@@ -352,6 +449,36 @@ fail:
 		fresh[i]->state = SLOT_FREE;
 	}
 	return -1;
+}
+
+/* Fork the workers of bound slots (not those waiting for a predecessor). */
+static void
+sup_fork_generation(struct sup *s, struct slot **fresh, unsigned n)
+{
+	unsigned	 i;
+
+	for (i = 0; i < n; i++)
+		if (fresh[i]->wait_pid == 0 && sup_fork(s, fresh[i]) == -1)
+			fresh[i]->respawn_at_ms = clock_now_ms() +
+			    fresh[i]->backoff_ms;
+}
+
+/*
+ * Start generation s->gen with config c (reload): bind, then fork. The
+ * old generation's slots are returned RETIRING in their own state.
+ * Returns 0, or -1 if a socket could not be bound (nothing was started).
+ */
+static int
+sup_start_generation(struct sup *s, const struct conf *c)
+{
+	struct slot	*fresh[256];
+	unsigned	 n;
+
+	s->why[0] = '\0';
+	if (sup_bind_generation(s, c, fresh, &n) == -1)
+		return -1;
+	sup_fork_generation(s, fresh, n);
+	return 0;
 }
 
 /* Ask every slot of generations other than `keep` to drain (TERM) and
@@ -592,6 +719,91 @@ sup_check_single_port(const struct conf *old, const struct conf *nc,
 }
 
 /*
+ * Readiness: each worker writes its pid on the ready pipe once its loop is
+ * set up. When every slot of the current generation has a serving worker,
+ * tell systemd READY=1 (at start with MAINPID; after a reload it ends
+ * RELOADING=1), once per generation. A worker that failed for good (exit
+ * 2, slot freed) is not waited for; one that is respawned is. Without a
+ * pipe (pipe2 failed) READY goes out when the workers are forked.
+ */
+static void
+sup_check_ready(struct sup *s)
+{
+	unsigned	 i, want = 0, ready = 0;
+	char		 msg[160];
+
+	if (s->ready_gen == s->gen || s->draining)
+		return;
+	for (i = 0; i < SUP_MAX_SLOTS; i++) {
+		const struct slot	*sl = &s->slots[i];
+
+		if (sl->state != SLOT_RUN || sl->gen != s->gen)
+			continue;
+		want++;
+		if (sl->pid > 0 && (sl->ready || s->rdy[0] == -1))
+			ready++;
+	}
+	if (want == 0 || ready < want)
+		return;
+	s->ready_gen = s->gen;
+	log_info("ready: %u workers serving (generation %u)", ready, s->gen);
+	snprintf(msg, sizeof(msg), "READY=1\nMAINPID=%ld\nSTATUS=serving: %u "
+	    "workers, generation %u", (long)getpid(), ready, s->gen);
+	sup_notify(msg);
+}
+
+/* Read the pids workers wrote on the ready pipe (non-blocking). */
+static void
+sup_read_ready(struct sup *s)
+{
+	pid_t		 pids[64];
+	ssize_t		 n;
+	size_t		 k;
+	unsigned	 i;
+
+	if (s->rdy[0] == -1)
+		return;
+	while ((n = read(s->rdy[0], pids, sizeof(pids))) > 0)
+		for (k = 0; k < (size_t)n / sizeof(pid_t); k++)
+			for (i = 0; i < SUP_MAX_SLOTS; i++)
+				if (s->slots[i].state != SLOT_FREE &&
+				    s->slots[i].pid == pids[k])
+					s->slots[i].ready = true;
+	sup_check_ready(s);
+}
+
+/* The ready pipe: read end non-blocking with O_ASYNC, so a write raises
+ * SIGIO, which sigtimedwait takes like the other signals. */
+static void
+sup_open_ready(struct sup *s)
+{
+	int	 fl;
+
+	if (pipe2(s->rdy, O_CLOEXEC) == -1 ||
+	    fcntl(s->rdy[0], F_SETOWN, getpid()) == -1 ||
+	    (fl = fcntl(s->rdy[0], F_GETFL)) == -1 ||
+	    fcntl(s->rdy[0], F_SETFL, fl | O_NONBLOCK | O_ASYNC) == -1) {
+		log_warn("ready pipe: READY=1 goes out when workers start");
+		if (s->rdy[0] != -1) {
+			close(s->rdy[0]);
+			close(s->rdy[1]);
+		}
+		s->rdy[0] = s->rdy[1] = -1;
+	}
+}
+
+/* A reload that did not happen: say why in systemctl status. */
+static void
+sup_notify_reload_failed(const char *why)
+{
+	char	 msg[600];
+
+	snprintf(msg, sizeof(msg), "READY=1\nSTATUS=reload failed: %s; "
+	    "running configuration kept", why);
+	sup_notify(msg);
+}
+
+/*
  * SIGHUP: parse the config again. On error keep everything as it is and
  * log the reason; otherwise start a new generation, then retire the old.
  */
@@ -614,7 +826,7 @@ sup_reload(struct sup *s)
 		    "configuration", err);
 		conf_free(nc);
 		free(nc);
-		sup_notify("READY=1");
+		sup_notify_reload_failed(err);
 		return;
 	}
 	for (i = 0; i < sizeof(s->old_confs) / sizeof(s->old_confs[0]); i++)
@@ -625,7 +837,7 @@ sup_reload(struct sup *s)
 		    "draining; try again later");
 		conf_free(nc);
 		free(nc);
-		sup_notify("READY=1");
+		sup_notify_reload_failed("too many generations still draining");
 		return;
 	}
 	s->gen++;
@@ -636,7 +848,8 @@ sup_reload(struct sup *s)
 		s->gen = prev;
 		conf_free(nc);
 		free(nc);
-		sup_notify("READY=1");
+		sup_notify_reload_failed(s->why[0] != '\0' ? s->why :
+		    "could not bind the new workers' sockets (see the log)");
 		return;
 	}
 	s->old_confs[i] = s->conf;
@@ -651,7 +864,7 @@ sup_reload(struct sup *s)
 	log_set_level(nc->log.level);
 	log_info("reloaded %s: generation %u, %u workers", nc->path, s->gen,
 	    nc->workers);
-	sup_notify("READY=1");
+	sup_check_ready(s);
 	sup_gc_confs(s);
 }
 
@@ -687,6 +900,7 @@ sup_block_signals(sigset_t *set)
 	sigaddset(set, SIGHUP);
 	sigaddset(set, SIGUSR1);
 	sigaddset(set, SIGCHLD);
+	sigaddset(set, SIGIO);
 	sigprocmask(SIG_BLOCK, set, NULL);
 	/* A real (empty) disposition, so blocked CHLD is never discarded. */
 	memset(&sa, 0, sizeof(sa));
@@ -746,6 +960,7 @@ sup_loop(struct sup *s)
 			break;
 		}
 		sup_reap(s, now);
+		sup_read_ready(s);
 		if (!s->draining)
 			sup_respawn_due(s, now);
 		if (s->next_stats_ms != 0 && now >= s->next_stats_ms) {
@@ -779,6 +994,27 @@ sup_abs_path(const char *path)
 	if (asprintf(&out, "%s/%s", cwd, path) == -1)
 		return NULL;
 	return out;
+}
+
+/*
+ * The directory of a run-time file (pid_file, stats.path; by default
+ * /run/ptftpd): made (one level, 0755) when missing, as systemd's
+ * RuntimeDirectory= and the package's tmpfiles.d do, so a hand start
+ * works too. A failure is left to the open that follows to report.
+ */
+static void
+sup_mkdir_parent(const char *path)
+{
+	char	 dir[4096];
+	char	*slash;
+
+	if (path == NULL || snprintf(dir, sizeof(dir), "%s", path) >=
+	    (int)sizeof(dir) || (slash = strrchr(dir, '/')) == NULL ||
+	    slash == dir)
+		return;
+	*slash = '\0';
+	if (mkdir(dir, 0755) == 0)
+		log_info("created %s", dir);
 }
 
 /*
@@ -870,7 +1106,9 @@ int
 sup_run(struct conf *c, const struct sup_opts *o)
 {
 	static struct sup	 s;	/* large; lives for the process */
-	unsigned		 i;
+	struct slot		*fresh[256];
+	sigset_t		 set;
+	unsigned		 i, nfresh = 0;
 	int			 rc;
 
 	memset(&s, 0, sizeof(s));
@@ -890,16 +1128,33 @@ sup_run(struct conf *c, const struct sup_opts *o)
 		s.aopts.root = s.aroot;
 	s.opts = &s.aopts;
 	s.gen = 1;
+	s.rdy[0] = s.rdy[1] = -1;
 	log_set_tag("sup");
+	/*
+	 * Bind first, and check that no other process serves our addresses,
+	 * before anything else exists: a second daemon started by mistake
+	 * refuses here, and touches neither the first one's pid file nor
+	 * its stats segment (stats_create replaces the file).
+	 */
+	sup_raise_nofile(c);
+	if (sup_bind_generation(&s, c, fresh, &nfresh) == -1) {
+		log_warnx("could not start; exiting");
+		rc = 1;
+		goto out;
+	}
+	sup_mkdir_parent(c->pid_file);
+	if (c->stats.enabled)
+		sup_mkdir_parent(c->stats.path);
 	if (sup_pidfile_take(&s, o->foreground) == -1 ||
 	    (!o->foreground && sup_daemonize(&s) == -1)) {
-		if (s.pid_fd != -1)
-			close(s.pid_fd);
-		free(s.aconf);
-		free(s.aroot);
-		return 1;
+		rc = 1;
+		goto out;
 	}
 	sup_pidfile_write(&s);
+	/* Signals wait in the mask from now on (sup_loop takes them); a
+	 * worker's first SIGIO must not find the default action. */
+	sup_block_signals(&set);
+	sup_open_ready(&s);
 	/*
 	 * Fix: worker.c stops on EOF of its control pipe, but no pipe was
 	 * ever made (ctl_fd = -1), so a killed supervisor was noticed only
@@ -927,12 +1182,7 @@ sup_run(struct conf *c, const struct sup_opts *o)
 	}
 	if (c->stats.interval_s > 0)
 		s.next_stats_ms = clock_now_ms() + c->stats.interval_s * 1000ull;
-	sup_raise_nofile(c);
-	if (sup_start_generation(&s, c) == -1) {
-		log_warnx("could not start; exiting");
-		rc = 1;
-		goto out;
-	}
+	sup_fork_generation(&s, fresh, nfresh);
 	for (i = 0; i < c->n_listen; i++)
 		log_info("listening on %s%s%s port %u",
 		    c->listen[i].ss.ss_family == AF_INET6 ? "[" : "",
@@ -940,13 +1190,8 @@ sup_run(struct conf *c, const struct sup_opts *o)
 		    c->listen[i].ss.ss_family == AF_INET6 ? "]" : "",
 		    c->listen[i].port);
 	log_info("ptftpd started: %u workers, root %s", c->workers, c->root);
-	{
-		char	 msg[64];
-
-		snprintf(msg, sizeof(msg), "READY=1\nMAINPID=%ld",
-		    (long)getpid());
-		sup_notify(msg);
-	}
+	/* READY=1 when every worker has reported (sup_read_ready). */
+	sup_read_ready(&s);
 	rc = sup_loop(&s);
 	log_info("ptftpd stopped");
 out:
@@ -973,6 +1218,10 @@ out:
 	if (s.ctl[0] != -1) {
 		close(s.ctl[0]);
 		close(s.ctl[1]);
+	}
+	if (s.rdy[0] != -1) {
+		close(s.rdy[0]);
+		close(s.rdy[1]);
 	}
 	free(s.aconf);
 	free(s.aroot);

@@ -2282,7 +2282,12 @@ worker_init(struct worker *w, const struct worker_args *a)
 	/* The root is opened before the privilege drop; every lookup is
 	 * still checked against the unprivileged user. */
 	if ((w->fs = fs_new(c->root, c->cache_max_idle)) == NULL) {
-		log_warn("root %s", c->root);
+		if (errno == ENOSYS)
+			log_warnx("root %s: openat2 unavailable (kernel before "
+			    "5.6, or a seccomp filter such as systemd's "
+			    "RestrictSUIDSGID=)", c->root);
+		else
+			log_warn("root %s", c->root);
 		return -1;
 	}
 	if (worker_open_route_roots(w) == -1 || worker_setup_limit(w) == -1 ||
@@ -2342,6 +2347,16 @@ worker_main(const struct worker_args *a)
 	if (worker_init(&w, a) == -1) {
 		worker_free(&w);
 		return 2;
+	}
+	/* Serving from the next wait on: tell the supervisor, which tells
+	 * systemd READY=1 once every worker has said so. One atomic write
+	 * (below PIPE_BUF); a full pipe only delays the READY. */
+	if (a->ready_fd != -1) {
+		pid_t	 self = getpid();
+
+		if (write(a->ready_fd, &self, sizeof(self)) != sizeof(self))
+			log_warn("ready pipe");
+		close(a->ready_fd);
 	}
 	log_debug("serving %s, %u transfer slots", a->conf->root,
 	    w.cap);

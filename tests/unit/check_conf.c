@@ -174,7 +174,7 @@ START_TEST(defaults_when_only_root_set)
 	ck_assert_uint_eq(listen_port(&conf.listen[1]), 69);
 	ck_assert_str_eq(conf.user, "nobody");
 	ck_assert_ptr_null(conf.group);
-	ck_assert_str_eq(conf.pid_file, "/run/ptftpd.pid");
+	ck_assert_str_eq(conf.pid_file, "/run/ptftpd/ptftpd.pid");
 	ck_assert_uint_eq(conf.shutdown_timeout_ms, 30000);
 	ck_assert_uint_eq(conf.rcvbuf, 4194304);
 	ck_assert_uint_eq(conf.cache_max_idle, 64);
@@ -196,7 +196,7 @@ START_TEST(defaults_when_only_root_set)
 	ck_assert_int_eq(conf.log.level, LOG_INFO);
 	ck_assert_int_eq(conf.log.facility, LOG_DAEMON);
 	ck_assert_uint_eq(conf.log.refusals_per_second, 20);
-	ck_assert_str_eq(conf.stats.path, "/run/ptftpd.stats");
+	ck_assert_str_eq(conf.stats.path, "/run/ptftpd/ptftpd.stats");
 	ck_assert_ptr_null(conf.stats.file);
 	ck_assert_uint_eq(conf.stats.interval_s, 0);
 }
