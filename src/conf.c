@@ -76,7 +76,7 @@ static const char *const conf_keys_listen[] = { "address", "port", NULL };
 static const char *const conf_keys_session[] = {
 	"timeout_ms", "timeout_max_ms", "retries", "first_retries",
 	"blksize_max", "windowsize_max", "max_per_worker", "max_per_client",
-	"port_min", "port_max", "socket_pool", NULL
+	"port_min", "port_max", "socket_pool", "rto_min_ms", NULL
 };
 static const char *const conf_keys_log[] = {
 	"target", "level", "facility", "format", NULL
@@ -376,6 +376,7 @@ conf_defaults(struct conf *c)
 	c->session.timeout_max_ms = 5000;
 	c->session.retries = 5;
 	c->session.first_retries = 3;
+	c->session.rto_min_ms = 50;
 	c->session.blksize_max = 1468;
 	c->session.windowsize_max = 64;
 	c->session.max_per_worker = 10000;
@@ -1229,6 +1230,7 @@ conf_load_session(struct conf_ctx *x, struct conf *c,
 	CONF_SESSION_INT(timeout_max_ms, 100, 300000, &stmo);
 	CONF_SESSION_INT(retries, 0, 100, NULL);
 	CONF_SESSION_INT(first_retries, 0, 10, NULL);
+	CONF_SESSION_INT(rto_min_ms, 0, 60000, NULL);
 	CONF_SESSION_INT(blksize_max, 8, 65464, NULL);
 	CONF_SESSION_INT(windowsize_max, 1, 65535, NULL);
 	CONF_SESSION_INT(max_per_worker, 1, 1000000, NULL);

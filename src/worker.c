@@ -330,16 +330,20 @@ worker_log_done(struct worker *w, struct wsess *ws, uint64_t now)
 {
 	const struct sess	*s = &ws->s;
 	char			 peer[64], name[TFTP_NAME_MAX * 4 + 1];
-	char			 opts[48], err[16] = "";
+	char			 opts[48], err[16] = "", rtt[24] = "-";
+	int64_t			 srtt8 = sess_srtt8(s);
 
 	(void)w;
 	if (!log_enabled(LOG_INFO))
 		return;
 	if (s->result != SESS_RES_OK && s->result != SESS_RES_PROBE)
 		snprintf(err, sizeof(err), " error=%u", s->err_code);
+	if (srtt8 >= 0)	/* 1/8 ms fixed point: three decimals are exact */
+		snprintf(rtt, sizeof(rtt), "%lld.%03lld",
+		    (long long)(srtt8 >> 3), (long long)(srtt8 & 7) * 125);
 	log_info("peer=%s op=%s file=\"%s\" mode=%s opts=%s blksize=%u "
 	    "windowsize=%u tsize=%llu result=%s%s bytes=%llu ms=%llu "
-	    "rexmit=%u dupack=%u",
+	    "rexmit=%u dupack=%u rtt_ms=%s gaps=%u",
 	    net_ntop(&ws->peer, peer, sizeof(peer)), tftp_opname(s->op),
 	    log_safe(name, sizeof(name), ws->name, ws->name_len),
 	    tftp_modename(s->mode), worker_opts_str(&s->oack, opts,
@@ -347,7 +351,8 @@ worker_log_done(struct worker *w, struct wsess *ws, uint64_t now)
 	    (unsigned long long)s->size, ws->replaced ? "replaced" :
 	    sess_result_name(s->result), ws->replaced ? "" : err,
 	    (unsigned long long)sess_acked_bytes(s),
-	    (unsigned long long)(now - s->start_ms), s->n_rexmit, s->n_dup_ack);
+	    (unsigned long long)(now - s->start_ms), s->n_rexmit, s->n_dup_ack,
+	    rtt, s->n_gap);
 }
 
 /* Count a finished transfer: result, options, client error, histograms. */
@@ -390,6 +395,8 @@ worker_count_done(struct worker *w, const struct wsess *ws, uint64_t now)
 	STATS_ADD(st, opt_tsize, (s->oack.set & TFTP_OPT_TSIZE) != 0);
 	STATS_ADD(st, opt_timeout, (s->oack.set & TFTP_OPT_TIMEOUT) != 0);
 	STATS_ADD(st, dup_acks, s->n_dup_ack);
+	STATS_ADD(st, gap_repairs, s->n_gap);
+	STATS_ADD(st, rexmit_early, s->n_fast);
 	if (st != NULL)
 		stats_observe(st, now - s->start_ms, sess_acked_bytes(s));
 }
@@ -2056,6 +2063,7 @@ worker_init(struct worker *w, const struct worker_args *a)
 	w->lim.timeout_max_ms = c->session.timeout_max_ms;
 	w->lim.retries = c->session.retries;
 	w->lim.first_retries = c->session.first_retries;
+	w->lim.rto_min_ms = c->session.rto_min_ms;
 	/* The root is opened before the privilege drop; every lookup is
 	 * still checked against the unprivileged user. */
 	if ((w->fs = fs_new(c->root, c->cache_max_idle)) == NULL) {
