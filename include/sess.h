@@ -105,6 +105,10 @@ struct sess {
 	uint32_t	 tries;		/* retransmissions since progress */
 	bool		 progressed;	/* client ACKed something */
 	bool		 dup_rexmit;	/* windowed: resent for a dup ACK */
+	uint64_t	 echo_blk;	/* last block of our last resend */
+	uint32_t	 echo_n;	/* its echoes (dup ACKs) to ignore */
+	uint64_t	 late_rtt_ms;	/* first copy to ACK, if the resend
+					 * proves spurious (echo) */
 	/*
 	 * Adaptive retransmission (RFC 1123 4.2.3.2, RFC 6298). SRTT and
 	 * RTTVAR in Jacobson's fixed point, from replies to packets sent

@@ -3,7 +3,8 @@
 # deps.sh - install the Debian packages ptftpd needs that are missing.
 #   scripts/deps.sh build   compiler, pkg-config, libjemalloc-dev, libconfig-dev,
 #                           libseccomp-dev, liburing-dev
-#   scripts/deps.sh check   the above plus Check and the interop clients
+#   scripts/deps.sh check   the above plus Check, the interop clients and
+#                           nftables (test_netloss: loss on a private loopback)
 #   scripts/deps.sh bench   the build packages (tests/bench/loadgen.c too)
 # Does nothing (and needs no network) when everything is present.
 set -eu
@@ -12,7 +13,7 @@ profile=${1:-build}
 pkgs="gcc make pkg-config libjemalloc-dev libconfig-dev libseccomp-dev liburing-dev"
 case $profile in
 check)
-	pkgs="$pkgs check tftp-hpa atftp busybox curl procps iproute2 python3 gdb clang libclang-rt-14-dev"
+	pkgs="$pkgs check tftp-hpa atftp busybox curl procps iproute2 nftables python3 gdb clang libclang-rt-14-dev"
 	;;
 esac
 

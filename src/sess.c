@@ -101,23 +101,31 @@ sess_interval(const struct sess *s)
 }
 
 /*
- * Adaptive RTO, RFC 6298 2.2-2.4: SRTT + max(G, 4 RTTVAR) with a clock
- * granularity G of 1 ms, clamped to [rto_min_ms, timeout_ms]: timeout_ms
- * is the configured timeout or the one the client asked for, so a client
- * never waits longer than it asked. 0: no sample yet, or adaptation off
+ * Adaptive RTO, RFC 6298 2.2-2.4: SRTT + 4 RTTVAR, at least rto_min_ms
+ * and at most timeout_ms (the configured timeout or the one the client
+ * asked for: a client never waits longer than it asked). The floor bounds
+ * the variance term, as Linux TCP does with its rto_min: RTO = SRTT +
+ * max(4 RTTVAR, rto_min_ms). A steady RTT makes RTTVAR tend to 0, and a
+ * client that always answers in 100 ms would then get an RTO a few ms
+ * above it, which any scheduling hiccup of a loaded host or client (or a
+ * boot ROM writing flash) turns into spurious resends; the floor is the
+ * margin over the smoothed RTT instead. And it is never below twice the
+ * SRTT (RFC 793's beta of 2): a client slow on purpose or by design
+ * (ACKs held 100 ms, a busy ROM) is late by a share of its own delay.
+ * On a LAN that term is nothing. 0: no sample yet, adaptation off
  * (rto_min_ms 0), or the peer never answered: the fixed schedule rules.
  */
 uint32_t
 sess_rto_ms(const struct sess *s)
 {
-	uint64_t rto, var;
+	uint64_t rto, var, srtt = s->srtt8 >> 3;
 
 	if (s->rto_min_ms == 0 || s->rtt_n == 0 || !s->progressed)
 		return 0;
-	var = s->rttvar4 > 1 ? s->rttvar4 : 1;
-	rto = (s->srtt8 >> 3) + var;
-	if (rto < s->rto_min_ms)
-		rto = s->rto_min_ms;
+	var = s->rttvar4 > s->rto_min_ms ? s->rttvar4 : s->rto_min_ms;
+	if (var < srtt)
+		var = srtt;
+	rto = srtt + var;
 	if (rto > s->timeout_ms)
 		rto = s->timeout_ms;
 	return (uint32_t)rto;
@@ -400,8 +408,27 @@ sess_map_ack(const struct sess *s, uint16_t wire, bool *dup)
 	return 0;
 }
 
+/*
+ * The timer resends a range ending at block `last`: a client that had it
+ * already (the timeout was spurious, or only our ACK was lost) may answer
+ * that copy with ACK `last` again, an echo (RFC 1350 clients re-ACK a
+ * duplicate DATA). Expect one echo per copy. A resend for a duplicate
+ * ACK expects none: the client asked for those blocks, it lacked them.
+ */
 static void
-sess_on_dup_ack(struct sess *s, uint64_t now, struct sess_tx *tx)
+sess_expect_echo(struct sess *s, uint64_t last)
+{
+	if (s->echo_blk != last) {
+		s->echo_blk = last;
+		s->echo_n = 0;
+	}
+	s->echo_n++;
+}
+
+/* `exact`: the ACK repeats `acked` itself (not an older block). */
+static void
+sess_on_dup_ack(struct sess *s, bool exact, uint64_t now,
+    struct sess_tx *tx)
 {
 	s->n_dup_ack++;
 	/*
@@ -411,7 +438,29 @@ sess_on_dup_ack(struct sess *s, uint64_t now, struct sess_tx *tx)
 	 * Windowed clients (atftp, EDK2) repeat the last in-order ACK when
 	 * the first block of a window is lost: resend the window, but only
 	 * once until the transfer moves again.
+	 *
+	 * Only a repeat of ACK `acked` itself can mean that: an older ACK is
+	 * a late copy. And an echo of our own resend (sess_expect_echo)
+	 * means nothing: resending the next window on it makes the client
+	 * see that window twice and echo again, and so on for every later
+	 * window -- the Apprentice in windowed form, which a single
+	 * spurious timeout would start. The expected echoes are swallowed.
 	 */
+	if (!exact)
+		return;
+	if (s->echo_n > 0 && s->echo_blk == s->acked) {
+		/*
+		 * The echo also proves the timeout spurious: the ACK we took
+		 * as progress answered the first copy. Take its RTT after
+		 * all (the Eifel response, RFC 4015), so a host that stalls
+		 * gets a longer RTO instead of the same spurious resends.
+		 */
+		s->echo_n--;
+		if (s->late_rtt_ms != 0)
+			sess_rtt_sample(s, s->late_rtt_ms);
+		s->late_rtt_ms = 0;
+		return;
+	}
 	if (s->windowsize <= 1 || s->dup_rexmit || s->sent <= s->acked)
 		return;
 	s->dup_rexmit = true;
@@ -431,7 +480,8 @@ sess_on_ack_sending(struct sess *s, uint16_t wire, uint64_t now,
 
 	if (blk == 0) {
 		if (dup)
-			sess_on_dup_ack(s, now, tx);
+			sess_on_dup_ack(s, wire == (s->acked & WIRE_MASK), now,
+			    tx);
 		return;		/* an ACK for a block never sent */
 	}
 	/*
@@ -448,6 +498,10 @@ sess_on_ack_sending(struct sess *s, uint16_t wire, uint64_t now,
 	 * Karn: only the ACK of the last block of a burst sent once is a
 	 * sample; a partial ACK was sent on a later block's arrival.
 	 */
+	s->late_rtt_ms = 0;
+	if (!partial && !s->rtt_armed && s->echo_n > 0 &&
+	    s->echo_blk == blk && now > s->rtt_ts_ms)
+		s->late_rtt_ms = now - s->rtt_ts_ms;	/* if it was spurious */
 	sess_rtt_reply(s, partial ? 0 : blk, now);
 	if (partial)
 		s->n_gap++;
@@ -826,6 +880,7 @@ sess_timeout(struct sess *s, uint64_t now, struct sess_tx *tx)
 		sess_emit_oack(s, true, now, tx);
 	} else if (s->sent > s->acked) {
 		s->rtt_armed = false;
+		sess_expect_echo(s, s->sent);
 		sess_emit_data(s, s->acked + 1,
 		    (uint32_t)(s->sent - s->acked), true, tx);
 	}

@@ -87,6 +87,7 @@
 #define RING_BUFS	2048
 #define RING_PAYLOAD	600
 #define RING_REAP_MAX	256	/* completions per turn: then requests */
+#define EXPIRE_DEFER_MS	20	/* timers wait for queued input this long */
 #define POOL_IDLE_MS	10000	/* a pooled socket unused this long closes */
 /* A completion's user data: op (2 bits), payload bytes of a send (17, for
  * the counters if it fails), slot (20: max_per_worker <= 1,000,000) and
@@ -146,6 +147,7 @@ struct worker {
 	unsigned		 id;
 	struct fs		*fs;		/* the top-level root */
 	uint64_t		 now_ms;	/* loop time, for the name cache */
+	uint64_t		 expire_ms;	/* last worker_expire */
 	uint64_t		 trim_ms;	/* next idle-body expiry pass */
 	struct fs		**route_fs;	/* per route with its own root */
 	struct limit		 limit;
@@ -2164,7 +2166,17 @@ worker_main(const struct worker_args *a)
 			worker_ring_reap(&w, now, RING_REAP_MAX);
 		else if (n > 0)
 			worker_dispatch(&w, w.evs, n, now);
-		worker_expire(&w, now);
+		/*
+		 * Completions still queued (the reap is capped) may hold the
+		 * ACKs the timers wait for: with an RTO of a few RTTs they
+		 * would look lost. Read them first, deferring the timers by
+		 * at most EXPIRE_DEFER_MS.
+		 */
+		if (!w.uring || ring_peek(&w.ring) == NULL ||
+		    now - w.expire_ms >= EXPIRE_DEFER_MS) {
+			worker_expire(&w, now);
+			w.expire_ms = now;
+		}
 		/* With io_uring, the next wait submits what is queued. */
 		if (w.uring)
 			worker_txq_to_ring(&w);

@@ -1649,6 +1649,83 @@ START_TEST(dup_ack_storm_bounded)
 }
 END_TEST
 
+/*
+ * A spurious timeout in a windowed transfer: the client had the window
+ * and answers our copy of its last block with that ACK again after we
+ * moved on. Resending the next window on that echo would make the client
+ * echo again on every later window (Sorcerer's Apprentice).
+ */
+START_TEST(spurious_timeout_echo_no_apprentice)
+{
+	struct sess s;
+	struct sess_tx tx;
+	uint64_t pkts, w;
+
+	start_rto(&s, &lim_rto, 1000 * 512, 4, &tx);
+	feed_ack(&s, 0, T0, &tx);		/* 1..4 out, RTO 10 */
+	sess_timeout(&s, T0 + 10, &tx);		/* the ACK was just late */
+	ck_assert(tx.rexmit);
+	feed_ack(&s, 4, T0 + 11, &tx);		/* the original ACK 4 */
+	ck_assert_uint_eq(tx.blk_first, 5);
+	ck_assert_uint_eq(s.rtt_n, 1);		/* Karn: no sample yet */
+	feed_ack(&s, 4, T0 + 11, &tx);		/* echo of our copy of 4 */
+	ck_assert_uint_eq(tx.flags, 0);
+	/* the echo proves the timeout spurious: the late ACK's 11 ms is
+	 * a sample after all (RFC 4015): RTTVAR 11/4, RTO 1 + 11 */
+	ck_assert_uint_eq(s.rtt_n, 2);
+	ck_assert_uint_eq(sess_rto_ms(&s), 12);
+	pkts = s.tx_pkts;
+	for (w = 8; w <= 40; w += 4) {
+		feed_ack(&s, (uint16_t)w, T0 + 12, &tx);
+		ck_assert_uint_eq(tx.blk_first, w + 1);
+		ck_assert(!tx.rexmit);
+	}
+	ck_assert_uint_eq(s.tx_pkts, pkts + 9 * 4);
+	ck_assert_uint_eq(s.n_rexmit, 4);
+	/* a real loss signal later still resends at once */
+	feed_ack(&s, 40, T0 + 13, &tx);
+	ck_assert_uint_eq(tx.flags, SESS_TX_DATA);
+	ck_assert_uint_eq(tx.blk_first, 41);
+}
+END_TEST
+
+/* A client slow by design (ACKs held 100 ms): RTTVAR tends to 0, the
+ * RTO stays at twice the SRTT. */
+START_TEST(rto_at_least_twice_srtt)
+{
+	struct sess s;
+	struct sess_tx tx;
+	uint64_t now = T0;
+	unsigned i;
+
+	start_rto(&s, &lim_rto, 1000 * 512, 0, &tx);
+	now += 100;
+	feed_ack(&s, 0, now, &tx);
+	for (i = 1; i <= 40; i++) {
+		now += 100;
+		feed_ack(&s, (uint16_t)i, now, &tx);
+	}
+	ck_assert_int_eq(sess_srtt8(&s), 100 * 8);
+	ck_assert_uint_lt(s.rttvar4, 10);
+	ck_assert_uint_eq(sess_rto_ms(&s), 200);
+	ck_assert_uint_eq(s.deadline_ms, now + 200);
+}
+END_TEST
+
+START_TEST(old_dup_ack_never_resends)
+{
+	struct sess s;
+	struct sess_tx tx;
+
+	start_rto(&s, &lim_rto, 1000 * 512, 4, &tx);
+	feed_ack(&s, 0, T0, &tx);
+	feed_ack(&s, 4, T0, &tx);
+	feed_ack(&s, 2, T0, &tx);		/* late copy of an old ACK */
+	ck_assert_uint_eq(tx.flags, 0);
+	ck_assert_uint_eq(s.n_dup_ack, 1);
+}
+END_TEST
+
 START_TEST(upload_rtt_from_answered_ack)
 {
 	struct tftp_req r = req_make(0);
@@ -1767,6 +1844,9 @@ sess_suite(void)
 	tcase_add_test(tc, rto_min_zero_keeps_fixed_schedule);
 	tcase_add_test(tc, gap_ack_resends_at_once);
 	tcase_add_test(tc, dup_ack_storm_bounded);
+	tcase_add_test(tc, spurious_timeout_echo_no_apprentice);
+	tcase_add_test(tc, old_dup_ack_never_resends);
+	tcase_add_test(tc, rto_at_least_twice_srtt);
 	tcase_add_test(tc, upload_rtt_from_answered_ack);
 	tcase_add_test(tc, upload_gap_ack_counted);
 	suite_add_tcase(su, tc);
