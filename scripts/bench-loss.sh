@@ -4,8 +4,11 @@
 # dnsmasq on a lossy network, in one run. The whole script runs in a
 # private network namespace (unshare -n; needs root) whose loopback drops
 # the given per cent of UDP packets at random, both directions, with
-# nftables (`numgen random mod 1000 < N drop` in an output-hook chain):
-# the host's network is never touched. build/loadgen drives and verifies
+# nftables (`numgen random mod 1000 < N drop`) in an input-hook chain:
+# on loopback every packet passes output and input once, and a drop at
+# output would fail the sender's sendto() with EPERM (clients such as
+# tftp-hpa, curl and busybox then abort), which is no packet loss. The
+# host's network is never touched. build/loadgen drives and verifies
 # every transfer byte for byte. It owns the lossy namespace, the server
 # start-up and the result table; the peers are fetched by scripts/peers.sh
 # and nothing here is a test (no pass/fail on speed).
@@ -91,8 +94,8 @@ trap 'exit 143' INT TERM
 ip link set lo up || exit 1
 nft -f - <<-EOF || exit 1
 	table inet ptloss {
-		chain out {
-			type filter hook output priority 0; policy accept;
+		chain in {
+			type filter hook input priority 0; policy accept;
 		}
 	}
 EOF
@@ -101,14 +104,14 @@ EOF
 set_loss() {
 	local pm
 	pm=$(awk -v p="$1" 'BEGIN { printf "%d", p * 10 + 0.5 }')
-	nft flush chain inet ptloss out || return 1
+	nft flush chain inet ptloss in || return 1
 	[ "$pm" -gt 0 ] || return 0
-	nft add rule inet ptloss out meta l4proto udp \
+	nft add rule inet ptloss in meta l4proto udp \
 	    numgen random mod 1000 "<" "$pm" counter drop
 }
 
 dropped() {
-	nft list chain inet ptloss out 2>/dev/null |
+	nft list chain inet ptloss in 2>/dev/null |
 	    sed -n 's/.*counter packets \([0-9]*\).*/\1/p' | head -n 1
 }
 
