@@ -376,7 +376,7 @@ conf_defaults(struct conf *c)
 	c->session.timeout_max_ms = 5000;
 	c->session.retries = 5;
 	c->session.first_retries = 3;
-	c->session.rto_min_ms = 50;
+	c->session.rto_min_ms = 100;
 	c->session.blksize_max = 1468;
 	c->session.windowsize_max = 64;
 	c->session.max_per_worker = 10000;

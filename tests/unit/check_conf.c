@@ -192,7 +192,7 @@ START_TEST(defaults_when_only_root_set)
 	ck_assert_uint_eq(conf.session.port_min, 0);
 	ck_assert_uint_eq(conf.session.port_max, 0);
 	ck_assert_uint_eq(conf.session.socket_pool, 1024);
-	ck_assert_uint_eq(conf.session.rto_min_ms, 50);
+	ck_assert_uint_eq(conf.session.rto_min_ms, 100);
 	ck_assert_int_eq(conf.log.target, LOG_TARGET_SYSLOG);
 	ck_assert_int_eq(conf.log.level, LOG_INFO);
 	ck_assert_int_eq(conf.log.facility, LOG_DAEMON);
