@@ -84,6 +84,17 @@ for p in $PIDS; do
 	wait "$p"
 	rc=$?
 	echo "    $1: exit $rc"
+	# atftp 0.8 aborts on a resent OACK ("unexpected OACK": its ACK 0
+	# was lost and the server did what RFC 2347 asks); a client bug
+	# that no server can avoid at 3% loss: that one failure is retried.
+	if [ $rc -ne 0 ] && [ "$1" = atftp-get ] &&
+	    grep -q 'unexpected OACK' "$OUT/$1.log"; then
+		echo "    atftp-get: its ACK 0 was lost (unexpected OACK), again"
+		(cd "$OUT" && timeout -k 5 120 atftp --option "windowsize 8" \
+		    -g -r f1m -l atftp.bin 127.0.0.1 "$P") >"$OUT/$1.log" 2>&1
+		rc=$?
+		echo "    $1: exit $rc"
+	fi
 	if [ $rc -ne 0 ]; then
 		bad="$bad $1"
 		sed 's/^/        /' "$OUT/$1.log" | tail -n 5
