@@ -3,6 +3,7 @@
 #   make              build build/ptftpd and build/ptftpd-stat
 #   make run          build and serve etc/ptftpd.dev.conf in the foreground
 #   make check        unit + integration + interop tests (installs deps)
+#   make bench-loss   ptftpd vs atftpd, dnsmasq at 0/1/3/10 % loss (root)
 #   make check SANITIZE=1   the same under ASan + UBSan (libc malloc)
 #   make install PREFIX=/usr DESTDIR=...
 #   make deb          Debian package (scripts/debian/, dpkg-buildpackage -b)
@@ -84,7 +85,7 @@ PROGS		 = $(BUILD)/ptftpd $(if $(wildcard src/ptftpd_stat.c),$(BUILD)/ptftpd-sta
 MODULES		 = $(patsubst src/modules/%.c,$(BUILD)/modules/%.so,$(wildcard src/modules/*.c))
 
 .PHONY: all deps deps-check deps-bench run check unit integration install \
-	clean bench fuzz-smoke deb deb-test systemd-test
+	clean bench bench-loss fuzz-smoke deb deb-test systemd-test
 .SECONDEXPANSION:
 
 # The goals that install what they need first (order-only, before any
@@ -159,6 +160,11 @@ fuzz-smoke:
 
 bench: $(PROGS) $(BUILD)/loadgen
 	BUILD=$(BUILD) scripts/bench.sh
+
+# ptftpd, atftpd and dnsmasq on a lossy loopback (private netns, nftables,
+# root): LOSSES="0 1 3 10" by default; build/bench-loss/results.md.
+bench-loss: $(PROGS) $(BUILD)/loadgen | deps-check
+	BUILD=$(BUILD) scripts/bench-loss.sh
 
 run: all
 	@echo "ptftpd: serving etc/demo-root on 127.0.0.1:6969 and [::1]:6969"

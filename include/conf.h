@@ -41,6 +41,7 @@ struct conf_session {
 	uint32_t	timeout_max_ms;	/* cap after back-off */
 	uint32_t	retries;	/* retransmissions without progress */
 	uint32_t	first_retries;	/* before the client ACKed anything */
+	uint32_t	rto_min_ms;	/* adaptive RTO floor, 0: fixed */
 	uint32_t	blksize_max;	/* 8..65464 */
 	uint32_t	windowsize_max;	/* 1..65535 */
 	uint32_t	max_per_worker;	/* concurrent transfers per worker */

@@ -50,6 +50,8 @@ struct sess_limits {
 	uint32_t	timeout_max_ms;	/* cap for interval after back-off */
 	uint32_t	retries;	/* retransmissions without progress */
 	uint32_t	first_retries;	/* same, before anything was ACKed */
+	uint32_t	rto_min_ms;	/* floor of the adaptive RTO; 0: the
+					 * fixed schedule alone (no RTT) */
 };
 
 /*
@@ -103,9 +105,37 @@ struct sess {
 	uint32_t	 tries;		/* retransmissions since progress */
 	bool		 progressed;	/* client ACKed something */
 	bool		 dup_rexmit;	/* windowed: resent for a dup ACK */
+	uint64_t	 echo_blk;	/* last block of our last resend */
+	uint32_t	 echo_n;	/* its echoes (dup ACKs) to ignore */
+	uint64_t	 late_rtt_ms;	/* first copy to ACK, if the resend
+					 * proves spurious (echo) */
+	/*
+	 * Adaptive retransmission (RFC 1123 4.2.3.2, RFC 6298). SRTT and
+	 * RTTVAR in Jacobson's fixed point, from replies to packets sent
+	 * once (Karn). All the blocks of a burst leave at the same `now`,
+	 * so one timestamp per burst is the per-block timestamp: rtt_ts_ms
+	 * is when the packets from rtt_lo up (blocks; 0 is the OACK or
+	 * ACK 0) were first sent, valid while rtt_armed. A retransmission
+	 * disarms it. The fixed schedule (sess_interval) still runs as
+	 * legacy_ms and alone counts tries: the give-up rule is unchanged.
+	 */
+	uint32_t	 rto_min_ms;
+	uint32_t	 srtt8;		/* smoothed RTT, 1/8 ms */
+	uint32_t	 rttvar4;	/* RTT variation, 1/4 ms */
+	uint32_t	 rtt_n;		/* RTT samples taken */
+	uint32_t	 backoff;	/* RTO doublings since progress */
+	bool		 rtt_armed;
+	uint64_t	 rtt_lo;
+	uint64_t	 rtt_ts_ms;
+	uint64_t	 legacy_ms;	/* next expiry of the fixed schedule */
 	/* figures for the transfer log line and stats */
 	uint32_t	 n_rexmit;	/* packets retransmitted */
 	uint32_t	 n_dup_ack;	/* duplicate ACKs ignored */
+	uint32_t	 n_gap;		/* gaps repaired at once: resent on a
+					 * partial or duplicate ACK (read),
+					 * gap ACKs sent (write) */
+	uint32_t	 n_fast;	/* resends on the adaptive RTO before
+					 * the fixed schedule's expiry */
 	uint32_t	 n_rx;		/* packets received */
 	uint64_t	 tx_pkts;	/* packets sent */
 	uint64_t	 tx_bytes;	/* payload bytes sent in DATA */
@@ -181,6 +211,13 @@ bool	sess_close(struct sess *s);
 /* Byte range of absolute block blk (1..nblocks) in the body. O(1). */
 void	sess_block_span(const struct sess *s, uint64_t blk, uint64_t *off,
 	    uint32_t *len);
+
+/* Smoothed RTT in 1/8 ms, or -1 before the first sample. O(1). */
+int64_t	sess_srtt8(const struct sess *s);
+
+/* The adaptive RTO now (before back-off), or 0 when there is none and
+ * the fixed schedule rules. O(1). */
+uint32_t sess_rto_ms(const struct sess *s);
 
 /* Payload bytes delivered: acknowledged (RRQ) or received (WRQ). */
 uint64_t sess_acked_bytes(const struct sess *s);

@@ -57,6 +57,8 @@
 	X(tx_bytes,		"bytes sent, payload of DATA packets") \
 	X(rexmit_pkts,		"packets retransmitted") \
 	X(dup_acks,		"duplicate ACKs ignored") \
+	X(gap_repairs,		"window gaps repaired at once (resent on a partial or duplicate ACK, or gap ACKs sent)") \
+	X(rexmit_early,		"resends on the adaptive RTO, before the fixed schedule") \
 	X(foreign_tid,		"packets from a foreign TID, answered ERROR 5") \
 	X(bad_pkts,		"malformed packets on transfer sockets") \
 	X(opt_blksize,		"transfers that negotiated blksize") \

@@ -6,6 +6,7 @@
 #   scripts/deps.sh check   the above plus Check, the interop clients and
 #                           clang + libclang-rt-dev (libFuzzer; the unversioned
 #                           name follows the default clang, no LLVM pin)
+#                           and nftables (test_netloss: loss on a private loopback)
 #   scripts/deps.sh bench   the build packages (tests/bench/loadgen.c too)
 # Does nothing (and needs no network) when everything is present.
 set -eu
@@ -14,7 +15,7 @@ profile=${1:-build}
 pkgs="gcc make pkg-config libjemalloc-dev libconfig-dev libseccomp-dev liburing-dev"
 case $profile in
 check)
-	pkgs="$pkgs check tftp-hpa atftp busybox curl procps iproute2 python3 gdb clang libclang-rt-dev"
+	pkgs="$pkgs check tftp-hpa atftp busybox curl procps iproute2 nftables python3 gdb clang libclang-rt-dev"
 	;;
 esac
 

@@ -192,6 +192,7 @@ static const struct conf_setting conf_settings[] = {
 	    300000, 5000),
 	CONF_INT("session", "retries", session.retries, 0, 100, 5),
 	CONF_INT("session", "first_retries", session.first_retries, 0, 10, 3),
+	CONF_INT("session", "rto_min_ms", session.rto_min_ms, 0, 60000, 100),
 	CONF_INT("session", "blksize_max", session.blksize_max, 8, 65464,
 	    1468),
 	CONF_INT("session", "windowsize_max", session.windowsize_max, 1,

@@ -5,8 +5,10 @@
  * Owns: option negotiation for one request (RFC 2347/2348/2349/7440), the
  * send window (read) and the receive window (write), the mapping of 16-bit
  * wire block numbers to absolute uint64 block numbers (rollover 65535 ->
- * 0), retransmission with exponential back-off, the give-up rule, the
- * upload size cap, and the figures for the transfer log line.
+ * 0), retransmission with exponential back-off, the adaptive timeout
+ * (RTT estimate from replies to packets sent once, RTO as in RFC 6298),
+ * the give-up rule, the upload size cap, and the figures for the
+ * transfer log line.
  * Does not own: sockets, the clock, file bodies, upload files and their
  * netascii decoding (fs.c: the session hands out wire bytes and offsets in
  * the wire stream), encoding packets (the caller encodes s->oack, DATA
@@ -25,7 +27,9 @@
  *   OACK_SENT --ERROR other------> DONE/ABORTED
  *   OACK_SENT --timeout, tries<n-> OACK_SENT      tx OACK again
  *
- *   SENDING --ACK in (acked,sent]--> SENDING      tx next window
+ *   SENDING --ACK in (acked,sent]--> SENDING      tx next window (short
+ *                                 |               of sent: a gap, resent
+ *                                 |               at once from ACK + 1)
  *                                 \-> DONE/OK     when acked == nblocks
  *   SENDING --ACK <= acked-------> SENDING        dup: window 1 nothing,
  *                                                 window > 1 resend once
@@ -96,6 +100,113 @@ sess_interval(const struct sess *s)
 	return base < cap ? base : cap;
 }
 
+/*
+ * Adaptive RTO, RFC 6298 2.2-2.4: SRTT + 4 RTTVAR, at least rto_min_ms
+ * and at most timeout_ms (the configured timeout or the one the client
+ * asked for: a client never waits longer than it asked). The floor bounds
+ * the variance term, as Linux TCP does with its rto_min: RTO = SRTT +
+ * max(4 RTTVAR, rto_min_ms). A steady RTT makes RTTVAR tend to 0, and a
+ * client that always answers in 100 ms would then get an RTO a few ms
+ * above it, which any scheduling hiccup of a loaded host or client (or a
+ * boot ROM writing flash) turns into spurious resends; the floor is the
+ * margin over the smoothed RTT instead. And it is never below twice the
+ * SRTT (RFC 793's beta of 2): a client slow on purpose or by design
+ * (ACKs held 100 ms, a busy ROM) is late by a share of its own delay.
+ * On a LAN that term is nothing. 0: no sample yet, adaptation off
+ * (rto_min_ms 0), or the peer never answered: the fixed schedule rules.
+ */
+uint32_t
+sess_rto_ms(const struct sess *s)
+{
+	uint64_t rto, var, srtt = s->srtt8 >> 3;
+
+	if (s->rto_min_ms == 0 || s->rtt_n == 0 || !s->progressed)
+		return 0;
+	var = s->rttvar4 > s->rto_min_ms ? s->rttvar4 : s->rto_min_ms;
+	if (var < srtt)
+		var = srtt;
+	rto = srtt + var;
+	if (rto > s->timeout_ms)
+		rto = s->timeout_ms;
+	return (uint32_t)rto;
+}
+
+int64_t
+sess_srtt8(const struct sess *s)
+{
+	return s->rtt_n == 0 ? -1 : (int64_t)s->srtt8;
+}
+
+/*
+ * One RTT sample r ms (RFC 6298 2.2, 2.3; fixed point as in Jacobson's
+ * "Congestion Avoidance and Control": srtt8 = 8 SRTT, rttvar4 = 4 RTTVAR).
+ */
+static void
+sess_rtt_sample(struct sess *s, uint64_t r)
+{
+	int64_t m;
+
+	if (r > 600000)
+		r = 600000;	/* keeps the fixed point far from overflow */
+	if (s->rtt_n++ == 0) {
+		s->srtt8 = (uint32_t)(r << 3);
+		s->rttvar4 = (uint32_t)(r << 1);
+		return;
+	}
+	m = (int64_t)r - (int64_t)(s->srtt8 >> 3);
+	s->srtt8 = (uint32_t)((int64_t)s->srtt8 + m);
+	if (m < 0)
+		m = -m;
+	m -= (int64_t)(s->rttvar4 >> 2);
+	s->rttvar4 = (uint32_t)((int64_t)s->rttvar4 + m);
+}
+
+/* The packets from `lo` up leave now for the first time (Karn). */
+static void
+sess_rtt_mark(struct sess *s, uint64_t lo, uint64_t now)
+{
+	s->rtt_armed = true;
+	s->rtt_lo = lo;
+	s->rtt_ts_ms = now;
+}
+
+/* A reply to packet `blk`: sample if it was sent once, then disarm. */
+static void
+sess_rtt_reply(struct sess *s, uint64_t blk, uint64_t now)
+{
+	if (s->rtt_armed && blk >= s->rtt_lo && now >= s->rtt_ts_ms)
+		sess_rtt_sample(s, now - s->rtt_ts_ms);
+	s->rtt_armed = false;
+}
+
+/* The adaptive interval after `backoff` doublings, never past `lim`. */
+static uint64_t
+sess_rto_backed(const struct sess *s, uint64_t lim)
+{
+	uint64_t rto = sess_rto_ms(s);
+
+	if (s->backoff >= 32 || (rto << s->backoff) > lim)
+		return lim;
+	return rto << s->backoff;
+}
+
+/*
+ * Arm both clocks from now: the fixed schedule, which alone counts tries
+ * toward giving up (what a never-answering or spoofed peer gets is
+ * unchanged), and, once there is an RTT sample, the adaptive RTO, which
+ * resends sooner while the fixed expiry is still ahead.
+ */
+static void
+sess_arm(struct sess *s, uint64_t now)
+{
+	uint64_t fixed = sess_interval(s);
+
+	s->legacy_ms = now + fixed;
+	s->deadline_ms = s->legacy_ms;
+	if (sess_rto_ms(s) != 0)
+		s->deadline_ms = now + sess_rto_backed(s, fixed);
+}
+
 static void
 sess_finish(struct sess *s, enum sess_result r)
 {
@@ -134,24 +245,40 @@ sess_emit_data(struct sess *s, uint64_t first, uint32_t count, bool rexmit,
 }
 
 static void
-sess_emit_oack(struct sess *s, bool rexmit, struct sess_tx *tx)
+sess_emit_oack(struct sess *s, bool rexmit, uint64_t now, struct sess_tx *tx)
 {
 	tx->flags = SESS_TX_OACK;
 	tx->rexmit = rexmit;
 	s->tx_pkts++;
-	if (rexmit)
+	if (rexmit) {
 		s->n_rexmit++;
+		s->rtt_armed = false;
+	} else {
+		sess_rtt_mark(s, 0, now);
+	}
 }
 
-/* Send the window that starts right after the highest ACKed block. */
+/*
+ * Send the window that starts right after the highest ACKed block. After
+ * a partial ACK its first blocks were in flight already: they count as
+ * retransmissions, and only the blocks past the old `sent` can give an
+ * RTT sample.
+ */
 static void
 sess_send_window(struct sess *s, uint64_t now, struct sess_tx *tx)
 {
 	uint64_t left = s->nblocks - s->acked;
 	uint32_t count = left < s->windowsize ? (uint32_t)left : s->windowsize;
+	uint64_t old = s->sent;
 
 	sess_emit_data(s, s->acked + 1, count, false, tx);
-	s->deadline_ms = now + sess_interval(s);
+	if (old > s->acked)
+		s->n_rexmit += (uint32_t)(old - s->acked);
+	if (s->sent > old)
+		sess_rtt_mark(s, old + 1, now);
+	else
+		s->rtt_armed = false;
+	sess_arm(s, now);
 }
 
 /*
@@ -216,6 +343,7 @@ sess_setup(struct sess *s, enum tftp_op op, const struct tftp_req *req,
 	s->timeout_max_ms = lim->timeout_max_ms;
 	s->retries = lim->retries;
 	s->first_retries = lim->first_retries;
+	s->rto_min_ms = lim->rto_min_ms;
 	s->mode = req->mode;
 	s->blksize = TFTP_BLKSIZE_DEFAULT;
 	s->windowsize = 1;
@@ -240,7 +368,7 @@ sess_start_read(struct sess *s, const struct tftp_req *req, uint64_t size,
 	 */
 	sess_negotiate(s, &req->opts, lim);
 	s->nblocks = size / s->blksize + 1;
-	s->deadline_ms = now + sess_interval(s);
+	sess_arm(s, now);
 
 	if (s->oack.set != 0) {
 		/*
@@ -248,11 +376,12 @@ sess_start_read(struct sess *s, const struct tftp_req *req, uint64_t size,
 		 * options would make it time out.
 		 */
 		s->state = SESS_OACK_SENT;
-		sess_emit_oack(s, false, tx);
+		sess_emit_oack(s, false, now, tx);
 	} else {
 		/* RFC 1350; U-Boot needs the first DATA to be block 1. */
 		s->state = SESS_SENDING;
 		sess_emit_data(s, 1, 1, false, tx);
+		sess_rtt_mark(s, 1, now);
 	}
 	return 0;
 }
@@ -279,8 +408,27 @@ sess_map_ack(const struct sess *s, uint16_t wire, bool *dup)
 	return 0;
 }
 
+/*
+ * The timer resends a range ending at block `last`: a client that had it
+ * already (the timeout was spurious, or only our ACK was lost) may answer
+ * that copy with ACK `last` again, an echo (RFC 1350 clients re-ACK a
+ * duplicate DATA). Expect one echo per copy. A resend for a duplicate
+ * ACK expects none: the client asked for those blocks, it lacked them.
+ */
 static void
-sess_on_dup_ack(struct sess *s, uint64_t now, struct sess_tx *tx)
+sess_expect_echo(struct sess *s, uint64_t last)
+{
+	if (s->echo_blk != last) {
+		s->echo_blk = last;
+		s->echo_n = 0;
+	}
+	s->echo_n++;
+}
+
+/* `exact`: the ACK repeats `acked` itself (not an older block). */
+static void
+sess_on_dup_ack(struct sess *s, bool exact, uint64_t now,
+    struct sess_tx *tx)
 {
 	s->n_dup_ack++;
 	/*
@@ -290,13 +438,37 @@ sess_on_dup_ack(struct sess *s, uint64_t now, struct sess_tx *tx)
 	 * Windowed clients (atftp, EDK2) repeat the last in-order ACK when
 	 * the first block of a window is lost: resend the window, but only
 	 * once until the transfer moves again.
+	 *
+	 * Only a repeat of ACK `acked` itself can mean that: an older ACK is
+	 * a late copy. And an echo of our own resend (sess_expect_echo)
+	 * means nothing: resending the next window on it makes the client
+	 * see that window twice and echo again, and so on for every later
+	 * window -- the Apprentice in windowed form, which a single
+	 * spurious timeout would start. The expected echoes are swallowed.
 	 */
+	if (!exact)
+		return;
+	if (s->echo_n > 0 && s->echo_blk == s->acked) {
+		/*
+		 * The echo also proves the timeout spurious: the ACK we took
+		 * as progress answered the first copy. Take its RTT after
+		 * all (the Eifel response, RFC 4015), so a host that stalls
+		 * gets a longer RTO instead of the same spurious resends.
+		 */
+		s->echo_n--;
+		if (s->late_rtt_ms != 0)
+			sess_rtt_sample(s, s->late_rtt_ms);
+		s->late_rtt_ms = 0;
+		return;
+	}
 	if (s->windowsize <= 1 || s->dup_rexmit || s->sent <= s->acked)
 		return;
 	s->dup_rexmit = true;
+	s->n_gap++;
+	s->rtt_armed = false;
 	sess_emit_data(s, s->acked + 1, (uint32_t)(s->sent - s->acked), true,
 	    tx);
-	s->deadline_ms = now + sess_interval(s);
+	sess_arm(s, now);
 }
 
 static void
@@ -308,7 +480,8 @@ sess_on_ack_sending(struct sess *s, uint16_t wire, uint64_t now,
 
 	if (blk == 0) {
 		if (dup)
-			sess_on_dup_ack(s, now, tx);
+			sess_on_dup_ack(s, wire == (s->acked & WIRE_MASK), now,
+			    tx);
 		return;		/* an ACK for a block never sent */
 	}
 	/*
@@ -321,8 +494,20 @@ sess_on_ack_sending(struct sess *s, uint16_t wire, uint64_t now,
 	 * doubling the traffic).
 	 */
 	partial = blk < s->sent;
+	/*
+	 * Karn: only the ACK of the last block of a burst sent once is a
+	 * sample; a partial ACK was sent on a later block's arrival.
+	 */
+	s->late_rtt_ms = 0;
+	if (!partial && !s->rtt_armed && s->echo_n > 0 &&
+	    s->echo_blk == blk && now > s->rtt_ts_ms)
+		s->late_rtt_ms = now - s->rtt_ts_ms;	/* if it was spurious */
+	sess_rtt_reply(s, partial ? 0 : blk, now);
+	if (partial)
+		s->n_gap++;
 	s->acked = blk;
 	s->tries = 0;
+	s->backoff = 0;
 	s->dup_rexmit = partial;
 	s->progressed = true;
 	if (s->acked == s->nblocks) {
@@ -332,17 +517,25 @@ sess_on_ack_sending(struct sess *s, uint16_t wire, uint64_t now,
 	sess_send_window(s, now, tx);
 }
 
-/* Fill tx with ACK blk (absolute; 0: ACK 0) and account for it. */
+/*
+ * Fill tx with ACK blk (absolute; 0: ACK 0) and account for it. An ACK
+ * sent once is answered by DATA blk + 1: an RTT sample (Karn).
+ */
 static void
-sess_emit_ack(struct sess *s, uint64_t blk, bool rexmit, struct sess_tx *tx)
+sess_emit_ack(struct sess *s, uint64_t blk, bool rexmit, uint64_t now,
+    struct sess_tx *tx)
 {
 	tx->flags |= SESS_TX_ACK;
 	tx->ack_block = blk;
 	tx->rexmit = rexmit;
 	s->ack_sent = blk;
 	s->tx_pkts++;
-	if (rexmit)
+	if (rexmit) {
 		s->n_rexmit++;
+		s->rtt_armed = false;
+	} else {
+		sess_rtt_mark(s, blk, now);
+	}
 }
 
 /* End a write with an ERROR we send; the caller discards the upload. */
@@ -385,13 +578,13 @@ sess_start_write(struct sess *s, const struct tftp_req *req,
 	/* Only what the client asked for, as on the read side. */
 	sess_negotiate(s, &req->opts, lim);
 	s->state = SESS_RECEIVING;
-	s->deadline_ms = now + sess_interval(s);
+	sess_arm(s, now);
 	if (s->oack.set != 0) {
 		/* RFC 2347: the client answers a WRQ's OACK with DATA 1. */
-		sess_emit_oack(s, false, tx);
+		sess_emit_oack(s, false, now, tx);
 	} else {
 		/* RFC 1350: ACK 0 invites DATA 1. */
-		sess_emit_ack(s, 0, false, tx);
+		sess_emit_ack(s, 0, false, now, tx);
 	}
 	return 0;
 }
@@ -436,11 +629,12 @@ sess_map_data(const struct sess *s, uint16_t wire, uint32_t *behind)
  * (the Sorcerer's Apprentice of RFC 1123 4.2.3.1, seen from the receiver).
  */
 static void
-sess_on_dup_data(struct sess *s, uint32_t behind, struct sess_tx *tx)
+sess_on_dup_data(struct sess *s, uint32_t behind, uint64_t now,
+    struct sess_tx *tx)
 {
 	s->n_dup_data++;
 	if (behind == 0 && s->ack_sent == s->rcvd)
-		sess_emit_ack(s, s->rcvd, true, tx);
+		sess_emit_ack(s, s->rcvd, true, now, tx);
 }
 
 /* The next block in order, len bytes at data: write, ACK, maybe commit. */
@@ -467,9 +661,13 @@ sess_take_block(struct sess *s, const uint8_t *data, size_t len,
 		    "Disk full or allocation exceeded", tx);
 		return;
 	}
+	/* The DATA that answers our last ACK (rcvd) is an RTT sample. */
+	if (s->rtt_armed && s->rtt_lo == s->rcvd)
+		sess_rtt_reply(s, s->rcvd, now);
 	s->rcvd++;
 	s->rx_bytes += len;
 	s->tries = 0;
+	s->backoff = 0;
 	s->gap_acked = false;
 	s->progressed = true;
 	if (len > 0) {
@@ -490,7 +688,7 @@ sess_take_block(struct sess *s, const uint8_t *data, size_t len,
 		 * last DATA, which must get the ACK again, not silence.
 		 */
 		tx->flags |= SESS_TX_COMMIT;
-		sess_emit_ack(s, s->rcvd, false, tx);
+		sess_emit_ack(s, s->rcvd, false, now, tx);
 		s->state = SESS_DALLY;
 		s->result = SESS_RES_OK;
 		s->deadline_ms = now + s->timeout_ms;
@@ -501,8 +699,8 @@ sess_take_block(struct sess *s, const uint8_t *data, size_t len,
 	 * window after every ACK it gets, so count from our last ACK.
 	 */
 	if (s->rcvd - s->ack_sent >= s->windowsize)
-		sess_emit_ack(s, s->rcvd, false, tx);
-	s->deadline_ms = now + sess_interval(s);
+		sess_emit_ack(s, s->rcvd, false, now, tx);
+	sess_arm(s, now);
 }
 
 static void
@@ -516,7 +714,7 @@ sess_on_data(struct sess *s, const struct tftp_msg *m, uint64_t now,
 		sess_take_block(s, m->u.data.data, m->u.data.len, now, tx);
 		break;
 	case SESS_DATA_DUP:
-		sess_on_dup_data(s, behind, tx);
+		sess_on_dup_data(s, behind, now, tx);
 		break;
 	case SESS_DATA_GAP:
 		/*
@@ -529,7 +727,8 @@ sess_on_data(struct sess *s, const struct tftp_msg *m, uint64_t now,
 		 */
 		if (s->rcvd > 0 && !s->gap_acked) {
 			s->gap_acked = true;
-			sess_emit_ack(s, s->rcvd, false, tx);
+			s->n_gap++;
+			sess_emit_ack(s, s->rcvd, false, now, tx);
 		}
 		break;
 	case SESS_DATA_STRAY:
@@ -562,7 +761,7 @@ sess_input_write(struct sess *s, const struct tftp_msg *m, uint64_t now,
 	} else if (sess_map_data(s, m->u.data.block, &behind) ==
 	    SESS_DATA_DUP) {
 		/* DALLY: the client missed the final ACK and resends. */
-		sess_on_dup_data(s, behind, tx);
+		sess_on_dup_data(s, behind, now, tx);
 	}
 }
 
@@ -581,8 +780,10 @@ sess_input(struct sess *s, const struct tftp_msg *m, uint64_t now,
 	switch (s->state) {
 	case SESS_OACK_SENT:
 		if (m->op == TFTP_ACK && m->u.ack.block == 0) {
+			sess_rtt_reply(s, 0, now);
 			s->progressed = true;
 			s->tries = 0;
+			s->backoff = 0;
 			s->state = SESS_SENDING;
 			sess_send_window(s, now, tx);
 		} else if (m->op == TFTP_ERROR) {
@@ -622,6 +823,14 @@ sess_input(struct sess *s, const struct tftp_msg *m, uint64_t now,
 /*
  * The deadline passed; see sess.h. Retransmits what is outstanding with
  * the interval doubled, or gives up. Fills *tx. O(1).
+ *
+ * Two clocks: the adaptive RTO (once there is an RTT sample) resends
+ * early and doubles at each expiry up to the fixed schedule's interval;
+ * the fixed schedule's expiry (legacy_ms) alone counts a try, so the
+ * give-up rule and the time a silent peer is given are unchanged. A peer
+ * that stops answering mid-transfer gets at most log2(timeout / rto)
+ * early resends more than before; a peer that never answered (a spoofed
+ * request) has no sample and gets exactly the fixed schedule.
  */
 void
 sess_timeout(struct sess *s, uint64_t now, struct sess_tx *tx)
@@ -642,12 +851,20 @@ sess_timeout(struct sess *s, uint64_t now, struct sess_tx *tx)
 	if (s->state != SESS_OACK_SENT && s->state != SESS_SENDING &&
 	    s->state != SESS_RECEIVING)
 		return;
-	if (s->tries >= limit) {
-		sess_finish(s, SESS_RES_TIMEOUT);
-		return;
+	if (sess_rto_ms(s) != 0 && now < s->legacy_ms) {
+		/* The adaptive RTO expired first: resend, no try counted. */
+		s->backoff++;
+		s->n_fast++;
+		s->deadline_ms = now + sess_rto_backed(s, s->legacy_ms - now);
+	} else {
+		if (s->tries >= limit) {
+			sess_finish(s, SESS_RES_TIMEOUT);
+			return;
+		}
+		s->tries++;
+		s->backoff++;
+		sess_arm(s, now);
 	}
-	s->tries++;
-	s->deadline_ms = now + sess_interval(s);
 	if (s->state == SESS_RECEIVING) {
 		/*
 		 * Nothing received after an OACK: resend it. Otherwise ACK
@@ -656,12 +873,14 @@ sess_timeout(struct sess *s, uint64_t now, struct sess_tx *tx)
 		 * the sender goes on right after it.
 		 */
 		if (s->rcvd == 0 && s->oack.set != 0)
-			sess_emit_oack(s, true, tx);
+			sess_emit_oack(s, true, now, tx);
 		else
-			sess_emit_ack(s, s->rcvd, true, tx);
+			sess_emit_ack(s, s->rcvd, true, now, tx);
 	} else if (s->state == SESS_OACK_SENT) {
-		sess_emit_oack(s, true, tx);
+		sess_emit_oack(s, true, now, tx);
 	} else if (s->sent > s->acked) {
+		s->rtt_armed = false;
+		sess_expect_echo(s, s->sent);
 		sess_emit_data(s, s->acked + 1,
 		    (uint32_t)(s->sent - s->acked), true, tx);
 	}

@@ -88,6 +88,7 @@
 #define RING_BUFS	2048
 #define RING_PAYLOAD	600
 #define RING_REAP_MAX	256	/* completions per turn: then requests */
+#define EXPIRE_DEFER_MS	20	/* timers wait for queued input this long */
 #define POOL_IDLE_MS	10000	/* a pooled socket unused this long closes */
 #define POOL_SPREAD	64	/* pooled sockets to choose from, at least */
 #define RND_N		64	/* random words drawn per getrandom */
@@ -149,6 +150,7 @@ struct worker {
 	unsigned		 id;
 	struct fs		*fs;		/* the top-level root */
 	uint64_t		 now_ms;	/* loop time, for the name cache */
+	uint64_t		 expire_ms;	/* last worker_expire */
 	uint64_t		 trim_ms;	/* next idle-body expiry pass */
 	struct fs		**route_fs;	/* per route with its own root */
 	struct limit		 limit;
@@ -343,16 +345,20 @@ worker_log_done(struct worker *w, struct wsess *ws, uint64_t now)
 {
 	const struct sess	*s = &ws->s;
 	char			 peer[64], name[TFTP_NAME_MAX * 4 + 1];
-	char			 opts[48], err[16] = "";
+	char			 opts[48], err[16] = "", rtt[24] = "-";
+	int64_t			 srtt8 = sess_srtt8(s);
 
 	(void)w;
 	if (!log_enabled(LOG_INFO))
 		return;
 	if (s->result != SESS_RES_OK && s->result != SESS_RES_PROBE)
 		snprintf(err, sizeof(err), " error=%u", s->err_code);
+	if (srtt8 >= 0)	/* 1/8 ms fixed point: three decimals are exact */
+		snprintf(rtt, sizeof(rtt), "%lld.%03lld",
+		    (long long)(srtt8 >> 3), (long long)(srtt8 & 7) * 125);
 	log_info("peer=%s op=%s file=\"%s\" mode=%s opts=%s blksize=%u "
 	    "windowsize=%u tsize=%llu result=%s%s bytes=%llu ms=%llu "
-	    "rexmit=%u dupack=%u",
+	    "rexmit=%u dupack=%u rtt_ms=%s gaps=%u",
 	    net_ntop(&ws->peer, peer, sizeof(peer)), tftp_opname(s->op),
 	    log_safe(name, sizeof(name), ws->name, ws->name_len),
 	    tftp_modename(s->mode), worker_opts_str(&s->oack, opts,
@@ -360,7 +366,8 @@ worker_log_done(struct worker *w, struct wsess *ws, uint64_t now)
 	    (unsigned long long)s->size, ws->replaced ? "replaced" :
 	    sess_result_name(s->result), ws->replaced ? "" : err,
 	    (unsigned long long)sess_acked_bytes(s),
-	    (unsigned long long)(now - s->start_ms), s->n_rexmit, s->n_dup_ack);
+	    (unsigned long long)(now - s->start_ms), s->n_rexmit, s->n_dup_ack,
+	    rtt, s->n_gap);
 }
 
 /* Count a finished transfer: result, options, client error, histograms. */
@@ -403,6 +410,8 @@ worker_count_done(struct worker *w, const struct wsess *ws, uint64_t now)
 	STATS_ADD(st, opt_tsize, (s->oack.set & TFTP_OPT_TSIZE) != 0);
 	STATS_ADD(st, opt_timeout, (s->oack.set & TFTP_OPT_TIMEOUT) != 0);
 	STATS_ADD(st, dup_acks, s->n_dup_ack);
+	STATS_ADD(st, gap_repairs, s->n_gap);
+	STATS_ADD(st, rexmit_early, s->n_fast);
 	if (st != NULL)
 		stats_observe(st, now - s->start_ms, sess_acked_bytes(s));
 }
@@ -2279,6 +2288,7 @@ worker_init(struct worker *w, const struct worker_args *a)
 	w->lim.timeout_max_ms = c->session.timeout_max_ms;
 	w->lim.retries = c->session.retries;
 	w->lim.first_retries = c->session.first_retries;
+	w->lim.rto_min_ms = c->session.rto_min_ms;
 	/* The root is opened before the privilege drop; every lookup is
 	 * still checked against the unprivileged user. */
 	if ((w->fs = fs_new(c->root, c->cache_max_idle)) == NULL) {
@@ -2394,7 +2404,17 @@ worker_main(const struct worker_args *a)
 			worker_ring_reap(&w, now, RING_REAP_MAX);
 		else if (n > 0)
 			worker_dispatch(&w, w.evs, n, now);
-		worker_expire(&w, now);
+		/*
+		 * Completions still queued (the reap is capped) may hold the
+		 * ACKs the timers wait for: with an RTO of a few RTTs they
+		 * would look lost. Read them first, deferring the timers by
+		 * at most EXPIRE_DEFER_MS.
+		 */
+		if (!w.uring || ring_peek(&w.ring) == NULL ||
+		    now - w.expire_ms >= EXPIRE_DEFER_MS) {
+			worker_expire(&w, now);
+			w.expire_ms = now;
+		}
 		/* With io_uring, the next wait submits what is queued. */
 		if (w.uring)
 			worker_txq_to_ring(&w);

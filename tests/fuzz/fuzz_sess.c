@@ -71,6 +71,7 @@ build_request(struct cursor *c, struct tftp_req *r, struct sess_limits *l,
 	l->timeout_max_ms = (uint32_t)take(c, 3);
 	l->retries = (uint32_t)take(c, 1) % 40;
 	l->first_retries = (uint32_t)take(c, 1) % 40;
+	l->rto_min_ms = (uint32_t)take(c, 1);	/* 0: fixed schedule */
 	return (mode & 2) != 0;
 }
 
@@ -251,7 +252,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		if (!s.progressed && s.state != SESS_DONE) {
 			early += tx.flags != 0;
 			assert(early <= (uint64_t)l.first_retries + 1);
+			/* no RTT before an answer: nothing sooner either */
+			assert(s.n_fast == 0 && sess_rto_ms(&s) == 0);
 		}
+		/* the adaptive timer never outlasts the fixed schedule,
+		 * which alone gives up */
+		if (s.state != SESS_DONE && s.state != SESS_DALLY &&
+		    sess_rto_ms(&s) != 0)
+			assert(s.deadline_ms <= s.legacy_ms);
 	}
 	return 0;
 }

@@ -192,6 +192,7 @@ START_TEST(defaults_when_only_root_set)
 	ck_assert_uint_eq(conf.session.port_min, 0);
 	ck_assert_uint_eq(conf.session.port_max, 0);
 	ck_assert_uint_eq(conf.session.socket_pool, 1024);
+	ck_assert_uint_eq(conf.session.rto_min_ms, 100);
 	ck_assert_int_eq(conf.log.target, LOG_TARGET_SYSLOG);
 	ck_assert_int_eq(conf.log.level, LOG_INFO);
 	ck_assert_int_eq(conf.log.facility, LOG_DAEMON);
@@ -241,6 +242,7 @@ START_TEST(full_valid_file)
 	    "  first_retries = 10; blksize_max = 8; windowsize_max = 65535;\n"
 	    "  max_per_worker = 1000000; max_per_client = 1;\n"
 	    "  port_min = 30000; port_max = 30100; socket_pool = 0;\n"
+	    "  rto_min_ms = 0;\n"
 	    "};\n"
 	    "log = { target = \"stderr\"; level = \"debug\";\n"
 	    "        facility = \"local3\"; format = \"kv\";\n"
@@ -273,6 +275,7 @@ START_TEST(full_valid_file)
 	ck_assert_uint_eq(conf.session.port_min, 30000);
 	ck_assert_uint_eq(conf.session.port_max, 30100);
 	ck_assert_uint_eq(conf.session.socket_pool, 0);
+	ck_assert_uint_eq(conf.session.rto_min_ms, 0);
 	ck_assert_int_eq(conf.log.target, LOG_TARGET_STDERR);
 	ck_assert_int_eq(conf.log.level, LOG_DEBUG);
 	ck_assert_int_eq(conf.log.facility, LOG_LOCAL3);
@@ -312,6 +315,8 @@ static const struct {
 	    "session.timeout_max_ms: must be between 100 and 300000" },
 	{ SESSION, "retries = 101;",
 	    "session.retries: must be between 0 and 100" },
+	{ SESSION, "rto_min_ms = 60001;",
+	    "session.rto_min_ms: must be between 0 and 60000" },
 	{ SESSION, "first_retries = 11;",
 	    "session.first_retries: must be between 0 and 10" },
 	{ SESSION, "blksize_max = 7;",

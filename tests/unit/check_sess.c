@@ -565,7 +565,9 @@ START_TEST(window_gap_ack_resends_from_next)
 	ck_assert_uint_eq(tx.blk_first, 3);
 	ck_assert_uint_eq(tx.blk_count, 4);
 	ck_assert(tx.rexmit);
-	ck_assert_uint_eq(s.n_rexmit, 4);
+	/* 3 and 4 resent on the gap, then 3..6 on the timer */
+	ck_assert_uint_eq(s.n_rexmit, 2 + 4);
+	ck_assert_uint_eq(s.n_gap, 1);
 }
 END_TEST
 
@@ -1358,6 +1360,417 @@ START_TEST(empty_upload_single_zero_block)
 }
 END_TEST
 
+
+/* ---- adaptive retransmission (RFC 1123 4.2.3.2, RFC 6298, Karn) ---- */
+
+static const struct sess_limits lim_rto = {
+	.blksize_max = 1468,
+	.windowsize_max = 64,
+	.timeout_ms = 1000,
+	.timeout_max_ms = 5000,
+	.retries = 5,
+	.first_retries = 3,
+	.rto_min_ms = 10,
+};
+
+/* Start a read with the adaptive limits; blksize asked: OACK first. */
+static void
+start_rto(struct sess *s, const struct sess_limits *lim, uint64_t size,
+    uint32_t windowsize, struct sess_tx *tx)
+{
+	struct tftp_req r = req_make(TFTP_OPT_BLKSIZE);
+
+	r.opts.blksize = 512;
+	if (windowsize != 0) {
+		r.opts.set |= TFTP_OPT_WINDOWSIZE;
+		r.opts.windowsize = windowsize;
+	}
+	ck_assert_int_eq(sess_start_read(s, &r, size, lim, T0, tx), 0);
+	ck_assert_uint_eq(tx->flags, SESS_TX_OACK);
+}
+
+START_TEST(before_first_sample_fixed_schedule)
+{
+	struct sess s;
+	struct sess_tx tx;
+
+	start_rto(&s, &lim_rto, 100 * 512, 0, &tx);
+	ck_assert_uint_eq(sess_rto_ms(&s), 0);
+	ck_assert_int_eq(sess_srtt8(&s), -1);
+	ck_assert_uint_eq(s.deadline_ms, T0 + 1000);
+}
+END_TEST
+
+START_TEST(rto_from_first_sample)
+{
+	struct sess s;
+	struct sess_tx tx;
+
+	start_rto(&s, &lim_rto, 100 * 512, 0, &tx);
+	/* the OACK, sent once, answered after 40 ms: SRTT 40, RTTVAR 20 */
+	feed_ack(&s, 0, T0 + 40, &tx);
+	ck_assert_uint_eq(s.rtt_n, 1);
+	ck_assert_int_eq(sess_srtt8(&s), 40 * 8);
+	ck_assert_uint_eq(sess_rto_ms(&s), 40 + 4 * 20);
+	ck_assert_uint_eq(tx.blk_first, 1);
+	ck_assert_uint_eq(s.deadline_ms, T0 + 40 + 120);
+	/* a second sample of 40: RTTVAR 3/4 * 20 = 15, RTO 40 + 60 */
+	feed_ack(&s, 1, T0 + 80, &tx);
+	ck_assert_uint_eq(s.rtt_n, 2);
+	ck_assert_int_eq(sess_srtt8(&s), 40 * 8);
+	ck_assert_uint_eq(sess_rto_ms(&s), 100);
+	ck_assert_uint_eq(s.deadline_ms, T0 + 80 + 100);
+}
+END_TEST
+
+START_TEST(karn_no_sample_after_rexmit)
+{
+	struct sess s;
+	struct sess_tx tx;
+
+	start_rto(&s, &lim_rto, 100 * 512, 0, &tx);
+	/* the OACK was resent: its ACK 0 is ambiguous, no sample */
+	sess_timeout(&s, T0 + 1000, &tx);
+	ck_assert_uint_eq(tx.flags, SESS_TX_OACK);
+	feed_ack(&s, 0, T0 + 1005, &tx);
+	ck_assert_uint_eq(s.rtt_n, 0);
+	ck_assert_uint_eq(sess_rto_ms(&s), 0);
+	ck_assert_uint_eq(s.deadline_ms, T0 + 1005 + 1000);
+	/* DATA 1 sent once, ACKed after 4 ms: the first sample */
+	feed_ack(&s, 1, T0 + 1009, &tx);
+	ck_assert_uint_eq(s.rtt_n, 1);
+	ck_assert_uint_eq(tx.blk_first, 2);
+	/* DATA 2 resent on the RTO: its ACK gives no sample */
+	sess_timeout(&s, s.deadline_ms, &tx);
+	ck_assert(tx.rexmit);
+	ck_assert_uint_eq(tx.blk_first, 2);
+	feed_ack(&s, 2, s.deadline_ms - 1, &tx);
+	ck_assert_uint_eq(s.rtt_n, 1);
+	ck_assert_int_eq(sess_srtt8(&s), 4 * 8);
+}
+END_TEST
+
+START_TEST(rto_clamped_to_floor)
+{
+	struct sess s;
+	struct sess_tx tx;
+
+	start_rto(&s, &lim_rto, 100 * 512, 0, &tx);
+	/* loopback: answered within the same millisecond */
+	feed_ack(&s, 0, T0, &tx);
+	ck_assert_uint_eq(sess_rto_ms(&s), 10);
+	ck_assert_uint_eq(s.deadline_ms, T0 + 10);
+	feed_ack(&s, 1, T0, &tx);
+	ck_assert_uint_eq(s.deadline_ms, T0 + 10);
+	/* a lost DATA costs the floor, not the configured second */
+	sess_timeout(&s, T0 + 10, &tx);
+	ck_assert(tx.rexmit);
+	ck_assert_uint_eq(tx.blk_first, 2);
+	ck_assert_uint_eq(s.n_fast, 1);
+	ck_assert_uint_eq(s.tries, 0);
+}
+END_TEST
+
+START_TEST(rto_capped_by_client_timeout)
+{
+	struct sess_limits lim = lim_rto;
+	struct tftp_req r = req_make(TFTP_OPT_TIMEOUT);
+	struct sess s;
+	struct sess_tx tx;
+
+	lim.timeout_ms = 3000;
+	lim.timeout_max_ms = 9000;
+	r.opts.timeout_s = 2;	/* the client asked for 2 s */
+	ck_assert_int_eq(sess_start_read(&s, &r, 100 * 512, &lim, T0, &tx), 0);
+	/* a slow path: 1.5 s, so SRTT + 4 RTTVAR = 4.5 s */
+	feed_ack(&s, 0, T0 + 1500, &tx);
+	ck_assert_uint_eq(s.rtt_n, 1);
+	ck_assert_uint_eq(sess_rto_ms(&s), 2000);
+	ck_assert_uint_eq(s.deadline_ms, T0 + 1500 + 2000);
+}
+END_TEST
+
+START_TEST(rto_doubles_and_resets_on_progress)
+{
+	struct sess s;
+	struct sess_tx tx;
+	uint64_t now = T0;
+
+	start_rto(&s, &lim_rto, 100 * 512, 0, &tx);
+	feed_ack(&s, 0, now, &tx);	/* RTO 10 */
+	ck_assert_uint_eq(s.deadline_ms, now + 10);
+	sess_timeout(&s, now + 10, &tx);
+	ck_assert_uint_eq(s.deadline_ms, now + 10 + 20);
+	sess_timeout(&s, now + 30, &tx);
+	ck_assert_uint_eq(s.deadline_ms, now + 30 + 40);
+	ck_assert_uint_eq(s.n_fast, 2);
+	ck_assert_uint_eq(s.tries, 0);
+	/* progress: back to the RTO itself */
+	now += 35;
+	feed_ack(&s, 1, now, &tx);
+	ck_assert_uint_eq(s.backoff, 0);
+	ck_assert_uint_eq(s.deadline_ms, now + 10);
+}
+END_TEST
+
+/*
+ * With an RTT sample, a peer that goes silent is given up at the same
+ * time as with the fixed schedule alone (1+2+4+5+5+5 s), and gets only a
+ * few early resends more.
+ */
+START_TEST(giveup_time_unchanged_by_rto)
+{
+	struct sess_limits fixed = lim_rto;
+	struct sess a, b;
+	struct sess_tx tx;
+	uint64_t end_a = 0, end_b = 0;
+	unsigned n = 0;
+
+	fixed.rto_min_ms = 0;
+	start_rto(&a, &lim_rto, 100 * 512, 0, &tx);
+	start_rto(&b, &fixed, 100 * 512, 0, &tx);
+	feed_ack(&a, 0, T0, &tx);
+	feed_ack(&b, 0, T0, &tx);
+	ck_assert_uint_eq(b.deadline_ms, T0 + 1000);
+	while (a.state != SESS_DONE && n < 100) {
+		end_a = a.deadline_ms;
+		sess_timeout(&a, a.deadline_ms, &tx);
+		n++;
+	}
+	while (b.state != SESS_DONE) {
+		end_b = b.deadline_ms;
+		sess_timeout(&b, b.deadline_ms, &tx);
+	}
+	ck_assert_int_eq(a.result, SESS_RES_TIMEOUT);
+	ck_assert_int_eq(b.result, SESS_RES_TIMEOUT);
+	ck_assert_uint_eq(end_a, end_b);
+	ck_assert_uint_eq(end_b, T0 + 1000 + 2000 + 4000 + 5000 * 3);
+	ck_assert_uint_eq(b.n_rexmit, 5);
+	/* a also resends at 10, 30, 70, 150, 310, 630 ms, and at 2280 ms
+	 * (1 s + 10 << 7) before the 3 s expiry: log2(5000 / 10) at most */
+	ck_assert_uint_eq(a.n_fast, 7);
+	ck_assert_uint_eq(a.n_rexmit, 5 + 7);
+	ck_assert_uint_eq(n, a.n_rexmit + 1);
+	ck_assert_uint_eq(a.tries, b.tries);
+	ck_assert_uint_eq(a.tx_pkts, b.tx_pkts + 7);
+}
+END_TEST
+
+/* A request that is never answered has no RTT: the bound of
+ * first_retries + 1 packets at the configured schedule holds. */
+START_TEST(spoofed_request_fixed_schedule)
+{
+	struct sess s;
+	struct sess_tx tx;
+	uint64_t expect[] = { 1000, 2000, 4000, 5000 };
+	uint64_t now = T0;
+	unsigned i;
+
+	start_rto(&s, &lim_rto, 100 * 512, 0, &tx);
+	for (i = 0; i < 4; i++) {
+		ck_assert_uint_eq(s.deadline_ms, now + expect[i]);
+		now = s.deadline_ms;
+		sess_timeout(&s, now, &tx);
+	}
+	ck_assert_int_eq(s.state, SESS_DONE);
+	ck_assert_int_eq(s.result, SESS_RES_TIMEOUT);
+	ck_assert_uint_eq(s.tx_pkts, 1 + 3);
+	ck_assert_uint_eq(s.n_fast, 0);
+}
+END_TEST
+
+START_TEST(rto_min_zero_keeps_fixed_schedule)
+{
+	struct sess_limits lim = lim_rto;
+	struct sess s;
+	struct sess_tx tx;
+
+	lim.rto_min_ms = 0;
+	start_rto(&s, &lim, 100 * 512, 0, &tx);
+	feed_ack(&s, 0, T0 + 3, &tx);
+	ck_assert_uint_eq(sess_rto_ms(&s), 0);
+	ck_assert_uint_eq(s.deadline_ms, T0 + 3 + 1000);
+}
+END_TEST
+
+START_TEST(gap_ack_resends_at_once)
+{
+	struct sess s;
+	struct sess_tx tx;
+
+	start_rto(&s, &lim_rto, 100 * 512, 8, &tx);
+	feed_ack(&s, 0, T0 + 2, &tx);
+	ck_assert_uint_eq(tx.blk_first, 1);
+	ck_assert_uint_eq(tx.blk_count, 8);
+	/* block 4 lost: the client ACKs 3 when 5 arrives */
+	feed_ack(&s, 3, T0 + 3, &tx);
+	ck_assert_uint_eq(tx.flags, SESS_TX_DATA);
+	ck_assert_uint_eq(tx.blk_first, 4);
+	ck_assert_uint_eq(tx.blk_count, 8);
+	ck_assert_uint_eq(s.n_gap, 1);
+	ck_assert_uint_eq(s.n_rexmit, 5);	/* 4..8 again */
+	/* a partial ACK is no RTT sample (sent on a later block) */
+	ck_assert_uint_eq(s.rtt_n, 1);
+	/* the window's last block is new: its ACK is a sample */
+	feed_ack(&s, 11, T0 + 5, &tx);
+	ck_assert_uint_eq(s.rtt_n, 2);
+	ck_assert_uint_eq(tx.blk_first, 12);
+}
+END_TEST
+
+START_TEST(dup_ack_storm_bounded)
+{
+	struct sess s;
+	struct sess_tx tx;
+	uint64_t pkts;
+	unsigned i, sends = 0;
+
+	start_rto(&s, &lim_rto, 1000 * 512, 16, &tx);
+	feed_ack(&s, 0, T0 + 1, &tx);
+	pkts = s.tx_pkts;
+	/* block 1 lost; a client (or a replaying attacker) sends ACK 0
+	 * a thousand times */
+	for (i = 0; i < 1000; i++) {
+		feed_ack(&s, 0, T0 + 2, &tx);
+		if (tx.flags & SESS_TX_DATA)
+			sends++;
+	}
+	ck_assert_uint_eq(sends, 1);
+	ck_assert_uint_eq(s.tx_pkts, pkts + 16);
+	ck_assert_uint_eq(s.n_dup_ack, 1000);
+	/* after progress that stops at a gap, the same: one resend at
+	 * the partial ACK and none for its duplicates */
+	feed_ack(&s, 5, T0 + 3, &tx);
+	ck_assert_uint_eq(tx.blk_first, 6);
+	pkts = s.tx_pkts;
+	for (i = 0; i < 1000; i++)
+		feed_ack(&s, 5, T0 + 4, &tx);
+	ck_assert_uint_eq(s.tx_pkts, pkts);
+}
+END_TEST
+
+/*
+ * A spurious timeout in a windowed transfer: the client had the window
+ * and answers our copy of its last block with that ACK again after we
+ * moved on. Resending the next window on that echo would make the client
+ * echo again on every later window (Sorcerer's Apprentice).
+ */
+START_TEST(spurious_timeout_echo_no_apprentice)
+{
+	struct sess s;
+	struct sess_tx tx;
+	uint64_t pkts, w;
+
+	start_rto(&s, &lim_rto, 1000 * 512, 4, &tx);
+	feed_ack(&s, 0, T0, &tx);		/* 1..4 out, RTO 10 */
+	sess_timeout(&s, T0 + 10, &tx);		/* the ACK was just late */
+	ck_assert(tx.rexmit);
+	feed_ack(&s, 4, T0 + 11, &tx);		/* the original ACK 4 */
+	ck_assert_uint_eq(tx.blk_first, 5);
+	ck_assert_uint_eq(s.rtt_n, 1);		/* Karn: no sample yet */
+	feed_ack(&s, 4, T0 + 11, &tx);		/* echo of our copy of 4 */
+	ck_assert_uint_eq(tx.flags, 0);
+	/* the echo proves the timeout spurious: the late ACK's 11 ms is
+	 * a sample after all (RFC 4015): RTTVAR 11/4, RTO 1 + 11 */
+	ck_assert_uint_eq(s.rtt_n, 2);
+	ck_assert_uint_eq(sess_rto_ms(&s), 12);
+	pkts = s.tx_pkts;
+	for (w = 8; w <= 40; w += 4) {
+		feed_ack(&s, (uint16_t)w, T0 + 12, &tx);
+		ck_assert_uint_eq(tx.blk_first, w + 1);
+		ck_assert(!tx.rexmit);
+	}
+	ck_assert_uint_eq(s.tx_pkts, pkts + 9 * 4);
+	ck_assert_uint_eq(s.n_rexmit, 4);
+	/* a real loss signal later still resends at once */
+	feed_ack(&s, 40, T0 + 13, &tx);
+	ck_assert_uint_eq(tx.flags, SESS_TX_DATA);
+	ck_assert_uint_eq(tx.blk_first, 41);
+}
+END_TEST
+
+/* A client slow by design (ACKs held 100 ms): RTTVAR tends to 0, the
+ * RTO stays at twice the SRTT. */
+START_TEST(rto_at_least_twice_srtt)
+{
+	struct sess s;
+	struct sess_tx tx;
+	uint64_t now = T0;
+	unsigned i;
+
+	start_rto(&s, &lim_rto, 1000 * 512, 0, &tx);
+	now += 100;
+	feed_ack(&s, 0, now, &tx);
+	for (i = 1; i <= 40; i++) {
+		now += 100;
+		feed_ack(&s, (uint16_t)i, now, &tx);
+	}
+	ck_assert_int_eq(sess_srtt8(&s), 100 * 8);
+	ck_assert_uint_lt(s.rttvar4, 10);
+	ck_assert_uint_eq(sess_rto_ms(&s), 200);
+	ck_assert_uint_eq(s.deadline_ms, now + 200);
+}
+END_TEST
+
+START_TEST(old_dup_ack_never_resends)
+{
+	struct sess s;
+	struct sess_tx tx;
+
+	start_rto(&s, &lim_rto, 1000 * 512, 4, &tx);
+	feed_ack(&s, 0, T0, &tx);
+	feed_ack(&s, 4, T0, &tx);
+	feed_ack(&s, 2, T0, &tx);		/* late copy of an old ACK */
+	ck_assert_uint_eq(tx.flags, 0);
+	ck_assert_uint_eq(s.n_dup_ack, 1);
+}
+END_TEST
+
+START_TEST(upload_rtt_from_answered_ack)
+{
+	struct tftp_req r = req_make(0);
+	struct sess s;
+	struct sess_tx tx;
+
+	ck_assert_int_eq(sess_start_write(&s, &r, UINT64_MAX, &lim_rto, T0,
+	    &tx), 0);
+	ck_assert_uint_eq(tx.flags, SESS_TX_ACK);
+	ck_assert_uint_eq(s.deadline_ms, T0 + 1000);
+	/* ACK 0, sent once, answered by DATA 1 after 30 ms */
+	feed_data(&s, 1, 512, T0 + 30, &tx);
+	ck_assert_uint_eq(s.rtt_n, 1);
+	ck_assert_uint_eq(sess_rto_ms(&s), 30 + 60);
+	ck_assert_uint_eq(s.deadline_ms, T0 + 30 + 90);
+	/* our ACK 1 is lost: resent on the RTO, then DATA 2 is no sample */
+	sess_timeout(&s, s.deadline_ms, &tx);
+	ck_assert_uint_eq(tx.flags, SESS_TX_ACK);
+	ck_assert_uint_eq(tx.ack_block, 1);
+	ck_assert(tx.rexmit);
+	ck_assert_uint_eq(s.n_fast, 1);
+	feed_data(&s, 2, 512, s.deadline_ms - 1, &tx);
+	ck_assert_uint_eq(s.rtt_n, 1);
+	/* ACK 2 sent once, DATA 3 answers it: a sample */
+	feed_data(&s, 3, 512, s.deadline_ms - 1, &tx);
+	ck_assert_uint_eq(s.rtt_n, 2);
+}
+END_TEST
+
+START_TEST(upload_gap_ack_counted)
+{
+	struct sess s;
+	struct sess_tx tx;
+
+	start_write(&s, MAX_NONE, 0, 4, &tx);
+	feed_data(&s, 1, 512, T0 + 1, &tx);
+	feed_data(&s, 3, 512, T0 + 1, &tx);	/* 2 lost */
+	ck_assert_uint_eq(tx.flags, SESS_TX_ACK);
+	ck_assert_uint_eq(tx.ack_block, 1);
+	feed_data(&s, 4, 512, T0 + 1, &tx);	/* once per gap */
+	ck_assert_uint_eq(tx.flags, 0);
+	ck_assert_uint_eq(s.n_gap, 1);
+}
+END_TEST
+
 static Suite *
 sess_suite(void)
 {
@@ -1417,6 +1830,25 @@ sess_suite(void)
 	tcase_add_test(tc, write_timeout_reacks_then_gives_up);
 	tcase_add_test(tc, dally_reacks_retransmitted_last_data);
 	tcase_add_test(tc, empty_upload_single_zero_block);
+	suite_add_tcase(su, tc);
+
+	tc = tcase_create("rto");
+	tcase_add_test(tc, before_first_sample_fixed_schedule);
+	tcase_add_test(tc, rto_from_first_sample);
+	tcase_add_test(tc, karn_no_sample_after_rexmit);
+	tcase_add_test(tc, rto_clamped_to_floor);
+	tcase_add_test(tc, rto_capped_by_client_timeout);
+	tcase_add_test(tc, rto_doubles_and_resets_on_progress);
+	tcase_add_test(tc, giveup_time_unchanged_by_rto);
+	tcase_add_test(tc, spoofed_request_fixed_schedule);
+	tcase_add_test(tc, rto_min_zero_keeps_fixed_schedule);
+	tcase_add_test(tc, gap_ack_resends_at_once);
+	tcase_add_test(tc, dup_ack_storm_bounded);
+	tcase_add_test(tc, spurious_timeout_echo_no_apprentice);
+	tcase_add_test(tc, old_dup_ack_never_resends);
+	tcase_add_test(tc, rto_at_least_twice_srtt);
+	tcase_add_test(tc, upload_rtt_from_answered_ack);
+	tcase_add_test(tc, upload_gap_ack_counted);
 	suite_add_tcase(su, tc);
 	return su;
 }
