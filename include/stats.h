@@ -59,7 +59,8 @@
 	X(opt_windowsize,	"transfers that negotiated windowsize") \
 	X(opt_tsize,		"transfers that negotiated tsize") \
 	X(opt_timeout,		"transfers that negotiated timeout") \
-	X(late_pkts,		"packets of a pooled socket's last transfer, dropped")
+	X(late_pkts,		"packets of a pooled socket's last transfer, dropped") \
+	X(gso_sends,		"windows (or parts) sent as one UDP GSO send")
 
 enum stats_wstate {
 	STATS_W_FREE = 0,	/* slot never used */

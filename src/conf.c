@@ -76,7 +76,7 @@ static const char *const conf_keys_listen[] = { "address", "port", NULL };
 static const char *const conf_keys_session[] = {
 	"timeout_ms", "timeout_max_ms", "retries", "first_retries",
 	"blksize_max", "windowsize_max", "max_per_worker", "max_per_client",
-	"port_min", "port_max", "socket_pool", NULL
+	"port_min", "port_max", "socket_pool", "gso", NULL
 };
 static const char *const conf_keys_log[] = {
 	"target", "level", "facility", "format", NULL
@@ -381,6 +381,7 @@ conf_defaults(struct conf *c)
 	c->session.max_per_worker = 10000;
 	c->session.max_per_client = 256;
 	c->session.socket_pool = 1024;
+	c->session.gso = true;
 	c->session.port_min = 0;
 	c->session.port_max = 0;
 
@@ -1235,6 +1236,8 @@ conf_load_session(struct conf_ctx *x, struct conf *c,
 	CONF_SESSION_INT(max_per_client, 1, 1000000, NULL);
 	CONF_SESSION_INT(socket_pool, 0, 4096, NULL);
 #undef CONF_SESSION_INT
+	if (conf_get_bool(x, g, p, "gso", &se->gso) == -1)
+		return -1;
 
 	if (se->timeout_max_ms < se->timeout_ms) {
 		conf_error(x, stmo != NULL ? stmo :
