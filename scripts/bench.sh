@@ -21,7 +21,7 @@
 # is free, otherwise it is skipped.
 #
 # Environment:
-#   BENCH_QUICK=1   smoke run (~2 min): one repetition, short runs, smaller
+#   BENCH_QUICK=1   smoke run (~4 min): one repetition, short runs, smaller
 #                   files and S6 with 2,000 sessions
 #   REPS=N          repetitions (default 3; quick 1)
 #   RUN_SECS=S      seconds each throughput run keeps starting transfers
@@ -37,13 +37,15 @@
 #                   10,000 processes on a shared host is left out unless
 #                   named here)
 #   BUILD           build dir (default build)
+#   REPORT_ONLY=1   run nothing: write results.md again from RAW (default
+#                   build/bench/raw.tsv; ELAPSED=S the run's seconds)
 #
 # Output: build/bench/results.md (also printed), raw loadgen lines in
 # build/bench/raw.tsv, server logs in build/bench/logs/.
 #
 # Per run: transfers/s and MiB/s of verified transfers, client timeouts
-# (loadgen retransmit timer firings), failed transfers, and the server's
-# CPU seconds per GiB served. CPU is utime+stime (+ reaped children) of
+# (loadgen retransmit timer firings), failed transfers, the server's CPU
+# seconds and the load generator's own (lg_cpu_s). Server CPU is utime+stime (+ reaped children) of
 # all the server's processes from /proc/PID/stat, after minus before the
 # run; and, where `perf stat -e task-clock` works, perf's count over the
 # run attached to those processes (inherited by the children they fork),
@@ -94,9 +96,11 @@ for f in "$LOADGEN" "$PTFTPD" "$CEILING"; do
 	[ -x "$f" ] || { echo "bench: $f not built (make bench builds it)" >&2; exit 1; }
 done
 mkdir -p "$OUT/logs"
-RAW=$OUT/raw.tsv
-: >"$RAW"
-: >"$OUT/logs/loadgen.err"
+RAW=${RAW:-$OUT/raw.tsv}
+if [ "${REPORT_ONLY:-0}" != 1 ]; then
+	: >"$RAW"
+	: >"$OUT/logs/loadgen.err"
+fi
 
 T=$(mktemp -d /tmp/ptftpd-bench.XXXXXX) || exit 1
 chmod 755 "$T"			# servers run as nobody and must get in
@@ -422,6 +426,7 @@ if [ "$QUICK" = 1 ]; then
 else
 	S3_SIZE=$((16 << 20)) S4_SIZE=$((100 << 20)) S6_N=10000 S6_FILE=f32k
 fi
+[ "${REPORT_ONLY:-0}" = 1 ] || {
 mkfile probe 1
 mkfile f1k 1024
 mkfile f16k 16384
@@ -430,6 +435,7 @@ mkfile f64k 65536
 mkfile f1m $((1 << 20))
 mkfile f16m "$S3_SIZE"
 mkfile f100m "$S4_SIZE"
+}
 
 # scen_args NAME: "file loadgen-args..." of a throughput scenario.
 scen_args() {
@@ -854,6 +860,11 @@ PY
 
 # ---- main ---------------------------------------------------------------
 
+if [ "${REPORT_ONLY:-0}" = 1 ]; then
+	report "${ELAPSED:-?}" >"$OUT/results.md" || exit 1
+	cat "$OUT/results.md"
+	exit 0
+fi
 start=$(date +%s)
 mkdir -p "$PEERDIR"
 AVAIL=""
