@@ -315,11 +315,12 @@ start_server() {
 	fi
 	case $name in
 	ptftpd | ptftpd-w[12] | ptftpd-sp | ptftpd-sp-w[12] | ptftpd-nostats | \
-	    ptftpd-epoll)
-		local w=$PT_WORKERS conf=$T/$name.conf sp="" st=""
+	    ptftpd-epoll | ptftpd-nogso)
+		local w=$PT_WORKERS conf=$T/$name.conf sp="" st="" gso=""
 		case $name in *-w1) w=1 ;; *-w2) w=2 ;; esac
 		case $name in ptftpd-sp*) sp="single_port = true;" ;; esac
 		case $name in ptftpd-epoll) sp="io_uring = false;" ;; esac
+		case $name in ptftpd-nogso) gso="gso = false;" ;; esac
 		case $name in *-nostats) st="enabled = false;" ;; esac
 		cat >"$conf" <<-EOF
 		workers = $w;
@@ -330,7 +331,7 @@ start_server() {
 		pid_file = "$T/$name.pid";
 		log = { target = "stderr"; level = "warning"; };
 		session = { blksize_max = 65464; windowsize_max = 64;
-		            max_per_worker = 20000; max_per_client = 100000; };
+		            max_per_worker = 20000; max_per_client = 100000; $gso };
 		stats = { path = "$T/$name.stats"; $st };
 		EOF
 		# Every bench client is 127.0.0.1: per-client admission
@@ -631,7 +632,7 @@ if quick == "1":
 
 o = []
 WORK_MIB = ("S3", "S3w", "S4", "S4w", "S4b")     # the rest: transfers
-PT_ROWS = ("ptftpd", "ptftpd-sp", "ptftpd-epoll")
+PT_ROWS = ("ptftpd", "ptftpd-sp", "ptftpd-epoll", "ptftpd-nogso")
 CEIL = ("ceiling", "ceiling-gso")
 NOISY = 25.0
 
@@ -692,7 +693,8 @@ o.append("Columns: tps, MiB/s: verified transfers and payload per second "
          "the reference). vs best peer: work/CPU and tps of that ptftpd row / the "
          "best peer's (tftpd-hpa, atftpd, dnsmasq). ptftpd: a socket per "
          "transfer, on io_uring; ptftpd-sp: single_port = true; ptftpd-epoll: "
-         "io_uring = false.")
+         "io_uring = false; ptftpd-nogso (windowed scenarios only): "
+         "session.gso = false, what UDP GSO gives.")
 o.append("")
 o.append("| Scenario | Server | tps | MiB/s | tmo | fail | srv CPU s | work/CPU | lg CPU s | spread | of ceiling | vs best peer |")
 o.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
@@ -882,6 +884,11 @@ PT_ROWS="ptftpd ptftpd-sp"
 [ "${PT_EPOLL:-1}" = 0 ] || PT_ROWS="$PT_ROWS ptftpd-epoll"
 CEIL_ROWS="ceiling ceiling-gso"
 [ "${CEILING_ROWS:-1}" = 0 ] && CEIL_ROWS=""
+# ptftpd with session.gso = false: the windowed scenarios only (what GSO
+# gives), in the report under their scenarios.
+case " $SCENARIOS " in
+*" S3w "* | *" S4w "*) PT_ROWS="$PT_ROWS ptftpd-nogso" ;;
+esac
 for s in $CEIL_ROWS $PT_ROWS $AVAIL; do
 	start_server "$s" && RUNNING="$RUNNING $s"
 done
@@ -928,7 +935,8 @@ for scen in $SCENARIOS; do
 		case $s,$scen in
 		ceiling,S7 | ceiling-gso,S7) continue ;;
 		ceiling-gso,S3w | ceiling-gso,S4w) ;;
-		ceiling-gso,*) continue ;;
+		ptftpd-nogso,S3w | ptftpd-nogso,S4w) ;;
+		ceiling-gso,* | ptftpd-nogso,*) continue ;;
 		esac
 		list="$list $s"
 	done
