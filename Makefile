@@ -154,11 +154,17 @@ $(BUILD)/loadgen: tests/bench/loadgen.c $(BUILD)/obj/tftp.o $(BUILD)/obj/num.o |
 	$(CC) $(ALL_CFLAGS) $(LOADGEN_CFLAGS) -o $@ $< $(BUILD)/obj/tftp.o $(BUILD)/obj/num.o \
 	    $(ALL_LDFLAGS) $(PKG_LIBS) $(LOADGEN_LIBS)
 
+# The bench's measuring stick (tests/bench/ceiling.c): the least work a
+# read server can do per packet. Built by make bench only, never installed.
+$(BUILD)/ceiling: tests/bench/ceiling.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS)
+
 # Every libFuzzer harness in tests/fuzz/ for FUZZ_SECONDS (default 20) each.
 fuzz-smoke:
 	scripts/fuzz-smoke.sh
 
-bench: $(PROGS) $(BUILD)/loadgen
+bench: $(PROGS) $(BUILD)/loadgen $(BUILD)/ceiling
 	BUILD=$(BUILD) scripts/bench.sh
 
 # ptftpd, atftpd and dnsmasq on a lossy loopback (private netns, nftables,

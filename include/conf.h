@@ -47,6 +47,7 @@ struct conf_session {
 	uint32_t	max_per_worker;	/* concurrent transfers per worker */
 	uint32_t	max_per_client;	/* per client address, per worker */
 	uint32_t	socket_pool;	/* idle transfer sockets kept */
+	bool		gso;		/* windows as UDP GSO sends */
 	uint16_t	port_min;	/* transfer port range; 0,0: kernel */
 	uint16_t	port_max;
 };

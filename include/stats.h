@@ -16,7 +16,8 @@
 #include <sys/types.h>
 
 #define STATS_MAGIC		0x7370746674706474ull	/* "tdptftps" */
-#define STATS_VERSION		2u	/* 2: supervisor counters, version */
+#define STATS_VERSION		3u	/* 2: supervisor counters, version;
+					 * 3: refusal, GSO and loss counters */
 #define STATS_VERSION_LEN	32	/* daemon_version, NUL included */
 #define STATS_DUR_BUCKETS	24	/* ms: <=1, <=2, <=4 ... <=2^22, +Inf */
 #define STATS_SIZE_BUCKETS	40	/* bytes: <=1, <=2 ... <=2^38, +Inf */
@@ -57,8 +58,6 @@
 	X(tx_bytes,		"bytes sent, payload of DATA packets") \
 	X(rexmit_pkts,		"packets retransmitted") \
 	X(dup_acks,		"duplicate ACKs ignored") \
-	X(gap_repairs,		"window gaps repaired at once (resent on a partial or duplicate ACK, or gap ACKs sent)") \
-	X(rexmit_early,		"resends on the adaptive RTO, before the fixed schedule") \
 	X(foreign_tid,		"packets from a foreign TID, answered ERROR 5") \
 	X(bad_pkts,		"malformed packets on transfer sockets") \
 	X(opt_blksize,		"transfers that negotiated blksize") \
@@ -68,7 +67,11 @@
 	X(late_pkts,		"packets of a pooled socket's last transfer, dropped") \
 	X(req_toolong,		"requests longer than the receive buffer, answered ERROR 4") \
 	X(refused_resource,	"requests refused: no descriptor, port or ring entry") \
-	X(log_suppressed,	"refusal and exhaustion log lines held back by the rate limit")
+	X(log_suppressed,	"refusal and exhaustion log lines held back by the rate limit") \
+	X(gso_sends,		"windows (or parts) sent as one UDP GSO send") \
+	X(gap_repairs,		"window gaps repaired at once (resent on a partial or duplicate ACK, or gap ACKs sent)") \
+	X(rexmit_early,		"resends on the adaptive RTO, before the fixed schedule")
+
 
 enum stats_wstate {
 	STATS_W_FREE = 0,	/* slot never used */

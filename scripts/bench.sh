@@ -21,7 +21,7 @@
 # is free, otherwise it is skipped.
 #
 # Environment:
-#   BENCH_QUICK=1   smoke run (~2 min): one repetition, short runs, smaller
+#   BENCH_QUICK=1   smoke run (~4 min): one repetition, short runs, smaller
 #                   files and S6 with 2,000 sessions
 #   REPS=N          repetitions (default 3; quick 1)
 #   RUN_SECS=S      seconds each throughput run keeps starting transfers
@@ -29,6 +29,7 @@
 #   PEERS="a b"     subset of: tftpd-hpa atftpd dnsmasq (default all)
 #   SCENARIOS="S1 S3w ..."  subset (default all; see scen_args below)
 #   PT_EPOLL=0      leave the ptftpd-epoll row out
+#   CEILING_ROWS=0  leave the ceiling rows out (then no ceiling fractions)
 #   PT_WORKERS=N    workers of the ptftpd rows (default: CPUs
 #                   minus one, for the load generator; at least 1)
 #   S6_PEERS="..."  peers that get S6 too (default: atftpd dnsmasq, none in
@@ -36,21 +37,31 @@
 #                   10,000 processes on a shared host is left out unless
 #                   named here)
 #   BUILD           build dir (default build)
+#   REPORT_ONLY=1   run nothing: write results.md again from RAW (default
+#                   build/bench/raw.tsv; ELAPSED=S the run's seconds)
 #
 # Output: build/bench/results.md (also printed), raw loadgen lines in
 # build/bench/raw.tsv, server logs in build/bench/logs/.
 #
 # Per run: transfers/s and MiB/s of verified transfers, client timeouts
-# (loadgen retransmit timer firings), failed transfers, and the server's
-# CPU seconds per GiB served. CPU is utime+stime (+ reaped children) of
+# (loadgen retransmit timer firings), failed transfers, the server's CPU
+# seconds and the load generator's own (lg_cpu_s). Server CPU is utime+stime (+ reaped children) of
 # all the server's processes from /proc/PID/stat, after minus before the
 # run; and, where `perf stat -e task-clock` works, perf's count over the
 # run attached to those processes (inherited by the children they fork),
 # which is what the table uses: tftpd-hpa ignores SIGCHLD, so its
 # per-transfer children are reaped by the kernel and their CPU time never
 # reaches its cutime/cstime.
-# Reported: median and min-max over the repetitions; server order is
-# rotated every repetition.
+# Reported per scenario and server: median and min-max over the
+# repetitions, which run as interleaved rounds (every server once per
+# round, the same order: ABAB), server CPU seconds, work per server
+# CPU-second (transfers, or MiB for the large files), the load
+# generator's own CPU (loadgen's lg_cpu_s), and the spread (max - min) /
+# median; a scenario where a server's spread exceeds 25% is marked noisy
+# and its ratios are not quoted. The "ceiling" rows are build/ceiling
+# (tests/bench/ceiling.c), the least work a read server can do per packet;
+# each ptftpd row is quoted as a fraction of it and as a ratio to the
+# best peer.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 TOP=$PWD
@@ -76,17 +87,20 @@ else
 fi
 LOADGEN=$BUILD/loadgen
 PTFTPD=$BUILD/ptftpd
+CEILING=$BUILD/ceiling
 OUT=$BUILD/bench
 PEERDIR=$TOP/peers
 HZ=$(getconf CLK_TCK)
 
-for f in "$LOADGEN" "$PTFTPD"; do
+for f in "$LOADGEN" "$PTFTPD" "$CEILING"; do
 	[ -x "$f" ] || { echo "bench: $f not built (make bench builds it)" >&2; exit 1; }
 done
 mkdir -p "$OUT/logs"
-RAW=$OUT/raw.tsv
-: >"$RAW"
-: >"$OUT/logs/loadgen.err"
+RAW=${RAW:-$OUT/raw.tsv}
+if [ "${REPORT_ONLY:-0}" != 1 ]; then
+	: >"$RAW"
+	: >"$OUT/logs/loadgen.err"
+fi
 
 T=$(mktemp -d /tmp/ptftpd-bench.XXXXXX) || exit 1
 chmod 755 "$T"			# servers run as nobody and must get in
@@ -301,11 +315,12 @@ start_server() {
 	fi
 	case $name in
 	ptftpd | ptftpd-w[12] | ptftpd-sp | ptftpd-sp-w[12] | ptftpd-nostats | \
-	    ptftpd-epoll)
-		local w=$PT_WORKERS conf=$T/$name.conf sp="" st=""
+	    ptftpd-epoll | ptftpd-nogso)
+		local w=$PT_WORKERS conf=$T/$name.conf sp="" st="" gso=""
 		case $name in *-w1) w=1 ;; *-w2) w=2 ;; esac
 		case $name in ptftpd-sp*) sp="single_port = true;" ;; esac
 		case $name in ptftpd-epoll) sp="io_uring = false;" ;; esac
+		case $name in ptftpd-nogso) gso="gso = false;" ;; esac
 		case $name in *-nostats) st="enabled = false;" ;; esac
 		cat >"$conf" <<-EOF
 		workers = $w;
@@ -316,7 +331,7 @@ start_server() {
 		pid_file = "$T/$name.pid";
 		log = { target = "stderr"; level = "warning"; };
 		session = { blksize_max = 65464; windowsize_max = 64;
-		            max_per_worker = 20000; max_per_client = 100000; };
+		            max_per_worker = 20000; max_per_client = 100000; $gso };
 		stats = { path = "$T/$name.stats"; $st };
 		EOF
 		# Every bench client is 127.0.0.1: per-client admission
@@ -347,6 +362,15 @@ start_server() {
 		    --user nobody --group nogroup --maxthread 20000 \
 		    --logfile "$OUT/logs/atftpd.log" --verbose=3 "$ROOT" \
 		    2>>"$OUT/logs/$name.log" &
+		;;
+	ceiling | ceiling-gso)
+		# The measuring stick (tests/bench/ceiling.c): one socket,
+		# recvmmsg/sendmmsg, no timers, no logging; -g: windows as
+		# UDP GSO sends. As nobody, like the others.
+		local g=""
+		[ "$name" = ceiling-gso ] && g=-g
+		setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		    "$CEILING" $g -P "$port" "$ROOT" 2>>"$OUT/logs/$name.log" &
 		;;
 	dnsmasq)
 		# DNS off (--port=0), TFTP only, on 127.0.0.1:69. -k, not
@@ -403,6 +427,7 @@ if [ "$QUICK" = 1 ]; then
 else
 	S3_SIZE=$((16 << 20)) S4_SIZE=$((100 << 20)) S6_N=10000 S6_FILE=f32k
 fi
+[ "${REPORT_ONLY:-0}" = 1 ] || {
 mkfile probe 1
 mkfile f1k 1024
 mkfile f16k 16384
@@ -411,6 +436,7 @@ mkfile f64k 65536
 mkfile f1m $((1 << 20))
 mkfile f16m "$S3_SIZE"
 mkfile f100m "$S4_SIZE"
+}
 
 # scen_args NAME: "file loadgen-args..." of a throughput scenario.
 scen_args() {
@@ -561,7 +587,7 @@ for line in open(raw):
         order.append(scen)
     if srv not in servers:
         servers.append(srv)
-peers = [s for s in servers if not s.startswith("ptftpd")]
+peers = [s for s in servers if not s.startswith(("ptftpd", "ceiling"))]
 
 def med(xs):
     return statistics.median(xs) if xs else float("nan")
@@ -605,35 +631,89 @@ if quick == "1":
         title[k] = title[k].replace("100 MiB", "16 MiB")
 
 o = []
+WORK_MIB = ("S3", "S3w", "S4", "S4w", "S4b")     # the rest: transfers
+PT_ROWS = ("ptftpd", "ptftpd-sp", "ptftpd-epoll", "ptftpd-nogso")
+CEIL = ("ceiling", "ceiling-gso")
+NOISY = 25.0
+
+def work(scen, d):
+    """Work per server CPU-second of one run: transfers, or MiB."""
+    c = d.get("cpu_s", 0)
+    if not c or c != c:
+        return float("nan")
+    w = d.get("bytes", 0) / 2**20 if scen in WORK_MIB else d.get("ok", 0)
+    return w / c
+
+def works(scen, srv):
+    return [work(scen, r) for r in runs.get((scen, srv), [])]
+
+def spread(xs):
+    """(max - min) / median, in percent; nan with fewer than 2 values."""
+    xs = [x for x in xs if x == x]
+    if len(xs) < 2 or med(xs) <= 0:
+        return float("nan")
+    return (max(xs) - min(xs)) / med(xs) * 100
+
+def sp_of(scen, srv):
+    a, b = spread(stat(scen, srv, "tps")), spread(works(scen, srv))
+    v = [x for x in (a, b) if x == x]
+    return max(v) if v else float("nan")
+
 o.append("# ptftpd benchmark" + (" (BENCH_QUICK smoke run)" if quick == "1" else ""))
 o.append("")
 o.append(f"{time.strftime('%Y-%m-%d %H:%M')}, {ncpu} CPUs, kernel {kern}, "
-         f"load average at the end {load}; {reps} repetition(s), "
+         f"load average at the end {load}; {reps} repetition(s) (rounds "
+         f"interleaved: every server once per round, same order), "
          f"{run_secs} s of starts per run; whole run {elapsed} s. Loopback "
          "(127.0.0.1), every transfer verified byte for byte by build/loadgen.")
 o.append("")
-o.append("Cells: median [min-max] over the repetitions. tps: verified transfers/s; "
-         "MiB/s: verified payload; tmo: client retransmit timeouts (median); "
-         "fail: failed transfers (sum; ERROR, mismatch or give-up); CPU: server "
-         "CPU seconds (user+sys, all its processes) per GiB served (median). "
-         "Ratio: that ptftpd row's median / best peer median (tps: higher is "
-         "better; CPU: lower is better). ptftpd: a socket per transfer, "
-         "on io_uring; ptftpd-sp: single_port = true (every transfer answered "
-         "from the listen socket); ptftpd-epoll: io_uring = false (a socket "
-         "per transfer on epoll); otherwise the same configuration, with "
-         f"{ptw} worker(s): the CPUs the load generator, which needs a core of "
-         "its own, leaves (W compares 1 and 2).")
+o.append(f"What {ncpu} cores can and cannot show: the load generator needs a core "
+         "of its own, so the servers get the other one (ptftpd runs "
+         f"{ptw} worker(s)). In lock-step the load generator saturates its core "
+         "(its CPU column near the run time), so transfers/s measure the client "
+         "as much as the server and throughput ratios between servers saturate; "
+         "work per server CPU-second (the server's CPU of all its processes, "
+         "perf task-clock) is the figure that separates servers here. Scaling "
+         "over several workers, and throughput a faster client could draw, "
+         "are not measurable on this machine.")
 o.append("")
-o.append("| Scenario | Server | tps | MiB/s | tmo | fail | CPU s/GiB | ptftpd / best peer |")
-o.append("|---|---|---|---|---|---|---|---|")
+o.append("Columns: tps, MiB/s: verified transfers and payload per second "
+         "(median over repetitions); tmo: client retransmit timeouts (median); "
+         "fail: failed transfers (sum); srv CPU: server CPU seconds per run "
+         "(median); work/CPU: transfers (S1, S2, S5) or MiB (S3, S4) served per "
+         "server CPU-second (median); lg CPU: the load generator's own CPU "
+         "seconds per run (median) and its share of the run's wall time; "
+         "spread: (max - min) / median over the repetitions of tps and "
+         "work/CPU, the larger; above "
+         f"{NOISY:.0f}% the scenario is marked noisy and its ratios are not "
+         "quoted. of ceiling: work/CPU of that ptftpd row / the ceiling's "
+         "(tests/bench/ceiling.c: one socket, recvmmsg/sendmmsg, mmap'd bodies, "
+         "no timers, no logging: the least work a read server can do per packet; "
+         "ceiling-gso sends windows as UDP GSO trains; the better ceiling row is "
+         "the reference). vs best peer: work/CPU and tps of that ptftpd row / the "
+         "best peer's (tftpd-hpa, atftpd, dnsmasq). ptftpd: a socket per "
+         "transfer, on io_uring; ptftpd-sp: single_port = true; ptftpd-epoll: "
+         "io_uring = false; ptftpd-nogso (windowed scenarios only): "
+         "session.gso = false, what UDP GSO gives.")
+o.append("")
+o.append("| Scenario | Server | tps | MiB/s | tmo | fail | srv CPU s | work/CPU | lg CPU s | spread | of ceiling | vs best peer |")
+o.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
 crashes = []
+noisy_scen = []
 for scen in order:
     if scen in ("S6", "S7", "W", "ST"):
         continue
+    rows = [s for s in servers if (scen, s) in runs
+            and not s.endswith(("-w1", "-w2", "-nostats"))]
+    sps = {s: sp_of(scen, s) for s in rows}
+    noisy = [s for s in rows if sps[s] == sps[s] and sps[s] > NOISY]
+    if noisy:
+        noisy_scen.append(f"{scen} ({', '.join(noisy)})")
+    unit = "MiB" if scen in WORK_MIB else "xfers"
+    ceil = [(med(works(scen, c)), c) for c in CEIL if (scen, c) in runs]
+    ceil = [x for x in ceil if x[0] == x[0] and x[0] > 0]
     first = True
-    for srv in servers:
-        if (scen, srv) not in runs or srv.endswith(("-w1", "-w2", "-nostats")):
-            continue
+    for srv in rows:
         rs = runs[(scen, srv)]
         tps = stat(scen, srv, "tps")
         mib = stat(scen, srv, "mibps")
@@ -642,27 +722,45 @@ for scen in order:
         nc = int(sum(r.get("crashed", 0) for r in rs))
         if nc:
             crashes.append(f"{srv} died in {nc} of {len(rs)} {scen} runs")
-        cpu = [cpu_per_gib(r) for r in rs]
-        ratio = ""
-        if srv in ("ptftpd", "ptftpd-sp", "ptftpd-epoll"):
-            pt = [(med(stat(scen, p, "tps")), p) for p in peers if (scen, p) in runs]
-            pc = [(med([cpu_per_gib(r) for r in runs[(scen, p)]]), p)
-                  for p in peers if (scen, p) in runs]
-            pc = [x for x in pc if x[0] == x[0]]
-            parts = []
-            if pt:
-                b, who = max(pt)
-                if b > 0:
+        cpu = stat(scen, srv, "cpu_s")
+        lg = stat(scen, srv, "lg_cpu_s")
+        lgw = [r.get("lg_cpu_s", float("nan")) / r["wall_s"]
+               for r in rs if r.get("wall_s")]
+        lgc = fmt(med(lg), 2)
+        if lgw and med(lgw) == med(lgw):
+            lgc += f" ({med(lgw) * 100:.0f}%)"
+        w = med(works(scen, srv))
+        frac = ratio = ""
+        if srv in PT_ROWS:
+            if noisy:
+                frac = ratio = "noisy"
+            else:
+                if ceil:
+                    b, who = max(ceil)
+                    frac = f"{w / b:.2f} ({who})"
+                pw = [(med(works(scen, p)), p) for p in peers if (scen, p) in runs]
+                pw = [x for x in pw if x[0] == x[0] and x[0] > 0]
+                pt = [(med(stat(scen, p, "tps")), p) for p in peers if (scen, p) in runs]
+                pt = [x for x in pt if x[0] == x[0] and x[0] > 0]
+                parts = []
+                if pw:
+                    b, who = max(pw)
+                    parts.append(f"work x{w / b:.2f} ({who})")
+                if pt:
+                    b, who = max(pt)
                     parts.append(f"tps x{med(tps) / b:.2f} ({who})")
-            if pc:
-                b, who = min(pc)
-                if b > 0:
-                    parts.append(f"CPU x{med(cpu) / b:.2f} ({who})")
-            ratio = ", ".join(parts)
+                ratio = ", ".join(parts)
+        spc = "-" if sps[srv] != sps[srv] else f"{sps[srv]:.0f}%"
+        if srv in noisy:
+            spc += " noisy"
         o.append(f"| {title.get(scen, scen) if first else ''} | {srv} | {cell(tps)} | "
                  f"{cell(mib, 1)} | {fmt(med(tmo))} | {int(fail)}{' (died)' if nc else ''} | "
-                 f"{fmt(med(cpu), 1)} | {ratio} |")
+                 f"{fmt(med(cpu), 2)} | {fmt(w)} {unit} | {lgc} | {spc} | {frac} | {ratio} |")
         first = False
+if noisy_scen:
+    o.append("")
+    o.append(f"Noisy (a server's spread above {NOISY:.0f}%: ratios not quoted): "
+             + "; ".join(noisy_scen) + ".")
 
 if any(s == "S7" for s, _ in runs):
     o.append("")
@@ -764,6 +862,11 @@ PY
 
 # ---- main ---------------------------------------------------------------
 
+if [ "${REPORT_ONLY:-0}" = 1 ]; then
+	report "${ELAPSED:-?}" >"$OUT/results.md" || exit 1
+	cat "$OUT/results.md"
+	exit 0
+fi
 start=$(date +%s)
 mkdir -p "$PEERDIR"
 AVAIL=""
@@ -779,7 +882,14 @@ done
 RUNNING=""
 PT_ROWS="ptftpd ptftpd-sp"
 [ "${PT_EPOLL:-1}" = 0 ] || PT_ROWS="$PT_ROWS ptftpd-epoll"
-for s in $PT_ROWS $AVAIL; do
+CEIL_ROWS="ceiling ceiling-gso"
+[ "${CEILING_ROWS:-1}" = 0 ] && CEIL_ROWS=""
+# ptftpd with session.gso = false: the windowed scenarios only (what GSO
+# gives), in the report under their scenarios.
+case " $SCENARIOS " in
+*" S3w "* | *" S4w "*) PT_ROWS="$PT_ROWS ptftpd-nogso" ;;
+esac
+for s in $CEIL_ROWS $PT_ROWS $AVAIL; do
 	start_server "$s" && RUNNING="$RUNNING $s"
 done
 case " $SCENARIOS " in
@@ -793,9 +903,6 @@ case " $SCENARIOS " in
 *" ST "*) start_server ptftpd-nostats || true ;;
 esac
 [ -n "$RUNNING" ] || { log "no server started"; exit 1; }
-# shellcheck disable=SC2206
-SRV=($RUNNING)
-NSRV=${#SRV[@]}
 log "servers:$RUNNING; reps $REPS, $RUN_SECS s per run; $(nproc) CPUs," \
     "load $(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -821,15 +928,29 @@ for scen in $SCENARIOS; do
 		continue
 		;;
 	esac
+	# The ceiling rows: lock-step scenarios get the plain one (GSO
+	# has nothing to do there), windowed ones both; S7 (latency) none.
+	list=""
+	for s in $RUNNING; do
+		case $s,$scen in
+		ceiling,S7 | ceiling-gso,S7) continue ;;
+		ceiling-gso,S3w | ceiling-gso,S4w) ;;
+		ptftpd-nogso,S3w | ptftpd-nogso,S4w) ;;
+		ceiling-gso,* | ptftpd-nogso,*) continue ;;
+		esac
+		list="$list $s"
+	done
 	# Warm-up, not recorded: one short run per server, so the first
 	# server of a repetition does not pay for cold caches (page cache of
 	# the file, its first mapping, the allocator's first arenas).
-	for s in $RUNNING; do
+	for s in $list; do
 		kill -0 "${SPID[$s]}" 2>/dev/null && warm_up "$scen" "$s"
 	done
+	# Interleaved rounds, the same order each (ABAB): every server's
+	# repetitions spread over the scenario's time, so a neighbour's load
+	# falls on all of them alike.
 	for rep in $(seq 1 "$REPS"); do
-		for i in $(seq 0 $((NSRV - 1))); do
-			s=${SRV[$(((i + rep - 1) % NSRV))]}
+		for s in $list; do
 			kill -0 "${SPID[$s]}" 2>/dev/null || continue
 			run_one "$scen" "$rep" "$s"
 		done

@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.." || exit 1
 export BUILD=${BUILD:-build}
 export TOP=$PWD
 pass=0 failn=0 skipn=0 failed=""
-EPOLL_TESTS="basic concurrent foreign_tid lossy stall truncate adversarial interop"
+EPOLL_TESTS="basic concurrent foreign_tid lossy stall truncate adversarial interop gso"
 list=""
 if [ -n "${TESTS:-}" ]; then
 	for n in $TESTS; do list="$list tests/integration/test_$n.sh"; done

@@ -202,6 +202,7 @@ static const struct conf_setting conf_settings[] = {
 	CONF_INT("session", "max_per_client", session.max_per_client, 1,
 	    1000000, 256),
 	CONF_INT("session", "socket_pool", session.socket_pool, 0, 4096, 1024),
+	CONF_BOOL("session", "gso", session.gso, true),
 	CONF_CHECK("session", conf_check_timeouts),
 	CONF_INT("session", "port_min", session.port_min, 0, 65535, 0),
 	CONF_INT("session", "port_max", session.port_max, 0, 65535, 0),

@@ -46,6 +46,8 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -78,6 +80,15 @@
 #define TX_BATCH	64	/* DATA packets per sendmmsg */
 #define TX_QMAX		256	/* queue room: io_uring sends a turn's worth */
 #define TXCTL_MAX	128	/* OACK/ACK/ERROR short enough to queue */
+/* UDP GSO (session.gso): a window's blocks leave as one send the kernel
+ * cuts into datagrams of blksize + 4 bytes (the last may be shorter). At
+ * most UDP_MAX_SEGMENTS (64) segments, and the whole train must fit one
+ * IP datagram's length field: 65535 less the UDP and the largest IP
+ * header (8 + 40), with room to spare for IP options. */
+#define TX_GSO_SEGS	64
+#define TX_GSO_BYTES	(65535 - 8 - 40 - 20)
+#define TX_GSO_MAX	32	/* GSO sends queued at once */
+#define TX_GSO_CMSG	CMSG_SPACE(sizeof(uint16_t))
 #define RX_PER_EVENT	64	/* datagrams read per session event */
 #define LISTEN_ROUNDS	8	/* recvmmsg batches per listen event */
 #define EVENTS_MAX	256
@@ -93,14 +104,16 @@
 #define POOL_SPREAD	64	/* pooled sockets to choose from, at least */
 #define RND_N		64	/* random words drawn per getrandom */
 /* A completion's user data: op (2 bits), payload bytes of a send (17, for
- * the counters if it fails), slot (20: max_per_worker <= 1,000,000) and
- * the slot's generation (25), so a late completion for a reused slot is
- * told apart. */
+ * the counters if it fails), slot (20: max_per_worker <= 1,000,000), the
+ * datagrams of a GSO send (7: 0 for a plain one) and the slot's
+ * generation (18), so a late completion for a reused slot is told apart
+ * (a completion comes within a turn or so, not 262,144 reuses later). */
 #define UD_RECV		0u
 #define UD_SEND		1u
 #define UD_CANCEL	2u
 #define UD_EPOLL	3u	/* exactly 3: the epoll set is readable */
-#define UD_GEN_BITS	25
+#define UD_GEN_BITS	18
+#define UD_GEN_SHIFT	46
 
 _Static_assert(CONF_MAX_LIMIT_RULES == LIMIT_RULES_MAX,
     "limits.per_client rules must fit struct limit_conf");
@@ -136,6 +149,8 @@ struct wsess {
 	bool			 on_ring;	/* fd's datagrams come by io_uring */
 	bool			 rx_armed;	/* its multishot receive is up */
 	bool			 rx_rearm;	/* on the re-arm list */
+	bool			 gso_off;	/* the kernel refused a GSO send
+						 * to this peer: plain sends */
 	uint32_t		 gen;		/* bumped at each allocation */
 	uint32_t		 next;		/* peer chain, or free list */
 	uint32_t		 hash;
@@ -196,12 +211,21 @@ struct worker {
 	struct iovec		 iov[TX_QMAX][2];
 	uint32_t		 txsess[TX_QMAX];	/* slot of each */
 	int			 txfdv[TX_QMAX];	/* socket of each */
+	uint8_t			 txsegs[TX_QMAX];	/* datagrams: >1 GSO */
+	uint32_t		 txbytes[TX_QMAX];	/* DATA payload */
 	uint8_t			 txpay[TX_QMAX][TXCTL_MAX];	/* OACK, ACK */
 	struct sockaddr_storage	 txto[TX_QMAX];
 	union {
 		struct cmsghdr	 align;
-		uint8_t		 b[NET_PKTINFO_SPACE];
-	}			 txctl[TX_QMAX];	/* single port: source */
+		uint8_t		 b[NET_PKTINFO_SPACE + TX_GSO_CMSG];
+	}			 txctl[TX_QMAX];	/* source, GSO size */
+	/* UDP GSO sends (session.gso): an entry's iovecs interleave the
+	 * 4-byte headers kept here and the body slices. gso: this worker
+	 * still uses it (off after an EIO: the device cannot). */
+	bool			 gso;
+	unsigned		 gson;
+	struct iovec		 gsoiov[TX_GSO_MAX][2 * TX_GSO_SEGS];
+	uint8_t			 gsohdr[TX_GSO_MAX][TX_GSO_SEGS][TFTP_HDR_LEN];
 	/* io_uring (default mode, `io_uring = true`): the read transfers'
 	 * sockets receive by multishot recvmsg and every queued datagram
 	 * leaves as an SQE; the epoll set (listen sockets, control pipe,
@@ -247,9 +271,10 @@ worker_on_signal(int sig)
 
 static uint64_t
 worker_ud(const struct worker *w, const struct wsess *ws, unsigned op,
-    size_t len)
+    size_t len, unsigned segs)
 {
-	return (uint64_t)(ws->gen & ((1u << UD_GEN_BITS) - 1)) << 39 |
+	return (uint64_t)(ws->gen & ((1u << UD_GEN_BITS) - 1)) <<
+	    UD_GEN_SHIFT | (uint64_t)(segs & 0x7f) << 39 |
 	    (uint64_t)(ws - w->ss) << 19 | (uint64_t)(len & 0x1ffff) << 2 | op;
 }
 
@@ -263,7 +288,8 @@ worker_ud_sess(struct worker *w, uint64_t ud)
 	if (slot >= w->cap)
 		return NULL;
 	ws = &w->ss[slot];
-	if (ws->fd == -1 || (ws->gen & ((1u << UD_GEN_BITS) - 1)) != ud >> 39)
+	if (ws->fd == -1 ||
+	    (ws->gen & ((1u << UD_GEN_BITS) - 1)) != ud >> UD_GEN_SHIFT)
 		return NULL;
 	return ws;
 }
@@ -469,7 +495,7 @@ worker_end(struct worker *w, struct wsess *ws, uint64_t now)
 	/* close() also removes the fd from the epoll set. A multishot
 	 * receive holds the socket open: cancel it too. */
 	if (ws->rx_armed)
-		(void)ring_cancel(&w->ring, worker_ud(w, ws, UD_RECV, 0),
+		(void)ring_cancel(&w->ring, worker_ud(w, ws, UD_RECV, 0, 0),
 		    UD_CANCEL);
 	if (ws->on_ring && w->pool_n < w->pool_cap) {
 		/* Kept for another client. The cancel is issued before
@@ -517,18 +543,60 @@ worker_send_ctl(struct worker *w, struct wsess *ws, size_t len)
 		STATS_ADD(w->st, tx_pkts, 1);
 }
 
-/* Count datagrams mm[from, from+n) as sent: packets and payload bytes. */
+/* Count entries mm[from, from+n) as sent: datagrams (a GSO send's
+ * segments each), payload bytes and GSO sends. */
 static void
 worker_count_tx(struct worker *w, unsigned from, unsigned n)
 {
-	uint64_t	 bytes = 0;
+	uint64_t	 bytes = 0, pkts = 0, gso = 0;
 	unsigned	 i;
 
-	for (i = from; i < from + n; i++)
-		if (w->mm[i].msg_hdr.msg_iovlen > 1)
-			bytes += w->iov[i][1].iov_len;
-	STATS_ADD(w->st, tx_pkts, n);
+	for (i = from; i < from + n; i++) {
+		bytes += w->txbytes[i];
+		pkts += w->txsegs[i];
+		gso += w->txsegs[i] > 1;
+	}
+	STATS_ADD(w->st, tx_pkts, pkts);
 	STATS_ADD(w->st, tx_bytes, bytes);
+	if (gso > 0)
+		STATS_ADD(w->st, gso_sends, gso);
+}
+
+/*
+ * The kernel refused a GSO send with err: EIO, the device cannot
+ * checksum the segments (no more GSO in this worker); EINVAL or EMSGSIZE,
+ * not to this peer (a segment above the path MTU, say): plain sends for
+ * this transfer. Nothing of the train left.
+ */
+static void
+worker_gso_refused(struct worker *w, struct wsess *ws, int err)
+{
+	ws->gso_off = true;
+	if (err == EIO && w->gso) {
+		w->gso = false;
+		log_warnx("UDP GSO refused (EIO): plain sends from now on");
+	}
+}
+
+/* epoll: entry i, a GSO send, was refused: its datagrams one by one. */
+static void
+worker_gso_resend(struct worker *w, unsigned i, int err)
+{
+	struct msghdr	 h = w->mm[i].msg_hdr;
+	unsigned	 k;
+
+	worker_gso_refused(w, &w->ss[w->txsess[i]], err);
+	h.msg_controllen -= TX_GSO_CMSG;
+	if (h.msg_controllen == 0)
+		h.msg_control = NULL;
+	for (k = 0; k < w->txsegs[i]; k++) {
+		h.msg_iov = w->mm[i].msg_hdr.msg_iov + 2 * k;
+		h.msg_iovlen = 2;
+		if (sendmsg(w->txfdv[i], &h, MSG_DONTWAIT) == -1)
+			break;		/* loss: the timer resends */
+		STATS_ADD(w->st, tx_pkts, 1);
+		STATS_ADD(w->st, tx_bytes, h.msg_iov[1].iov_len);
+	}
 }
 
 /*
@@ -568,6 +636,7 @@ worker_flush(struct worker *w)
 		return;
 	}
 	w->txn = 0;
+	w->gson = 0;
 	while (i < n) {
 		/* Entries with no iovec were dropped (below): send the run
 		 * up to the next one, never an empty datagram. */
@@ -583,6 +652,10 @@ worker_flush(struct worker *w)
 			i += (unsigned)r;
 		} else if (r == -1 && errno == EINTR) {
 			continue;
+		} else if (r == -1 && w->txsegs[i] > 1 && (errno == EIO ||
+		    errno == EINVAL || errno == EMSGSIZE)) {
+			worker_gso_resend(w, i, errno);
+			i++;
 		} else if (r == -1 && errno == EFAULT) {
 			uint32_t	 bad = w->txsess[i];
 
@@ -611,32 +684,49 @@ worker_txq_to_ring(struct worker *w)
 	unsigned	 n = w->txn, i;
 
 	w->txn = 0;
+	w->gson = 0;
 	for (i = 0; i < n; i++) {
 		const struct msghdr	*h = &w->mm[i].msg_hdr;
-		size_t			 len = h->msg_iovlen > 1 ?
-		    w->iov[i][1].iov_len : 0;
+		unsigned		 segs = w->txsegs[i];
 
 		if (h->msg_iovlen == 0 || ring_send(&w->ring, w->txfdv[i], h,
-		    worker_ud(w, &w->ss[w->txsess[i]], UD_SEND, len)) == -1)
+		    worker_ud(w, &w->ss[w->txsess[i]], UD_SEND, w->txbytes[i],
+		    segs > 1 ? segs : 0)) == -1)
 			continue;	/* dropped, or no SQE: loss */
-		STATS_ADD(w->st, tx_pkts, 1);
-		STATS_ADD(w->st, tx_bytes, len);
+		worker_count_tx(w, i, 1);
 	}
 }
 
+static void	worker_send_blocks(struct worker *, struct wsess *, uint64_t,
+		    uint32_t);
+
 /* A send's failure (a success posts nothing): take it back from the
- * counters; EFAULT is a file truncated under its mapping. */
+ * counters; EFAULT is a file truncated under its mapping. A GSO send the
+ * kernel refused: the transfer's window still out goes again as plain
+ * datagrams, once (its other GSO sends of the turn failed alike). */
 static void
 worker_ring_sent(struct worker *w, uint64_t ud, int res)
 {
 	struct wsess	*ws;
+	unsigned	 segs = (unsigned)(ud >> 39) & 0x7f;
 
 	if (res >= 0)
 		return;
-	STATS_ADD(w->st, tx_pkts, -(uint64_t)1);
+	STATS_ADD(w->st, tx_pkts, -(uint64_t)(segs > 1 ? segs : 1));
 	STATS_ADD(w->st, tx_bytes, -((ud >> 2) & 0x1ffff));
-	if (res == -EFAULT && (ws = worker_ud_sess(w, ud)) != NULL)
+	if (segs > 1)
+		STATS_ADD(w->st, gso_sends, -(uint64_t)1);
+	if ((ws = worker_ud_sess(w, ud)) == NULL)
+		return;
+	if (res == -EFAULT) {
 		worker_tx_fault(w, (uint32_t)(ws - w->ss));
+	} else if (segs > 1 && !ws->gso_off && (res == -EIO ||
+	    res == -EINVAL || res == -EMSGSIZE)) {
+		worker_gso_refused(w, ws, -res);
+		if (ws->s.state == SESS_SENDING && ws->s.sent > ws->s.acked)
+			worker_send_blocks(w, ws, ws->s.acked + 1,
+			    (uint32_t)(ws->s.sent - ws->s.acked));
+	}
 }
 
 /*
@@ -657,6 +747,8 @@ worker_txq_add(struct worker *w, struct wsess *ws)
 		worker_flush(w);
 	i = w->txn++;
 	w->txfdv[i] = ws->fd;
+	w->txsegs[i] = 1;
+	w->txbytes[i] = 0;
 	w->txsess[i] = (uint32_t)(ws - w->ss);
 	w->txto[i] = ws->peer;
 	h = &w->mm[i].msg_hdr;
@@ -671,31 +763,108 @@ worker_txq_add(struct worker *w, struct wsess *ws)
 	return w->txpay[i];
 }
 
+/* Blocks of ws one GSO send may carry: 1 when GSO is off for it. */
+static uint32_t
+worker_gso_segs(const struct worker *w, const struct wsess *ws)
+{
+	uint32_t	 n;
+
+	if (!w->gso || ws->gso_off)
+		return 1;
+	n = TX_GSO_BYTES / (ws->s.blksize + TFTP_HDR_LEN);
+	return n > TX_GSO_SEGS ? TX_GSO_SEGS : n > 0 ? n : 1;
+}
+
 /*
- * Queue blocks [first, first+count) of ws: the 4-byte header in the
- * entry's buffer and the body slice as a second iovec (no copy). The
- * queue is flushed when full, when another socket comes, at the end of
- * each event batch and before a transfer ends.
+ * Queue blocks [first, first+n) of ws, n >= 2, as one UDP GSO send: the
+ * iovecs interleave each block's 4-byte header and its body slice (no
+ * copy), and a UDP_SEGMENT cmsg of blksize + 4 has the kernel cut the
+ * train into datagrams. Every block but the file's last is blksize long,
+ * and the last may only end a train: the kernel's last segment may be
+ * shorter (down to a bare header).
+ */
+static void
+worker_send_gso(struct worker *w, struct wsess *ws, uint64_t first,
+    uint32_t n)
+{
+	struct msghdr	*h;
+	struct cmsghdr	*c;
+	struct iovec	*iov;
+	uint32_t	 k, bytes = 0;
+	uint16_t	 seg = (uint16_t)(ws->s.blksize + TFTP_HDR_LEN);
+	unsigned	 i, g;
+
+	if (w->gson == TX_GSO_MAX)
+		worker_flush(w);
+	(void)worker_txq_add(w, ws);
+	i = w->txn - 1;
+	g = w->gson++;
+	iov = w->gsoiov[g];
+	for (k = 0; k < n; k++) {
+		uint64_t	 off;
+		uint32_t	 len;
+
+		sess_block_span(&ws->s, first + k, &off, &len);
+		tftp_put_data_hdr(w->gsohdr[g][k], (uint16_t)(first + k));
+		iov[2 * k].iov_base = w->gsohdr[g][k];
+		iov[2 * k].iov_len = TFTP_HDR_LEN;
+		iov[2 * k + 1].iov_base = (void *)(ws->body->data + off);
+		iov[2 * k + 1].iov_len = len;
+		bytes += len;
+	}
+	h = &w->mm[i].msg_hdr;
+	h->msg_iov = iov;
+	h->msg_iovlen = 2 * n;
+	w->txsegs[i] = (uint8_t)n;
+	w->txbytes[i] = bytes;
+	/* After the source address (single port mode), if any. */
+	c = (struct cmsghdr *)(void *)(w->txctl[i].b + h->msg_controllen);
+	memset(c, 0, TX_GSO_CMSG);
+	c->cmsg_level = SOL_UDP;
+	c->cmsg_type = UDP_SEGMENT;
+	c->cmsg_len = CMSG_LEN(sizeof(seg));
+	memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+	h->msg_control = w->txctl[i].b;
+	h->msg_controllen += TX_GSO_CMSG;
+}
+
+/*
+ * Queue blocks [first, first+count) of ws: a run of two or more as GSO
+ * sends (worker_gso_segs blocks at most each), a single block as the
+ * 4-byte header in the entry's buffer and the body slice as a second
+ * iovec (no copy). The queue is flushed when full, when another socket
+ * comes, at the end of each event batch and before a transfer ends.
  */
 static void
 worker_send_blocks(struct worker *w, struct wsess *ws, uint64_t first,
     uint32_t count)
 {
-	uint32_t	 k;
+	uint32_t	 k = 0, segmax = worker_gso_segs(w, ws);
 
-	for (k = 0; k < count; k++) {
-		uint8_t		*hdr = worker_txq_add(w, ws);
-		unsigned	 i = w->txn - 1;
+	while (k < count) {
+		uint8_t		*hdr;
+		unsigned	 i;
 		uint64_t	 off;
-		uint32_t	 len;
+		uint32_t	 len, n = count - k;
 
+		if (n > segmax)
+			n = segmax;
+		if (n >= 2) {
+			worker_send_gso(w, ws, first + k, n);
+			k += n;
+			continue;
+		}
+		hdr = worker_txq_add(w, ws);
+		i = w->txn - 1;
 		sess_block_span(&ws->s, first + k, &off, &len);
 		tftp_put_data_hdr(hdr, (uint16_t)(first + k));
 		w->iov[i][0].iov_len = TFTP_HDR_LEN;
+		k++;
 		if (len == 0)
 			continue;
 		w->iov[i][1].iov_base = (void *)(ws->body->data + off);
 		w->iov[i][1].iov_len = len;
+		w->txbytes[i] = len;
 		w->mm[i].msg_hdr.msg_iovlen = 2;
 	}
 }
@@ -927,6 +1096,7 @@ worker_alloc(struct worker *w, const struct sockaddr_storage *peer,
 	memset(&ws->s, 0, sizeof(ws->s));
 	ws->replaced = false;
 	ws->pending = false;
+	ws->gso_off = false;
 	ws->gen++;
 	ws->peer = *peer;
 	ws->hash = hash;
@@ -1147,7 +1317,7 @@ worker_start(struct worker *w, struct wsess *ws, enum tftp_op op,
 	}
 	if (!ws->shared && w->uring && op == TFTP_RRQ) {
 		/* Armed before the first DATA is queued: submitted first. */
-		if (ring_recv(&w->ring, ws->fd, worker_ud(w, ws, UD_RECV, 0),
+		if (ring_recv(&w->ring, ws->fd, worker_ud(w, ws, UD_RECV, 0, 0),
 		    true) == -1) {
 			worker_log_exhausted(w, "io_uring: arming a receive",
 			    EBUSY);
@@ -1699,7 +1869,7 @@ worker_ring_reap(struct worker *w, uint64_t now, uint32_t max)
 
 		ws->rx_rearm = false;
 		if (ws->fd != -1 && ws->on_ring && !ws->rx_armed &&
-		    ring_recv(&w->ring, ws->fd, worker_ud(w, ws, UD_RECV, 0),
+		    ring_recv(&w->ring, ws->fd, worker_ud(w, ws, UD_RECV, 0, 0),
 		    false) == 0)
 			ws->rx_armed = true;
 	}
@@ -2275,6 +2445,7 @@ worker_init(struct worker *w, const struct worker_args *a)
 	w->execd.fd = -1;
 	w->execd.pid = -1;
 	w->conf = c;
+	w->gso = c->session.gso;
 	w->id = a->id;
 	w->lfds = a->lfds;
 	w->nlfds = a->nlfds;

@@ -966,7 +966,7 @@ START_TEST(json_contains_counters)
 	make_populated();
 	text = capture(stats_write_json, 0);
 	ck_assert_int_eq(text[0], '{');
-	ck_assert_ptr_nonnull(strstr(text, "{\"version\":2,\"daemon_version\":\""
+	ck_assert_ptr_nonnull(strstr(text, "{\"version\":3,\"daemon_version\":\""
 	    PTFTPD_VERSION "\","));
 	ck_assert_ptr_nonnull(strstr(text, ",\"reloads_ok\":0,\"reloads_failed\":0,"
 	    "\"last_reload\":0,\"last_reload_ok\":1,\"worker_crashes\":0,\n"));
