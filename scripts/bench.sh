@@ -127,70 +127,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 143' INT TERM
 
-# ---- peers: download, unpack, resolve missing libraries -------------------
+# ---- peers: scripts/peers.sh fetches and unpacks them --------------------
 
-# Debian package holding a shared library a peer may lack on this host.
-lib_pkg() {
-	case $1 in
-	libwrap.so.0) echo libwrap0 ;;
-	libnetfilter_conntrack.so.3) echo libnetfilter-conntrack3 ;;
-	libnftables.so.1) echo libnftables1 ;;
-	libnftnl.so.11) echo libnftnl11 ;;
-	libnfnetlink.so.0) echo libnfnetlink0 ;;
-	libmnl.so.0) echo libmnl0 ;;
-	libjansson.so.4) echo libjansson4 ;;
-	libxtables.so.12) echo libxtables12 ;;
-	libgmp.so.10) echo libgmp10 ;;
-	libidn2.so.0) echo libidn2-0 ;;
-	libnsl.so.2) echo libnsl2 ;;
-	libtirpc.so.3) echo libtirpc3 ;;
-	libpcre.so.3) echo libpcre3 ;;
-	libpcre2-8.so.0) echo libpcre2-8-0 ;;
-	*) return 1 ;;
-	esac
-}
-
-# apt-get download PKG into peers/ once; prints the .deb path.
-fetch_deb() {
-	local pkg=$1 deb
-	deb=$(ls "$PEERDIR/${pkg}"_*.deb 2>/dev/null | head -n 1)
-	if [ -z "$deb" ]; then
-		(cd "$PEERDIR" && timeout 120 apt-get download "$pkg") \
-		    >>"$OUT/logs/apt.log" 2>&1 || return 1
-		deb=$(ls "$PEERDIR/${pkg}"_*.deb 2>/dev/null | head -n 1)
-	fi
-	[ -n "$deb" ] && echo "$deb"
-}
-
-peer_ld_path() {
-	# No empty entry: that would search the current directory.
-	find "$PEERDIR/lib" -name '*.so*' -printf '%h\n' 2>/dev/null |
-	    sort -u | paste -sd:
-}
-
-# Unpack a peer's package and fetch libraries until ldd is satisfied.
-# $1 peer name, $2 package, $3 binary path inside the package.
-setup_peer() {
-	local name=$1 pkg=$2 bin=$3 deb round missing l lp ld
-	deb=$(fetch_deb "$pkg") || { log "$name: apt-get download $pkg failed"; return 1; }
-	if [ ! -x "$PEERDIR/$name/$bin" ]; then
-		rm -rf "${PEERDIR:?}/$name"
-		dpkg -x "$deb" "$PEERDIR/$name" || return 1
-	fi
-	for round in 1 2 3 4; do
-		ld=$(peer_ld_path)
-		missing=$(LD_LIBRARY_PATH=$ld ldd "$PEERDIR/$name/$bin" 2>/dev/null |
-		    awk '/not found/ { print $1 }')
-		[ -z "$missing" ] && return 0
-		for l in $missing; do
-			lp=$(lib_pkg "$l") || { log "$name: no package known for $l"; return 1; }
-			deb=$(fetch_deb "$lp") || { log "$name: cannot fetch $lp"; return 1; }
-			dpkg -x "$deb" "$PEERDIR/lib" || return 1
-		done
-	done
-	log "$name: libraries still missing: $missing"
-	return 1
-}
+PEERS_LOG=$OUT/logs/apt.log PEERS_LIB=1
+# shellcheck source=peers.sh
+. "$TOP/scripts/peers.sh"
 
 # ---- processes ----------------------------------------------------------
 
@@ -350,14 +291,14 @@ start_server() {
 	tftpd-hpa)
 		# -L: listen, foreground; -s: chroot to ROOT; -u: drop to
 		# nobody; -B: the largest blksize RFC 2348 allows, as ptftpd.
-		LD_LIBRARY_PATH=$ld "$PEERDIR/tftpd-hpa/usr/sbin/in.tftpd" \
+		LD_LIBRARY_PATH=$ld "$(peer_bin tftpd-hpa)" \
 		    -L -s -u nobody -B 65464 -a "127.0.0.1:$port" "$ROOT" \
 		    2>>"$OUT/logs/$name.log" &
 		;;
 	atftpd)
 		# One thread per transfer, 100 by default: raised so S2/S6/S7
 		# are not refused by the limit.
-		LD_LIBRARY_PATH=$ld "$PEERDIR/atftpd/usr/sbin/atftpd" --daemon \
+		LD_LIBRARY_PATH=$ld "$(peer_bin atftpd)" --daemon \
 		    --no-fork --port "$port" --bind-address 127.0.0.1 \
 		    --user nobody --group nogroup --maxthread 20000 \
 		    --logfile "$OUT/logs/atftpd.log" --verbose=3 "$ROOT" \
@@ -376,7 +317,7 @@ start_server() {
 		# DNS off (--port=0), TFTP only, on 127.0.0.1:69. -k, not
 		# --no-daemon: that one keeps root and logs every transfer to
 		# stderr (--quiet-tftp does not silence "sent ... to ...").
-		LD_LIBRARY_PATH=$ld "$PEERDIR/dnsmasq/usr/sbin/dnsmasq" \
+		LD_LIBRARY_PATH=$ld "$(peer_bin dnsmasq)" \
 		    --keep-in-foreground --conf-file=/dev/null --port=0 --no-resolv \
 		    --no-hosts --enable-tftp --tftp-root="$ROOT" \
 		    --tftp-no-fail --tftp-max="${DNSMASQ_TFTP_MAX:-1000}" \
@@ -871,12 +812,12 @@ start=$(date +%s)
 mkdir -p "$PEERDIR"
 AVAIL=""
 for p in $PEERS; do
-	case $p in
-	tftpd-hpa) setup_peer tftpd-hpa tftpd-hpa usr/sbin/in.tftpd && AVAIL="$AVAIL $p" ;;
-	atftpd) setup_peer atftpd atftpd usr/sbin/atftpd && AVAIL="$AVAIL $p" ;;
-	dnsmasq) setup_peer dnsmasq dnsmasq-base usr/sbin/dnsmasq && AVAIL="$AVAIL $p" ;;
-	*) log "unknown peer $p" ;;
-	esac
+	if peer_pkg "$p" >/dev/null; then
+		peers_setup "$p" 2>>"$OUT/logs/apt.log" && AVAIL="$AVAIL $p" ||
+		    log "$p: not available (see $OUT/logs/apt.log)"
+	else
+		log "unknown peer $p"
+	fi
 done
 
 RUNNING=""
