@@ -41,7 +41,7 @@ stat_json() {
 	python3 - "$T/stat.json" <<'EOF' || pt_fail "ptftpd-stat -j: bad JSON"
 import json, sys
 d = json.load(open(sys.argv[1]))
-assert d["version"] == 2, d["version"]
+assert d["version"] == 3, d["version"]
 for k, v in d["totals"].items():
     if isinstance(v, int):
         print("%s=%d" % (k, v))
