@@ -28,7 +28,14 @@ tr_run() {
 	    -e "$T/big.orig" big >"$out" 2>"$T/lg.err" &
 	lg=$!
 	pt_track "$lg"
-	sleep 0.5
+	# Once all N transfers are sending and past the first pages: bytes
+	# of the file's last page beyond a new end read as zeros, not a
+	# fault, so the test needs the transfers beyond 4 KiB (they run in
+	# step: N x 12 KiB sent).
+	pt_wait_for 10 pt_stat_ge sess_active "$N" ||
+	    pt_fail "$N transfers never started"
+	pt_wait_for 20 pt_stat_ge tx_bytes $((N * 12288)) ||
+	    pt_fail "the transfers never got past 12 KiB"
 	truncate -s 1000 "$ROOT/big" || pt_fail "truncate"
 	for i in $(seq 1 300); do
 		kill -0 "$lg" 2>/dev/null || break
