@@ -13,7 +13,14 @@
  * It does not parse packets (tftp.c), decide protocol steps (sess.c),
  * resolve paths (fs.c) or bind listen sockets (the supervisor did).
  *
- * Packet path: no allocation, no logging. Requests come in by recvmmsg
+ * Size: about 2,600 lines because both I/O backends (epoll, io_uring),
+ * single port mode, the socket pool, admission and the send queue live
+ * here; splitting them behind one backend interface (wio_epoll.c,
+ * wio_uring.c, txq.c, admit.c) is planned work, not done yet.
+ *
+ * Packet path: no allocation. Logging is one line per finished transfer
+ * and one per refused request, the refusals at most
+ * log.refusals_per_second a second (log_rate). Requests come in by recvmmsg
  * batches; each transfer has its own socket (its TID), or, in single port
  * mode, shares the listen socket and is found by the client's address and
  * port. Everything sent waits in one queue of header + body iovecs (no
