@@ -128,15 +128,26 @@ echo "    packets dropped: $drops"
 nft flush chain inet ptloss in
 # 12 transfers: 4 uploads, 4 client downloads, 2 + 2 tftpc. A download
 # whose client has every byte (it exited 0, the file compared above) but
-# whose final ACK was lost ends result=timeout with bytes = tsize: the
-# client has finished and says nothing more (RFC 1350 section 6), and the
-# server gives up on that last ACK after its retries. It counts as done.
-# (A retried atftp-get adds a line of its own: at least 12.)
+# whose final ACK was lost ends result=timeout with all but the last
+# block acknowledged (bytes + blksize >= tsize): the client has finished
+# and says nothing more (RFC 1350 section 6), and the server gives up on
+# that last ACK after its retries. It counts as done; any other ending
+# does not. (A retried atftp-get adds a line of its own: at least 12.)
 ended() {
-	local ok lost
-	ok=$(grep -c 'result=ok' "$PT_LOG")
-	lost=$(grep -Ec 'op=RRQ .* tsize=([0-9]+) result=timeout error=0 bytes=\1 ' "$PT_LOG")
-	echo $((ok + lost))
+	grep -E 'op=(RRQ|WRQ) file="(f1m|up/[a-z]+\.bin)"' "$PT_LOG" |
+	    grep -v 'result=refused' | awk '
+	/result=ok / { n++; next }
+	/op=RRQ .*result=timeout / {
+		t = b = k = -1
+		for (i = 1; i <= NF; i++) {
+			split($i, kv, "=")
+			if (kv[1] == "tsize") t = kv[2] + 0
+			else if (kv[1] == "blksize") k = kv[2] + 0
+			else if (kv[1] == "bytes") b = kv[2] + 0
+		}
+		if (t >= 0 && b >= 0 && k > 0 && b + k >= t) n++
+	}
+	END { print n + 0 }'
 }
 all_ended() { [ "$(ended)" -ge 12 ]; }
 # A last ACK lost waits out the server's retries (lib.sh: about 10 s).
