@@ -142,6 +142,7 @@ struct sess {
 	/* write direction (zero on the read side) */
 	enum tftp_op	 op;		/* TFTP_RRQ or TFTP_WRQ */
 	uint64_t	 max_bytes;	/* upload cap, UINT64_MAX: none */
+	uint64_t	 tsize_wrq;	/* size the WRQ announced; 0: none */
 	uint64_t	 rcvd;		/* highest block taken in order */
 	uint64_t	 ack_sent;	/* block of the last ACK sent */
 	bool		 gap_acked;	/* ACKed a gap since the last block */

@@ -574,6 +574,10 @@ sess_start_write(struct sess *s, const struct tftp_req *req,
 			return TFTP_ENOSPACE;
 		}
 		s->size = req->opts.tsize;
+		/* Checked at the end in octet mode only: a netascii client
+		 * may announce its local size, not the converted one. */
+		if (req->mode == TFTP_MODE_OCTET)
+			s->tsize_wrq = req->opts.tsize;
 	}
 	/* Only what the client asked for, as on the read side. */
 	sess_negotiate(s, &req->opts, lim);
@@ -676,6 +680,18 @@ sess_take_block(struct sess *s, const uint8_t *data, size_t len,
 		tx->wr_off = off;
 		tx->wr_data = data;
 		tx->wr_len = (uint32_t)len;
+	}
+	if (len < s->blksize && s->tsize_wrq != 0 &&
+	    s->rx_bytes != s->tsize_wrq) {
+		/*
+		 * The last block, but the upload is not the size the WRQ
+		 * announced (RFC 2349): a client that lost its place (a
+		 * short block resent where a full one was lost) would
+		 * otherwise publish a truncated file as complete. Refuse it:
+		 * the caller discards the partial file.
+		 */
+		sess_emit_error(s, TFTP_EUNDEF, "Size differs from tsize", tx);
+		return;
 	}
 	if (len < s->blksize) {
 		/*

@@ -66,7 +66,10 @@ pt_step "12 clients at once, 3% loss each way"
 bg hpa-get tftp -m binary 127.0.0.1 "$P" -c get f1m hpa.bin
 bg hpa-put sh -c "printf 'mode binary\nrexmt 1\nput $T/src256k.bin up/hpa.bin\n' |
     tftp 127.0.0.1 $P"
-bg atftp-get atftp --option "windowsize 8" -g -r f1m -l atftp.bin 127.0.0.1 "$P"
+# atftp's get with blksize 1468: 90 windows instead of 256, so its
+# once-only re-ACK (below) bites about 3 times less often.
+bg atftp-get atftp --option "windowsize 8" --option "blksize 1468" -g -r f1m \
+    -l atftp.bin 127.0.0.1 "$P"
 bg atftp-put atftp --option "windowsize 8" -p -l "$T/src.bin" -r up/atftp.bin \
     127.0.0.1 "$P"
 bg curl-get curl -sS "tftp://127.0.0.1:$P/f1m" -o curl.bin
@@ -85,7 +88,7 @@ for p in $PIDS; do
 	rc=$?
 	echo "    $1: exit $rc"
 	# Two atftp 0.8 client bugs no server can avoid at 3% loss, so that
-	# one failure is retried (doc/CLIENTS.md):
+	# failure is retried, twice at most (doc/CLIENTS.md):
 	# - it aborts on a resent OACK ("unexpected OACK": its ACK 0 was
 	#   lost and the server did what RFC 2347 asks);
 	# - it re-ACKs a window it has whole only once ("got wrong block"
@@ -93,11 +96,29 @@ for p in $PIDS; do
 	#   5 s timer: when its ACK and that one re-ACK are both lost
 	#   (about 1 window in 1,000), it waits, silent, until the server
 	#   gives up, then aborts ("timeout: retrying" x3).
-	if [ $rc -ne 0 ] && [ "$1" = atftp-get ] &&
-	    grep -Eq 'unexpected OACK|got wrong block' "$OUT/$1.log"; then
+	tries=0
+	while [ $rc -ne 0 ] && [ "$1" = atftp-get ] && [ $tries -lt 2 ] &&
+	    grep -Eq 'unexpected OACK|got wrong block' "$OUT/$1.log"; do
+		tries=$((tries + 1))
 		echo "    atftp-get: lost its ACKs (an atftp bug), again"
 		(cd "$OUT" && timeout -k 5 120 atftp --option "windowsize 8" \
-		    -g -r f1m -l atftp.bin 127.0.0.1 "$P") >"$OUT/$1.log" 2>&1
+		    --option "blksize 1468" -g -r f1m -l atftp.bin \
+		    127.0.0.1 "$P") >"$OUT/$1.log" 2>&1
+		rc=$?
+		echo "    $1: exit $rc"
+	done
+	# curl's upload once ended a block short (an empty DATA where a full
+	# one was lost; 1 run in about 13): the WRQ announced tsize, so the
+	# server refuses the short file instead of publishing it, and
+	# nothing of it may be left. That refusal is what must happen; the
+	# upload is then retried once, as an operator's script would.
+	if [ $rc -ne 0 ] && [ "$1" = curl-put ] &&
+	    grep -q 'file="up/curl.bin" .*result=error' "$PT_LOG"; then
+		[ ! -e "$UP/curl.bin" ] ||
+		    pt_fail "a refused upload left up/curl.bin behind"
+		echo "    curl-put: refused, not the announced size; again"
+		(cd "$OUT" && timeout -k 5 120 curl -sS -T "$T/src.bin" \
+		    "tftp://127.0.0.1:$P/up/curl.bin") >"$OUT/$1.log" 2>&1
 		rc=$?
 		echo "    $1: exit $rc"
 	fi
@@ -129,7 +150,8 @@ nft flush chain inet ptloss in
 # 12 transfers: 4 uploads, 4 client downloads, 2 + 2 tftpc. A download
 # whose client has every byte (it exited 0, the file compared above) but
 # whose final ACK was lost ends result=timeout with all but the last
-# block acknowledged (bytes + blksize >= tsize): the client has finished
+# window acknowledged (bytes + blksize x windowsize >= tsize; lock-step:
+# the last block): the client has finished
 # and says nothing more (RFC 1350 section 6), and the server gives up on
 # that last ACK after its retries. It counts as done; any other ending
 # does not. (A retried atftp-get adds a line of its own: at least 12.)
@@ -138,14 +160,15 @@ ended() {
 	    grep -v 'result=refused' | awk '
 	/result=ok / { n++; next }
 	/op=RRQ .*result=timeout / {
-		t = b = k = -1
+		t = b = k = w = -1
 		for (i = 1; i <= NF; i++) {
 			split($i, kv, "=")
 			if (kv[1] == "tsize") t = kv[2] + 0
 			else if (kv[1] == "blksize") k = kv[2] + 0
+			else if (kv[1] == "windowsize") w = kv[2] + 0
 			else if (kv[1] == "bytes") b = kv[2] + 0
 		}
-		if (t >= 0 && b >= 0 && k > 0 && b + k >= t) n++
+		if (t >= 0 && b >= 0 && k > 0 && w > 0 && b + k * w >= t) n++
 	}
 	END { print n + 0 }'
 }

@@ -931,6 +931,49 @@ START_TEST(wrq_options_oack)
 }
 END_TEST
 
+/* A WRQ that announced tsize must deliver that many bytes: an upload
+ * that ends short (or long) is refused and not made final. */
+START_TEST(wrq_size_differs_from_tsize_refused)
+{
+	struct tftp_req r = req_make(TFTP_OPT_TSIZE);
+	struct sess s;
+	struct sess_tx tx;
+	uint16_t b;
+
+	r.opts.tsize = 4 * 512;		/* announces 4 full blocks */
+	ck_assert_int_eq(sess_start_write(&s, &r, MAX_NONE, &lim_default, T0,
+	    &tx), 0);
+	for (b = 1; b <= 3; b++) {
+		feed_data(&s, b, 512, T0 + b, &tx);
+		ck_assert_uint_eq(tx.flags, SESS_TX_WRITE | SESS_TX_ACK);
+	}
+	/* block 4 arrives empty: 1536 bytes, not 2048 */
+	feed_data(&s, 4, 0, T0 + 4, &tx);
+	ck_assert_uint_eq(tx.flags, SESS_TX_ERROR);
+	ck_assert_uint_eq(tx.err_code, TFTP_EUNDEF);
+	ck_assert_int_eq(s.state, SESS_DONE);
+	ck_assert_int_eq(s.result, SESS_RES_ERROR);
+
+	/* the announced size, then the empty last block: complete */
+	ck_assert_int_eq(sess_start_write(&s, &r, MAX_NONE, &lim_default, T0,
+	    &tx), 0);
+	for (b = 1; b <= 4; b++)
+		feed_data(&s, b, 512, T0 + b, &tx);
+	feed_data(&s, 5, 0, T0 + 5, &tx);
+	ck_assert(tx.flags & SESS_TX_COMMIT);
+	ck_assert_int_eq(s.result, SESS_RES_OK);
+	ck_assert_uint_eq(s.rx_bytes, 2048);
+
+	/* no tsize announced: any size is complete */
+	r = req_make(0);
+	ck_assert_int_eq(sess_start_write(&s, &r, MAX_NONE, &lim_default, T0,
+	    &tx), 0);
+	feed_data(&s, 1, 100, T0 + 1, &tx);
+	ck_assert(tx.flags & SESS_TX_COMMIT);
+	ck_assert_int_eq(s.result, SESS_RES_OK);
+}
+END_TEST
+
 START_TEST(wrq_tsize_over_max_refused)
 {
 	struct tftp_req r = req_make(TFTP_OPT_TSIZE | TFTP_OPT_BLKSIZE);
@@ -1818,6 +1861,7 @@ sess_suite(void)
 	tcase_add_test(tc, wrq_no_options_acks_0);
 	tcase_add_test(tc, wrq_options_oack);
 	tcase_add_test(tc, wrq_tsize_over_max_refused);
+	tcase_add_test(tc, wrq_size_differs_from_tsize_refused);
 	tcase_add_test(tc, data_in_order_written_and_acked);
 	tcase_add_test(tc, last_short_block_commits_then_acks);
 	tcase_add_test(tc, dup_data_reacked_not_rewritten);
