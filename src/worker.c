@@ -5,21 +5,21 @@
  *
  * It owns: the epoll set, the preallocated session slots and their free
  * list, the peer table that maps a client address:port to its session,
- * the retransmit timers, the transfer log line, and the
- * order of a request's admission: rewrite and route (route.c), access
- * lists and limits (route.c, limit.c), then the content: the file tree
- * (fs.c), a rendered template (tmpl.c), a module's answer (module.c), a
- * program's output through the spawner (execd.c), or an upload (fs.c).
+ * the retransmit timers, the transfer log line, the busy check and the
+ * order of a request's way in: admission (admit.c: rewrite and route,
+ * access lists, limits), then the content: the file tree (fs.c), a
+ * rendered template (tmpl.c), a module's answer (module.c), a program's
+ * output through the spawner (execd.c), or an upload (fs.c).
  * It does not parse packets (tftp.c), decide protocol steps (sess.c),
- * resolve paths (fs.c), bind listen sockets (the supervisor did) or
- * hold the datagrams waiting to be sent: the send queue and its GSO
- * trains are txq.c, which calls back here to end a transfer whose file
- * faulted.
+ * resolve paths (fs.c), bind listen sockets (the supervisor did), hold
+ * the datagrams waiting to be sent (txq.c: the send queue and its GSO
+ * trains; it calls back here to end a transfer whose file faulted), or
+ * word, count and rate-limit refusals (admit.c).
  *
- * Size: about 2,400 lines because both I/O backends (epoll, io_uring),
- * single port mode, the socket pool and admission live here; splitting
- * them behind one backend interface (wio_epoll.c, wio_uring.c, admit.c)
- * is planned work, not done yet.
+ * Size: about 2,150 lines because both I/O backends (epoll, io_uring),
+ * single port mode, the socket pool and the content glue live here;
+ * splitting them behind one backend interface (wio_epoll.c, wio_uring.c,
+ * content.c) is planned work, not done yet.
  *
  * Packet path: no allocation. Logging is one line per finished transfer
  * and one per refused request, the refusals at most
@@ -27,10 +27,10 @@
  * batches; each transfer has its own socket (its TID), or, in single port
  * mode, shares the listen socket and is found by the client's address and
  * port. Everything sent waits in one queue of header + body iovecs (no
- * copy of file bytes; txq.c). With epoll a transfer socket is read one datagram
- * per readiness and the queue leaves by sendmmsg: a window at once, and
- * in single port mode the answers to a whole recvmmsg batch of ACKs at
- * once. With io_uring (`io_uring = true`, the default mode's read
+ * copy of file bytes; txq.c). With epoll a transfer socket is read one
+ * datagram per readiness and the queue leaves by sendmmsg: a window at
+ * once, and in single port mode the answers to a whole recvmmsg batch of
+ * ACKs at once. With io_uring (`io_uring = true`, the default mode's read
  * transfers, ring.c) each transfer socket has a multishot receive, every
  * queued datagram is an SQE, and one io_uring_enter per loop turn submits
  * the turn's sends and waits; the epoll set (listen sockets, control
@@ -62,6 +62,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "admit.h"
 #include "clock.h"
 #include "conf.h"
 #include "execd.h"
@@ -217,14 +218,8 @@ struct worker {
 	struct wpool		*pool;		/* pool_n of them, no order */
 	uint32_t		 pool_cap;	/* see worker_setup_ring */
 	uint32_t		 pool_n;
-	/* Lines an outsider can cause, at most so many a second (log.c):
-	 * refused requests (log.refusals_per_second), and running out of
-	 * descriptors, ports or ring entries (one a second, with the last
-	 * failure kept for the "suppressed" line). */
-	struct log_rate		 refusal_rate;
-	struct log_rate		 exhaust_rate;
-	const char		*exhaust_what;
-	int			 exhaust_err;
+	/* Refusals: answered, counted, logged at most so many a second. */
+	struct admit		 adm;
 };
 
 static volatile sig_atomic_t	got_term, got_stop;
@@ -316,27 +311,6 @@ worker_unhash(struct worker *w, struct wsess *ws)
 		*p = ws->next;
 }
 
-/* "blksize,tsize,..." for the options granted, "-" for none. */
-static const char *
-worker_opts_str(const struct tftp_opts *o, char *buf, size_t len)
-{
-	static const struct {
-		unsigned	 bit;
-		const char	*name;
-	} names[] = {
-		{ TFTP_OPT_BLKSIZE, "blksize" }, { TFTP_OPT_TIMEOUT, "timeout" },
-		{ TFTP_OPT_TSIZE, "tsize" }, { TFTP_OPT_WINDOWSIZE, "windowsize" },
-	};
-	size_t		 i, o_len = 0;
-
-	buf[0] = '\0';
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (o->set & names[i].bit)
-			o_len += (size_t)snprintf(buf + o_len, len - o_len,
-			    "%s%s", o_len ? "," : "", names[i].name);
-	return o_len ? buf : "-";
-}
-
 /* The log line of a finished transfer: stable key=value fields. */
 static void
 worker_log_done(struct worker *w, struct wsess *ws, uint64_t now)
@@ -359,7 +333,7 @@ worker_log_done(struct worker *w, struct wsess *ws, uint64_t now)
 	    "rexmit=%u dupack=%u rtt_ms=%s gaps=%u",
 	    net_ntop(&ws->peer, peer, sizeof(peer)), tftp_opname(s->op),
 	    log_safe(name, sizeof(name), ws->name, ws->name_len),
-	    tftp_modename(s->mode), worker_opts_str(&s->oack, opts,
+	    tftp_modename(s->mode), admit_opts_str(&s->oack, opts,
 	    sizeof(opts)), s->blksize, s->windowsize,
 	    (unsigned long long)s->size, ws->replaced ? "replaced" :
 	    sess_result_name(s->result), ws->replaced ? "" : err,
@@ -691,152 +665,6 @@ worker_apply(struct worker *w, struct wsess *ws, const struct sess_tx *tx,
 	}
 }
 
-/*
- * The log line of a refused request: the transfer line's fields (peer,
- * op, file, mode, opts as asked) with result=refused, why (notfound,
- * access, acl, rate, limit, busy, badreq, toolong, ...) and the ERROR
- * code sent (none: not answered). At most log.refusals_per_second lines
- * a second per worker; the rest are counted and said as one
- * "result=refused suppressed=K" line. req NULL: the packet did not
- * decode, name (up to name_len bytes) is what stood where the file name
- * goes.
- */
-static void
-worker_log_refused(struct worker *w, enum tftp_op op,
-    const struct tftp_req *req, const char *name, size_t name_len,
-    const struct sockaddr_storage *peer, int code, const char *reason)
-{
-	char		 pbuf[64], nbuf[TFTP_NAME_MAX * 4 + 1], opts[48];
-	char		 err[24] = " error=none";
-	uint64_t	 k;
-
-	if (!log_enabled(LOG_INFO))
-		return;
-	if (!log_rate_allow(&w->refusal_rate,
-	    w->conf->log.refusals_per_second, w->now_ms, &k)) {
-		STATS_ADD(w->st, log_suppressed, 1);
-		return;
-	}
-	if (k > 0)
-		log_info("result=refused suppressed=%llu",
-		    (unsigned long long)k);
-	if (req != NULL) {
-		name = req->file;
-		name_len = req->file_len;
-	}
-	if (code >= 0)
-		snprintf(err, sizeof(err), " error=%d", code);
-	log_info("peer=%s op=%s file=\"%s\" mode=%s opts=%s result=refused "
-	    "reason=%s%s", net_ntop(peer, pbuf, sizeof(pbuf)),
-	    tftp_opname(op), log_safe(nbuf, sizeof(nbuf), name, name_len),
-	    req != NULL ? tftp_modename(req->mode) : "-",
-	    req != NULL ? worker_opts_str(&req->opts, opts, sizeof(opts)) :
-	    "-", reason, err);
-}
-
-/* Send a refusal's ERROR from the listen socket and count it by code. */
-static void
-worker_refuse_send(struct worker *w, int lfd,
-    const struct sockaddr_storage *peer,
-    const struct sockaddr_storage *local, uint16_t code, const char *msg)
-{
-	size_t	 len;
-
-	switch (code) {
-	case TFTP_ENOTFOUND:
-		STATS_ADD(w->st, refused_notfound, 1);
-		break;
-	case TFTP_EACCESS:
-		STATS_ADD(w->st, refused_access, 1);
-		break;
-	case TFTP_EBADOP:
-		STATS_ADD(w->st, refused_badop, 1);
-		break;
-	case TFTP_EUNDEF:	/* counted by the caller: busy or denied */
-		break;
-	default:
-		STATS_ADD(w->st, refused_other, 1);
-		break;
-	}
-	len = tftp_encode_error(w->ctlbuf, sizeof(w->ctlbuf), code, msg);
-	if (len > 0 && net_send_from(lfd, w->ctlbuf, len, peer, local) > 0)
-		STATS_ADD(w->st, tx_pkts, 1);
-}
-
-/* Answer a request with an ERROR from the listen socket: no new socket
- * for a negative answer (pxelinux and ZTP switches probe many names).
- * Logged (rate-limited) with reason, see worker_log_refused. */
-static void
-worker_refuse(struct worker *w, int lfd, enum tftp_op op,
-    const struct tftp_req *req, const struct sockaddr_storage *peer,
-    const struct sockaddr_storage *local, uint16_t code, const char *reason,
-    const char *msg)
-{
-	worker_log_refused(w, op, req, NULL, 0, peer, code, reason);
-	worker_refuse_send(w, lfd, peer, local, code, msg);
-}
-
-/* The reason word of a refusal by the content's error code. */
-static const char *
-worker_reason(uint16_t code)
-{
-	switch (code) {
-	case TFTP_EUNDEF:
-		return "busy";
-	case TFTP_ENOTFOUND:
-		return "notfound";
-	case TFTP_EACCESS:
-		return "access";
-	case TFTP_ENOSPACE:
-		return "full";
-	case TFTP_EBADOP:
-		return "badreq";
-	case TFTP_EEXISTS:
-		return "exists";
-	default:
-		return "error";
-	}
-}
-
-/*
- * Running out of descriptors, ports or ring entries fails every request
- * of a flood the same way: counted each time, logged at most once a
- * second; the lines held back are said as one "...; suppressed=K" line
- * before the next one, or by worker_log_flush. (The last failure's kind
- * names them: close enough, they come from one shortage.)
- */
-static void
-worker_log_exhausted(struct worker *w, const char *what, int err)
-{
-	uint64_t	 k;
-
-	STATS_ADD(w->st, refused_resource, 1);
-	w->exhaust_what = what;
-	w->exhaust_err = err;
-	if (!log_rate_allow(&w->exhaust_rate, 1, w->now_ms, &k)) {
-		STATS_ADD(w->st, log_suppressed, 1);
-		return;
-	}
-	if (k > 0)
-		log_warnx("%s: %s; suppressed=%llu", what, strerror(err),
-		    (unsigned long long)k);
-	log_warnx("%s: %s", what, strerror(err));
-}
-
-/* Once a second: the counts of lines held back and not yet said. */
-static void
-worker_log_flush(struct worker *w, uint64_t now)
-{
-	uint64_t	 k;
-
-	if ((k = log_rate_flush(&w->refusal_rate, now)) > 0)
-		log_info("result=refused suppressed=%llu",
-		    (unsigned long long)k);
-	if ((k = log_rate_flush(&w->exhaust_rate, now)) > 0)
-		log_warnx("%s: %s; suppressed=%llu", w->exhaust_what,
-		    strerror(w->exhaust_err), (unsigned long long)k);
-}
-
 /* Take a free slot and prepare it for peer; NULL when all are busy. */
 static struct wsess *
 worker_alloc(struct worker *w, const struct sockaddr_storage *peer,
@@ -864,11 +692,11 @@ worker_alloc(struct worker *w, const struct sockaddr_storage *peer,
 }
 
 /*
- * Policy before any file is opened: rewrite the name, pick the route,
- * check the access lists and the per-client limits. Returns 0 with the
- * name in w->rm.name and the file tree to serve it from in *fs (the
+ * Policy before any file is opened (admit.c): rewrite the name, pick the
+ * route, check the access lists and the per-client limits. Returns 0 with
+ * the name in w->rm.name and the file tree to serve it from in *fs (the
  * limit is then taken: release it on every later failure), or -1 when
- * the request was answered (or deliberately not answered) here.
+ * the request was answered (or deliberately not answered) there.
  */
 static int
 worker_admit(struct worker *w, int lfd, enum tftp_op op,
@@ -877,44 +705,10 @@ worker_admit(struct worker *w, int lfd, enum tftp_op op,
     const struct conf_route **route, uint64_t now)
 {
 	const struct conf_route	*r;
-	enum limit_verdict	 v;
 
-	if (route_rewrite(w->conf, peer, req->file, w->rname,
-	    sizeof(w->rname)) == -1) {
-		worker_refuse(w, lfd, op, req, peer, local, TFTP_EACCESS,
-		    "badreq", "File name too long");
+	if (admit_request(&w->adm, lfd, op, req, peer, local, w->rname,
+	    sizeof(w->rname), &w->rm, &r, now) == -1)
 		return -1;
-	}
-	r = route_match(w->conf, w->rname, &w->rm);
-	if (!route_allows(w->conf, r, peer)) {
-		STATS_ADD(w->st, denied_acl, 1);
-		/* Silence is an option: scanners learn nothing. */
-		if (!w->conf->acl_silent)
-			worker_refuse(w, lfd, op, req, peer, local,
-			    TFTP_EACCESS, "acl", "Access denied");
-		else
-			worker_log_refused(w, op, req, NULL, 0, peer, -1,
-			    "acl");
-		return -1;
-	}
-	if (op == TFTP_WRQ && (r == NULL || r->handler != CONF_HANDLER_FILE ||
-	    !r->write.enabled)) {
-		/* Uploads only where a file route has a write group. */
-		worker_refuse(w, lfd, op, req, peer, local, TFTP_EACCESS,
-		    "access", "Uploads are disabled");
-		return -1;
-	}
-	v = limit_admit(&w->limit, peer, now);
-	if (v != LIMIT_OK) {
-		STATS_ADD(w->st, denied_limit, 1);
-		/* Error 0: a booting client retries, which is what a
-		 * rate or concurrency limit wants. */
-		worker_refuse(w, lfd, op, req, peer, local, TFTP_EUNDEF,
-		    v == LIMIT_CLIENT_BUSY ? "limit" : "rate",
-		    v == LIMIT_CLIENT_BUSY ? "Too many transfers from your "
-		    "address" : "Rate limited, try again");
-		return -1;
-	}
 	*fs = (r != NULL && w->route_fs[r - w->conf->routes] != NULL) ?
 	    w->route_fs[r - w->conf->routes] : w->fs;
 	*route = r;
@@ -1074,8 +868,8 @@ worker_start(struct worker *w, struct wsess *ws, enum tftp_op op,
 		/* Armed before the first DATA is queued: submitted first. */
 		if (ring_recv(&w->ring, ws->fd, worker_ud(w, ws, UD_RECV, 0, 0),
 		    true) == -1) {
-			worker_log_exhausted(w, "io_uring: arming a receive",
-			    EBUSY);
+			admit_log_exhausted(&w->adm,
+			    "io_uring: arming a receive", EBUSY);
 			sess_fail(&ws->s, TFTP_EUNDEF);
 			worker_end(w, ws, now);
 			return;
@@ -1084,27 +878,12 @@ worker_start(struct worker *w, struct wsess *ws, enum tftp_op op,
 		ws->rx_armed = true;
 	} else if (!ws->shared &&
 	    epoll_ctl(w->ep, EPOLL_CTL_ADD, ws->fd, &ev) == -1) {
-		worker_log_exhausted(w, "epoll_ctl", errno);
+		admit_log_exhausted(&w->adm, "epoll_ctl", errno);
 		sess_fail(&ws->s, TFTP_EUNDEF);
 		worker_end(w, ws, now);
 		return;
 	}
 	worker_apply(w, ws, &tx, now);
-}
-
-static bool
-worker_same_req(const struct wsess *ws, const struct tftp_req *req)
-{
-	const struct tftp_opts	*a = &ws->req_opts, *b = &req->opts;
-
-	return ws->name_len == req->file_len &&
-	    memcmp(ws->name, req->file, req->file_len) == 0 &&
-	    ws->req_mode == req->mode && a->set == b->set &&
-	    (!(a->set & TFTP_OPT_BLKSIZE) || a->blksize == b->blksize) &&
-	    (!(a->set & TFTP_OPT_TIMEOUT) || a->timeout_s == b->timeout_s) &&
-	    (!(a->set & TFTP_OPT_TSIZE) || a->tsize == b->tsize) &&
-	    (!(a->set & TFTP_OPT_WINDOWSIZE) ||
-	    a->windowsize == b->windowsize);
 }
 
 /*
@@ -1243,7 +1022,8 @@ worker_request(struct worker *w, int lfd, enum tftp_op op,
 	 * our first packet is late or lost. Our own timer resends; a second
 	 * session would double the traffic. */
 	if (ws != NULL && !ws->s.progressed && ws->s.op == op &&
-	    worker_same_req(ws, req)) {
+	    admit_same_req(ws->name, ws->name_len, ws->req_mode, &ws->req_opts,
+	    req)) {
 		STATS_ADD(w->st, req_retransmit, 1);
 		return;
 	}
@@ -1276,14 +1056,14 @@ worker_request(struct worker *w, int lfd, enum tftp_op op,
 		worker_end(w, ws, now);
 	}
 	if (req->mode == TFTP_MODE_MAIL) {
-		worker_refuse(w, lfd, op, req, peer, local, TFTP_EBADOP,
+		admit_refuse(&w->adm, lfd, op, req, peer, local, TFTP_EBADOP,
 		    "badreq", "Mail mode not supported");
 		return;
 	}
 	if (w->free_head == NIL) {
 		/* Error 0, not 3: U-Boot and PXE ROMs retry on it. */
 		STATS_ADD(w->st, refused_busy, 1);
-		worker_refuse(w, lfd, op, req, peer, local, TFTP_EUNDEF,
+		admit_refuse(&w->adm, lfd, op, req, peer, local, TFTP_EUNDEF,
 		    "busy", "Server busy, try again");
 		return;
 	}
@@ -1299,8 +1079,8 @@ worker_request(struct worker *w, int lfd, enum tftp_op op,
 		(void)limit_release(&w->limit, peer);
 		if ((uint16_t)code == TFTP_EUNDEF)	/* memory, fds, spawner */
 			STATS_ADD(w->st, refused_busy, 1);
-		worker_refuse(w, lfd, op, req, peer, local, (uint16_t)code,
-		    worker_reason((uint16_t)code), msg);
+		admit_refuse(&w->adm, lfd, op, req, peer, local, (uint16_t)code,
+		    admit_reason((uint16_t)code), msg);
 		return;
 	}
 	/* Single port mode answers from the listen socket itself: no socket
@@ -1310,11 +1090,11 @@ worker_request(struct worker *w, int lfd, enum tftp_op op,
 	fd = w->conf->single_port ? lfd : worker_socket(w, local, peer,
 	    &tmp.prev);
 	if (fd == -1) {
-		worker_log_exhausted(w, "transfer socket", errno);
+		admit_log_exhausted(&w->adm, "transfer socket", errno);
 		worker_close_content(&tmp);
 		(void)limit_release(&w->limit, peer);
 		STATS_ADD(w->st, refused_busy, 1);
-		worker_refuse(w, lfd, op, req, peer, local, TFTP_EUNDEF,
+		admit_refuse(&w->adm, lfd, op, req, peer, local, TFTP_EUNDEF,
 		    "busy", "Server busy, try again");
 		return;
 	}
@@ -1429,10 +1209,10 @@ worker_listen_pkt(struct worker *w, int lfd, int i, uint64_t now)
 		 * client retries to its limit. Anything else: silence. */
 		if (!isreq)
 			return;
-		worker_log_refused(w, buf[1], NULL, (const char *)buf + 2,
+		admit_log_refused(&w->adm, buf[1], NULL, (const char *)buf + 2,
 		    strnlen((const char *)buf + 2, len - 2 < 64 ? len - 2 :
 		    64), peer, (uint16_t)code, trunc ? "toolong" : "badreq");
-		worker_refuse_send(w, lfd, peer, &local, (uint16_t)code,
+		admit_refuse_send(&w->adm, lfd, peer, &local, (uint16_t)code,
 		    trunc ? "Request too long" : "Malformed request");
 		return;
 	}
@@ -1823,7 +1603,7 @@ worker_trim_cache(struct worker *w, uint64_t now)
 	if (now < w->trim_ms)
 		return;
 	w->trim_ms = now + 1000;
-	worker_log_flush(w, now);
+	admit_log_flush(&w->adm, now);
 	if (w->pool != NULL)
 		worker_pool_trim(w, now, false);
 	fs_expire_idle(w->fs, now, w->conf->cache_idle_ms);
@@ -2213,6 +1993,8 @@ worker_init(struct worker *w, const struct worker_args *a)
 
 		txq_init(&w->txq, w->st, c->session.gso, &h);
 	}
+	admit_init(&w->adm, c, w->st, &w->limit, &w->now_ms, w->ctlbuf,
+	    sizeof(w->ctlbuf));
 	if (w->st != NULL)
 		stats_worker_start(w->st, getpid(), a->gen);
 	w->lim.blksize_max = c->session.blksize_max;
