@@ -83,7 +83,8 @@ struct txq {
 	 * here and the body slices. */
 	unsigned		 gson;
 	struct iovec		 gsoiov[TXQ_GSO_MAX][2 * TXQ_GSO_SEGS];
-	uint8_t			 gsohdr[TXQ_GSO_MAX][TXQ_GSO_SEGS][TFTP_HDR_LEN];
+	uint8_t			 gsohdr[TXQ_GSO_MAX][TXQ_GSO_SEGS]
+				    [TFTP_HDR_LEN];
 };
 
 /* An empty queue on epoll (sendmmsg); gso: session.gso. */

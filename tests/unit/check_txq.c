@@ -142,7 +142,8 @@ check_train(unsigned i, const uint8_t *data, uint32_t blksize, uint64_t size,
 	ck_assert_uint_eq(gso_size(i), blksize + TFTP_HDR_LEN);
 	for (k = 0; k < n; k++) {
 		uint64_t	 off = (first + k - 1) * blksize;
-		uint64_t	 len = size - off < blksize ? size - off : blksize;
+		uint64_t	 len = size - off < blksize ? size - off :
+		    blksize;
 
 		ck_assert_uint_eq(h->msg_iov[2 * k].iov_len, TFTP_HDR_LEN);
 		ck_assert_uint_eq(hdr_block(h->msg_iov[2 * k].iov_base),
