@@ -155,11 +155,11 @@ admit_request(struct admit *a, int lfd, enum tftp_op op,
     struct route_match *rm, const struct conf_route **route, uint64_t now)
 {
 	struct admit_refusal	 ref;
-	enum limit_verdict	 v;
 
 	if (admit_policy(a->conf, op, req, peer, rname, rlen, rm, route,
 	    &ref) == 0) {
-		v = limit_admit(a->limit, peer, now);
+		enum limit_verdict	 v = limit_admit(a->limit, peer, now);
+
 		if (v == LIMIT_OK)
 			return 0;
 		admit_limit_refusal(v, &ref);
