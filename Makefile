@@ -69,6 +69,8 @@ check_ring_OBJS	 = ring
 check_addr_OBJS	 = addr num
 check_priv_OBJS	 = priv
 check_log_OBJS	 = log
+check_txq_OBJS	 = txq sess tftp num net ring log
+check_admit_OBJS = admit route limit conf conf_policy module tmpl addr num log net tftp
 UNIT_SRCS	 = $(wildcard tests/unit/check_*.c)
 UNIT_BINS	 = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 

@@ -5,18 +5,21 @@
  *
  * It owns: the epoll set, the preallocated session slots and their free
  * list, the peer table that maps a client address:port to its session,
- * the retransmit timers, the send queue, the transfer log line, and the
- * order of a request's admission: rewrite and route (route.c), access
- * lists and limits (route.c, limit.c), then the content: the file tree
- * (fs.c), a rendered template (tmpl.c), a module's answer (module.c), a
- * program's output through the spawner (execd.c), or an upload (fs.c).
+ * the retransmit timers, the transfer log line, the busy check and the
+ * order of a request's way in: admission (admit.c: rewrite and route,
+ * access lists, limits), then the content: the file tree (fs.c), a
+ * rendered template (tmpl.c), a module's answer (module.c), a program's
+ * output through the spawner (execd.c), or an upload (fs.c).
  * It does not parse packets (tftp.c), decide protocol steps (sess.c),
- * resolve paths (fs.c) or bind listen sockets (the supervisor did).
+ * resolve paths (fs.c), bind listen sockets (the supervisor did), hold
+ * the datagrams waiting to be sent (txq.c: the send queue and its GSO
+ * trains; it calls back here to end a transfer whose file faulted), or
+ * word, count and rate-limit refusals (admit.c).
  *
- * Size: about 2,600 lines because both I/O backends (epoll, io_uring),
- * single port mode, the socket pool, admission and the send queue live
- * here; splitting them behind one backend interface (wio_epoll.c,
- * wio_uring.c, txq.c, admit.c) is planned work, not done yet.
+ * Size: about 2,150 lines because both I/O backends (epoll, io_uring),
+ * single port mode, the socket pool and the content glue live here;
+ * splitting them behind one backend interface (wio_epoll.c, wio_uring.c,
+ * content.c) is planned work, not done yet.
  *
  * Packet path: no allocation. Logging is one line per finished transfer
  * and one per refused request, the refusals at most
@@ -24,10 +27,10 @@
  * batches; each transfer has its own socket (its TID), or, in single port
  * mode, shares the listen socket and is found by the client's address and
  * port. Everything sent waits in one queue of header + body iovecs (no
- * copy of file bytes). With epoll a transfer socket is read one datagram
- * per readiness and the queue leaves by sendmmsg: a window at once, and
- * in single port mode the answers to a whole recvmmsg batch of ACKs at
- * once. With io_uring (`io_uring = true`, the default mode's read
+ * copy of file bytes; txq.c). With epoll a transfer socket is read one
+ * datagram per readiness and the queue leaves by sendmmsg: a window at
+ * once, and in single port mode the answers to a whole recvmmsg batch of
+ * ACKs at once. With io_uring (`io_uring = true`, the default mode's read
  * transfers, ring.c) each transfer socket has a multishot receive, every
  * queued datagram is an SQE, and one io_uring_enter per loop turn submits
  * the turn's sends and waits; the epoll set (listen sockets, control
@@ -59,6 +62,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "admit.h"
 #include "clock.h"
 #include "conf.h"
 #include "execd.h"
@@ -76,6 +80,7 @@
 #include "tftp.h"
 #include "timer.h"
 #include "tmpl.h"
+#include "txq.h"
 #include "worker.h"
 
 #define TAG_LISTEN	(1ull << 32)
@@ -84,18 +89,6 @@
 #define TAG_EXECD	(4ull << 32)
 #define TAG_MASK	(0xffffffffull << 32)
 #define NIL		UINT32_MAX
-#define TX_BATCH	64	/* DATA packets per sendmmsg */
-#define TX_QMAX		256	/* queue room: io_uring sends a turn's worth */
-#define TXCTL_MAX	128	/* OACK/ACK/ERROR short enough to queue */
-/* UDP GSO (session.gso): a window's blocks leave as one send the kernel
- * cuts into datagrams of blksize + 4 bytes (the last may be shorter). At
- * most UDP_MAX_SEGMENTS (64) segments, and the whole train must fit one
- * IP datagram's length field: 65535 less the UDP and the largest IP
- * header (8 + 40), with room to spare for IP options. */
-#define TX_GSO_SEGS	64
-#define TX_GSO_BYTES	(65535 - 8 - 40 - 20)
-#define TX_GSO_MAX	32	/* GSO sends queued at once */
-#define TX_GSO_CMSG	CMSG_SPACE(sizeof(uint16_t))
 #define RX_PER_EVENT	64	/* datagrams read per session event */
 #define LISTEN_ROUNDS	8	/* recvmmsg batches per listen event */
 #define EVENTS_MAX	256
@@ -208,31 +201,7 @@ struct worker {
 	struct net_rx		 rx;
 	uint8_t			*pkt;		/* one datagram, TFTP_PKT_MAX+1 */
 	uint8_t			 ctlbuf[1024];	/* OACK and ERROR packets */
-	/* The send queue: DATA datagrams waiting for one sendmmsg. With
-	 * epoll all go to one socket; in single port mode that is the listen
-	 * socket, so the ACKs of many transfers read by one recvmmsg are
-	 * answered by one sendmmsg. With io_uring each is an SQE of its own
-	 * socket. */
-	unsigned		 txn;
-	struct mmsghdr		 mm[TX_QMAX];
-	struct iovec		 iov[TX_QMAX][2];
-	uint32_t		 txsess[TX_QMAX];	/* slot of each */
-	int			 txfdv[TX_QMAX];	/* socket of each */
-	uint8_t			 txsegs[TX_QMAX];	/* datagrams: >1 GSO */
-	uint32_t		 txbytes[TX_QMAX];	/* DATA payload */
-	uint8_t			 txpay[TX_QMAX][TXCTL_MAX];	/* OACK, ACK */
-	struct sockaddr_storage	 txto[TX_QMAX];
-	union {
-		struct cmsghdr	 align;
-		uint8_t		 b[NET_PKTINFO_SPACE + TX_GSO_CMSG];
-	}			 txctl[TX_QMAX];	/* source, GSO size */
-	/* UDP GSO sends (session.gso): an entry's iovecs interleave the
-	 * 4-byte headers kept here and the body slices. gso: this worker
-	 * still uses it (off after an EIO: the device cannot). */
-	bool			 gso;
-	unsigned		 gson;
-	struct iovec		 gsoiov[TX_GSO_MAX][2 * TX_GSO_SEGS];
-	uint8_t			 gsohdr[TX_GSO_MAX][TX_GSO_SEGS][TFTP_HDR_LEN];
+	struct txq		 txq;		/* the send queue (txq.c) */
 	/* io_uring (default mode, `io_uring = true`): the read transfers'
 	 * sockets receive by multishot recvmsg and every queued datagram
 	 * leaves as an SQE; the epoll set (listen sockets, control pipe,
@@ -249,23 +218,14 @@ struct worker {
 	struct wpool		*pool;		/* pool_n of them, no order */
 	uint32_t		 pool_cap;	/* see worker_setup_ring */
 	uint32_t		 pool_n;
-	/* Lines an outsider can cause, at most so many a second (log.c):
-	 * refused requests (log.refusals_per_second), and running out of
-	 * descriptors, ports or ring entries (one a second, with the last
-	 * failure kept for the "suppressed" line). */
-	struct log_rate		 refusal_rate;
-	struct log_rate		 exhaust_rate;
-	const char		*exhaust_what;
-	int			 exhaust_err;
+	/* Refusals: answered, counted, logged at most so many a second. */
+	struct admit		 adm;
 };
 
 static volatile sig_atomic_t	got_term, got_stop;
 
 static void	worker_end(struct worker *, struct wsess *, uint64_t);
-static void	worker_flush(struct worker *);
-static void	worker_txq_to_ring(struct worker *);
 static void	worker_ring_reap(struct worker *, uint64_t, uint32_t);
-static uint8_t	*worker_txq_add(struct worker *, struct wsess *);
 
 static void
 worker_on_signal(int sig)
@@ -351,27 +311,6 @@ worker_unhash(struct worker *w, struct wsess *ws)
 		*p = ws->next;
 }
 
-/* "blksize,tsize,..." for the options granted, "-" for none. */
-static const char *
-worker_opts_str(const struct tftp_opts *o, char *buf, size_t len)
-{
-	static const struct {
-		unsigned	 bit;
-		const char	*name;
-	} names[] = {
-		{ TFTP_OPT_BLKSIZE, "blksize" }, { TFTP_OPT_TIMEOUT, "timeout" },
-		{ TFTP_OPT_TSIZE, "tsize" }, { TFTP_OPT_WINDOWSIZE, "windowsize" },
-	};
-	size_t		 i, o_len = 0;
-
-	buf[0] = '\0';
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (o->set & names[i].bit)
-			o_len += (size_t)snprintf(buf + o_len, len - o_len,
-			    "%s%s", o_len ? "," : "", names[i].name);
-	return o_len ? buf : "-";
-}
-
 /* The log line of a finished transfer: stable key=value fields. */
 static void
 worker_log_done(struct worker *w, struct wsess *ws, uint64_t now)
@@ -394,7 +333,7 @@ worker_log_done(struct worker *w, struct wsess *ws, uint64_t now)
 	    "rexmit=%u dupack=%u rtt_ms=%s gaps=%u",
 	    net_ntop(&ws->peer, peer, sizeof(peer)), tftp_opname(s->op),
 	    log_safe(name, sizeof(name), ws->name, ws->name_len),
-	    tftp_modename(s->mode), worker_opts_str(&s->oack, opts,
+	    tftp_modename(s->mode), admit_opts_str(&s->oack, opts,
 	    sizeof(opts)), s->blksize, s->windowsize,
 	    (unsigned long long)s->size, ws->replaced ? "replaced" :
 	    sess_result_name(s->result), ws->replaced ? "" : err,
@@ -491,8 +430,8 @@ worker_end(struct worker *w, struct wsess *ws, uint64_t now)
 	/* Queued DATA points into the body and must leave before it is
 	 * released; with io_uring, every SQE that names the socket must be
 	 * submitted before its number can be reused. */
-	if (w->txn > 0 || w->uring)
-		worker_flush(w);
+	if (w->txq.n > 0 || w->uring)
+		txq_flush(&w->txq);
 	worker_log_done(w, ws, now);
 	worker_count_done(w, ws, now);
 	if (ws->route != NULL && ws->route->handler == CONF_HANDLER_MODULE)
@@ -530,80 +469,61 @@ worker_end(struct worker *w, struct wsess *ws, uint64_t now)
 	STATS_SET(w->st, sess_active, w->nactive);
 }
 
+/* Where ws's datagrams go, for the send queue. */
+static void
+worker_dest(const struct worker *w, const struct wsess *ws,
+    struct txq_dest *d)
+{
+	d->fd = ws->fd;
+	d->slot = (uint32_t)(ws - w->ss);
+	d->peer = &ws->peer;
+	d->local = ws->shared ? &ws->local : NULL;
+	d->gso_off = ws->gso_off;
+}
+
 static void
 worker_send_ctl(struct worker *w, struct wsess *ws, size_t len)
 {
+	struct txq_dest	 d;
+
 	if (len == 0)
 		return;
-	if (len <= TXCTL_MAX) {
+	if (len <= TXQ_CTL_MAX) {
 		/* Joins the queue behind the transfer's DATA, in order. */
-		memcpy(worker_txq_add(w, ws), w->ctlbuf, len);
-		w->iov[w->txn - 1][0].iov_len = len;
+		worker_dest(w, ws, &d);
+		txq_add_ctl(&w->txq, &d, w->ctlbuf, len);
 		return;
 	}
 	/* Keep a transfer's packets in order: queued DATA first. */
-	if (w->txn > 0 && (w->uring || w->txfdv[w->txn - 1] == ws->fd))
-		worker_flush(w);
+	txq_flush_before(&w->txq, ws->fd);
 	/* From a listen socket, say which local address to answer from. */
 	if (net_send_from(ws->fd, w->ctlbuf, len, &ws->peer,
 	    ws->shared ? &ws->local : NULL) > 0)
 		STATS_ADD(w->st, tx_pkts, 1);
 }
 
-/* Count entries mm[from, from+n) as sent: datagrams (a GSO send's
- * segments each), payload bytes and GSO sends. */
+/* Queue blocks [first, first+count) of ws (txq_send_blocks). */
 static void
-worker_count_tx(struct worker *w, unsigned from, unsigned n)
+worker_send_blocks(struct worker *w, struct wsess *ws, uint64_t first,
+    uint32_t count)
 {
-	uint64_t	 bytes = 0, pkts = 0, gso = 0;
-	unsigned	 i;
+	struct txq_dest	 d;
 
-	for (i = from; i < from + n; i++) {
-		bytes += w->txbytes[i];
-		pkts += w->txsegs[i];
-		gso += w->txsegs[i] > 1;
-	}
-	STATS_ADD(w->st, tx_pkts, pkts);
-	STATS_ADD(w->st, tx_bytes, bytes);
-	if (gso > 0)
-		STATS_ADD(w->st, gso_sends, gso);
+	worker_dest(w, ws, &d);
+	txq_send_blocks(&w->txq, &d, &ws->s, ws->body->data, first, count);
 }
 
 /*
  * The kernel refused a GSO send with err: EIO, the device cannot
- * checksum the segments (no more GSO in this worker); EINVAL or EMSGSIZE,
- * not to this peer (a segment above the path MTU, say): plain sends for
- * this transfer. Nothing of the train left.
+ * checksum the segments (no more GSO in this worker, txq_gso_refused);
+ * EINVAL or EMSGSIZE, not to this peer (a segment above the path MTU,
+ * say): plain sends for this transfer. Nothing of the train left.
  */
 static void
 worker_gso_refused(struct worker *w, struct wsess *ws, int err)
 {
 	ws->gso_off = true;
-	if (err == EIO && w->gso) {
-		w->gso = false;
-		log_warnx("UDP GSO refused (EIO): plain sends from now on");
-	}
-}
-
-/* epoll: entry i, a GSO send, was refused: its datagrams one by one. */
-static void
-worker_gso_resend(struct worker *w, unsigned i, int err)
-{
-	struct msghdr	 h = w->mm[i].msg_hdr;
-	unsigned	 k;
-
-	worker_gso_refused(w, &w->ss[w->txsess[i]], err);
-	h.msg_controllen -= TX_GSO_CMSG;
-	if (h.msg_controllen == 0)
-		h.msg_control = NULL;
-	for (k = 0; k < w->txsegs[i]; k++) {
-		h.msg_iov = w->mm[i].msg_hdr.msg_iov + 2 * k;
-		h.msg_iovlen = 2;
-		if (sendmsg(w->txfdv[i], &h, MSG_DONTWAIT) == -1)
-			break;		/* loss: the timer resends */
-		STATS_ADD(w->st, tx_pkts, 1);
-		STATS_ADD(w->st, tx_bytes, h.msg_iov[1].iov_len);
-	}
+	txq_gso_refused(&w->txq, err);
 }
 
 /*
@@ -626,86 +546,28 @@ worker_tx_fault(struct worker *w, uint32_t slot)
 	worker_end(w, ws, clock_now_ms());
 }
 
-/*
- * Send everything queued: one sendmmsg per TX_BATCH datagrams. A full
- * socket buffer (EAGAIN, ENOBUFS) counts as loss: the timers resend.
- * Re-entrant through worker_end (the queue is emptied first).
- */
+/* The send queue's hooks (struct txq_hooks), ctx the worker. */
 static void
-worker_flush(struct worker *w)
+worker_txq_fault(void *ctx, uint32_t slot)
 {
-	unsigned	 n = w->txn, i = 0, j;
-	int		 fd = w->txfdv[0], r;
-
-	if (w->uring) {
-		worker_txq_to_ring(w);
-		(void)ring_submit(&w->ring);
-		return;
-	}
-	w->txn = 0;
-	w->gson = 0;
-	while (i < n) {
-		/* Entries with no iovec were dropped (below): send the run
-		 * up to the next one, never an empty datagram. */
-		if (w->mm[i].msg_hdr.msg_iovlen == 0) {
-			i++;
-			continue;
-		}
-		for (j = i; j < n && w->mm[j].msg_hdr.msg_iovlen != 0; j++)
-			;
-		r = sendmmsg(fd, w->mm + i, j - i, MSG_DONTWAIT);
-		if (r > 0) {
-			worker_count_tx(w, i, (unsigned)r);
-			i += (unsigned)r;
-		} else if (r == -1 && errno == EINTR) {
-			continue;
-		} else if (r == -1 && w->txsegs[i] > 1 && (errno == EIO ||
-		    errno == EINVAL || errno == EMSGSIZE)) {
-			worker_gso_resend(w, i, errno);
-			i++;
-		} else if (r == -1 && errno == EFAULT) {
-			uint32_t	 bad = w->txsess[i];
-
-			/* Drop the faulting transfer's other datagrams:
-			 * its body is released by worker_end. */
-			for (j = i; j < n; j++)
-				if (w->txsess[j] == bad)
-					w->mm[j].msg_hdr.msg_iovlen = 0;
-			worker_tx_fault(w, bad);
-		} else {
-			break;		/* EAGAIN, ENOBUFS, ...: loss */
-		}
-	}
+	worker_tx_fault(ctx, slot);
 }
 
-/*
- * io_uring: every queued datagram becomes a SENDMSG SQE, counted as sent
- * now (a failed one is taken back when its completion comes). The SQEs
- * are submitted by worker_flush, or by the loop's wait at the end of a
- * turn; the kernel reads the entries during that submit (MSG_DONTWAIT:
- * never later), and nothing is queued between this and the submit.
- */
 static void
-worker_txq_to_ring(struct worker *w)
+worker_txq_gso_off(void *ctx, uint32_t slot)
 {
-	unsigned	 n = w->txn, i;
+	struct worker	*w = ctx;
 
-	w->txn = 0;
-	w->gson = 0;
-	for (i = 0; i < n; i++) {
-		const struct msghdr	*h = &w->mm[i].msg_hdr;
-		unsigned		 segs = w->txsegs[i];
-
-		if (h->msg_iovlen == 0 || ring_send(&w->ring, w->txfdv[i], h,
-		    worker_ud(w, &w->ss[w->txsess[i]], UD_SEND, w->txbytes[i],
-		    segs > 1 ? segs : 0)) == -1)
-			continue;	/* dropped, or no SQE: loss */
-		worker_count_tx(w, i, 1);
-	}
+	w->ss[slot].gso_off = true;
 }
 
-static void	worker_send_blocks(struct worker *, struct wsess *, uint64_t,
-		    uint32_t);
+static uint64_t
+worker_txq_ud(void *ctx, uint32_t slot, uint32_t bytes, unsigned segs)
+{
+	struct worker	*w = ctx;
+
+	return worker_ud(w, &w->ss[slot], UD_SEND, bytes, segs);
+}
 
 /* A send's failure (a success posts nothing): take it back from the
  * counters; EFAULT is a file truncated under its mapping. A GSO send the
@@ -733,146 +595,6 @@ worker_ring_sent(struct worker *w, uint64_t ud, int res)
 		if (ws->s.state == SESS_SENDING && ws->s.sent > ws->s.acked)
 			worker_send_blocks(w, ws, ws->s.acked + 1,
 			    (uint32_t)(ws->s.sent - ws->s.acked));
-	}
-}
-
-/*
- * Take the next entry of the send queue for a datagram of ws (flushing
- * first when the queue is full or holds another socket's datagrams) and
- * address it; the destination is copied, since the slot may be reused
- * before the flush. Returns the entry's own payload buffer (TXCTL_MAX
- * bytes) with iov[0] pointing at it, one iovec.
- */
-static uint8_t *
-worker_txq_add(struct worker *w, struct wsess *ws)
-{
-	struct msghdr	*h;
-	unsigned	 i;
-
-	if (w->txn == (w->uring ? TX_QMAX : TX_BATCH) ||
-	    (!w->uring && w->txn > 0 && w->txfdv[w->txn - 1] != ws->fd))
-		worker_flush(w);
-	i = w->txn++;
-	w->txfdv[i] = ws->fd;
-	w->txsegs[i] = 1;
-	w->txbytes[i] = 0;
-	w->txsess[i] = (uint32_t)(ws - w->ss);
-	w->txto[i] = ws->peer;
-	h = &w->mm[i].msg_hdr;
-	memset(h, 0, sizeof(*h));
-	h->msg_name = &w->txto[i];
-	h->msg_namelen = net_sslen(&ws->peer);
-	h->msg_iov = w->iov[i];
-	h->msg_iovlen = 1;
-	w->iov[i][0].iov_base = w->txpay[i];
-	if (ws->shared)
-		net_set_source(h, w->txctl[i].b, &ws->local);
-	return w->txpay[i];
-}
-
-/* Blocks of ws one GSO send may carry: 1 when GSO is off for it. */
-static uint32_t
-worker_gso_segs(const struct worker *w, const struct wsess *ws)
-{
-	uint32_t	 n;
-
-	if (!w->gso || ws->gso_off)
-		return 1;
-	n = TX_GSO_BYTES / (ws->s.blksize + TFTP_HDR_LEN);
-	return n > TX_GSO_SEGS ? TX_GSO_SEGS : n > 0 ? n : 1;
-}
-
-/*
- * Queue blocks [first, first+n) of ws, n >= 2, as one UDP GSO send: the
- * iovecs interleave each block's 4-byte header and its body slice (no
- * copy), and a UDP_SEGMENT cmsg of blksize + 4 has the kernel cut the
- * train into datagrams. Every block but the file's last is blksize long,
- * and the last may only end a train: the kernel's last segment may be
- * shorter (down to a bare header).
- */
-static void
-worker_send_gso(struct worker *w, struct wsess *ws, uint64_t first,
-    uint32_t n)
-{
-	struct msghdr	*h;
-	struct cmsghdr	*c;
-	struct iovec	*iov;
-	uint32_t	 k, bytes = 0;
-	uint16_t	 seg = (uint16_t)(ws->s.blksize + TFTP_HDR_LEN);
-	unsigned	 i, g;
-
-	if (w->gson == TX_GSO_MAX)
-		worker_flush(w);
-	(void)worker_txq_add(w, ws);
-	i = w->txn - 1;
-	g = w->gson++;
-	iov = w->gsoiov[g];
-	for (k = 0; k < n; k++) {
-		uint64_t	 off;
-		uint32_t	 len;
-
-		sess_block_span(&ws->s, first + k, &off, &len);
-		tftp_put_data_hdr(w->gsohdr[g][k], (uint16_t)(first + k));
-		iov[2 * k].iov_base = w->gsohdr[g][k];
-		iov[2 * k].iov_len = TFTP_HDR_LEN;
-		iov[2 * k + 1].iov_base = (void *)(ws->body->data + off);
-		iov[2 * k + 1].iov_len = len;
-		bytes += len;
-	}
-	h = &w->mm[i].msg_hdr;
-	h->msg_iov = iov;
-	h->msg_iovlen = 2 * n;
-	w->txsegs[i] = (uint8_t)n;
-	w->txbytes[i] = bytes;
-	/* After the source address (single port mode), if any. */
-	c = (struct cmsghdr *)(void *)(w->txctl[i].b + h->msg_controllen);
-	memset(c, 0, TX_GSO_CMSG);
-	c->cmsg_level = SOL_UDP;
-	c->cmsg_type = UDP_SEGMENT;
-	c->cmsg_len = CMSG_LEN(sizeof(seg));
-	memcpy(CMSG_DATA(c), &seg, sizeof(seg));
-	h->msg_control = w->txctl[i].b;
-	h->msg_controllen += TX_GSO_CMSG;
-}
-
-/*
- * Queue blocks [first, first+count) of ws: a run of two or more as GSO
- * sends (worker_gso_segs blocks at most each), a single block as the
- * 4-byte header in the entry's buffer and the body slice as a second
- * iovec (no copy). The queue is flushed when full, when another socket
- * comes, at the end of each event batch and before a transfer ends.
- */
-static void
-worker_send_blocks(struct worker *w, struct wsess *ws, uint64_t first,
-    uint32_t count)
-{
-	uint32_t	 k = 0, segmax = worker_gso_segs(w, ws);
-
-	while (k < count) {
-		uint8_t		*hdr;
-		unsigned	 i;
-		uint64_t	 off;
-		uint32_t	 len, n = count - k;
-
-		if (n > segmax)
-			n = segmax;
-		if (n >= 2) {
-			worker_send_gso(w, ws, first + k, n);
-			k += n;
-			continue;
-		}
-		hdr = worker_txq_add(w, ws);
-		i = w->txn - 1;
-		sess_block_span(&ws->s, first + k, &off, &len);
-		tftp_put_data_hdr(hdr, (uint16_t)(first + k));
-		w->iov[i][0].iov_len = TFTP_HDR_LEN;
-		k++;
-		if (len == 0)
-			continue;
-		w->iov[i][1].iov_base = (void *)(ws->body->data + off);
-		w->iov[i][1].iov_len = len;
-		w->txbytes[i] = len;
-		w->mm[i].msg_hdr.msg_iovlen = 2;
 	}
 }
 
@@ -943,152 +665,6 @@ worker_apply(struct worker *w, struct wsess *ws, const struct sess_tx *tx,
 	}
 }
 
-/*
- * The log line of a refused request: the transfer line's fields (peer,
- * op, file, mode, opts as asked) with result=refused, why (notfound,
- * access, acl, rate, limit, busy, badreq, toolong, ...) and the ERROR
- * code sent (none: not answered). At most log.refusals_per_second lines
- * a second per worker; the rest are counted and said as one
- * "result=refused suppressed=K" line. req NULL: the packet did not
- * decode, name (up to name_len bytes) is what stood where the file name
- * goes.
- */
-static void
-worker_log_refused(struct worker *w, enum tftp_op op,
-    const struct tftp_req *req, const char *name, size_t name_len,
-    const struct sockaddr_storage *peer, int code, const char *reason)
-{
-	char		 pbuf[64], nbuf[TFTP_NAME_MAX * 4 + 1], opts[48];
-	char		 err[24] = " error=none";
-	uint64_t	 k;
-
-	if (!log_enabled(LOG_INFO))
-		return;
-	if (!log_rate_allow(&w->refusal_rate,
-	    w->conf->log.refusals_per_second, w->now_ms, &k)) {
-		STATS_ADD(w->st, log_suppressed, 1);
-		return;
-	}
-	if (k > 0)
-		log_info("result=refused suppressed=%llu",
-		    (unsigned long long)k);
-	if (req != NULL) {
-		name = req->file;
-		name_len = req->file_len;
-	}
-	if (code >= 0)
-		snprintf(err, sizeof(err), " error=%d", code);
-	log_info("peer=%s op=%s file=\"%s\" mode=%s opts=%s result=refused "
-	    "reason=%s%s", net_ntop(peer, pbuf, sizeof(pbuf)),
-	    tftp_opname(op), log_safe(nbuf, sizeof(nbuf), name, name_len),
-	    req != NULL ? tftp_modename(req->mode) : "-",
-	    req != NULL ? worker_opts_str(&req->opts, opts, sizeof(opts)) :
-	    "-", reason, err);
-}
-
-/* Send a refusal's ERROR from the listen socket and count it by code. */
-static void
-worker_refuse_send(struct worker *w, int lfd,
-    const struct sockaddr_storage *peer,
-    const struct sockaddr_storage *local, uint16_t code, const char *msg)
-{
-	size_t	 len;
-
-	switch (code) {
-	case TFTP_ENOTFOUND:
-		STATS_ADD(w->st, refused_notfound, 1);
-		break;
-	case TFTP_EACCESS:
-		STATS_ADD(w->st, refused_access, 1);
-		break;
-	case TFTP_EBADOP:
-		STATS_ADD(w->st, refused_badop, 1);
-		break;
-	case TFTP_EUNDEF:	/* counted by the caller: busy or denied */
-		break;
-	default:
-		STATS_ADD(w->st, refused_other, 1);
-		break;
-	}
-	len = tftp_encode_error(w->ctlbuf, sizeof(w->ctlbuf), code, msg);
-	if (len > 0 && net_send_from(lfd, w->ctlbuf, len, peer, local) > 0)
-		STATS_ADD(w->st, tx_pkts, 1);
-}
-
-/* Answer a request with an ERROR from the listen socket: no new socket
- * for a negative answer (pxelinux and ZTP switches probe many names).
- * Logged (rate-limited) with reason, see worker_log_refused. */
-static void
-worker_refuse(struct worker *w, int lfd, enum tftp_op op,
-    const struct tftp_req *req, const struct sockaddr_storage *peer,
-    const struct sockaddr_storage *local, uint16_t code, const char *reason,
-    const char *msg)
-{
-	worker_log_refused(w, op, req, NULL, 0, peer, code, reason);
-	worker_refuse_send(w, lfd, peer, local, code, msg);
-}
-
-/* The reason word of a refusal by the content's error code. */
-static const char *
-worker_reason(uint16_t code)
-{
-	switch (code) {
-	case TFTP_EUNDEF:
-		return "busy";
-	case TFTP_ENOTFOUND:
-		return "notfound";
-	case TFTP_EACCESS:
-		return "access";
-	case TFTP_ENOSPACE:
-		return "full";
-	case TFTP_EBADOP:
-		return "badreq";
-	case TFTP_EEXISTS:
-		return "exists";
-	default:
-		return "error";
-	}
-}
-
-/*
- * Running out of descriptors, ports or ring entries fails every request
- * of a flood the same way: counted each time, logged at most once a
- * second; the lines held back are said as one "...; suppressed=K" line
- * before the next one, or by worker_log_flush. (The last failure's kind
- * names them: close enough, they come from one shortage.)
- */
-static void
-worker_log_exhausted(struct worker *w, const char *what, int err)
-{
-	uint64_t	 k;
-
-	STATS_ADD(w->st, refused_resource, 1);
-	w->exhaust_what = what;
-	w->exhaust_err = err;
-	if (!log_rate_allow(&w->exhaust_rate, 1, w->now_ms, &k)) {
-		STATS_ADD(w->st, log_suppressed, 1);
-		return;
-	}
-	if (k > 0)
-		log_warnx("%s: %s; suppressed=%llu", what, strerror(err),
-		    (unsigned long long)k);
-	log_warnx("%s: %s", what, strerror(err));
-}
-
-/* Once a second: the counts of lines held back and not yet said. */
-static void
-worker_log_flush(struct worker *w, uint64_t now)
-{
-	uint64_t	 k;
-
-	if ((k = log_rate_flush(&w->refusal_rate, now)) > 0)
-		log_info("result=refused suppressed=%llu",
-		    (unsigned long long)k);
-	if ((k = log_rate_flush(&w->exhaust_rate, now)) > 0)
-		log_warnx("%s: %s; suppressed=%llu", w->exhaust_what,
-		    strerror(w->exhaust_err), (unsigned long long)k);
-}
-
 /* Take a free slot and prepare it for peer; NULL when all are busy. */
 static struct wsess *
 worker_alloc(struct worker *w, const struct sockaddr_storage *peer,
@@ -1116,11 +692,11 @@ worker_alloc(struct worker *w, const struct sockaddr_storage *peer,
 }
 
 /*
- * Policy before any file is opened: rewrite the name, pick the route,
- * check the access lists and the per-client limits. Returns 0 with the
- * name in w->rm.name and the file tree to serve it from in *fs (the
+ * Policy before any file is opened (admit.c): rewrite the name, pick the
+ * route, check the access lists and the per-client limits. Returns 0 with
+ * the name in w->rm.name and the file tree to serve it from in *fs (the
  * limit is then taken: release it on every later failure), or -1 when
- * the request was answered (or deliberately not answered) here.
+ * the request was answered (or deliberately not answered) there.
  */
 static int
 worker_admit(struct worker *w, int lfd, enum tftp_op op,
@@ -1129,44 +705,10 @@ worker_admit(struct worker *w, int lfd, enum tftp_op op,
     const struct conf_route **route, uint64_t now)
 {
 	const struct conf_route	*r;
-	enum limit_verdict	 v;
 
-	if (route_rewrite(w->conf, peer, req->file, w->rname,
-	    sizeof(w->rname)) == -1) {
-		worker_refuse(w, lfd, op, req, peer, local, TFTP_EACCESS,
-		    "badreq", "File name too long");
+	if (admit_request(&w->adm, lfd, op, req, peer, local, w->rname,
+	    sizeof(w->rname), &w->rm, &r, now) == -1)
 		return -1;
-	}
-	r = route_match(w->conf, w->rname, &w->rm);
-	if (!route_allows(w->conf, r, peer)) {
-		STATS_ADD(w->st, denied_acl, 1);
-		/* Silence is an option: scanners learn nothing. */
-		if (!w->conf->acl_silent)
-			worker_refuse(w, lfd, op, req, peer, local,
-			    TFTP_EACCESS, "acl", "Access denied");
-		else
-			worker_log_refused(w, op, req, NULL, 0, peer, -1,
-			    "acl");
-		return -1;
-	}
-	if (op == TFTP_WRQ && (r == NULL || r->handler != CONF_HANDLER_FILE ||
-	    !r->write.enabled)) {
-		/* Uploads only where a file route has a write group. */
-		worker_refuse(w, lfd, op, req, peer, local, TFTP_EACCESS,
-		    "access", "Uploads are disabled");
-		return -1;
-	}
-	v = limit_admit(&w->limit, peer, now);
-	if (v != LIMIT_OK) {
-		STATS_ADD(w->st, denied_limit, 1);
-		/* Error 0: a booting client retries, which is what a
-		 * rate or concurrency limit wants. */
-		worker_refuse(w, lfd, op, req, peer, local, TFTP_EUNDEF,
-		    v == LIMIT_CLIENT_BUSY ? "limit" : "rate",
-		    v == LIMIT_CLIENT_BUSY ? "Too many transfers from your "
-		    "address" : "Rate limited, try again");
-		return -1;
-	}
 	*fs = (r != NULL && w->route_fs[r - w->conf->routes] != NULL) ?
 	    w->route_fs[r - w->conf->routes] : w->fs;
 	*route = r;
@@ -1326,8 +868,8 @@ worker_start(struct worker *w, struct wsess *ws, enum tftp_op op,
 		/* Armed before the first DATA is queued: submitted first. */
 		if (ring_recv(&w->ring, ws->fd, worker_ud(w, ws, UD_RECV, 0, 0),
 		    true) == -1) {
-			worker_log_exhausted(w, "io_uring: arming a receive",
-			    EBUSY);
+			admit_log_exhausted(&w->adm,
+			    "io_uring: arming a receive", EBUSY);
 			sess_fail(&ws->s, TFTP_EUNDEF);
 			worker_end(w, ws, now);
 			return;
@@ -1336,27 +878,12 @@ worker_start(struct worker *w, struct wsess *ws, enum tftp_op op,
 		ws->rx_armed = true;
 	} else if (!ws->shared &&
 	    epoll_ctl(w->ep, EPOLL_CTL_ADD, ws->fd, &ev) == -1) {
-		worker_log_exhausted(w, "epoll_ctl", errno);
+		admit_log_exhausted(&w->adm, "epoll_ctl", errno);
 		sess_fail(&ws->s, TFTP_EUNDEF);
 		worker_end(w, ws, now);
 		return;
 	}
 	worker_apply(w, ws, &tx, now);
-}
-
-static bool
-worker_same_req(const struct wsess *ws, const struct tftp_req *req)
-{
-	const struct tftp_opts	*a = &ws->req_opts, *b = &req->opts;
-
-	return ws->name_len == req->file_len &&
-	    memcmp(ws->name, req->file, req->file_len) == 0 &&
-	    ws->req_mode == req->mode && a->set == b->set &&
-	    (!(a->set & TFTP_OPT_BLKSIZE) || a->blksize == b->blksize) &&
-	    (!(a->set & TFTP_OPT_TIMEOUT) || a->timeout_s == b->timeout_s) &&
-	    (!(a->set & TFTP_OPT_TSIZE) || a->tsize == b->tsize) &&
-	    (!(a->set & TFTP_OPT_WINDOWSIZE) ||
-	    a->windowsize == b->windowsize);
 }
 
 /*
@@ -1495,7 +1022,8 @@ worker_request(struct worker *w, int lfd, enum tftp_op op,
 	 * our first packet is late or lost. Our own timer resends; a second
 	 * session would double the traffic. */
 	if (ws != NULL && !ws->s.progressed && ws->s.op == op &&
-	    worker_same_req(ws, req)) {
+	    admit_same_req(ws->name, ws->name_len, ws->req_mode, &ws->req_opts,
+	    req)) {
 		STATS_ADD(w->st, req_retransmit, 1);
 		return;
 	}
@@ -1528,14 +1056,14 @@ worker_request(struct worker *w, int lfd, enum tftp_op op,
 		worker_end(w, ws, now);
 	}
 	if (req->mode == TFTP_MODE_MAIL) {
-		worker_refuse(w, lfd, op, req, peer, local, TFTP_EBADOP,
+		admit_refuse(&w->adm, lfd, op, req, peer, local, TFTP_EBADOP,
 		    "badreq", "Mail mode not supported");
 		return;
 	}
 	if (w->free_head == NIL) {
 		/* Error 0, not 3: U-Boot and PXE ROMs retry on it. */
 		STATS_ADD(w->st, refused_busy, 1);
-		worker_refuse(w, lfd, op, req, peer, local, TFTP_EUNDEF,
+		admit_refuse(&w->adm, lfd, op, req, peer, local, TFTP_EUNDEF,
 		    "busy", "Server busy, try again");
 		return;
 	}
@@ -1551,8 +1079,8 @@ worker_request(struct worker *w, int lfd, enum tftp_op op,
 		(void)limit_release(&w->limit, peer);
 		if ((uint16_t)code == TFTP_EUNDEF)	/* memory, fds, spawner */
 			STATS_ADD(w->st, refused_busy, 1);
-		worker_refuse(w, lfd, op, req, peer, local, (uint16_t)code,
-		    worker_reason((uint16_t)code), msg);
+		admit_refuse(&w->adm, lfd, op, req, peer, local, (uint16_t)code,
+		    admit_reason((uint16_t)code), msg);
 		return;
 	}
 	/* Single port mode answers from the listen socket itself: no socket
@@ -1562,11 +1090,11 @@ worker_request(struct worker *w, int lfd, enum tftp_op op,
 	fd = w->conf->single_port ? lfd : worker_socket(w, local, peer,
 	    &tmp.prev);
 	if (fd == -1) {
-		worker_log_exhausted(w, "transfer socket", errno);
+		admit_log_exhausted(&w->adm, "transfer socket", errno);
 		worker_close_content(&tmp);
 		(void)limit_release(&w->limit, peer);
 		STATS_ADD(w->st, refused_busy, 1);
-		worker_refuse(w, lfd, op, req, peer, local, TFTP_EUNDEF,
+		admit_refuse(&w->adm, lfd, op, req, peer, local, TFTP_EUNDEF,
 		    "busy", "Server busy, try again");
 		return;
 	}
@@ -1681,10 +1209,10 @@ worker_listen_pkt(struct worker *w, int lfd, int i, uint64_t now)
 		 * client retries to its limit. Anything else: silence. */
 		if (!isreq)
 			return;
-		worker_log_refused(w, buf[1], NULL, (const char *)buf + 2,
+		admit_log_refused(&w->adm, buf[1], NULL, (const char *)buf + 2,
 		    strnlen((const char *)buf + 2, len - 2 < 64 ? len - 2 :
 		    64), peer, (uint16_t)code, trunc ? "toolong" : "badreq");
-		worker_refuse_send(w, lfd, peer, &local, (uint16_t)code,
+		admit_refuse_send(&w->adm, lfd, peer, &local, (uint16_t)code,
 		    trunc ? "Request too long" : "Malformed request");
 		return;
 	}
@@ -1722,7 +1250,7 @@ worker_listen_ready(struct worker *w, int lfd, uint64_t now)
 		}
 		for (i = 0; i < n; i++)
 			worker_listen_pkt(w, lfd, i, now);
-		worker_flush(w);
+		txq_flush(&w->txq);
 		if (n < NET_BATCH)
 			return;
 	}
@@ -2075,7 +1603,7 @@ worker_trim_cache(struct worker *w, uint64_t now)
 	if (now < w->trim_ms)
 		return;
 	w->trim_ms = now + 1000;
-	worker_log_flush(w, now);
+	admit_log_flush(&w->adm, now);
 	if (w->pool != NULL)
 		worker_pool_trim(w, now, false);
 	fs_expire_idle(w->fs, now, w->conf->cache_idle_ms);
@@ -2438,6 +1966,7 @@ worker_setup_ring(struct worker *w)
 		return;
 	}
 	w->uring = true;
+	txq_use_ring(&w->txq, &w->ring);
 	log_info("transfers on io_uring");
 }
 
@@ -2452,12 +1981,20 @@ worker_init(struct worker *w, const struct worker_args *a)
 	w->execd.fd = -1;
 	w->execd.pid = -1;
 	w->conf = c;
-	w->gso = c->session.gso;
 	w->id = a->id;
 	w->lfds = a->lfds;
 	w->nlfds = a->nlfds;
 	w->ctl_fd = a->ctl_fd;
 	w->st = a->stats;
+	{
+		const struct txq_hooks	 h = { .ctx = w,
+		    .fault = worker_txq_fault, .gso_refused = worker_txq_gso_off,
+		    .send_ud = worker_txq_ud };
+
+		txq_init(&w->txq, w->st, c->session.gso, &h);
+	}
+	admit_init(&w->adm, c, w->st, &w->limit, &w->now_ms, w->ctlbuf,
+	    sizeof(w->ctlbuf));
 	if (w->st != NULL)
 		stats_worker_start(w->st, getpid(), a->gen);
 	w->lim.blksize_max = c->session.blksize_max;
@@ -2595,9 +2132,9 @@ worker_main(const struct worker_args *a)
 		}
 		/* With io_uring, the next wait submits what is queued. */
 		if (w.uring)
-			worker_txq_to_ring(&w);
+			txq_to_ring(&w.txq);
 		else
-			worker_flush(&w);
+			txq_flush(&w.txq);
 		worker_trim_cache(&w, now);
 	}
 	if (w.draining && w.nactive > 0)
