@@ -665,6 +665,18 @@ sess_take_block(struct sess *s, const uint8_t *data, size_t len,
 		    "Disk full or allocation exceeded", tx);
 		return;
 	}
+	if (len < s->blksize && s->tsize_wrq != 0 &&
+	    off + len != s->tsize_wrq) {
+		/*
+		 * The last block, but the upload is not the size the WRQ
+		 * announced (RFC 2349): a client that lost its place (a
+		 * short block resent where a full one was lost) would
+		 * otherwise publish a truncated file as complete. Refuse it,
+		 * nothing taken: the caller discards the partial file.
+		 */
+		sess_emit_error(s, TFTP_EUNDEF, "Size differs from tsize", tx);
+		return;
+	}
 	/* The DATA that answers our last ACK (rcvd) is an RTT sample. */
 	if (s->rtt_armed && s->rtt_lo == s->rcvd)
 		sess_rtt_reply(s, s->rcvd, now);
@@ -680,18 +692,6 @@ sess_take_block(struct sess *s, const uint8_t *data, size_t len,
 		tx->wr_off = off;
 		tx->wr_data = data;
 		tx->wr_len = (uint32_t)len;
-	}
-	if (len < s->blksize && s->tsize_wrq != 0 &&
-	    s->rx_bytes != s->tsize_wrq) {
-		/*
-		 * The last block, but the upload is not the size the WRQ
-		 * announced (RFC 2349): a client that lost its place (a
-		 * short block resent where a full one was lost) would
-		 * otherwise publish a truncated file as complete. Refuse it:
-		 * the caller discards the partial file.
-		 */
-		sess_emit_error(s, TFTP_EUNDEF, "Size differs from tsize", tx);
-		return;
 	}
 	if (len < s->blksize) {
 		/*
