@@ -30,6 +30,7 @@
 #include "route.h"
 #include "stats.h"
 #include "tftp.h"
+#include "udp.h"
 
 static struct conf		 conf;
 static struct conf_route	 routes[4];
@@ -250,23 +251,6 @@ START_TEST(admit_opts_str_names_options)
 	    "blksize,timeout,tsize,windowsize");
 }
 END_TEST
-
-/* A UDP socket on 127.0.0.1, kernel-chosen port; *addr is it. */
-static int
-udp_socket(struct sockaddr_storage *addr)
-{
-	struct sockaddr_in	*a4 = (struct sockaddr_in *)addr;
-	socklen_t		 len = sizeof(*addr);
-	int			 fd = socket(AF_INET, SOCK_DGRAM, 0);
-
-	ck_assert_int_ne(fd, -1);
-	memset(addr, 0, sizeof(*addr));
-	a4->sin_family = AF_INET;
-	a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)addr, sizeof(*a4)), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)addr, &len), 0);
-	return fd;
-}
 
 /* The ERROR waiting on fd (at most 5 s): its code, -1 if none came. */
 static int

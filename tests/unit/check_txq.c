@@ -28,6 +28,7 @@
 #include "stats.h"
 #include "tftp.h"
 #include "txq.h"
+#include "udp.h"
 
 static struct txq		 q;
 static struct stats_slot	 st;
@@ -347,23 +348,6 @@ START_TEST(txq_source_then_gso_cmsg)
 	check_train(1, data, 512, sizeof(data), 1, 4);
 }
 END_TEST
-
-/* A UDP socket bound to 127.0.0.1 on a kernel-chosen port; *addr is it. */
-static int
-udp_socket(struct sockaddr_storage *addr)
-{
-	struct sockaddr_in	*a4 = (struct sockaddr_in *)addr;
-	socklen_t		 len = sizeof(*addr);
-	int			 fd = socket(AF_INET, SOCK_DGRAM, 0);
-
-	ck_assert_int_ne(fd, -1);
-	memset(addr, 0, sizeof(*addr));
-	a4->sin_family = AF_INET;
-	a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)addr, sizeof(*a4)), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)addr, &len), 0);
-	return fd;
-}
 
 /* Read one datagram (waiting at most 5 s for it); its length, -1: none. */
 static ssize_t
