@@ -17,6 +17,7 @@
 
 #include "addr.h"
 #include "num.h"
+#include "testutil.h"
 
 static struct sockaddr_storage	ss;
 
@@ -379,11 +380,5 @@ addr_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(addr_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(addr_suite());
 }

@@ -31,6 +31,7 @@
 #include "stats.h"
 #include "tftp.h"
 #include "udp.h"
+#include "testutil.h"
 
 static struct conf		 conf;
 static struct conf_route	 routes[4];
@@ -424,11 +425,5 @@ admit_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(admit_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(admit_suite());
 }

@@ -8,7 +8,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -22,33 +21,17 @@
 
 #include "conf.h"
 #include "log.h"
+#include "testutil.h"
 
 static char	tmpdir[128];		/* canonical */
 static char	cfgpath[256];
 static char	errbuf[1024];
 static struct conf conf;
 
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void
 setup(void)
 {
-	char	tmpl[] = "/tmp/check_conf.XXXXXX";
-	char	*real;
-
-	ck_assert_ptr_nonnull(mkdtemp(tmpl));
-	real = realpath(tmpl, NULL);
-	ck_assert_ptr_nonnull(real);
-	ck_assert_uint_lt(strlen(real), sizeof(tmpdir));
-	snprintf(tmpdir, sizeof(tmpdir), "%s", real);
-	free(real);
+	unit_tmpdir(tmpdir, sizeof(tmpdir), "/tmp", "check_conf");
 	memset(&conf, 0, sizeof(conf));
 	errbuf[0] = '\0';
 }
@@ -57,7 +40,7 @@ static void
 teardown(void)
 {
 	conf_free(&conf);
-	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	unit_rmtree(tmpdir);
 }
 
 /* Write text to tmpdir/name; returns the path in a static buffer. */
@@ -1664,11 +1647,5 @@ conf_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(conf_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(conf_suite());
 }

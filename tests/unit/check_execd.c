@@ -10,7 +10,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -27,6 +26,7 @@
 
 #include "conf.h"
 #include "execd.h"
+#include "testutil.h"
 
 #define NROUTES		4
 
@@ -48,31 +48,19 @@ now_ms(void)
 static void
 setup(void)
 {
-	char	tmpl[] = "/tmp/check_execd.XXXXXX";
-
 	memset(&conf, 0, sizeof(conf));
 	memset(routes, 0, sizeof(routes));
 	memset(argvs, 0, sizeof(argvs));
 	conf.routes = routes;
 	conf.n_routes = NROUTES;
-	ck_assert_ptr_nonnull(mkdtemp(tmpl));
-	snprintf(tmpdir, sizeof(tmpdir), "%s", tmpl);
-}
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
+	unit_tmpdir(tmpdir, sizeof(tmpdir), "/tmp", "check_execd");
 }
 
 static void
 teardown(void)
 {
 	execd_stop(&ex);
-	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	unit_rmtree(tmpdir);
 }
 
 /* Route i runs argv (at most 7 strings, NULL-terminated). */
@@ -811,11 +799,5 @@ execd_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(execd_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(execd_suite());
 }

@@ -16,7 +16,6 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <grp.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -38,51 +37,29 @@
 
 #include "fs.h"
 #include "skip.h"
+#include "testutil.h"
 
 static char base[64];	/* one per test case, removed even after failures */
 static char root[96];	/* one per test, inside base */
 static struct fs *fs;
 
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		(void)rmdir(path);
-	else
-		(void)unlink(path);
-	return 0;	/* keep going: remove all we can */
-}
-
-static void
-rm_tree(const char *dir)
-{
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 /* Unchecked: runs in the runner, so a failed (forked) test leaves no trace. */
 static void
 base_setup(void)
 {
-	snprintf(base, sizeof base, "/tmp/check_fs.XXXXXX");
-	if (mkdtemp(base) == NULL) {
-		perror("mkdtemp");
-		exit(EXIT_FAILURE);
-	}
+	unit_tmpdir(base, sizeof base, "/tmp", "check_fs");
 }
 
 static void
 base_teardown(void)
 {
-	rm_tree(base);
+	unit_rmtree(base);
 }
 
 static void
 setup(void)
 {
-	snprintf(root, sizeof root, "%s/root.XXXXXX", base);
-	ck_assert_ptr_nonnull(mkdtemp(root));
+	unit_tmpdir(root, sizeof root, base, "root");
 	fs = NULL;
 }
 
@@ -91,7 +68,7 @@ teardown(void)
 {
 	fs_free(fs);
 	fs = NULL;
-	rm_tree(root);
+	unit_rmtree(root);
 }
 
 /* root/rel; two rotating buffers so that rename(at(a), at(b)) works. */
@@ -1047,8 +1024,7 @@ START_TEST(upload_escape_refused)
 	char outside[128];
 	int pass;
 
-	snprintf(outside, sizeof outside, "%s/outside.XXXXXX", base);
-	ck_assert_ptr_nonnull(mkdtemp(outside));
+	unit_tmpdir(outside, sizeof outside, base, "outside");
 	ck_assert_int_eq(mkdir(at("sub"), 0755), 0);
 	ck_assert_int_eq(symlink(outside, at("out")), 0);
 	ck_assert_int_eq(symlink("../../..", at("sub/up")), 0);
@@ -1407,12 +1383,5 @@ fs_suite(void)
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	sr = srunner_create(fs_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(fs_suite());
 }

@@ -12,6 +12,7 @@
 #include <check.h>
 
 #include "log.h"
+#include "testutil.h"
 
 #define T0	5000000ull	/* some monotonic ms */
 
@@ -148,11 +149,5 @@ log_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(log_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(log_suite());
 }

@@ -12,7 +12,6 @@
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <libgen.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -29,6 +28,7 @@
 #include "module.h"
 #include "route.h"
 #include "tftp.h"
+#include "testutil.h"
 
 static char			 base[64];	/* per test case */
 static char			 example[PATH_MAX];
@@ -40,18 +40,6 @@ static struct conf_route	 route;
 static struct sockaddr_storage	 client, server;
 static struct module_req	 req;
 static char			 errbuf[512];
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		(void)rmdir(path);
-	else
-		(void)unlink(path);
-	return 0;
-}
 
 static void
 find_example(void)
@@ -157,11 +145,7 @@ base_setup(void)
 {
 	const char	*inc;
 
-	snprintf(base, sizeof base, "/tmp/check_module.XXXXXX");
-	if (mkdtemp(base) == NULL) {
-		perror("mkdtemp");
-		exit(EXIT_FAILURE);
-	}
+	unit_tmpdir(base, sizeof base, "/tmp", "check_module");
 	find_example();
 	snprintf(built, sizeof built, "%s/so", base);
 	have_built = 0;
@@ -185,18 +169,7 @@ base_setup(void)
 static void
 base_teardown(void)
 {
-	nftw(base, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void
-set_addr(struct sockaddr_storage *ss, const char *ip, uint16_t port)
-{
-	struct sockaddr_in	*s4 = (struct sockaddr_in *)ss;
-
-	memset(ss, 0, sizeof *ss);
-	ck_assert_int_eq(inet_pton(AF_INET, ip, &s4->sin_addr), 1);
-	s4->sin_family = AF_INET;
-	s4->sin_port = htons(port);
+	unit_rmtree(base);
 }
 
 static void
@@ -207,8 +180,8 @@ setup(void)
 	route.handler = CONF_HANDLER_MODULE;
 	conf.routes = &route;
 	conf.n_routes = 1;
-	set_addr(&client, "10.1.2.3", 2011);
-	set_addr(&server, "10.0.0.1", 69);
+	unit_addr(&client, "10.1.2.3", 2011);
+	unit_addr(&server, "10.0.0.1", 69);
 	memset(&req, 0, sizeof req);
 	req.mode = TFTP_MODE_OCTET;
 	req.client = &client;
@@ -534,12 +507,5 @@ module_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(module_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(module_suite());
 }

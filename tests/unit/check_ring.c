@@ -24,6 +24,7 @@
 
 #include "ring.h"
 #include "skip.h"
+#include "testutil.h"
 
 static struct ring	 r;
 static bool		 have_ring;
@@ -270,11 +271,5 @@ ring_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(ring_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(ring_suite());
 }

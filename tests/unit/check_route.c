@@ -19,6 +19,7 @@
 #include "conf.h"
 #include "route.h"
 #include "tftp.h"
+#include "testutil.h"
 
 #define MAX_RULES	8
 
@@ -639,11 +640,5 @@ route_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(route_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(route_suite());
 }

@@ -13,6 +13,7 @@
 
 #include "sess.h"
 #include "tftp.h"
+#include "testutil.h"
 
 #define T0	1000000u	/* fake monotonic start, ms */
 
@@ -1900,11 +1901,5 @@ sess_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(sess_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(sess_suite());
 }

@@ -12,7 +12,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 
 #include "stats.h"
 #include "version.h"
+#include "testutil.h"
 
 #define NSLOTS		8
 #define MAX_SAMPLES	4096
@@ -34,22 +34,10 @@ static char		 segpath[256];
 static char		 errbuf[512];
 static struct stats_seg	 seg;
 
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void
 setup(void)
 {
-	char	tmpl[] = "/tmp/check_stats.XXXXXX";
-
-	ck_assert_ptr_nonnull(mkdtemp(tmpl));
-	snprintf(tmpdir, sizeof(tmpdir), "%s", tmpl);
+	unit_tmpdir(tmpdir, sizeof(tmpdir), "/tmp", "check_stats");
 	snprintf(segpath, sizeof(segpath), "%s/seg", tmpdir);
 	memset(&seg, 0, sizeof(seg));
 	errbuf[0] = '\0';
@@ -59,7 +47,7 @@ static void
 teardown(void)
 {
 	stats_close(&seg);
-	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	unit_rmtree(tmpdir);
 }
 
 /* A segment with slot 0 and slot 3 running, slot 5 exited, others free. */
@@ -1208,11 +1196,5 @@ stats_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(stats_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(stats_suite());
 }

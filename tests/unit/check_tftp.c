@@ -10,6 +10,7 @@
 #include <check.h>
 
 #include "tftp.h"
+#include "testutil.h"
 
 /* A packet literal and its length without the literal's own final NUL. */
 #define PKT(s)	(const uint8_t *)(s), sizeof(s) - 1
@@ -744,11 +745,5 @@ tftp_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(tftp_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(tftp_suite());
 }

@@ -8,7 +8,6 @@
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 #include "route.h"
 #include "tftp.h"
 #include "tmpl.h"
+#include "testutil.h"
 
 static char			 base[64];	/* per test case */
 static char			 root[96];	/* per test */
@@ -34,60 +34,26 @@ static char			*out;		/* last render, NUL-terminated */
 static uint64_t			 out_size;
 static const char		*errmsg;
 
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		(void)rmdir(path);
-	else
-		(void)unlink(path);
-	return 0;
-}
-
 static void
 base_setup(void)
 {
-	snprintf(base, sizeof base, "/tmp/check_tmpl.XXXXXX");
-	if (mkdtemp(base) == NULL) {
-		perror("mkdtemp");
-		exit(EXIT_FAILURE);
-	}
+	unit_tmpdir(base, sizeof base, "/tmp", "check_tmpl");
 }
 
 static void
 base_teardown(void)
 {
-	nftw(base, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void
-set_addr(struct sockaddr_storage *ss, const char *ip, uint16_t port)
-{
-	struct sockaddr_in	*s4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6	*s6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof *ss);
-	if (inet_pton(AF_INET, ip, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
-		return;
-	}
-	ck_assert_int_eq(inet_pton(AF_INET6, ip, &s6->sin6_addr), 1);
-	s6->sin6_family = AF_INET6;
-	s6->sin6_port = htons(port);
+	unit_rmtree(base);
 }
 
 static void
 setup(void)
 {
-	snprintf(root, sizeof root, "%s/root.XXXXXX", base);
-	ck_assert_ptr_nonnull(mkdtemp(root));
+	unit_tmpdir(root, sizeof root, base, "root");
 	ctx = tmpl_new();
 	ck_assert_ptr_nonnull(ctx);
-	set_addr(&client, "10.1.2.3", 2011);
-	set_addr(&server, "10.0.0.1", 69);
+	unit_addr(&client, "10.1.2.3", 2011);
+	unit_addr(&server, "10.0.0.1", 69);
 	memset(&tpl, 0, sizeof tpl);
 	tpl.path = "t.tmpl";
 	out = NULL;
@@ -194,11 +160,11 @@ END_TEST
 START_TEST(variables_ipv6_and_mapped)
 {
 	put("t.tmpl", "${client_ip}|${client_port}|${server_ip}");
-	set_addr(&client, "fd00::1:2", 4000);
-	set_addr(&server, "fd00::9", 69);
+	unit_addr(&client, "fd00::1:2", 4000);
+	unit_addr(&server, "fd00::9", 69);
 	expect("x", "fd00::1:2|4000|fd00::9");
 	/* An IPv4 client on a dual-stack socket is shown as IPv4. */
-	set_addr(&client, "::ffff:192.0.2.7", 5);
+	unit_addr(&client, "::ffff:192.0.2.7", 5);
 	expect("x", "192.0.2.7|5|fd00::9");
 }
 END_TEST
@@ -261,9 +227,9 @@ START_TEST(host_lookup_by_ip)
 	    "10.1.2.4 hostname=node4 role=storage\n");
 	tpl.hosts = "hosts";
 	expect("x", "node3/compute/");
-	set_addr(&client, "10.1.2.4", 1);
+	unit_addr(&client, "10.1.2.4", 1);
 	expect("x", "node4/storage/");
-	set_addr(&client, "10.9.9.9", 1);
+	unit_addr(&client, "10.9.9.9", 1);
 	expect("x", "//");
 }
 END_TEST
@@ -274,11 +240,11 @@ START_TEST(host_lookup_by_ipv6_and_mapped)
 	put("hosts", "fd00::1 name=six\n::ffff:10.7.7.7 name=mapped\n"
 	    "10.8.8.8 name=four\n");
 	tpl.hosts = "hosts";
-	set_addr(&client, "fd00:0::1", 1);
+	unit_addr(&client, "fd00:0::1", 1);
 	expect("x", "six");
-	set_addr(&client, "10.7.7.7", 1);
+	unit_addr(&client, "10.7.7.7", 1);
 	expect("x", "mapped");
-	set_addr(&client, "::ffff:10.8.8.8", 1);
+	unit_addr(&client, "::ffff:10.8.8.8", 1);
 	expect("x", "four");
 }
 END_TEST
@@ -304,7 +270,7 @@ START_TEST(host_ip_wins_over_mac)
 	put("hosts", "aa:bb:cc:dd:ee:ff who=bymac\n10.1.2.3 who=byip\n");
 	tpl.hosts = "hosts";
 	expect("pxelinux.cfg/01-aa-bb-cc-dd-ee-ff", "byip");
-	set_addr(&client, "10.1.2.99", 1);
+	unit_addr(&client, "10.1.2.99", 1);
 	expect("pxelinux.cfg/01-aa-bb-cc-dd-ee-ff", "bymac");
 }
 END_TEST
@@ -530,7 +496,7 @@ START_TEST(many_hosts_found)
 
 		snprintf(ip, sizeof ip, "10.%zu.%zu.%zu", i >> 16,
 		    (i >> 8) & 255, i & 255);
-		set_addr(&client, ip, 1);
+		unit_addr(&client, ip, 1);
 		snprintf(want, sizeof want, "%zu", i);
 		expect("x", want);
 	}
@@ -577,12 +543,5 @@ tmpl_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(tmpl_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(tmpl_suite());
 }

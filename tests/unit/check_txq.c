@@ -29,6 +29,7 @@
 #include "tftp.h"
 #include "txq.h"
 #include "udp.h"
+#include "testutil.h"
 
 static struct txq		 q;
 static struct stats_slot	 st;
@@ -516,11 +517,5 @@ txq_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(txq_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(txq_suite());
 }
