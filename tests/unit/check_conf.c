@@ -47,15 +47,7 @@ teardown(void)
 static const char *
 write_file(const char *name, const char *text)
 {
-	static char	path[256];
-	FILE		*f;
-
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	ck_assert_int_eq(fclose(f), 0);
-	return path;
+	return unit_write(tmpdir, name, text, strlen(text));
 }
 
 static void

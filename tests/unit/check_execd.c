@@ -739,17 +739,15 @@ START_TEST(route_from_conf_load_runs)
 {
 	struct conf		 c;
 	struct execd_done	 d;
-	char			 path[256], err[512], *s;
-	FILE			*f;
-
-	snprintf(path, sizeof(path), "%s/ptftpd.conf", tmpdir);
-	ck_assert_ptr_nonnull(f = fopen(path, "w"));
-	fputs("root = \".\";\nroutes = (\n"
+	const char		*path;
+	char			 err[512], *s;
+	static const char	 text[] = "root = \".\";\nroutes = (\n"
 	    "  { prefix = \"boot/\"; handler = \"file\"; },\n"
 	    "  { prefix = \"gen/\"; handler = \"exec\";\n"
 	    "    command = [ \"/bin/echo\", \"hi\" ];\n"
-	    "    timeout_ms = 2000; max_bytes = 1048576; }\n);\n", f);
-	ck_assert_int_eq(fclose(f), 0);
+	    "    timeout_ms = 2000; max_bytes = 1048576; }\n);\n";
+
+	path = unit_write(tmpdir, "ptftpd.conf", text, sizeof(text) - 1);
 	memset(&c, 0, sizeof(c));
 	ck_assert_msg(conf_load(&c, path, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_int_eq(execd_start(&ex, &c), 0);

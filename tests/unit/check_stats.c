@@ -1109,16 +1109,13 @@ dir_has_tmp(const char *dir)
 
 START_TEST(prom_file_replaced_atomically)
 {
-	char		 path[300], buf[128];
+	const char	*path;
+	char		 buf[128];
 	struct stat	 before, after;
 	FILE		*f;
 
 	make_populated();
-	snprintf(path, sizeof(path), "%s/ptftpd.prom", tmpdir);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs("old\n", f);
-	fclose(f);
+	path = unit_write(tmpdir, "ptftpd.prom", "old\n", 4);
 	ck_assert_int_eq(stat(path, &before), 0);
 	ck_assert_int_eq(stats_write_prom_file(path, &seg, 0), 0);
 	ck_assert_int_eq(stat(path, &after), 0);

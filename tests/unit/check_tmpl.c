@@ -72,14 +72,7 @@ teardown(void)
 static void
 put_len(const char *rel, const char *data, size_t len)
 {
-	char	path[256];
-	int	fd;
-
-	snprintf(path, sizeof path, "%s/%s", root, rel);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	ck_assert_int_ne(fd, -1);
-	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
-	close(fd);
+	(void)unit_write(root, rel, data, len);
 }
 
 static void

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * testutil.h - the helpers every Check unit suite was copying: a fresh
- * temporary directory and its removal (unit_tmpdir, unit_rmtree), a
- * socket address from text (unit_addr) and the suite runner main() calls
- * (unit_run). Header-only (static inline) like skip.h and udp.h, so a
+ * temporary directory, a file written in it and its removal (unit_tmpdir,
+ * unit_write, unit_rmtree), a socket address from text (unit_addr) and
+ * the suite runner main() calls (unit_run). Header-only (static inline) like skip.h and udp.h, so a
  * suite links no extra object. It owns nothing else: the skip state is
  * skip.h's, the loopback UDP socket udp.h's, and what a suite puts in
  * its directory is the suite's.
@@ -12,6 +12,8 @@
 #define PTFTPD_TESTS_TESTUTIL_H
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -55,6 +57,26 @@ unit_tmpdir(char *buf, size_t size, const char *parent, const char *name)
 	}
 	memcpy(buf, real, strlen(real) + 1);
 	free(real);
+}
+
+/*
+ * Write len bytes of data to <dir>/<rel> (created 0644, or truncated: the
+ * same inode when it exists); returns the path, in a static buffer that
+ * the next call reuses. A failure fails the test.
+ */
+static inline const char *
+unit_write(const char *dir, const char *rel, const void *data, size_t len)
+{
+	static char	p[PATH_MAX];
+	int		fd;
+
+	ck_assert_int_lt(snprintf(p, sizeof(p), "%s/%s", dir, rel),
+	    (int)sizeof(p));
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ck_assert_msg(fd != -1, "open %s: %s", p, strerror(errno));
+	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
+	ck_assert_int_eq(close(fd), 0);
+	return p;
 }
 
 static inline int
