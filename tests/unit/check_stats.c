@@ -491,38 +491,45 @@ START_TEST(worker_start_resets_gauge_keeps_counters)
 }
 END_TEST
 
-START_TEST(dur_bucket_edges)
-{
-	ck_assert_uint_eq(stats_dur_bucket(0), 0);
-	ck_assert_uint_eq(stats_dur_bucket(1), 0);
-	ck_assert_uint_eq(stats_dur_bucket(2), 1);
-	ck_assert_uint_eq(stats_dur_bucket(3), 2);
-	ck_assert_uint_eq(stats_dur_bucket(4), 2);
-	ck_assert_uint_eq(stats_dur_bucket(1023), 10);
-	ck_assert_uint_eq(stats_dur_bucket(1024), 10);
-	ck_assert_uint_eq(stats_dur_bucket(1025), 11);
-	ck_assert_uint_eq(stats_dur_bucket((uint64_t)1 << 22),
-	    STATS_DUR_BUCKETS - 2);
-	ck_assert_uint_eq(stats_dur_bucket(((uint64_t)1 << 22) + 1),
-	    STATS_DUR_BUCKETS - 1);
-	ck_assert_uint_eq(stats_dur_bucket(UINT64_MAX), STATS_DUR_BUCKETS - 1);
-}
-END_TEST
+/* Histogram bucket edges: value and the bucket it must land in. */
+struct bucket_edge {
+	uint64_t	v;
+	unsigned	want;
+};
 
-START_TEST(size_bucket_edges)
+static void
+buckets_are(unsigned (*bucket)(uint64_t), const char *name,
+    const struct bucket_edge *e, size_t n)
 {
-	ck_assert_uint_eq(stats_size_bucket(0), 0);
-	ck_assert_uint_eq(stats_size_bucket(1), 0);
-	ck_assert_uint_eq(stats_size_bucket(2), 1);
-	ck_assert_uint_eq(stats_size_bucket(3), 2);
-	ck_assert_uint_eq(stats_size_bucket(1023), 10);
-	ck_assert_uint_eq(stats_size_bucket(1024), 10);
-	ck_assert_uint_eq(stats_size_bucket((uint64_t)1 << 38),
-	    STATS_SIZE_BUCKETS - 2);
-	ck_assert_uint_eq(stats_size_bucket(((uint64_t)1 << 38) + 1),
-	    STATS_SIZE_BUCKETS - 1);
-	ck_assert_uint_eq(stats_size_bucket(UINT64_MAX),
-	    STATS_SIZE_BUCKETS - 1);
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		ck_assert_msg(bucket(e[i].v) == e[i].want,
+		    "%s(%" PRIu64 ") = %u, want %u", name, e[i].v,
+		    bucket(e[i].v), e[i].want);
+}
+
+START_TEST(bucket_edges)
+{
+	static const struct bucket_edge	dur[] = {
+		{ 0, 0 }, { 1, 0 }, { 2, 1 }, { 3, 2 }, { 4, 2 },
+		{ 1023, 10 }, { 1024, 10 }, { 1025, 11 },
+		{ (uint64_t)1 << 22, STATS_DUR_BUCKETS - 2 },
+		{ ((uint64_t)1 << 22) + 1, STATS_DUR_BUCKETS - 1 },
+		{ UINT64_MAX, STATS_DUR_BUCKETS - 1 },
+	};
+	static const struct bucket_edge	size[] = {
+		{ 0, 0 }, { 1, 0 }, { 2, 1 }, { 3, 2 },
+		{ 1023, 10 }, { 1024, 10 },
+		{ (uint64_t)1 << 38, STATS_SIZE_BUCKETS - 2 },
+		{ ((uint64_t)1 << 38) + 1, STATS_SIZE_BUCKETS - 1 },
+		{ UINT64_MAX, STATS_SIZE_BUCKETS - 1 },
+	};
+
+	buckets_are(stats_dur_bucket, "stats_dur_bucket", dur,
+	    sizeof(dur) / sizeof(dur[0]));
+	buckets_are(stats_size_bucket, "stats_size_bucket", size,
+	    sizeof(size) / sizeof(size[0]));
 }
 END_TEST
 
@@ -1164,8 +1171,7 @@ stats_suite(void)
 	tcase_add_test(tc, sum_slot_adds_to_running_total);
 	tcase_add_test(tc, active_counts_only_live_slots);
 	tcase_add_test(tc, worker_start_resets_gauge_keeps_counters);
-	tcase_add_test(tc, dur_bucket_edges);
-	tcase_add_test(tc, size_bucket_edges);
+	tcase_add_test(tc, bucket_edges);
 	tcase_add_test(tc, observe_fills_bucket_and_sum);
 	tcase_add_test(tc, prom_families_once_and_contiguous);
 	tcase_add_test(tc, prom_label_families);
