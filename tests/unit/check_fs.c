@@ -160,6 +160,16 @@ fs_start(unsigned max_idle)
 	ck_assert_ptr_nonnull(fs);
 }
 
+/* Files a, b and c holding "A", "B" and "C"; fs_start(max_idle). */
+static void
+abc_start(unsigned max_idle)
+{
+	put_str("a", "A");
+	put_str("b", "B");
+	put_str("c", "C");
+	fs_start(max_idle);
+}
+
 static void
 body_is(const struct body *b, const char *s)
 {
@@ -418,10 +428,7 @@ START_TEST(idle_bodies_evicted_beyond_max_idle)
 	struct body *a, *b, *c;
 	const void *pa, *pb, *pc;
 
-	put_str("a", "A");
-	put_str("b", "B");
-	put_str("c", "C");
-	fs_start(2);
+	abc_start(2);
 	a = open_expect("a", TFTP_MODE_OCTET, 0, NULL);
 	b = open_expect("b", TFTP_MODE_OCTET, 0, NULL);
 	c = open_expect("c", TFTP_MODE_OCTET, 0, NULL);
@@ -447,10 +454,7 @@ START_TEST(idle_body_reused_on_hit)
 	struct body *a1, *a2, *b, *c;
 	const void *pa, *pb, *pc;
 
-	put_str("a", "A");
-	put_str("b", "B");
-	put_str("c", "C");
-	fs_start(2);
+	abc_start(2);
 	a1 = open_expect("a", TFTP_MODE_OCTET, 0, NULL);
 	fs_release(fs, a1);
 	a2 = open_expect("a", TFTP_MODE_OCTET, 0, NULL);
@@ -491,10 +495,7 @@ START_TEST(idle_bodies_expire_by_age)
 	const void *pa, *pb, *pc;
 	uint64_t now = 5000;
 
-	put_str("a", "A");
-	put_str("b", "B");
-	put_str("c", "C");
-	fs_start(64);
+	abc_start(64);
 	ck_assert_int_eq(fs_set_name_cache(fs, 0, &now), 0);
 	a = open_expect("a", TFTP_MODE_OCTET, 0, NULL);
 	b = open_expect("b", TFTP_MODE_OCTET, 0, NULL);
@@ -794,6 +795,19 @@ up_expect(const char *name, const struct fs_wpolicy *p, enum tftp_mode mode,
 	return expect_open(got, rc, u, errmsg, msg);
 }
 
+/* Each upload name (NULL-ended list) refused under p with rc and msg. */
+static void
+up_refused(const struct fs_wpolicy *p, int rc, const char *msg, ...)
+{
+	va_list ap;
+	const char *name;
+
+	va_start(ap, msg);
+	while ((name = va_arg(ap, const char *)) != NULL)
+		up_expect(name, p, TFTP_MODE_OCTET, rc, msg);
+	va_end(ap);
+}
+
 /* Write a string at the wire offset *off and advance it. */
 static void
 up_put(struct fs_upload *u, uint64_t *off, const void *data, size_t len)
@@ -1027,24 +1041,13 @@ START_TEST(upload_escape_refused)
 	fs_start(8);
 	for (pass = 0; pass < 2; pass++) {
 		force_named = pass;
-		up_expect("../x", &pol_replace, TFTP_MODE_OCTET, TFTP_EACCESS,
-		    "Path escapes root");
-		up_expect("sub/../../x", &pol_replace, TFTP_MODE_OCTET,
-		    TFTP_EACCESS, "Path escapes root");
-		/* a symlinked parent leading out of the root */
-		up_expect("out/x", &pol_replace, TFTP_MODE_OCTET,
-		    TFTP_EACCESS, "Path escapes root");
-		up_expect("sub/up/x", &pol_replace, TFTP_MODE_OCTET,
-		    TFTP_EACCESS, "Path escapes root");
-		up_expect("magic/x", &pol_replace, TFTP_MODE_OCTET,
-		    TFTP_EACCESS, "Path escapes root");
+		/* dot-dot, and a symlinked parent leading out of the root */
+		up_refused(&pol_replace, TFTP_EACCESS, "Path escapes root",
+		    "../x", "sub/../../x", "out/x", "sub/up/x", "magic/x",
+		    NULL);
 		/* the last component: never followed, never replaced */
-		up_expect("sub/target", &pol_replace, TFTP_MODE_OCTET,
-		    TFTP_EACCESS, "Not a regular file");
-		up_expect("..", &pol_replace, TFTP_MODE_OCTET, TFTP_EACCESS,
-		    "Not a regular file");
-		up_expect("sub/..", &pol_replace, TFTP_MODE_OCTET,
-		    TFTP_EACCESS, "Not a regular file");
+		up_refused(&pol_replace, TFTP_EACCESS, "Not a regular file",
+		    "sub/target", "..", "sub/..", NULL);
 		up_expect("", &pol_replace, TFTP_MODE_OCTET, TFTP_EACCESS,
 		    NULL);
 		/* an absolute name is beneath the root, like for reading */
@@ -1060,13 +1063,9 @@ START_TEST(upload_missing_parent_not_found)
 {
 	put_str("file", "x");
 	fs_start(8);
-	up_expect("nodir/x", &pol_new, TFTP_MODE_OCTET, TFTP_ENOTFOUND,
-	    "Directory not found");
-	up_expect("a/b/c", &pol_new, TFTP_MODE_OCTET, TFTP_ENOTFOUND,
-	    "Directory not found");
-	/* a parent that is a regular file */
-	up_expect("file/x", &pol_new, TFTP_MODE_OCTET, TFTP_ENOTFOUND,
-	    "Directory not found");
+	/* file/x: a parent that is a regular file */
+	up_refused(&pol_new, TFTP_ENOTFOUND, "Directory not found",
+	    "nodir/x", "a/b/c", "file/x", NULL);
 	/* directories are never created */
 	ck_assert(!exists("nodir"));
 	ck_assert(!exists("a"));
@@ -1258,17 +1257,9 @@ START_TEST(upload_over_existing_non_regular_refused)
 	put_str("real", "real");
 	ck_assert_int_eq(symlink("real", at("lnk")), 0);
 	fs_start(8);
-	up_expect("d", &pol_replace, TFTP_MODE_OCTET, TFTP_EACCESS,
-	    "Not a regular file");
-	up_expect("d/", &pol_replace, TFTP_MODE_OCTET, TFTP_EACCESS,
-	    "Not a regular file");
-	up_expect("fifo", &pol_replace, TFTP_MODE_OCTET, TFTP_EACCESS,
-	    "Not a regular file");
-	up_expect("sock", &pol_replace, TFTP_MODE_OCTET, TFTP_EACCESS,
-	    "Not a regular file");
-	/* a symlink, even to a regular file inside the root */
-	up_expect("lnk", &pol_replace, TFTP_MODE_OCTET, TFTP_EACCESS,
-	    "Not a regular file");
+	/* lnk: a symlink, even to a regular file inside the root */
+	up_refused(&pol_replace, TFTP_EACCESS, "Not a regular file",
+	    "d", "d/", "fifo", "sock", "lnk", NULL);
 	ck_assert_int_eq(lstat(at("lnk"), &st), 0);
 	ck_assert(S_ISLNK(st.st_mode));
 	ck_assert_int_eq(lstat(at("d"), &st), 0);
