@@ -68,17 +68,11 @@ teardown(void)
 	free(out);
 }
 
-/* Write rel beneath the root in place (O_TRUNC), len bytes of data. */
-static void
-put_len(const char *rel, const char *data, size_t len)
-{
-	(void)unit_write(root, rel, data, len);
-}
-
+/* Write rel beneath the root in place (O_TRUNC: the same inode). */
 static void
 put(const char *rel, const char *data)
 {
-	put_len(rel, data, strlen(data));
+	(void)unit_write(root, rel, data, strlen(data));
 }
 
 /* Publish rel by rename, as operators should: a new inode. */
@@ -450,9 +444,9 @@ START_TEST(oversize_files_refused)
 	t = malloc(TMPL_TEMPLATE_MAX + 1);
 	ck_assert_ptr_nonnull(t);
 	memset(t, 'a', TMPL_TEMPLATE_MAX + 1);
-	put_len("t.tmpl", t, TMPL_TEMPLATE_MAX + 1);
+	(void)unit_write(root, "t.tmpl", t, TMPL_TEMPLATE_MAX + 1);
 	ck_assert_int_eq(render("x"), TFTP_ENOSPACE);
-	put_len("t.tmpl", t, TMPL_TEMPLATE_MAX);
+	(void)unit_write(root, "t.tmpl", t, TMPL_TEMPLATE_MAX);
 	ck_assert_int_eq(render("x"), 0);
 	ck_assert_uint_eq(out_size, TMPL_TEMPLATE_MAX);
 	free(t);
@@ -480,7 +474,7 @@ START_TEST(many_hosts_found)
 		len += (size_t)snprintf(h + len, cap - len,
 		    "10.%zu.%zu.%zu n=%zu\n", i >> 16, (i >> 8) & 255,
 		    i & 255, i);
-	put_len("hosts", h, len);
+	(void)unit_write(root, "hosts", h, len);
 	free(h);
 	tpl.hosts = "hosts";
 	put("t.tmpl", "${host.n}");
