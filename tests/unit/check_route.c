@@ -329,84 +329,66 @@ START_TEST(rewrite_in_place)
 }
 END_TEST
 
-START_TEST(acl_absent_allows_everyone)
-{
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("192.0.2.1")), 1);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("2001:db8::1")),
-	    1);
-	ck_assert_int_eq(route_allows(&conf, NULL, client("192.0.2.1")), 1);
-}
-END_TEST
-
-START_TEST(acl_first_match_wins)
-{
-	set_acl(&conf.acl, acl_rules[0], "+10.1.0.0/16", "-10.0.0.0/8",
-	    "+0.0.0.0/0", NULL);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("10.1.2.3")), 1);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("10.2.2.3")), 0);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("192.0.2.1")), 1);
-	set_acl(&conf.acl, acl_rules[0], "-10.0.0.0/8", "+10.1.0.0/16", NULL);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("10.1.2.3")), 0);
-}
-END_TEST
-
-START_TEST(acl_without_match_denies)
-{
-	set_acl(&conf.acl, acl_rules[0], "+10.0.0.0/8", "+fd00::/8", NULL);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("192.0.2.1")), 0);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("2001:db8::1")),
-	    0);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, NULL), 0);
-}
-END_TEST
-
-/* The example of ptftpd.conf(5). */
-START_TEST(acl_example_v4_v6_and_deny_all)
-{
-	set_acl(&conf.acl, acl_rules[0], "+10.0.0.0/8", "+fd00::/8",
-	    "-0.0.0.0/0", NULL);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("10.9.8.7")), 1);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("fd12::1")), 1);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("11.0.0.1")), 0);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("fe80::1")), 0);
-}
-END_TEST
-
-START_TEST(acl_mapped_v4_matches_v4_rules)
-{
-	set_acl(&conf.acl, acl_rules[0], "+10.0.0.0/8", NULL);
-	ck_assert_int_eq(route_acl_allows(&conf.acl,
-	    client("::ffff:10.1.2.3")), 1);
-	ck_assert_int_eq(route_acl_allows(&conf.acl,
-	    client("::ffff:11.1.2.3")), 0);
+/*
+ * Access lists: up to three entries ("+net" allow, "-net" deny; none: no
+ * list at all), then clients ("-": no address) and whether each is let
+ * in, by the list alone and by route_allows without a route.
+ */
+static const struct acl_case {
+	const char	*what;
+	const char	*rule[3];
+	struct {
+		const char	*from;
+		int		 want;
+	} probe[4];
+} acl_cases[] = {
+	{ "no list allows everyone", { NULL },
+	    { { "192.0.2.1", 1 }, { "2001:db8::1", 1 } } },
+	{ "the first match wins",
+	    { "+10.1.0.0/16", "-10.0.0.0/8", "+0.0.0.0/0" },
+	    { { "10.1.2.3", 1 }, { "10.2.2.3", 0 }, { "192.0.2.1", 1 } } },
+	{ "the first match wins, deny first",
+	    { "-10.0.0.0/8", "+10.1.0.0/16" }, { { "10.1.2.3", 0 } } },
+	{ "without a match denied", { "+10.0.0.0/8", "+fd00::/8" },
+	    { { "192.0.2.1", 0 }, { "2001:db8::1", 0 }, { "-", 0 } } },
+	/* The example of ptftpd.conf(5). */
+	{ "the v4, v6 and deny-all example",
+	    { "+10.0.0.0/8", "+fd00::/8", "-0.0.0.0/0" },
+	    { { "10.9.8.7", 1 }, { "fd12::1", 1 }, { "11.0.0.1", 0 },
+	      { "fe80::1", 0 } } },
+	{ "a mapped v4 client matches v4 rules", { "+10.0.0.0/8" },
+	    { { "::ffff:10.1.2.3", 1 }, { "::ffff:11.1.2.3", 0 } } },
 	/* a rule written in the mapped form is an IPv4 rule */
-	set_acl(&conf.acl, acl_rules[0], "+::ffff:10.0.0.0/104", NULL);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("10.1.2.3")), 1);
-	ck_assert_int_eq(route_acl_allows(&conf.acl,
-	    client("::ffff:10.1.2.3")), 1);
-}
-END_TEST
+	{ "a mapped rule is a v4 rule", { "+::ffff:10.0.0.0/104" },
+	    { { "10.1.2.3", 1 }, { "::ffff:10.1.2.3", 1 } } },
+	{ "a /23 boundary", { "+192.0.2.0/23" },
+	    { { "192.0.3.255", 1 }, { "192.0.4.0", 0 },
+	      { "192.0.1.255", 0 } } },
+	{ "a single address", { "+192.0.2.7" },
+	    { { "192.0.2.7", 1 }, { "192.0.2.6", 0 } } },
+	{ "a /33 boundary", { "+2001:db8::/33" },
+	    { { "2001:db8:7fff::1", 1 }, { "2001:db8:8000::1", 0 } } },
+	{ "::/0 holds no v4 client", { "+::/0" },
+	    { { "2001:db8::1", 1 }, { "10.0.0.1", 0 } } },
+};
 
-START_TEST(acl_prefix_boundaries)
+START_TEST(acl_cases_allow)
 {
-	set_acl(&conf.acl, acl_rules[0], "+192.0.2.0/23", NULL);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("192.0.3.255")),
-	    1);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("192.0.4.0")), 0);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("192.0.1.255")),
-	    0);
-	set_acl(&conf.acl, acl_rules[0], "+192.0.2.7", NULL);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("192.0.2.7")), 1);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("192.0.2.6")), 0);
-	set_acl(&conf.acl, acl_rules[0], "+2001:db8::/33", NULL);
-	ck_assert_int_eq(route_acl_allows(&conf.acl,
-	    client("2001:db8:7fff::1")), 1);
-	ck_assert_int_eq(route_acl_allows(&conf.acl,
-	    client("2001:db8:8000::1")), 0);
-	set_acl(&conf.acl, acl_rules[0], "+::/0", NULL);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("2001:db8::1")),
-	    1);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("10.0.0.1")), 0);
+	const struct acl_case		*c = &acl_cases[_i];
+	const struct sockaddr_storage	*from;
+	unsigned			 i;
+
+	if (c->rule[0] != NULL)
+		set_acl(&conf.acl, acl_rules[0], c->rule[0], c->rule[1],
+		    c->rule[2], NULL);
+	for (i = 0; i < 4 && c->probe[i].from != NULL; i++) {
+		from = strcmp(c->probe[i].from, "-") == 0 ? NULL :
+		    client(c->probe[i].from);
+		ck_assert_msg(route_acl_allows(&conf.acl, from) ==
+		    c->probe[i].want, "%s: %s", c->what, c->probe[i].from);
+		ck_assert_int_eq(route_allows(&conf, NULL, from),
+		    c->probe[i].want);
+	}
 }
 END_TEST
 
@@ -531,12 +513,8 @@ route_suite(void)
 	tcase_add_test(tc, rewrite_exact_fit_succeeds);
 	tcase_add_test(tc, rewrite_input_too_long_fails);
 	tcase_add_test(tc, rewrite_in_place);
-	tcase_add_test(tc, acl_absent_allows_everyone);
-	tcase_add_test(tc, acl_first_match_wins);
-	tcase_add_test(tc, acl_without_match_denies);
-	tcase_add_test(tc, acl_example_v4_v6_and_deny_all);
-	tcase_add_test(tc, acl_mapped_v4_matches_v4_rules);
-	tcase_add_test(tc, acl_prefix_boundaries);
+	tcase_add_loop_test(tc, acl_cases_allow, 0,
+	    sizeof(acl_cases) / sizeof(acl_cases[0]));
 	tcase_add_test(tc, route_acl_applies_after_global_acl);
 	tcase_add_test(tc, route_prefix_match_passes_whole_name);
 	tcase_add_test(tc, route_match_ignores_leading_slashes);
