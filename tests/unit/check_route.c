@@ -487,18 +487,6 @@ START_TEST(route_none_is_null)
 }
 END_TEST
 
-START_TEST(cidr_match_families)
-{
-	struct addr_cidr	n;
-
-	ck_assert_int_eq(addr_cidr_parse("0.0.0.0/0", &n), 0);
-	ck_assert_int_eq(addr_cidr_match(&n, client("255.255.255.255")), 1);
-	ck_assert_int_eq(addr_cidr_match(&n, client("::ffff:1.2.3.4")), 1);
-	ck_assert_int_eq(addr_cidr_match(&n, client("::1")), 0);
-	ck_assert_int_eq(addr_cidr_match(&n, NULL), 0);
-}
-END_TEST
-
 static Suite *
 route_suite(void)
 {
@@ -523,7 +511,6 @@ route_suite(void)
 	tcase_add_test(tc, route_regex_unset_group_is_empty);
 	tcase_add_test(tc, route_regex_more_than_nine_groups);
 	tcase_add_test(tc, route_none_is_null);
-	tcase_add_test(tc, cidr_match_families);
 	suite_add_tcase(s, tc);
 	return s;
 }
