@@ -62,12 +62,13 @@ feed_error(struct sess *s, uint16_t code, uint64_t now, struct sess_tx *tx)
 	sess_input(s, &m, now, tx);
 }
 
-/* Start a transfer with options blksize/windowsize (0: not asked). */
+/* Start a transfer with options tsize (asked or not) and blksize and
+ * windowsize (0: not asked). */
 static void
-start_opts(struct sess *s, uint64_t size, uint32_t blksize,
+start_req(struct sess *s, uint64_t size, bool tsize, uint32_t blksize,
     uint32_t windowsize, struct sess_tx *tx)
 {
-	struct tftp_req r = req_make(0);
+	struct tftp_req r = req_make(tsize ? TFTP_OPT_TSIZE : 0);
 
 	if (blksize != 0) {
 		r.opts.set |= TFTP_OPT_BLKSIZE;
@@ -78,6 +79,13 @@ start_opts(struct sess *s, uint64_t size, uint32_t blksize,
 		r.opts.windowsize = windowsize;
 	}
 	ck_assert_int_eq(sess_start_read(s, &r, size, &lim_default, T0, tx), 0);
+}
+
+static void
+start_opts(struct sess *s, uint64_t size, uint32_t blksize,
+    uint32_t windowsize, struct sess_tx *tx)
+{
+	start_req(s, size, false, blksize, windowsize, tx);
 }
 
 START_TEST(no_options_sends_data1)
@@ -411,67 +419,52 @@ START_TEST(first_packet_sent_at_most_first_retries_plus_one)
 }
 END_TEST
 
-START_TEST(tsize_probe_abort_is_not_failure)
-{
-	struct tftp_req r = req_make(TFTP_OPT_TSIZE | TFTP_OPT_BLKSIZE |
-	    TFTP_OPT_WINDOWSIZE);
-	struct sess s;
-	struct sess_tx tx;
-
+/*
+ * A client's ERROR ends a read: after an OACK it is a probe when it is
+ * the option refusal (8) or code 0, else the transfer was aborted; so is
+ * any ERROR once data flowed. Rows: the options asked, how many ACKs
+ * (from 0) came first, the code, and the outcome.
+ */
+static const struct client_error_case {
+	const char	*what;
+	bool		 tsize;
+	uint32_t	 blksize, windowsize;
+	unsigned	 acks;		/* at most 2 */
+	uint16_t	 code;
+	enum sess_result result;
+	uint16_t	 err_code;
+	const char	*name;
+} client_error_cases[] = {
 	/* EDK2: tsize 0 blksize 1468 windowsize 4, then ERROR 8 */
-	r.opts.blksize = 1468;
-	r.opts.windowsize = 4;
-	sess_start_read(&s, &r, 30000, &lim_default, T0, &tx);
-	feed_error(&s, TFTP_EOPTNEG, T0 + 3, &tx);
-	ck_assert_uint_eq(tx.flags, 0);
+	{ "tsize probe", true, 1468, 4, 0, TFTP_EOPTNEG, SESS_RES_PROBE, 8,
+	    "probe" },
+	{ "error 0 after the OACK", false, 1408, 0, 0, TFTP_EUNDEF,
+	    SESS_RES_PROBE, 0, "probe" },
+	{ "error 2 after the OACK", false, 1408, 0, 0, TFTP_EACCESS,
+	    SESS_RES_ABORTED, 2, "aborted" },
+	/* GRUB closing */
+	{ "error 0 mid-transfer", false, 1024, 0, 2, TFTP_EUNDEF,
+	    SESS_RES_ABORTED, 0, "aborted" },
+};
+
+START_TEST(client_error_ends_read)
+{
+	const struct client_error_case	*c = &client_error_cases[_i];
+	struct sess			 s;
+	struct sess_tx			 tx;
+	unsigned			 i;
+
+	start_req(&s, 30000, c->tsize, c->blksize, c->windowsize, &tx);
+	for (i = 0; i < c->acks; i++)
+		feed_ack(&s, (uint16_t)i, T0 + 1 + i, &tx);
+	feed_error(&s, c->code, T0 + 3, &tx);	/* after the ACKs */
+	ck_assert_msg(tx.flags == 0, "%s: sends", c->what);
 	ck_assert_int_eq(s.state, SESS_DONE);
-	ck_assert_int_eq(s.result, SESS_RES_PROBE);
-	ck_assert_uint_eq(s.err_code, 8);
+	ck_assert_msg(s.result == c->result, "%s: result %s", c->what,
+	    sess_result_name(s.result));
+	ck_assert_uint_eq(s.err_code, c->err_code);
 	ck_assert_uint_eq(s.deadline_ms, 0);
-	ck_assert_str_eq(sess_result_name(s.result), "probe");
-}
-END_TEST
-
-START_TEST(error0_after_oack_is_probe)
-{
-	struct sess s;
-	struct sess_tx tx;
-
-	start_opts(&s, 30000, 1408, 0, &tx);
-	feed_error(&s, TFTP_EUNDEF, T0 + 3, &tx);
-	ck_assert_uint_eq(tx.flags, 0);
-	ck_assert_int_eq(s.result, SESS_RES_PROBE);
-	ck_assert_uint_eq(s.err_code, 0);
-}
-END_TEST
-
-START_TEST(error_other_after_oack_is_aborted)
-{
-	struct sess s;
-	struct sess_tx tx;
-
-	start_opts(&s, 30000, 1408, 0, &tx);
-	feed_error(&s, TFTP_EACCESS, T0 + 3, &tx);
-	ck_assert_uint_eq(tx.flags, 0);
-	ck_assert_int_eq(s.result, SESS_RES_ABORTED);
-	ck_assert_uint_eq(s.err_code, 2);
-}
-END_TEST
-
-START_TEST(error_mid_transfer_is_aborted)
-{
-	struct sess s;
-	struct sess_tx tx;
-
-	start_opts(&s, 30000, 1024, 0, &tx);
-	feed_ack(&s, 0, T0 + 1, &tx);
-	feed_ack(&s, 1, T0 + 2, &tx);
-	feed_error(&s, TFTP_EUNDEF, T0 + 3, &tx);	/* GRUB closing */
-	ck_assert_uint_eq(tx.flags, 0);
-	ck_assert_int_eq(s.state, SESS_DONE);
-	ck_assert_int_eq(s.result, SESS_RES_ABORTED);
-	ck_assert_uint_eq(s.err_code, 0);
-	ck_assert_str_eq(sess_result_name(s.result), "aborted");
+	ck_assert_str_eq(sess_result_name(s.result), c->name);
 }
 END_TEST
 
@@ -1837,10 +1830,8 @@ sess_suite(void)
 	tcase_add_test(tc, backoff_doubles_and_caps);
 	tcase_add_test(tc, gives_up_after_retries);
 	tcase_add_test(tc, first_packet_sent_at_most_first_retries_plus_one);
-	tcase_add_test(tc, tsize_probe_abort_is_not_failure);
-	tcase_add_test(tc, error0_after_oack_is_probe);
-	tcase_add_test(tc, error_other_after_oack_is_aborted);
-	tcase_add_test(tc, error_mid_transfer_is_aborted);
+	tcase_add_loop_test(tc, client_error_ends_read, 0,
+	    sizeof(client_error_cases) / sizeof(client_error_cases[0]));
 	tcase_add_test(tc, rollover_after_65535);
 	tcase_add_test(tc, rollover_windowed_maps_wire_acks);
 	tcase_add_test(tc, window_sends_windowsize_blocks);
