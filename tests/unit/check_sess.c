@@ -88,6 +88,22 @@ start_opts(struct sess *s, uint64_t size, uint32_t blksize,
 	start_req(s, size, false, blksize, windowsize, tx);
 }
 
+/* What the session asked to send: flags, and the blocks of a DATA. */
+static void
+tx_is_at(const struct sess_tx *tx, unsigned flags, uint64_t first,
+    unsigned count, int line)
+{
+	ck_assert_msg(tx->flags == flags, "line %d: flags %u, want %u", line,
+	    (unsigned)tx->flags, flags);
+	ck_assert_msg(tx->blk_first == first, "line %d: first %llu, want %llu",
+	    line, (unsigned long long)tx->blk_first,
+	    (unsigned long long)first);
+	ck_assert_msg(tx->blk_count == count, "line %d: count %u, want %u",
+	    line, (unsigned)tx->blk_count, count);
+}
+#define tx_is(tx, flags, first, count) \
+	tx_is_at(tx, flags, first, count, __LINE__)
+
 START_TEST(no_options_sends_data1)
 {
 	struct tftp_req r = req_make(0);
@@ -97,9 +113,7 @@ START_TEST(no_options_sends_data1)
 	ck_assert_int_eq(sess_start_read(&s, &r, 1000, &lim_default, T0, &tx),
 	    0);
 	ck_assert_int_eq(s.state, SESS_SENDING);
-	ck_assert_uint_eq(tx.flags, SESS_TX_DATA);
-	ck_assert_uint_eq(tx.blk_first, 1);
-	ck_assert_uint_eq(tx.blk_count, 1);
+	tx_is(&tx, SESS_TX_DATA, 1, 1);
 	ck_assert(!tx.rexmit);
 	ck_assert_uint_eq(s.blksize, 512);
 	ck_assert_uint_eq(s.windowsize, 1);
@@ -228,9 +242,7 @@ START_TEST(ack0_after_oack_starts_data)
 	ck_assert(!s.progressed);
 	feed_ack(&s, 0, T0 + 10, &tx);
 	ck_assert_int_eq(s.state, SESS_SENDING);
-	ck_assert_uint_eq(tx.flags, SESS_TX_DATA);
-	ck_assert_uint_eq(tx.blk_first, 1);
-	ck_assert_uint_eq(tx.blk_count, 1);
+	tx_is(&tx, SESS_TX_DATA, 1, 1);
 	ck_assert(s.progressed);
 	ck_assert_uint_eq(s.sent, 1);
 	ck_assert_uint_eq(s.deadline_ms, T0 + 10 + 1000);
@@ -314,9 +326,7 @@ START_TEST(timeout_retransmits_same_block)
 	sess_start_read(&s, &r, 2000, &lim_default, T0, &tx);
 	feed_ack(&s, 1, T0 + 1, &tx);
 	sess_timeout(&s, T0 + 1001, &tx);
-	ck_assert_uint_eq(tx.flags, SESS_TX_DATA);
-	ck_assert_uint_eq(tx.blk_first, 2);
-	ck_assert_uint_eq(tx.blk_count, 1);
+	tx_is(&tx, SESS_TX_DATA, 2, 1);
 	ck_assert(tx.rexmit);
 	ck_assert_uint_eq(s.tries, 1);
 	ck_assert_uint_eq(s.n_rexmit, 1);
@@ -523,15 +533,12 @@ START_TEST(window_sends_windowsize_blocks)
 
 	start_opts(&s, 10 * 512, 0, 4, &tx);	/* 11 blocks */
 	feed_ack(&s, 0, T0 + 1, &tx);
-	ck_assert_uint_eq(tx.blk_first, 1);
-	ck_assert_uint_eq(tx.blk_count, 4);
+	tx_is(&tx, SESS_TX_DATA, 1, 4);
 	ck_assert_uint_eq(s.sent, 4);
 	feed_ack(&s, 4, T0 + 2, &tx);	/* EDK2 ACKs every 4th block */
-	ck_assert_uint_eq(tx.blk_first, 5);
-	ck_assert_uint_eq(tx.blk_count, 4);
+	tx_is(&tx, SESS_TX_DATA, 5, 4);
 	feed_ack(&s, 8, T0 + 3, &tx);
-	ck_assert_uint_eq(tx.blk_first, 9);
-	ck_assert_uint_eq(tx.blk_count, 3);
+	tx_is(&tx, SESS_TX_DATA, 9, 3);
 	ck_assert_uint_eq(s.tx_pkts, 1 + 11);
 	feed_ack(&s, 11, T0 + 4, &tx);
 	ck_assert_int_eq(s.result, SESS_RES_OK);
@@ -548,16 +555,13 @@ START_TEST(window_gap_ack_resends_from_next)
 	feed_ack(&s, 0, T0 + 1, &tx);
 	/* block 3 lost: the client ACKs 2, the last in order */
 	feed_ack(&s, 2, T0 + 2, &tx);
-	ck_assert_uint_eq(tx.flags, SESS_TX_DATA);
-	ck_assert_uint_eq(tx.blk_first, 3);
-	ck_assert_uint_eq(tx.blk_count, 4);
+	tx_is(&tx, SESS_TX_DATA, 3, 4);
 	ck_assert_uint_eq(s.acked, 2);
 	ck_assert_uint_eq(s.sent, 6);
 	ck_assert_uint_eq(s.n_dup_ack, 0);
 	/* a timeout now resends what is outstanding: 3..6 */
 	sess_timeout(&s, s.deadline_ms, &tx);
-	ck_assert_uint_eq(tx.blk_first, 3);
-	ck_assert_uint_eq(tx.blk_count, 4);
+	tx_is(&tx, SESS_TX_DATA, 3, 4);
 	ck_assert(tx.rexmit);
 	/* 3 and 4 resent on the gap, then 3..6 on the timer */
 	ck_assert_uint_eq(s.n_rexmit, 2 + 4);
@@ -574,9 +578,7 @@ START_TEST(window_dup_ack_resends_once)
 	feed_ack(&s, 0, T0 + 1, &tx);
 	/* block 1 lost: atftp/EDK2 repeat ACK 0 */
 	feed_ack(&s, 0, T0 + 2, &tx);
-	ck_assert_uint_eq(tx.flags, SESS_TX_DATA);
-	ck_assert_uint_eq(tx.blk_first, 1);
-	ck_assert_uint_eq(tx.blk_count, 4);
+	tx_is(&tx, SESS_TX_DATA, 1, 4);
 	ck_assert(tx.rexmit);
 	ck_assert_uint_eq(s.n_rexmit, 4);
 	feed_ack(&s, 0, T0 + 3, &tx);
@@ -587,9 +589,7 @@ START_TEST(window_dup_ack_resends_once)
 	ck_assert_uint_eq(tx.blk_first, 5);
 	ck_assert(!tx.rexmit);
 	feed_ack(&s, 4, T0 + 5, &tx);
-	ck_assert_uint_eq(tx.flags, SESS_TX_DATA);
-	ck_assert_uint_eq(tx.blk_first, 5);
-	ck_assert_uint_eq(tx.blk_count, 4);
+	tx_is(&tx, SESS_TX_DATA, 5, 4);
 	feed_ack(&s, 4, T0 + 6, &tx);
 	ck_assert_uint_eq(tx.flags, 0);
 }
@@ -605,9 +605,7 @@ START_TEST(gap_resend_answers_later_dup_acks)
 	/* block 5 lost: the client ACKs 4 (gap), then repeats ACK 4 for
 	 * the out-of-order 6, 7 and 8 it also saw */
 	feed_ack(&s, 4, T0 + 2, &tx);
-	ck_assert_uint_eq(tx.flags, SESS_TX_DATA);
-	ck_assert_uint_eq(tx.blk_first, 5);
-	ck_assert_uint_eq(tx.blk_count, 8);
+	tx_is(&tx, SESS_TX_DATA, 5, 8);
 	feed_ack(&s, 4, T0 + 3, &tx);
 	ck_assert_uint_eq(tx.flags, 0);
 	feed_ack(&s, 4, T0 + 4, &tx);
@@ -1637,13 +1635,10 @@ START_TEST(gap_ack_resends_at_once)
 
 	start_rto(&s, &lim_rto, 100 * 512, 8, &tx);
 	feed_ack(&s, 0, T0 + 2, &tx);
-	ck_assert_uint_eq(tx.blk_first, 1);
-	ck_assert_uint_eq(tx.blk_count, 8);
+	tx_is(&tx, SESS_TX_DATA, 1, 8);
 	/* block 4 lost: the client ACKs 3 when 5 arrives */
 	feed_ack(&s, 3, T0 + 3, &tx);
-	ck_assert_uint_eq(tx.flags, SESS_TX_DATA);
-	ck_assert_uint_eq(tx.blk_first, 4);
-	ck_assert_uint_eq(tx.blk_count, 8);
+	tx_is(&tx, SESS_TX_DATA, 4, 8);
 	ck_assert_uint_eq(s.n_gap, 1);
 	ck_assert_uint_eq(s.n_rexmit, 5);	/* 4..8 again */
 	/* a partial ACK is no RTT sample (sent on a later block) */
