@@ -104,6 +104,18 @@ tx_is_at(const struct sess_tx *tx, unsigned flags, uint64_t first,
 #define tx_is(tx, flags, first, count) \
 	tx_is_at(tx, flags, first, count, __LINE__)
 
+/* The session ended with result r: done, no timer left. */
+static void
+done_with_at(const struct sess *s, enum sess_result r, int line)
+{
+	ck_assert_msg(s->state == SESS_DONE, "line %d: state %d", line,
+	    (int)s->state);
+	ck_assert_msg(s->result == r, "line %d: result %s, want %s", line,
+	    sess_result_name(s->result), sess_result_name(r));
+	ck_assert_msg(s->deadline_ms == 0, "line %d: a timer is left", line);
+}
+#define done_with(s, r)	done_with_at(s, r, __LINE__)
+
 START_TEST(no_options_sends_data1)
 {
 	struct tftp_req r = req_make(0);
@@ -704,8 +716,7 @@ START_TEST(done_ignores_input)
 	ck_assert_uint_eq(tx.flags, 0);
 	sess_timeout(&s, T0 + 100000, &tx);
 	ck_assert_uint_eq(tx.flags, 0);
-	ck_assert_int_eq(s.state, SESS_DONE);
-	ck_assert_int_eq(s.result, SESS_RES_PROBE);
+	done_with(&s, SESS_RES_PROBE);
 	ck_assert_uint_eq(s.err_code, 8);
 	ck_assert_uint_eq(s.deadline_ms, 0);
 	ck_assert_uint_eq(s.tx_pkts, 1);
@@ -722,9 +733,7 @@ START_TEST(last_ack_completes)
 	ck_assert_uint_eq(s.nblocks, 1);
 	feed_ack(&s, 1, T0 + 7, &tx);
 	ck_assert_uint_eq(tx.flags, 0);
-	ck_assert_int_eq(s.state, SESS_DONE);
-	ck_assert_int_eq(s.result, SESS_RES_OK);
-	ck_assert_uint_eq(s.deadline_ms, 0);
+	done_with(&s, SESS_RES_OK);
 	ck_assert_uint_eq(s.acked, 1);
 	ck_assert_str_eq(sess_result_name(s.result), "ok");
 }
@@ -787,9 +796,7 @@ START_TEST(fail_ends_with_error)
 
 	start_opts(&s, 5000, 1024, 0, &tx);
 	sess_fail(&s, TFTP_EUNDEF);
-	ck_assert_int_eq(s.state, SESS_DONE);
-	ck_assert_int_eq(s.result, SESS_RES_ERROR);
-	ck_assert_uint_eq(s.deadline_ms, 0);
+	done_with(&s, SESS_RES_ERROR);
 	ck_assert_str_eq(sess_result_name(s.result), "error");
 	sess_timeout(&s, T0 + 5000, &tx);
 	ck_assert_uint_eq(tx.flags, 0);
@@ -943,8 +950,7 @@ START_TEST(wrq_size_differs_from_tsize_refused)
 	feed_data(&s, 4, 0, T0 + 4, &tx);
 	ck_assert_uint_eq(tx.flags, SESS_TX_ERROR);
 	ck_assert_uint_eq(tx.err_code, TFTP_EUNDEF);
-	ck_assert_int_eq(s.state, SESS_DONE);
-	ck_assert_int_eq(s.result, SESS_RES_ERROR);
+	done_with(&s, SESS_RES_ERROR);
 
 	/* the announced size, then the empty last block: complete */
 	ck_assert_int_eq(sess_start_write(&s, &r, MAX_NONE, &lim_default, T0,
@@ -977,8 +983,7 @@ START_TEST(wrq_tsize_over_max_refused)
 	ck_assert_int_eq(sess_start_write(&s, &r, 1000000, &lim_default, T0,
 	    &tx), TFTP_ENOSPACE);
 	ck_assert_uint_eq(tx.flags, 0);
-	ck_assert_int_eq(s.state, SESS_DONE);
-	ck_assert_int_eq(s.result, SESS_RES_ERROR);
+	done_with(&s, SESS_RES_ERROR);
 	ck_assert_uint_eq(s.err_code, TFTP_ENOSPACE);
 	ck_assert_uint_eq(s.tx_pkts, 0);
 	ck_assert_uint_eq(s.deadline_ms, 0);
@@ -1046,17 +1051,14 @@ START_TEST(last_short_block_commits_then_acks)
 	/* the dally ends with the deadline: nothing sent, still OK */
 	sess_timeout(&s, s.deadline_ms, &tx);
 	ck_assert_uint_eq(tx.flags, 0);
-	ck_assert_int_eq(s.state, SESS_DONE);
-	ck_assert_int_eq(s.result, SESS_RES_OK);
-	ck_assert_uint_eq(s.deadline_ms, 0);
+	done_with(&s, SESS_RES_OK);
 
 	/* the commit failed: the caller fails the session, no ACK goes */
 	start_write(&s, MAX_NONE, 0, 0, &tx);
 	feed_data(&s, 1, 10, T0 + 1, &tx);
 	ck_assert(tx.flags & SESS_TX_COMMIT);
 	sess_fail(&s, TFTP_ENOSPACE);
-	ck_assert_int_eq(s.state, SESS_DONE);
-	ck_assert_int_eq(s.result, SESS_RES_ERROR);
+	done_with(&s, SESS_RES_ERROR);
 	feed_data(&s, 1, 10, T0 + 2, &tx);
 	ck_assert_uint_eq(tx.flags, 0);
 }
@@ -1215,8 +1217,7 @@ START_TEST(over_max_bytes_aborts)
 	ck_assert_uint_eq(tx.flags, SESS_TX_ERROR);
 	ck_assert_uint_eq(tx.err_code, TFTP_ENOSPACE);
 	ck_assert_str_eq(tx.err_msg, "Disk full or allocation exceeded");
-	ck_assert_int_eq(s.state, SESS_DONE);
-	ck_assert_int_eq(s.result, SESS_RES_ERROR);
+	done_with(&s, SESS_RES_ERROR);
 	ck_assert_uint_eq(s.err_code, TFTP_ENOSPACE);
 	ck_assert_uint_eq(s.rx_bytes, 512);
 	ck_assert_uint_eq(s.deadline_ms, 0);
@@ -1261,8 +1262,7 @@ START_TEST(client_error_aborts_write)
 	feed_full_acked(&s, 1, T0 + 1, &tx);
 	feed_error(&s, TFTP_EUNDEF, T0 + 2, &tx);
 	ck_assert_uint_eq(tx.flags, 0);
-	ck_assert_int_eq(s.state, SESS_DONE);
-	ck_assert_int_eq(s.result, SESS_RES_ABORTED);
+	done_with(&s, SESS_RES_ABORTED);
 	ck_assert_uint_eq(s.err_code, 0);
 	ck_assert_uint_eq(s.deadline_ms, 0);
 	feed_data(&s, 2, 10, T0 + 3, &tx);
@@ -1371,8 +1371,7 @@ START_TEST(dally_reacks_retransmitted_last_data)
 	ck_assert_uint_eq(s.rx_bytes, 542);
 	/* an ERROR now cannot undo the committed file */
 	feed_error(&s, TFTP_EUNDEF, T0 + 903, &tx);
-	ck_assert_int_eq(s.state, SESS_DONE);
-	ck_assert_int_eq(s.result, SESS_RES_OK);
+	done_with(&s, SESS_RES_OK);
 	sess_timeout(&s, end, &tx);
 	ck_assert_uint_eq(tx.flags, 0);
 }
@@ -1607,8 +1606,7 @@ START_TEST(spoofed_request_fixed_schedule)
 		now = s.deadline_ms;
 		sess_timeout(&s, now, &tx);
 	}
-	ck_assert_int_eq(s.state, SESS_DONE);
-	ck_assert_int_eq(s.result, SESS_RES_TIMEOUT);
+	done_with(&s, SESS_RES_TIMEOUT);
 	ck_assert_uint_eq(s.tx_pkts, 1 + 3);
 	ck_assert_uint_eq(s.n_fast, 0);
 }
