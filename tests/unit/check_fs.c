@@ -147,6 +147,13 @@ open_expect(const char *name, enum tftp_mode mode, int rc, const char *msg)
 	return expect_open(got, rc, b, errmsg, msg);
 }
 
+/* Open name for an octet read, which must succeed. */
+static struct body *
+open_ok(const char *name)
+{
+	return open_expect(name, TFTP_MODE_OCTET, 0, NULL);
+}
+
 static void
 fs_start(unsigned max_idle)
 {
@@ -177,7 +184,7 @@ START_TEST(regular_file_served)
 
 	put_str("hello.txt", "hello, world\n");
 	fs_start(8);
-	b = open_expect("hello.txt", TFTP_MODE_OCTET, 0, NULL);
+	b = open_ok("hello.txt");
 	body_is(b, "hello, world\n");
 	fs_release(fs, b);
 }
@@ -190,10 +197,10 @@ START_TEST(leading_slashes_stripped)
 	ck_assert_int_eq(mkdir(at("grub"), 0755), 0);
 	put_str("grub/grub.cfg", "set timeout=5\n");
 	fs_start(8);
-	b = open_expect("/grub/grub.cfg", TFTP_MODE_OCTET, 0, NULL);
+	b = open_ok("/grub/grub.cfg");
 	body_is(b, "set timeout=5\n");
 	fs_release(fs, b);
-	b = open_expect("///grub/grub.cfg", TFTP_MODE_OCTET, 0, NULL);
+	b = open_ok("///grub/grub.cfg");
 	body_is(b, "set timeout=5\n");
 	fs_release(fs, b);
 }
@@ -233,7 +240,7 @@ START_TEST(dotdot_escape_refused)
 	    "Path escapes root");
 	open_expect("/..", TFTP_MODE_OCTET, TFTP_EACCESS, "Path escapes root");
 	/* ".." that stays inside the root is an ordinary path. */
-	b = open_expect("sub/../top", TFTP_MODE_OCTET, 0, NULL);
+	b = open_ok("sub/../top");
 	body_is(b, "top");
 	fs_release(fs, b);
 }
@@ -248,7 +255,7 @@ START_TEST(absolute_path_stays_beneath_root)
 	    "File not found");
 	ck_assert_int_eq(mkdir(at("etc"), 0755), 0);
 	put_str("etc/passwd", "not the host's\n");
-	b = open_expect("/etc/passwd", TFTP_MODE_OCTET, 0, NULL);
+	b = open_ok("/etc/passwd");
 	body_is(b, "not the host's\n");
 	fs_release(fs, b);
 }
@@ -276,9 +283,9 @@ START_TEST(symlink_inside_root_followed)
 	ck_assert_int_eq(symlink("real.bin", at("link")), 0);
 	ck_assert_int_eq(symlink("../real.bin", at("dir/uplink")), 0);
 	fs_start(8);
-	b1 = open_expect("link", TFTP_MODE_OCTET, 0, NULL);
+	b1 = open_ok("link");
 	body_is(b1, "payload");
-	b2 = open_expect("dir/uplink", TFTP_MODE_OCTET, 0, NULL);
+	b2 = open_ok("dir/uplink");
 	ck_assert_ptr_eq(b1, b2);
 	fs_release(fs, b1);
 	fs_release(fs, b2);
@@ -334,7 +341,7 @@ START_TEST(empty_file_has_zero_size)
 
 	(void)unit_write(root, "empty", "", 0);
 	fs_start(8);
-	b = open_expect("empty", TFTP_MODE_OCTET, 0, NULL);
+	b = open_ok("empty");
 	ck_assert_uint_eq(b->size, 0);
 	ck_assert_ptr_null(b->data);
 	fs_release(fs, b);
@@ -351,8 +358,8 @@ START_TEST(same_file_shares_body)
 
 	put_str("pxelinux.0", "line\n");
 	fs_start(8);
-	b1 = open_expect("pxelinux.0", TFTP_MODE_OCTET, 0, NULL);
-	b2 = open_expect("/pxelinux.0", TFTP_MODE_OCTET, 0, NULL);
+	b1 = open_ok("pxelinux.0");
+	b2 = open_ok("/pxelinux.0");
 	ck_assert_ptr_eq(b1, b2);
 	/* The netascii view of the same file is a body of its own. */
 	n = open_expect("pxelinux.0", TFTP_MODE_NETASCII, 0, NULL);
@@ -371,10 +378,10 @@ START_TEST(replaced_file_gets_new_body)
 
 	put_str("boot.cfg", "old");
 	fs_start(8);
-	b1 = open_expect("boot.cfg", TFTP_MODE_OCTET, 0, NULL);
+	b1 = open_ok("boot.cfg");
 	put_str("boot.cfg.tmp", "new content");
 	ck_assert_int_eq(rename(at("boot.cfg.tmp"), at("boot.cfg")), 0);
-	b2 = open_expect("boot.cfg", TFTP_MODE_OCTET, 0, NULL);
+	b2 = open_ok("boot.cfg");
 	ck_assert_ptr_ne(b1, b2);
 	body_is(b2, "new content");
 	/* A session still sending the old file keeps the old bytes. */
@@ -398,14 +405,14 @@ START_TEST(stale_version_unmapped)
 
 	put_str("f", "aaaa");
 	fs_start(8);
-	b1 = open_expect("f", TFTP_MODE_OCTET, 0, NULL);
+	b1 = open_ok("f");
 	old = b1->data;
 	if (_i == 0) {
 		fs_release(fs, b1);
 		ck_assert(is_mapped(old));
 	}
 	put_str("f", "bbbbbbbb");
-	b2 = open_expect("f", TFTP_MODE_OCTET, 0, NULL);
+	b2 = open_ok("f");
 	body_is(b2, "bbbbbbbb");
 	if (_i == 1) {
 		ck_assert(is_mapped(old));
@@ -423,9 +430,9 @@ START_TEST(idle_bodies_evicted_beyond_max_idle)
 	const void *pa, *pb, *pc;
 
 	abc_start(2);
-	a = open_expect("a", TFTP_MODE_OCTET, 0, NULL);
-	b = open_expect("b", TFTP_MODE_OCTET, 0, NULL);
-	c = open_expect("c", TFTP_MODE_OCTET, 0, NULL);
+	a = open_ok("a");
+	b = open_ok("b");
+	c = open_ok("c");
 	pa = a->data;
 	pb = b->data;
 	pc = c->data;
@@ -437,7 +444,7 @@ START_TEST(idle_bodies_evicted_beyond_max_idle)
 	ck_assert(!is_mapped(pa));
 	ck_assert(is_mapped(pb) && is_mapped(pc));
 	/* An idle body is reused as is. */
-	b = open_expect("b", TFTP_MODE_OCTET, 0, NULL);
+	b = open_ok("b");
 	ck_assert_ptr_eq(b->data, pb);
 	fs_release(fs, b);
 }
@@ -449,12 +456,12 @@ START_TEST(idle_body_reused_on_hit)
 	const void *pa, *pb, *pc;
 
 	abc_start(2);
-	a1 = open_expect("a", TFTP_MODE_OCTET, 0, NULL);
+	a1 = open_ok("a");
 	fs_release(fs, a1);
-	a2 = open_expect("a", TFTP_MODE_OCTET, 0, NULL);
+	a2 = open_ok("a");
 	ck_assert_ptr_eq(a1, a2);
-	b = open_expect("b", TFTP_MODE_OCTET, 0, NULL);
-	c = open_expect("c", TFTP_MODE_OCTET, 0, NULL);
+	b = open_ok("b");
+	c = open_ok("c");
 	pa = a2->data;
 	pb = b->data;
 	pc = c->data;
@@ -475,7 +482,7 @@ START_TEST(max_idle_zero_unmaps_at_once)
 
 	put_str("a", "A");
 	fs_start(0);
-	b = open_expect("a", TFTP_MODE_OCTET, 0, NULL);
+	b = open_ok("a");
 	p = b->data;
 	ck_assert(is_mapped(p));
 	fs_release(fs, b);
@@ -491,9 +498,9 @@ START_TEST(idle_bodies_expire_by_age)
 
 	abc_start(64);
 	ck_assert_int_eq(fs_set_name_cache(fs, 0, &now), 0);
-	a = open_expect("a", TFTP_MODE_OCTET, 0, NULL);
-	b = open_expect("b", TFTP_MODE_OCTET, 0, NULL);
-	c = open_expect("c", TFTP_MODE_OCTET, 0, NULL);
+	a = open_ok("a");
+	b = open_ok("b");
+	c = open_ok("c");
 	pa = a->data;
 	pb = b->data;
 	pc = c->data;
@@ -513,7 +520,7 @@ START_TEST(idle_bodies_expire_by_age)
 	/* A hit on an idle body takes it off the clock, and its next
 	 * release starts it again. */
 	fs_release(fs, c);
-	c = open_expect("c", TFTP_MODE_OCTET, 0, NULL);
+	c = open_ok("c");
 	ck_assert_ptr_eq(c->data, pc);
 	ck_assert_uint_eq(fs_expire_idle(fs, 120000, 3000), 0);
 	now = 120000;
@@ -534,9 +541,9 @@ START_TEST(no_fd_kept_per_body)
 	put_str("b", "B\n");
 	fs_start(8);
 	before = count_fds();
-	a = open_expect("a", TFTP_MODE_OCTET, 0, NULL);
+	a = open_ok("a");
 	b = open_expect("b", TFTP_MODE_NETASCII, 0, NULL);
-	open_expect("a", TFTP_MODE_OCTET, 0, NULL);
+	open_ok("a");
 	open_expect("missing", TFTP_MODE_OCTET, TFTP_ENOTFOUND, NULL);
 	open_expect(".", TFTP_MODE_OCTET, TFTP_EACCESS, NULL);
 	ck_assert_int_eq(count_fds(), before);
@@ -595,7 +602,7 @@ START_TEST(netascii_body_is_converted)
 	n = open_expect("cfg", TFTP_MODE_NETASCII, 0, NULL);
 	ck_assert_uint_eq(n->size, sizeof want - 1);
 	ck_assert_int_eq(memcmp(n->data, want, sizeof want - 1), 0);
-	o = open_expect("cfg", TFTP_MODE_OCTET, 0, NULL);
+	o = open_ok("cfg");
 	body_is(o, "line1\nline2\r\n\r");
 	fs_release(fs, n);
 	fs_release(fs, o);
@@ -661,7 +668,7 @@ START_TEST(netascii_too_large_refused)
 	fs_start(8);
 	open_expect("huge.iso", TFTP_MODE_NETASCII, TFTP_ENOSPACE,
 	    "File too large for netascii");
-	o = open_expect("huge.iso", TFTP_MODE_OCTET, 0, NULL);
+	o = open_ok("huge.iso");
 	ck_assert_uint_eq(o->size, (64 << 20) + 1);
 	fs_release(fs, o);
 }
@@ -1198,7 +1205,7 @@ START_TEST(upload_concurrent_reader_sees_old_or_new)
 	memset(b, 'B', sizeof b);
 	(void)unit_write(root, "f", a, sizeof a);
 	fs_start(8);
-	old = open_expect("f", TFTP_MODE_OCTET, 0, NULL);
+	old = open_ok("f");
 	ck_assert_int_eq(pipe(pfd), 0);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
