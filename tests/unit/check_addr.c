@@ -166,12 +166,13 @@ static const struct match_case {
 START_TEST(cidr_match_cases)
 {
 	const struct match_case		*c = &match_cases[_i];
-	const struct sockaddr_storage	*from;
 	struct addr_cidr		 n;
 	unsigned			 i;
 
 	ck_assert_int_eq(addr_cidr_parse(c->cidr, &n), 0);
 	for (i = 0; i < 6 && c->probe[i].from != NULL; i++) {
+		const struct sockaddr_storage	*from;
+
 		from = strcmp(c->probe[i].from, "-") == 0 ? NULL :
 		    client(c->probe[i].from);
 		ck_assert_msg(addr_cidr_match(&n, from) == c->probe[i].want,

@@ -240,9 +240,10 @@ START_TEST(rewrite_cases)
 	const struct rw_case	*c = &rw_cases[_i];
 	const struct rw_rule	*r;
 	const struct rw_probe	*p;
-	struct conf_rewrite	*rw;
 
 	for (r = c->rule; r < c->rule + 3 && r->match != NULL; r++) {
+		struct conf_rewrite	*rw;
+
 		rw = add_rule(r->match, r->replace, r->flags);
 		if (r->cidr != NULL)
 			rule_client(rw, r->cidr);
@@ -375,13 +376,14 @@ static const struct acl_case {
 START_TEST(acl_cases_allow)
 {
 	const struct acl_case		*c = &acl_cases[_i];
-	const struct sockaddr_storage	*from;
 	unsigned			 i;
 
 	if (c->rule[0] != NULL)
 		set_acl(&conf.acl, acl_rules[0], c->rule[0], c->rule[1],
 		    c->rule[2], NULL);
 	for (i = 0; i < 4 && c->probe[i].from != NULL; i++) {
+		const struct sockaddr_storage	*from;
+
 		from = strcmp(c->probe[i].from, "-") == 0 ? NULL :
 		    client(c->probe[i].from);
 		ck_assert_msg(route_acl_allows(&conf.acl, from) ==
