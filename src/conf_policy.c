@@ -12,7 +12,9 @@
  * (conf.c, through conf_int.h), parse address blocks (addr.c), or decide
  * which rule applies to a request (route.c, limit.c). A loaded module's
  * handle is taken at load (module_load) so that a bad module fails the
- * load, not a request.
+ * load, not a request. Its size (about 1,100 lines) is the policy
+ * settings' parse, check, compile and free side by side: one setting is
+ * read, and its mistakes worded, in one place.
  */
 #include <errno.h>
 #include <inttypes.h>

@@ -8,7 +8,9 @@
  * the socket: execd_submit and execd_read are plain I/O wrappers. It does
  * not choose routes, build the environment's values, log, or turn a
  * completion into a TFTP answer (worker.c does all of that); nothing here
- * logs, in either process.
+ * logs, in either process. Its size (about 1,250 lines) is both ends of
+ * one private protocol and the spawner's job table: the wire structs, the
+ * limits the spawner enforces and the worker's wrappers change together.
  *
  * Protocol, one SOCK_SEQPACKET socketpair, both ends non-blocking; both
  * processes run the same binary, so messages are native structs:

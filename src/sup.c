@@ -5,7 +5,10 @@
  * by each worker of the slot, so the kernel's reuseport group does not
  * change when a worker is replaced), the operator's signals, respawn with
  * back-off, reload by generations, drain, the pid file. It never parses a
- * packet and never serves a file.
+ * packet and never serves a file. Its size (about 1,250 lines) is one
+ * state machine over struct sup: binding, forking, reaping, reloading and
+ * the signal loop all read and change the same slot table, which no other
+ * file sees.
  *
  * Slot life:  FREE --fork--> RUN --exit--> (respawn wait) --fork--> RUN
  *                             |                        \--exit 2--> FREE
