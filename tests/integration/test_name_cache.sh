@@ -16,17 +16,6 @@
 set -u
 . "$TOP/tests/integration/lib.sh"
 
-# Live (non-zombie) children of the supervisor.
-nc_workers() {
-	local p out="" st
-	for p in $(cat "/proc/$PT_PID/task/$PT_PID/children" 2>/dev/null); do
-		read -r st <"/proc/$p/stat" 2>/dev/null || continue
-		set -- $st
-		[ "$3" = Z ] || out="$out $p"
-	done
-	echo $out
-}
-
 nc_mark() {
 	NC_MARK=$(($(wc -l <"$PT_LOG") + 1))
 }
@@ -36,10 +25,6 @@ nc_served_by() {
 	tail -n +"$NC_MARK" "$PT_LOG" | grep -E "file=\"($1)\"" |
 	    sed -n 's/^[^ ]* ptftpd\[\([0-9]*\)\] w[0-9]* peer=.*/\1/p' |
 	    sort -un | tr '\n' ' ' | sed 's/ $//'
-}
-
-nc_count() {
-	echo $#
 }
 
 # nc_fetch_all WHAT FILE EXPECTED: 30 fetches, 10 at a time, over IPv4
@@ -61,7 +46,7 @@ nc_fetch_all() {
 	# stats of the transfers only.
 	[ "$want" = -x1 ] && return 0
 	by=$(nc_served_by "$file")
-	[ "$(nc_count $by)" = "$(nc_count $WORKERS)" ] ||
+	[ "$(pt_count $by)" = "$(pt_count $WORKERS)" ] ||
 	    pt_fail "$what: served by $by, not by every worker ($WORKERS)"
 }
 
@@ -123,8 +108,8 @@ chmod 644 "$ROOT/nc" "$ROOT/gone"
 
 # --- cache_valid_ms = 300 ------------------------------------------------------
 pt_start "workers = 3;" "cache_valid_ms = 300;"
-WORKERS=$(nc_workers)
-[ "$(nc_count $WORKERS)" = 3 ] || pt_fail "want 3 workers, have: $WORKERS"
+WORKERS=$(pt_workers)
+[ "$(pt_count $WORKERS)" = 3 ] || pt_fail "want 3 workers, have: $WORKERS"
 
 pt_step "cache_valid_ms = 300: every worker has the name cached"
 nc_fetch_all "v1" nc "$T/v1"
@@ -164,7 +149,7 @@ cp "$T/v1" "$ROOT/nc"
 cp "$T/gone" "$ROOT/gone"
 chmod 644 "$ROOT/nc" "$ROOT/gone"
 pt_start "workers = 3;" "cache_valid_ms = 0;"
-WORKERS=$(nc_workers)
+WORKERS=$(pt_workers)
 nc_fetch_all "v1" nc "$T/v1"
 nc_replace nc "$T/v2"
 nc_fetch_all "v2 at once" nc "$T/v2"
