@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: BSD-2-Clause
+# shellcheck shell=bash
 # srvlib.sh - the shell helpers every script that starts a server on
 # loopback needs the same way: a UDP port nothing has bound, a bounded wait
 # until a server answers a probe, a bounded stop by pid. Sourced by
@@ -25,8 +26,8 @@ srv_udp_bound() {
 }
 
 srv_random_port() {
-	local lo=$1 span=$2 i port
-	for i in $(seq 1 50); do
+	local lo=$1 span=$2 _ port
+	for _ in $(seq 1 50); do
 		port=$((lo + (RANDOM * 32768 + RANDOM) % span))
 		srv_udp_bound "$port" || { echo "$port"; return 0; }
 	done
@@ -34,8 +35,8 @@ srv_random_port() {
 }
 
 srv_wait_probe() {
-	local pid=$1 port=$2 root=$3 i
-	for i in $(seq 1 40); do
+	local pid=$1 port=$2 root=$3 _
+	for _ in $(seq 1 40); do
 		kill -0 "$pid" 2>/dev/null || return 1
 		"$LOADGEN" -P "$port" --plain --timeout-ms 200 --retries 1 \
 		    --max-seconds 2 -e "$root/probe" probe \
@@ -46,10 +47,10 @@ srv_wait_probe() {
 }
 
 srv_stop() {
-	local pid=$1 n=${2:-30} i
+	local pid=$1 n=${2:-30} _
 	[ -n "$pid" ] || return 0
 	kill -TERM "$pid" 2>/dev/null
-	for i in $(seq 1 "$n"); do
+	for _ in $(seq 1 "$n"); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
