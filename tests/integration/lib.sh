@@ -29,6 +29,13 @@
 #   pt_get WHAT FILE CMD...  run a client CMD (60 s at most) that writes
 #                      $PT_GOT; fail unless it exits 0 and PT_GOT is
 #                      byte-exact $ROOT/FILE
+#   pt_wait_child PID SECS   wait (bounded) for a child of ours to exit;
+#                      its status in PT_RC (-1 and 1 returned on timeout)
+#   pt_mark            remember where the daemon log ends now
+#   pt_log_since       the daemon log's lines since pt_mark
+#   pt_wait_log_since ERE SECS   pt_wait_log over those lines only
+#   pt_served_by [ERE] pids that logged a finished transfer since pt_mark
+#                      (of files matching ERE), sorted, unique
 #   pt_notify_listen SOCK LOG  a stand-in for systemd's notify socket at
 #                      SOCK: one line per datagram in LOG; its pid in
 #                      PT_NOTIFY_PID (tracked)
@@ -413,6 +420,40 @@ pt_mkfiles() {
 		pt_mkfile "f$s" "$s"
 		PT_FILES="$PT_FILES f$s"
 	done
+}
+
+# Waits up to SECS (decimals allowed) for our child PID to exit; its
+# status in PT_RC (-1 when it did not exit in time: returns 1).
+pt_wait_child() {
+	PT_RC=-1
+	pt_wait_gone "$1" "$2" || return 1
+	wait "$1" 2>/dev/null
+	PT_RC=$?
+	return 0
+}
+
+# The log is shared by every daemon of a test, and earlier ones wrote the
+# same messages: pt_mark before a case, then look at its lines only.
+pt_mark() {
+	PT_MARK=$(($(wc -l <"$PT_LOG") + 1))
+}
+
+pt_log_since() {
+	tail -n +"${PT_MARK:-1}" "$PT_LOG"
+}
+
+pt_log_since_has() {
+	pt_log_since | grep -Eq -- "$1"
+}
+
+pt_wait_log_since() {
+	pt_wait_for "$2" pt_log_since_has "$1"
+}
+
+pt_served_by() {
+	pt_log_since | grep -E "file=\"(${1:-.*})\"" |
+	    sed -n 's/^[^ ]* ptftpd\[\([0-9]*\)\] w[0-9]* peer=.*/\1/p' |
+	    sort -un | tr '\n' ' ' | sed 's/ $//'
 }
 
 # pt_get WHAT FILE CMD...: a real client that writes $PT_GOT, byte-exact.

@@ -84,16 +84,6 @@ EOF
 
 # --- helpers ---------------------------------------------------------------
 
-# Waits up to SECS for our child pid to exit; its status in LC_RC (-1 when
-# it did not exit in time).
-lc_wait_child() {
-	LC_RC=-1
-	pt_wait_gone "$1" "$2" || return 1
-	wait "$1" 2>/dev/null
-	LC_RC=$?
-	return 0
-}
-
 # Workers of ours (pids in $1) holding a transfer socket: a UDP socket on
 # another port than the service port.
 lc_serving() {
@@ -129,26 +119,6 @@ lc_slow() {
 	[ -n "$LC_SERVER" ] || pt_fail "no process holds transfer port $LC_TID"
 }
 
-# Line number in $PT_LOG where the next daemon's lines begin.
-lc_mark() {
-	LC_MARK=$(($(wc -l <"$PT_LOG") + 1))
-}
-
-lc_log() {
-	tail -n +"$LC_MARK" "$PT_LOG"
-}
-
-# pt_wait_log, but only in the lines since lc_mark (the log is shared by
-# every case, and earlier daemons wrote the same messages).
-lc_wait_log() {
-	local i
-	for i in $(seq 1 $(($2 * 20))); do
-		lc_log | grep -Eq -- "$1" && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 # pt_start picks a random port; a forced one for "start again on the same
 # port" (the supervisor-death case).
 LC_PORT=""
@@ -181,7 +151,7 @@ cmp -s "$ROOT/f" "$ROOT2/f" && pt_fail "the two roots must differ"
 
 # --- 1. respawn ------------------------------------------------------------
 pt_step "respawn: kill -9 one worker of four during another's transfer"
-lc_mark
+pt_mark
 # Debug level: the supervisor logs each fork with its time.
 pt_start "workers = 4;" 'log = { target = "stderr"; level = "debug"; };'
 old=$(pt_workers)
@@ -220,14 +190,14 @@ repl=""
 for w in $new; do
 	case " $old " in *" $w "*) ;; *) repl=$w ;; esac
 done
-lc_log | grep -q "started, pid $repl\$" ||
+pt_log_since | grep -q "started, pid $repl\$" ||
     pt_fail "no fork of worker $repl logged"
 echo "   worker $victim replaced by $repl"
 case " $new " in *" $server "*) ;; *) pt_fail "serving worker $server gone" ;; esac
-lc_wait_log "worker [0-9]+ \(pid $victim\) killed by signal 9" 2 ||
+pt_wait_log_since "worker [0-9]+ \(pid $victim\) killed by signal 9" 2 ||
     pt_fail "supervisor did not log the signal of worker $victim"
-lc_wait_child "$bigpid" 30 || pt_fail "40 MiB transfer did not finish"
-[ "$LC_RC" = 0 ] || { cat "$T/big.log"; pt_fail "40 MiB transfer failed"; }
+pt_wait_child "$bigpid" 30 || pt_fail "40 MiB transfer did not finish"
+[ "$PT_RC" = 0 ] || { cat "$T/big.log"; pt_fail "40 MiB transfer failed"; }
 pt_cmp "$ROOT/big" "$T/big.out" "40 MiB transfer across a respawn"
 pt_tftpc -n 8 -c 48 -E "$ROOT" $SMALL || pt_fail "fetches after respawn"
 [ "$(pt_summary ok)" = 48 ] || pt_fail "not all 48 fetches after respawn"
@@ -235,7 +205,7 @@ pt_stop
 
 # --- 2. crash loop ---------------------------------------------------------
 pt_step "crash loop: kill -9 the only worker six times"
-lc_mark
+pt_mark
 pt_start "workers = 1;" 'log = { target = "stderr"; level = "debug"; };'
 w=$(pt_workers)
 for k in 1 2 3 4 5 6; do
@@ -251,10 +221,10 @@ for k in 1 2 3 4 5 6; do
 	pt_wait_for 20 lc_respawned || pt_fail "no respawn after kill $k"
 done
 # The 6th kill: the supervisor logs the next back-off when it reaps it.
-lc_wait_log 'worker 0 crashing repeatedly, respawn in 3200 ms' 10 ||
+pt_wait_log_since 'worker 0 crashing repeatedly, respawn in 3200 ms' 10 ||
     pt_fail "no back-off doubling to 3200 ms logged"
 # Counted up to that line: a later fork is the one after the back-off.
-upto=$(lc_log | sed -n '1,/respawn in 3200 ms/p')
+upto=$(pt_log_since | sed -n '1,/respawn in 3200 ms/p')
 forks=$(grep -c 'worker 0 (generation 1) started, pid' <<<"$upto")
 kills=$(grep -c 'killed by signal 9' <<<"$upto")
 echo "   forks $forks, kills $kills"
@@ -269,8 +239,8 @@ log_ms() {
 	stamp=$(sed -n 's/^\([0-9-]*T[0-9:.]*\) .*/\1/p' | tail -n 1)
 	[ -n "$stamp" ] && date -d "${stamp/T/ }" +%s%3N
 }
-t_backoff=$(lc_log | grep 'respawn in 3200 ms' | log_ms)
-t_fork=$(lc_log | grep "started, pid $w\$" | log_ms)
+t_backoff=$(pt_log_since | grep 'respawn in 3200 ms' | log_ms)
+t_fork=$(pt_log_since | grep "started, pid $w\$" | log_ms)
 [ -n "$t_backoff" ] && [ -n "$t_fork" ] ||
     pt_fail "cannot find the back-off and the respawn in the log"
 echo "   respawned $((t_fork - t_backoff)) ms after the 3200 ms back-off began"
@@ -281,7 +251,7 @@ pt_stop
 
 # --- 3 and 4. reloads --------------------------------------------------------
 pt_step "reload with a broken config keeps the old one"
-lc_mark
+pt_mark
 pt_notify_listen "$T/notify.sock" "$T/notify.log"
 notifypid=$PT_NOTIFY_PID
 export NOTIFY_SOCKET=$T/notify.sock
@@ -293,11 +263,11 @@ cp "$PT_CONF" "$T/good.conf"
 badline=$(($(wc -l <"$PT_CONF") + 1))
 echo 'session = { blksize_max = ; };' >>"$PT_CONF"
 kill -HUP "$PT_PID"
-lc_wait_log "reload failed: $PT_CONF:$badline: " 3 ||
+pt_wait_log_since "reload failed: $PT_CONF:$badline: " 3 ||
     pt_fail "no 'reload failed: $PT_CONF:$badline: ...' in the log"
 [ "$(pt_workers)" = "$gen1" ] || pt_fail "broken reload changed the workers"
 pt_tftpc -b 1468 -e "$ROOT/g" g || pt_fail "fetch after a broken reload"
-lc_log | grep 'file="g"' | tail -n 1 | grep -q ' blksize=1468 ' ||
+pt_log_since | grep 'file="g"' | tail -n 1 | grep -q ' blksize=1468 ' ||
     pt_fail "old blksize_max not in force after a broken reload"
 
 pt_step "reload that changes root and blksize_max during a transfer"
@@ -310,7 +280,7 @@ esac
 sed -e "s|^root = .*|root = \"$ROOT2\";|" \
     -e 's|blksize_max = 1468|blksize_max = 1024|' "$T/good.conf" >"$PT_CONF"
 kill -HUP "$PT_PID"
-lc_wait_log "reloaded $PT_CONF: generation 2, 2 workers" 3 ||
+pt_wait_log_since "reloaded $PT_CONF: generation 2, 2 workers" 3 ||
     pt_fail "reload not logged"
 kill -0 "$LC_SLOW" 2>/dev/null ||
     pt_fail "paced transfer ended before the reload: cannot test"
@@ -325,7 +295,7 @@ for i in $(seq 1 40); do
 done
 [ "$(pt_count $gen2)" = 2 ] || pt_fail "new generation: '$gen2'"
 pt_tftpc -b 1468 -e "$ROOT2/g" g || pt_fail "new root not served"
-lc_log | grep 'file="g"' | tail -n 1 | grep -q ' blksize=1024 ' ||
+pt_log_since | grep 'file="g"' | tail -n 1 | grep -q ' blksize=1024 ' ||
     pt_fail "new blksize_max not in force after the reload"
 pt_tftpc -n 2 -c 4 -b 1468 -e "$ROOT2/f" f || pt_fail "new f"
 # The old worker with no transfer is gone, the serving one is not.
@@ -335,8 +305,8 @@ for w in $gen1; do
 done
 kill -0 "$LC_SLOW" 2>/dev/null && { pt_gone "$LC_SERVER" &&
     pt_fail "old worker $LC_SERVER quit during its transfer"; }
-lc_wait_child "$LC_SLOW" 20 || pt_fail "paced transfer did not finish"
-[ "$LC_RC" = 0 ] || { cat "$T/f.out.log"; pt_fail "paced transfer failed"; }
+pt_wait_child "$LC_SLOW" 20 || pt_fail "paced transfer did not finish"
+[ "$PT_RC" = 0 ] || { cat "$T/f.out.log"; pt_fail "paced transfer failed"; }
 pt_cmp "$ROOT/f" "$T/f.out" "transfer started before the reload (old root)"
 grep -q '^blksize=1468 ' "$T/f.out.log" ||
     pt_fail "old transfer lost its blksize: $(cat "$T/f.out.log")"
@@ -363,30 +333,30 @@ rm -f "$T/notify.sock" "$T/notify.log"
 
 # --- 5. SIGTERM during a transfer -------------------------------------------
 pt_step "SIGTERM drains a transfer, exits 0, removes its files (foreground)"
-lc_mark
+pt_mark
 pt_start "workers = 2;"
 [ -e "$T/ptftpd.stats" ] || pt_fail "no stats segment $T/ptftpd.stats"
 lc_slow f "$T/f.out" 1468 3
 kill -TERM "$PT_PID"
-lc_wait_log "sup draining" 2 || pt_fail "no drain logged"
+pt_wait_log_since "sup draining" 2 || pt_fail "no drain logged"
 kill -0 "$LC_SLOW" 2>/dev/null || pt_fail "transfer ended too early: cannot test"
 pt_gone "$PT_PID" && pt_fail "supervisor left before its transfer ended"
-lc_wait_child "$LC_SLOW" 20 || pt_fail "transfer did not finish in the drain"
-[ "$LC_RC" = 0 ] || { cat "$T/f.out.log"; pt_fail "drained transfer failed"; }
+pt_wait_child "$LC_SLOW" 20 || pt_fail "transfer did not finish in the drain"
+[ "$PT_RC" = 0 ] || { cat "$T/f.out.log"; pt_fail "drained transfer failed"; }
 pt_cmp "$ROOT/f" "$T/f.out" "transfer during the drain"
-lc_wait_child "$PT_PID" 3 || pt_fail "daemon did not exit after the drain"
-[ "$LC_RC" = 0 ] || pt_fail "daemon exited with $LC_RC after SIGTERM"
+pt_wait_child "$PT_PID" 3 || pt_fail "daemon did not exit after the drain"
+[ "$PT_RC" = 0 ] || pt_fail "daemon exited with $PT_RC after SIGTERM"
 PT_PID=""
 [ -e "$T/ptftpd.stats" ] && pt_fail "stats segment left behind"
 
 pt_step "SIGTERM in daemon mode (no -f): pid file and stats removed"
-lc_mark
+pt_mark
 pid=""
 for try in 1 2 3 4 5; do
 	PT_PORT=$(pt_random_port)
 	pt_write_conf "$PT_PORT" "workers = 2;"
 	rm -f "$T/ptftpd.pid"
-	lc_mark
+	pt_mark
 	# Relative -c and -r: the daemon does chdir("/"), a reload must
 	# still find both.
 	(cd "$T" && "$PTFTPD" -c "${PT_CONF##*/}" -r "${ROOT##*/}") \
@@ -396,7 +366,7 @@ for try in 1 2 3 4 5; do
 	for i in $(seq 1 100); do
 		pid=$(cat "$T/ptftpd.pid" 2>/dev/null)
 		[ -n "$pid" ] && break
-		lc_log | grep -q 'could not start' && break
+		pt_log_since | grep -q 'could not start' && break
 		sleep 0.05
 	done
 	[ -n "$pid" ] || continue
@@ -415,18 +385,18 @@ done
 echo "   daemon pid $PT_PID port $PT_PORT"
 [ -e "$T/ptftpd.stats" ] || pt_fail "no stats segment"
 kill -HUP "$PT_PID"
-lc_wait_log "reloaded $PT_CONF: generation 2, " 3 ||
+pt_wait_log_since "reloaded $PT_CONF: generation 2, " 3 ||
     pt_fail "daemon started with relative -c and -r cannot reload"
 lc_slow f "$T/f.out" 1468 3
 kill -TERM "$PT_PID"
-lc_wait_child "$LC_SLOW" 20 || pt_fail "transfer did not finish in the drain"
-[ "$LC_RC" = 0 ] || { cat "$T/f.out.log"; pt_fail "drained transfer failed"; }
+pt_wait_child "$LC_SLOW" 20 || pt_fail "transfer did not finish in the drain"
+[ "$PT_RC" = 0 ] || { cat "$T/f.out.log"; pt_fail "drained transfer failed"; }
 pt_cmp "$ROOT/f" "$T/f.out" "transfer during the daemon's drain"
 pt_wait_gone "$PT_PID" 3 || pt_fail "daemon $PT_PID did not exit"
 PT_PID=""
 [ -e "$T/ptftpd.pid" ] && pt_fail "pid file left behind"
 [ -e "$T/ptftpd.stats" ] && pt_fail "stats segment left behind"
-lc_log | grep -q 'sup ptftpd stopped' || pt_fail "no clean stop logged"
+pt_log_since | grep -q 'sup ptftpd stopped' || pt_fail "no clean stop logged"
 
 # --- 6 and 7. stop at once ---------------------------------------------------
 # A client that stops ACKing after 2 blocks, against a server that retries
@@ -435,13 +405,13 @@ STALLED_CONF=('workers = 2;' 'shutdown_timeout = 60;'
     'session = { timeout_ms = 500; timeout_max_ms = 1000; retries = 100; };')
 
 # lc_stopped WHAT WORKER...: after WHAT, a stop-at-once signal, the
-# supervisor exits within 2.5 s (status in LC_RC) and none of the workers
+# supervisor exits within 2.5 s (status in PT_RC) and none of the workers
 # outlives it; the stalled client is ended.
 lc_stopped() {
 	local what=$1 w
 	shift
-	lc_wait_child "$PT_PID" 2.5 || pt_fail "$what did not stop at once"
-	echo "   exit status $LC_RC"
+	pt_wait_child "$PT_PID" 2.5 || pt_fail "$what did not stop at once"
+	echo "   exit status $PT_RC"
 	for w in "$@"; do
 		pt_gone "$w" || pt_fail "worker $w outlived its supervisor"
 	done
@@ -451,20 +421,20 @@ lc_stopped() {
 }
 
 pt_step "a second SIGTERM ends a drain at once"
-lc_mark
+pt_mark
 pt_start "${STALLED_CONF[@]}"
 lc_slow f "$T/stall.out" 512 0 2
 kill -TERM "$PT_PID"
-lc_wait_log "sup draining" 2 || pt_fail "no drain logged"
+pt_wait_log_since "sup draining" 2 || pt_fail "no drain logged"
 sleep 1
 pt_gone "$PT_PID" && pt_fail "drain ended though a transfer is stalled"
 pt_gone "$LC_SERVER" && pt_fail "worker with the stalled transfer quit"
 kill -TERM "$PT_PID"
 lc_stopped "second SIGTERM" "$LC_SERVER"
-[ "$LC_RC" = 0 ] || pt_fail "exit status $LC_RC after a second SIGTERM"
+[ "$PT_RC" = 0 ] || pt_fail "exit status $PT_RC after a second SIGTERM"
 
 pt_step "SIGINT stops at once"
-lc_mark
+pt_mark
 pt_start "${STALLED_CONF[@]}"
 ws=$(pt_workers)
 lc_slow f "$T/stall.out" 512 0 2
@@ -473,12 +443,12 @@ lc_stopped SIGINT $ws
 
 # --- 8. twenty reloads under load -------------------------------------------
 pt_step "20 reloads under load leak nothing"
-lc_mark
+pt_mark
 pt_start "workers = 2;"
 # Both workers in their loops (each logs its backend last) before the
 # baseline is taken.
 lc_both_ready() {
-	[ "$(lc_log | grep -Ec ' w[0-9]+ (transfers on io_uring|io_uring unavailable)')" -ge 2 ]
+	[ "$(pt_log_since | grep -Ec ' w[0-9]+ (transfers on io_uring|io_uring unavailable)')" -ge 2 ]
 }
 pt_wait_for 20 lc_both_ready || pt_fail "the 2 workers did not start"
 fd0=$(ls "/proc/$PT_PID/fd" | wc -l)
@@ -503,14 +473,14 @@ for g in $(seq 2 21); do
 	n=$((2 + (g + 1) % 2))
 	pt_write_conf "$PT_PORT" "workers = $n;"
 	kill -HUP "$PT_PID"
-	lc_wait_log "reloaded $PT_CONF: generation $g, $n workers" 5 ||
+	pt_wait_log_since "reloaded $PT_CONF: generation $g, $n workers" 5 ||
 	    pt_fail "reload $((g - 1)) not logged"
 	sleep 0.1
 done
-lc_log | grep -q 'reload failed' &&
+pt_log_since | grep -q 'reload failed' &&
     pt_fail "a reload under load failed"
 touch "$T/load/stop"
-lc_wait_child "$loadpid" 30 || pt_fail "load loop did not stop"
+pt_wait_child "$loadpid" 30 || pt_fail "load loop did not stop"
 runs=$(wc -l <"$T/load/rc")
 bad=$(awk '$2 != 0' "$T/load/rc" | wc -l)
 maxms=$(sed -n 's/^tftpc: ok=.* ms=\([0-9]*\).*/\1/p' "$T"/load/*.out | sort -n |
@@ -539,7 +509,7 @@ pt_stop
 
 # --- 9. dead supervisor ------------------------------------------------------
 pt_step "workers exit when the supervisor is killed"
-lc_mark
+pt_mark
 pt_start "workers = 2;"
 ws=$(pt_workers)
 port=$PT_PORT

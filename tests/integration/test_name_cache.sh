@@ -16,23 +16,12 @@
 set -u
 . "$TOP/tests/integration/lib.sh"
 
-nc_mark() {
-	NC_MARK=$(($(wc -l <"$PT_LOG") + 1))
-}
-
-# Pids that served FILE (ERE) since the mark, sorted unique.
-nc_served_by() {
-	tail -n +"$NC_MARK" "$PT_LOG" | grep -E "file=\"($1)\"" |
-	    sed -n 's/^[^ ]* ptftpd\[\([0-9]*\)\] w[0-9]* peer=.*/\1/p' |
-	    sort -un | tr '\n' ' ' | sed 's/ $//'
-}
-
 # nc_fetch_all WHAT FILE EXPECTED: 30 fetches, 10 at a time, over IPv4
 # and IPv6, each byte-exact EXPECTED (or, with EXPECTED "-x1", ERROR 1);
 # every worker must have served (or refused) at least one.
 nc_fetch_all() {
 	local what=$1 file=$2 want=$3 h by
-	nc_mark
+	pt_mark
 	for h in 127.0.0.1 ::1; do
 		if [ "$want" = -x1 ]; then
 			pt_tftpc -H "$h" -n 10 -c 15 -x 1 "$file" ||
@@ -45,7 +34,7 @@ nc_fetch_all() {
 	# A refusal is not logged as a transfer: count workers from the
 	# stats of the transfers only.
 	[ "$want" = -x1 ] && return 0
-	by=$(nc_served_by "$file")
+	by=$(pt_served_by "$file")
 	[ "$(pt_count $by)" = "$(pt_count $WORKERS)" ] ||
 	    pt_fail "$what: served by $by, not by every worker ($WORKERS)"
 }

@@ -150,22 +150,6 @@ EOF
 
 # --- helpers ---------------------------------------------------------------
 
-# Waits up to SECS for our background child pid; its status in SP_RC.
-sp_wait_child() {
-	SP_RC=-1
-	pt_wait_gone "$1" "$2" || return 1
-	wait "$1" 2>/dev/null
-	SP_RC=$?
-	return 0
-}
-
-# Total counter KEY from ptftpd-stat -j.
-sp_stat() {
-	"$STAT" -s "$T/ptftpd.stats" -j 2>/dev/null |
-	    sed -n 's/^"totals":{\(.*\)/\1/p' | grep -o "\"$1\":[0-9]*" |
-	    cut -d: -f2
-}
-
 # Pids of the slots with transfers in flight.
 sp_busy_pids() {
 	"$STAT" -s "$T/ptftpd.stats" -j 2>/dev/null |
@@ -203,35 +187,10 @@ $socks"
 # the client's timeout after its last ACK); $1 says before what.
 sp_wait_idle() {
 	for _ in $(seq 1 150); do
-		[ "$(sp_stat sess_active)" = 0 ] && return 0
+		[ "$(pt_stat sess_active)" = 0 ] && return 0
 		sleep 0.1
 	done
 	pt_fail "transfers still in flight before $1"
-}
-
-# Line number in $PT_LOG where the next lines of interest begin.
-sp_mark() {
-	SP_MARK=$(($(wc -l <"$PT_LOG") + 1))
-}
-
-sp_log() {
-	tail -n +"$SP_MARK" "$PT_LOG"
-}
-
-sp_wait_log() {
-	for _ in $(seq 1 $(($2 * 20))); do
-		sp_log | grep -Eq -- "$1" && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
-# Pids that logged a finished transfer since the mark, sorted unique;
-# $1: only transfers of files matching this ERE.
-sp_served_by() {
-	sp_log | grep -E "file=\"(${1:-.*})\"" |
-	    sed -n 's/^[^ ]* ptftpd\[\([0-9]*\)\] w[0-9]* peer=.*/\1/p' |
-	    sort -un | tr '\n' ' ' | sed 's/ $//'
 }
 
 # sp_get WHAT HOST FILE BLKSIZE WINDOWSIZE [WANT_SOURCE]: spc.py fetch
@@ -287,8 +246,8 @@ sp_paced() {
 # sp_paced_done WHAT HOST FILE [WANT_SOURCE]: waits for the paced client,
 # content and sources checked.
 sp_paced_done() {
-	sp_wait_child "$SP_PACED" 60 || pt_fail "$1: paced client hangs"
-	[ "$SP_RC" = 0 ] || pt_fail "$1: $(cat "$T/paced.log")"
+	pt_wait_child "$SP_PACED" 60 || pt_fail "$1: paced client hangs"
+	[ "$PT_RC" = 0 ] || pt_fail "$1: $(cat "$T/paced.log")"
 	pt_cmp "$ROOT/$3" "$T/paced.out" "$1"
 	sp_check_source "$1" "$2" \
 	    "$(sed -n 's/^sources=\([^ ]*\) .*/\1/p' "$T/paced.log")" "${4:-}"
@@ -343,7 +302,7 @@ ROUTES='routes = ( { prefix = "up/"; write = { create = true;
     overwrite = true; max_bytes = 4000000; mode = 0644; }; } );'
 CONF_SP=("single_port = true;" "$SESSION" "$ROUTES")
 
-sp_mark
+pt_mark
 pt_start "workers = 3;" "${CONF_SP[@]}"
 P=$PT_PORT
 GEN1=$(pt_workers)
@@ -382,12 +341,12 @@ pt_get "atftp ::1 windowsize 8" f300k atftp --option "windowsize 8" \
 pt_get "busybox" f300k busybox tftp -g -r f300k -l "$OUT" 127.0.0.1 "$P"
 pt_get "busybox ::1 -b 1468" f300k busybox tftp -b 1468 -g -r f300k \
     -l "$OUT" ::1 "$P"
-sp_log | grep -E 'result=(error|timeout|aborted|replaced)' &&
+pt_log_since | grep -E 'result=(error|timeout|aborted|replaced)' &&
     pt_fail "a client transfer did not end well (see above)"
 
 # --- (c) ---------------------------------------------------------------------
 pt_step "(c) 300 transfers at concurrency 100, mixed blksize/windowsize"
-sp_mark
+pt_mark
 timeout -k 2 120 "$TFTPC" -P "$P" -n 100 -c 300 -b 0,512,1468,8192 \
     -w 0,1,4,16 --timeout-ms 1000 --retries 8 --max-seconds 90 -E "$ROOT" \
     $FILES >"$T/many.out" 2>&1 &
@@ -399,17 +358,17 @@ while ! pt_gone "$many" && [ $samples -lt 100 ]; do
 	samples=$((samples + 1))
 	sleep 0.1
 done
-sp_wait_child "$many" 120 || pt_fail "300 transfers hang"
+pt_wait_child "$many" 120 || pt_fail "300 transfers hang"
 sed 's/^/    /' "$T/many.out"
-[ "$SP_RC" = 0 ] || pt_fail "300 transfers at concurrency 100"
+[ "$PT_RC" = 0 ] || pt_fail "300 transfers at concurrency 100"
 grep -q '^tftpc: ok=300 ' "$T/many.out" || pt_fail "not 300 ok"
-by=$(sp_served_by)
+by=$(pt_served_by)
 echo "   sockets sampled $samples times; served by workers: $by"
 [ "$(pt_count $by)" -ge 2 ] || pt_fail "one worker served everything: $by"
 
 # --- (d) ---------------------------------------------------------------------
 pt_step "(d) loss and duplicate ACKs"
-sp_mark
+pt_mark
 CLIENT="--timeout-ms 1500 --retries 8 --max-seconds 90"
 pt_tftpc --drop-data-rate 10 --dup-rate 5 --seed 21 $CLIENT -b 0,1468 \
     -n 4 -c 4 -E "$ROOT" f70k || pt_fail "lossy lock-step"
@@ -419,46 +378,46 @@ pt_tftpc --drop-data-rate 10 --dup-rate 5 --seed 22 $CLIENT -b 512,1468 \
     -w 8 -n 8 -c 8 -E "$ROOT" f70k f300k || pt_fail "lossy windowsize 8"
 pt_tftpc -H ::1 --drop-data-rate 10 --dup-rate 5 --seed 23 $CLIENT -b 1468 \
     -w 8 -n 4 -c 4 -E "$ROOT" f300k || pt_fail "lossy windowsize 8, IPv6"
-sp_log | grep -q 'rexmit=[1-9]' || pt_fail "the server never retransmitted"
+pt_log_since | grep -q 'rexmit=[1-9]' || pt_fail "the server never retransmitted"
 
 # --- (e) ---------------------------------------------------------------------
 pt_step "(e) stalled clients give up while others are served"
-sp_mark
+pt_mark
 timeout -k 2 60 "$TFTPC" -P "$P" --stop-after 3 --quiet-ms 1500 -n 3 -c 3 \
     -e "$ROOT/f300k" f300k >"$T/stall.out" 2>&1 &
 stall=$!
 pt_track "$stall"
 pt_tftpc -n 10 -c 30 --timeout-ms 1000 --retries 8 -E "$ROOT" $FILES ||
     pt_fail "fetches next to stalled clients"
-sp_wait_child "$stall" 40 || pt_fail "stalled clients still running"
+pt_wait_child "$stall" 40 || pt_fail "stalled clients still running"
 sed 's/^/    /' "$T/stall.out"
-[ "$SP_RC" = 0 ] || pt_fail "the server did not give up on stalled clients"
+[ "$PT_RC" = 0 ] || pt_fail "the server did not give up on stalled clients"
 pt_wait_log 'file="f300k".* result=timeout' 5 || true
-n=$(sp_log | grep -c 'file="f300k".* result=timeout')
+n=$(pt_log_since | grep -c 'file="f300k".* result=timeout')
 [ "$n" = 3 ] || pt_fail "want 3 result=timeout for stalled f300k, have $n"
 
 # --- (f) ---------------------------------------------------------------------
 pt_step "(f) tsize probe, then the real transfer"
-sp_mark
+pt_mark
 SP_CMD=probe sp_get "probe v4 blksize 1468" 127.0.0.1 f300k 1468 0
 grep -q ' tsize=300000$' "$T/spc.log" || pt_fail "probe tsize: $(cat "$T/spc.log")"
 SP_CMD=probe sp_get "probe v4 no options" 127.0.0.1 f70k 0 0
 SP_CMD=probe sp_get "probe v6 windowsize 8" ::1 f70k 1468 8
 grep -q ' tsize=70000$' "$T/spc.log" || pt_fail "probe tsize: $(cat "$T/spc.log")"
-sp_wait_log 'result=probe' 2 || pt_fail "no result=probe logged"
-n=$(sp_log | grep -c 'result=probe')
+pt_wait_log_since 'result=probe' 2 || pt_fail "no result=probe logged"
+n=$(pt_log_since | grep -c 'result=probe')
 [ "$n" = 3 ] || pt_fail "want 3 result=probe, have $n"
-sp_log | grep -E 'result=(replaced|aborted|error|timeout)' &&
+pt_log_since | grep -E 'result=(replaced|aborted|error|timeout)' &&
     pt_fail "a probe or its transfer did not end well"
 
 # --- (g) ---------------------------------------------------------------------
 pt_step "(g) an ACK from an unknown address:port is dropped and counted"
 # The baseline once no transfer is left open.
 sp_idle() {
-	[ "$(sp_stat sess_active)" = 0 ]
+	[ "$(pt_stat sess_active)" = 0 ]
 }
 pt_wait_for 10 sp_idle || pt_fail "transfers still open before (g)"
-base=$(sp_stat listen_stray)
+base=$(pt_stat listen_stray)
 [ -n "$base" ] || pt_fail "no listen_stray in ptftpd-stat -j"
 strays=""
 s=0
@@ -472,12 +431,12 @@ done
 s=0
 for p in $strays; do
 	s=$((s + 1))
-	sp_wait_child "$p" 20 || pt_fail "stray client $s hangs"
-	[ "$SP_RC" = 0 ] || pt_fail "stray ACK $s answered: $(cat "$T/stray$s")"
+	pt_wait_child "$p" 20 || pt_fail "stray client $s hangs"
+	[ "$PT_RC" = 0 ] || pt_fail "stray ACK $s answered: $(cat "$T/stray$s")"
 done
 now=""
 for _ in $(seq 1 20); do
-	now=$(sp_stat listen_stray)
+	now=$(pt_stat listen_stray)
 	[ "$((now - base))" -ge 3 ] && break
 	sleep 0.1
 done
@@ -487,7 +446,7 @@ echo "   listen_stray $base -> $now"
 # --- (h) ---------------------------------------------------------------------
 pt_step "(h) reload with a 40 MiB transfer (blksize 512) in flight"
 sp_wait_idle "(h)"
-sp_mark
+pt_mark
 old=$(pt_workers)
 timeout -k 2 120 "$TFTPC" -P "$P" -b 512 --timeout-ms 1000 --retries 10 \
     -e "$ROOT/big" -o "$T/big.out" big >"$T/big.log" 2>&1 &
@@ -512,17 +471,17 @@ echo "   transfer on worker $server; old generation: $old"
 # Over ::1: a client waiting that long for its first answer accepts any
 # packet from the server's address, and benchmarks sharing this machine
 # talk over 127.0.0.1.
-sp_mark
+pt_mark
 pt_tftpc -H ::1 -n 6 -c 18 --timeout-ms 500 --retries 60 --max-seconds 90 \
     -E "$ROOT" f70k f300k || pt_fail "fetches during the reload"
-by=$(sp_served_by 'f70k|f300k')
+by=$(pt_served_by 'f70k|f300k')
 echo "   served during the drain by: $by"
 for w in $by; do
 	case " $old " in *" $w "*) pt_fail "old worker $w took a new request" ;; esac
 done
-sp_wait_child "$bigpid" 90 || pt_fail "40 MiB transfer did not finish"
+pt_wait_child "$bigpid" 90 || pt_fail "40 MiB transfer did not finish"
 sed 's/^/    /' "$T/big.log"
-[ "$SP_RC" = 0 ] || pt_fail "40 MiB transfer failed across the reload"
+[ "$PT_RC" = 0 ] || pt_fail "40 MiB transfer failed across the reload"
 pt_cmp "$ROOT/big" "$T/big.out" "40 MiB across a reload"
 pt_wait_gone "$server" 5 ||
     pt_fail "old worker $server still running after its transfer"
@@ -534,10 +493,10 @@ set -- "${order[@]}"
     pt_fail "want worker $server to log its transfer, then exit: lines $*"
 sp_wait_new_gen 3 "$old" 10
 echo "   new generation: $(pt_workers) ($((SECONDS - t_reload)) s after HUP)"
-sp_mark
+pt_mark
 pt_tftpc -n 10 -c 60 --timeout-ms 1000 --retries 8 -E "$ROOT" $FILES ||
     pt_fail "fetches from the new generation"
-by=$(sp_served_by)
+by=$(pt_served_by)
 echo "   served by: $by"
 [ "$(pt_count $by)" = 3 ] ||
     pt_fail "want 3 new workers serving 60 transfers, have: $by"
@@ -548,7 +507,7 @@ sp_check_socks "after the reload"
 
 # --- (j) ---------------------------------------------------------------------
 pt_step "(j) single_port switched off by a reload"
-sp_mark
+pt_mark
 old=$(pt_workers)
 sp_paced 127.0.0.1 f300k 512 2
 sp_reload 3 "workers = 3;" "$SESSION" "$ROUTES"
@@ -604,7 +563,7 @@ sp_soft_fail() {
 }
 
 pt_step "(i) uploads with blksize 1468 (DATA larger than a request)"
-sp_mark
+pt_mark
 for h in 127.0.0.1 '[::1]'; do
 	rm -f "$UP/big$h.bin"
 	if timeout -k 2 6 curl -sS --tftp-blksize 1468 -T "$T/a.bin" \
@@ -614,21 +573,21 @@ for h in 127.0.0.1 '[::1]'; do
 	else
 		sed 's/^/    /' "$T/client.log"
 		sp_soft_fail "curl -T $h blksize 1468 (req_malformed" \
-		    "$(sp_stat req_malformed)): $(sp_log | grep "up/big" | tail -n 1)"
+		    "$(pt_stat req_malformed)): $(pt_log_since | grep "up/big" | tail -n 1)"
 	fi
 done
 
 # --- (k) ---------------------------------------------------------------------
 pt_step "(k) a reload from 3 to 4 workers is refused; transfers in flight finish"
 sp_wait_idle "(k)"
-sp_mark
+pt_mark
 timeout -k 2 120 "$TFTPC" -P "$P" -b 512 -n 8 -c 8 --timeout-ms 500 \
     --retries 10 --max-seconds 90 -e "$ROOT/f4m" f4m >"$T/grow.log" 2>&1 &
 grow=$!
 pt_track "$grow"
 busy=0
 for _ in $(seq 1 100); do
-	busy=$(sp_stat sess_active)
+	busy=$(pt_stat sess_active)
 	[ "${busy:-0}" -ge 8 ] && break
 	sleep 0.05
 done
@@ -637,9 +596,9 @@ pt_write_conf "$PT_PORT" "workers = 4;" "${CONF_SP[@]}"
 kill -HUP "$PT_PID"
 pt_wait_log "reload failed: .*single_port: workers and listen cannot change by reload" 10 ||
     pt_fail "a worker count change in single port mode was not refused"
-sp_wait_child "$grow" 90 || pt_fail "transfers in flight hang after a refused reload"
+pt_wait_child "$grow" 90 || pt_fail "transfers in flight hang after a refused reload"
 sed 's/^/    /' "$T/grow.log"
-[ "$SP_RC" = 0 ] || sp_soft_fail "transfers in flight broke across a refused reload"
+[ "$PT_RC" = 0 ] || sp_soft_fail "transfers in flight broke across a refused reload"
 [ "$(pt_workers)" = "$before" ] || pt_fail "workers changed: $before -> $(pt_workers)"
 pt_tftpc -n 10 -c 30 -E "$ROOT" $FILES || pt_fail "fetches after the refused reload"
 
