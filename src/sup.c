@@ -5,7 +5,10 @@
  * by each worker of the slot, so the kernel's reuseport group does not
  * change when a worker is replaced), the operator's signals, respawn with
  * back-off, reload by generations, drain, the pid file. It never parses a
- * packet and never serves a file.
+ * packet and never serves a file. Its size (about 1,250 lines) is one
+ * state machine over struct sup: binding, forking, reaping, reloading and
+ * the signal loop all read and change the same slot table, which no other
+ * file sees.
  *
  * Slot life:  FREE --fork--> RUN --exit--> (respawn wait) --fork--> RUN
  *                             |                        \--exit 2--> FREE
@@ -1102,33 +1105,121 @@ sup_daemonize(struct sup *s)
 	return 0;
 }
 
-int
-sup_run(struct conf *c, const struct sup_opts *o)
+/*
+ * The supervisor's state before anything is bound: the configuration, no
+ * fds yet, and absolute copies of -c and -r for the reloads.
+ */
+static void
+sup_setup(struct sup *s, struct conf *c, const struct sup_opts *o)
 {
-	static struct sup	 s;	/* large; lives for the process */
-	struct slot		*fresh[256];
-	sigset_t		 set;
-	unsigned		 i, nfresh = 0;
-	int			 rc;
-
-	memset(&s, 0, sizeof(s));
-	s.conf = c;
-	s.pid_fd = -1;
-	s.ctl[0] = s.ctl[1] = -1;
+	memset(s, 0, sizeof(*s));
+	s->conf = c;
+	s->pid_fd = -1;
+	s->ctl[0] = s->ctl[1] = -1;
+	s->rdy[0] = s->rdy[1] = -1;
 	/*
 	 * Fix: a reload re-reads -c and re-applies -r, but sup_daemonize()
 	 * does chdir("/"), so a relative "-c ptftpd.conf" or "-r dir" made
 	 * every reload of a daemon fail ("reload failed: ptftpd.conf: No
 	 * such file or directory"). Keep absolute copies for the reloads.
 	 */
-	s.aopts = *o;
-	if ((s.aconf = sup_abs_path(o->conf_path)) != NULL)
-		s.aopts.conf_path = s.aconf;
-	if (o->root != NULL && (s.aroot = sup_abs_path(o->root)) != NULL)
-		s.aopts.root = s.aroot;
-	s.opts = &s.aopts;
-	s.gen = 1;
-	s.rdy[0] = s.rdy[1] = -1;
+	s->aopts = *o;
+	if ((s->aconf = sup_abs_path(o->conf_path)) != NULL)
+		s->aopts.conf_path = s->aconf;
+	if (o->root != NULL && (s->aroot = sup_abs_path(o->root)) != NULL)
+		s->aopts.root = s->aroot;
+	s->opts = &s->aopts;
+	s->gen = 1;
+}
+
+/*
+ * The stats segment, if stats.enabled. It outlives reloads: its path (and
+ * whether there is one) is fixed at start. stats.enabled = false exists
+ * to measure what counting costs; workers then count nothing.
+ */
+static int
+sup_stats_open(struct sup *s, const struct conf *c)
+{
+	if (c->stats.enabled) {
+		if (stats_create(&s->stats, c->stats.path, SUP_MAX_SLOTS) == -1) {
+			log_warn("stats segment %s", c->stats.path);
+			return -1;
+		}
+		s->stats_path = strdup(c->stats.path);
+		atomic_store(&s->stats.hdr->workers, c->workers);
+	}
+	if (c->stats.interval_s > 0)
+		s->next_stats_ms = clock_now_ms() + c->stats.interval_s * 1000ull;
+	return 0;
+}
+
+/* The start-up lines: every listen address, then the summary. */
+static void
+sup_log_started(const struct conf *c)
+{
+	unsigned	i;
+
+	for (i = 0; i < c->n_listen; i++)
+		log_info("listening on %s%s%s port %u",
+		    c->listen[i].ss.ss_family == AF_INET6 ? "[" : "",
+		    c->listen[i].address,
+		    c->listen[i].ss.ss_family == AF_INET6 ? "]" : "",
+		    c->listen[i].port);
+	log_info("ptftpd started: %u workers, root %s", c->workers, c->root);
+}
+
+/*
+ * Release what sup_run took, on every way out: slot fds, the pid file,
+ * the stats segment (its last stats.file first), every generation's
+ * configuration and the pipes.
+ */
+static void
+sup_teardown(struct sup *s)
+{
+	unsigned	i;
+
+	for (i = 0; i < SUP_MAX_SLOTS; i++)
+		sup_close_fds(&s->slots[i]);
+	if (s->pid_fd != -1) {
+		unlink(s->pid_path);
+		close(s->pid_fd);
+	}
+	if (s->stats_path != NULL) {
+		if (s->conf->stats.file != NULL)
+			sup_stats_dump(s, false);
+		stats_close(&s->stats);
+		unlink(s->stats_path);
+		free(s->stats_path);
+	}
+	for (i = 0; i < sizeof(s->old_confs) / sizeof(s->old_confs[0]); i++)
+		if (s->old_confs[i] != NULL) {
+			conf_free(s->old_confs[i]);
+			free(s->old_confs[i]);
+		}
+	conf_free(s->conf);
+	free(s->conf);
+	if (s->ctl[0] != -1) {
+		close(s->ctl[0]);
+		close(s->ctl[1]);
+	}
+	if (s->rdy[0] != -1) {
+		close(s->rdy[0]);
+		close(s->rdy[1]);
+	}
+	free(s->aconf);
+	free(s->aroot);
+}
+
+int
+sup_run(struct conf *c, const struct sup_opts *o)
+{
+	static struct sup	 s;	/* large; lives for the process */
+	struct slot		*fresh[256];
+	sigset_t		 set;
+	unsigned		 nfresh = 0;
+	int			 rc = 1;
+
+	sup_setup(&s, c, o);
 	log_set_tag("sup");
 	/*
 	 * Bind first, and check that no other process serves our addresses,
@@ -1139,17 +1230,14 @@ sup_run(struct conf *c, const struct sup_opts *o)
 	sup_raise_nofile(c);
 	if (sup_bind_generation(&s, c, fresh, &nfresh) == -1) {
 		log_warnx("could not start; exiting");
-		rc = 1;
 		goto out;
 	}
 	sup_mkdir_parent(c->pid_file);
 	if (c->stats.enabled)
 		sup_mkdir_parent(c->stats.path);
 	if (sup_pidfile_take(&s, o->foreground) == -1 ||
-	    (!o->foreground && sup_daemonize(&s) == -1)) {
-		rc = 1;
+	    (!o->foreground && sup_daemonize(&s) == -1))
 		goto out;
-	}
 	sup_pidfile_write(&s);
 	/* Signals wait in the mask from now on (sup_loop takes them); a
 	 * worker's first SIGIO must not find the default action. */
@@ -1168,62 +1256,15 @@ sup_run(struct conf *c, const struct sup_opts *o)
 		log_warn("control pipe");
 		s.ctl[0] = s.ctl[1] = -1;
 	}
-	/* The segment outlives reloads: its path (and whether there is one)
-	 * is fixed at start. stats.enabled = false exists to measure what
-	 * counting costs; workers then count nothing. */
-	if (c->stats.enabled) {
-		if (stats_create(&s.stats, c->stats.path, SUP_MAX_SLOTS) == -1) {
-			log_warn("stats segment %s", c->stats.path);
-			rc = 1;
-			goto out;
-		}
-		s.stats_path = strdup(c->stats.path);
-		atomic_store(&s.stats.hdr->workers, c->workers);
-	}
-	if (c->stats.interval_s > 0)
-		s.next_stats_ms = clock_now_ms() + c->stats.interval_s * 1000ull;
+	if (sup_stats_open(&s, c) == -1)
+		goto out;
 	sup_fork_generation(&s, fresh, nfresh);
-	for (i = 0; i < c->n_listen; i++)
-		log_info("listening on %s%s%s port %u",
-		    c->listen[i].ss.ss_family == AF_INET6 ? "[" : "",
-		    c->listen[i].address,
-		    c->listen[i].ss.ss_family == AF_INET6 ? "]" : "",
-		    c->listen[i].port);
-	log_info("ptftpd started: %u workers, root %s", c->workers, c->root);
+	sup_log_started(c);
 	/* READY=1 when every worker has reported (sup_read_ready). */
 	sup_read_ready(&s);
 	rc = sup_loop(&s);
 	log_info("ptftpd stopped");
 out:
-	for (i = 0; i < SUP_MAX_SLOTS; i++)
-		sup_close_fds(&s.slots[i]);
-	if (s.pid_fd != -1) {
-		unlink(s.pid_path);
-		close(s.pid_fd);
-	}
-	if (s.stats_path != NULL) {
-		if (s.conf->stats.file != NULL)
-			sup_stats_dump(&s, false);
-		stats_close(&s.stats);
-		unlink(s.stats_path);
-		free(s.stats_path);
-	}
-	for (i = 0; i < sizeof(s.old_confs) / sizeof(s.old_confs[0]); i++)
-		if (s.old_confs[i] != NULL) {
-			conf_free(s.old_confs[i]);
-			free(s.old_confs[i]);
-		}
-	conf_free(s.conf);
-	free(s.conf);
-	if (s.ctl[0] != -1) {
-		close(s.ctl[0]);
-		close(s.ctl[1]);
-	}
-	if (s.rdy[0] != -1) {
-		close(s.rdy[0]);
-		close(s.rdy[1]);
-	}
-	free(s.aconf);
-	free(s.aroot);
+	sup_teardown(&s);
 	return rc;
 }
