@@ -4,8 +4,9 @@
  * listen sockets (bound once, kept for the supervisor's life, inherited
  * by each worker of the slot, so the kernel's reuseport group does not
  * change when a worker is replaced), the operator's signals, respawn with
- * back-off, reload by generations, drain, the pid file. It never parses a
- * packet and never serves a file.
+ * back-off, reload by generations (each with its config and its loaded
+ * modules, struct modset, freed together when its last worker is gone),
+ * drain, the pid file. It never parses a packet and never serves a file.
  *
  * Slot life:  FREE --fork--> RUN --exit--> (respawn wait) --fork--> RUN
  *                             |                        \--exit 2--> FREE

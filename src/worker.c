@@ -7,19 +7,20 @@
  * list, the peer table that maps a client address:port to its session,
  * the retransmit timers, the transfer log line, the busy check and the
  * order of a request's way in: admission (admit.c: rewrite and route,
- * access lists, limits), then the content: the file tree (fs.c), a
- * rendered template (tmpl.c), a module's answer (module.c), a program's
- * output through the spawner (execd.c), or an upload (fs.c).
+ * access lists, limits), then the content (content.c: a file, a rendered
+ * template, a module's answer, a program's output through the spawner,
+ * or an upload), then the transfer.
  * It does not parse packets (tftp.c), decide protocol steps (sess.c),
- * resolve paths (fs.c), bind listen sockets (the supervisor did), hold
- * the datagrams waiting to be sent (txq.c: the send queue and its GSO
- * trains; it calls back here to end a transfer whose file faulted), or
- * word, count and rate-limit refusals (admit.c).
+ * open content or hold the file trees, template caches, modules and the
+ * exec spawner (content.c), bind listen sockets (the supervisor did),
+ * hold the datagrams waiting to be sent (txq.c: the send queue and its
+ * GSO trains; it calls back here to end a transfer whose file faulted),
+ * or word, count and rate-limit refusals (admit.c).
  *
- * Size: about 2,150 lines because both I/O backends (epoll, io_uring),
- * single port mode, the socket pool and the content glue live here;
- * splitting them behind one backend interface (wio_epoll.c, wio_uring.c,
- * content.c) is planned work, not done yet.
+ * Size: about 1,850 lines because both I/O backends (epoll, io_uring),
+ * single port mode and the socket pool live here; splitting them behind
+ * one backend interface (wio_epoll.c, wio_uring.c) is planned work, not
+ * done yet.
  *
  * Packet path: no allocation. Logging is one line per finished transfer
  * and one per refused request, the refusals at most
