@@ -323,7 +323,7 @@ content_generate(struct content *ct, const struct content_req *q,
 	}
 	default:
 		*msg = "Handler not available";
-		return TFTP_EUNDEF | 0x10000;
+		return FS_ESERVER;
 	}
 	if (code != 0)
 		return code;
