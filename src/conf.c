@@ -48,7 +48,6 @@
 #include "conf.h"
 #include "conf_int.h"
 #include "log.h"
-#include "module.h"
 #include "num.h"
 
 #define CONF_MAX_WORKERS	256

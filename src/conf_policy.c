@@ -10,11 +10,13 @@
  *
  * It does not read the file, own the message shape or the plain settings
  * (conf.c, through conf_int.h), parse address blocks (addr.c), or decide
- * which rule applies to a request (route.c, limit.c). A loaded module's
- * handle is taken at load (module_load) so that a bad module fails the
- * load, not a request. Its size (about 1,100 lines) is the policy
- * settings' parse, check, compile and free side by side: one setting is
- * read, and its mistakes worded, in one place.
+ * which rule applies to a request (route.c, limit.c). A module route is
+ * data here (path, args, and where they were set): the supervisor loads
+ * the .so after the config (module_set_load, module.c), so that a bad
+ * module still fails -t, a start or a reload, not a request. Its size
+ * (about 1,100 lines) is the policy settings' parse, check, compile and
+ * free side by side: one setting is read, and its mistakes worded, in
+ * one place.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -30,7 +32,6 @@
 #include "addr.h"
 #include "conf.h"
 #include "conf_int.h"
-#include "module.h"
 
 #define CONF_REGEX_DEPTH	32		/* nested groups */
 #define CONF_MAX_ARGV		256		/* exec command elements */
@@ -85,7 +86,6 @@ conf_route_free(struct conf_route *r)
 {
 	unsigned	i;
 
-	module_unload(&r->module);
 	free(r->prefix);
 	free(r->regex);
 	if (r->compiled)
@@ -100,6 +100,7 @@ conf_route_free(struct conf_route *r)
 	free(r->exec.argv);
 	free(r->module.path);
 	free(r->module.args);
+	free(r->module.file);
 	free(r->write.owner);
 	free(r->write.group);
 	memset(r, 0, sizeof(*r));
@@ -847,7 +848,7 @@ conf_load_route_module(struct conf_ctx *x, const config_setting_t *e,
     const char *p, struct conf_route *r)
 {
 	const config_setting_t	*s = NULL;
-	const char		*path, *args = NULL;
+	const char		*path, *args = NULL, *file;
 	int			 rc;
 
 	if ((rc = conf_get_str(x, e, p, "module", &path, &s)) <= 0) {
@@ -858,21 +859,15 @@ conf_load_route_module(struct conf_ctx *x, const config_setting_t *e,
 	}
 	if ((rc = conf_get_str(x, e, p, "args", &args, NULL)) == -1)
 		return -1;
+	file = config_setting_source_file(s);
 	if ((r->module.path = strdup(path)) == NULL ||
-	    (args != NULL && (r->module.args = strdup(args)) == NULL)) {
+	    (args != NULL && (r->module.args = strdup(args)) == NULL) ||
+	    (r->module.file = strdup(file != NULL ? file : x->path)) == NULL) {
 		conf_error(x, s, "%s.module: out of memory", p);
 		return -1;
 	}
-	/* Load it now, so a missing or incompatible module is a config
-	 * error at start and at reload, not a failure per request. */
-	{
-		char	 msg[512];
-
-		if (module_load(&r->module, msg, sizeof(msg)) == -1) {
-			conf_error(x, s, "%s.module: %s", p, msg);
-			return -1;
-		}
-	}
+	/* Where module_set_load's message points if the .so is refused. */
+	r->module.line = (unsigned)config_setting_source_line(s);
 	return 0;
 }
 

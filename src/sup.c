@@ -4,11 +4,12 @@
  * listen sockets (bound once, kept for the supervisor's life, inherited
  * by each worker of the slot, so the kernel's reuseport group does not
  * change when a worker is replaced), the operator's signals, respawn with
- * back-off, reload by generations, drain, the pid file. It never parses a
- * packet and never serves a file. Its size (about 1,250 lines) is one
- * state machine over struct sup: binding, forking, reaping, reloading and
- * the signal loop all read and change the same slot table, which no other
- * file sees.
+ * back-off, reload by generations (each with its config and its loaded
+ * modules, struct modset, freed together when its last worker is gone),
+ * drain, the pid file. It never parses a packet and never serves a file.
+ * Its size (about 1,300 lines) is one state machine over struct sup:
+ * binding, forking, reaping, reloading and the signal loop all read and
+ * change the same slot table, which no other file sees.
  *
  * Slot life:  FREE --fork--> RUN --exit--> (respawn wait) --fork--> RUN
  *                             |                        \--exit 2--> FREE
@@ -44,6 +45,7 @@
 #include "conf.h"
 #include "excl.h"
 #include "log.h"
+#include "module.h"
 #include "net.h"
 #include "stats.h"
 #include "sup.h"
@@ -67,6 +69,7 @@ struct slot {
 	unsigned	 index;		/* worker number within its generation */
 	unsigned	 gen;
 	const struct conf *conf;	/* the generation's config */
+	struct modset	*mods;		/* ... and its modules */
 	int		 lfds[CONF_MAX_LISTEN];
 	unsigned	 nlfds;
 	uint64_t	 started_ms;
@@ -80,6 +83,8 @@ struct slot {
 struct sup {
 	struct conf		*conf;		/* current generation */
 	struct conf		*old_confs[8];	/* retiring generations */
+	struct modset		*mods;		/* conf's modules (module.c) */
+	struct modset		*old_mods[8];	/* old_confs[i]'s */
 	const struct sup_opts	*opts;
 	struct slot		 slots[SUP_MAX_SLOTS];
 	unsigned		 gen;
@@ -284,6 +289,7 @@ sup_fork(struct sup *s, struct slot *sl)
 		    &s->stats.slots[sl - s->slots];
 		a.gen = sl->gen;
 		a.conf = sl->conf;
+		a.mods = sl->mods;
 		a.id = sl->index;
 		a.lfds = sl->lfds;
 		a.nlfds = sl->nlfds;
@@ -409,8 +415,8 @@ sup_check_excl(struct sup *s, const struct conf *c)
  * fresh slot freed.
  */
 static int
-sup_bind_generation(struct sup *s, const struct conf *c, struct slot **fresh,
-    unsigned *np)
+sup_bind_generation(struct sup *s, const struct conf *c, struct modset *ms,
+    struct slot **fresh, unsigned *np)
 {
 	struct slot	*donor;
 	unsigned	 i, n = 0;
@@ -427,6 +433,7 @@ sup_bind_generation(struct sup *s, const struct conf *c, struct slot **fresh,
 		sl->index = i;
 		sl->gen = s->gen;
 		sl->conf = c;
+		sl->mods = ms;
 		sl->backoff_ms = SUP_BACKOFF_MIN_MS;
 		donor = sup_find_older(s, i, s->gen);
 		if (sup_bind_slot(sl, donor) == -1) {
@@ -467,18 +474,19 @@ sup_fork_generation(struct sup *s, struct slot **fresh, unsigned n)
 }
 
 /*
- * Start generation s->gen with config c (reload): bind, then fork. The
+ * Start generation s->gen with config c and its modules ms (reload):
+ * bind, then fork. The
  * old generation's slots are returned RETIRING in their own state.
  * Returns 0, or -1 if a socket could not be bound (nothing was started).
  */
 static int
-sup_start_generation(struct sup *s, const struct conf *c)
+sup_start_generation(struct sup *s, const struct conf *c, struct modset *ms)
 {
 	struct slot	*fresh[256];
 	unsigned	 n;
 
 	s->why[0] = '\0';
-	if (sup_bind_generation(s, c, fresh, &n) == -1)
+	if (sup_bind_generation(s, c, ms, fresh, &n) == -1)
 		return -1;
 	sup_fork_generation(s, fresh, n);
 	return 0;
@@ -508,7 +516,32 @@ sup_retire(struct sup *s, unsigned keep)
 	}
 }
 
-/* Free configs no slot uses any more. */
+struct modset *
+sup_modules_load(const struct conf *c, char *err, size_t errlen)
+{
+	struct modset	*ms;
+
+	if ((ms = calloc(1, sizeof(*ms))) == NULL) {
+		snprintf(err, errlen, "%s: modules: out of memory", c->path);
+		return NULL;
+	}
+	if (module_set_load(c, ms, err, errlen) == -1) {
+		free(ms);
+		return NULL;
+	}
+	return ms;
+}
+
+void
+sup_modules_free(struct modset *ms)
+{
+	if (ms == NULL)
+		return;
+	module_set_free(ms);
+	free(ms);
+}
+
+/* Free configs (and their modules) no slot uses any more. */
 static void
 sup_gc_confs(struct sup *s)
 {
@@ -527,6 +560,8 @@ sup_gc_confs(struct sup *s)
 			conf_free(c);
 			free(c);
 			s->old_confs[i] = NULL;
+			sup_modules_free(s->old_mods[i]);
+			s->old_mods[i] = NULL;
 		}
 	}
 }
@@ -814,6 +849,7 @@ static void
 sup_reload(struct sup *s)
 {
 	struct conf	*nc;
+	struct modset	*nms = NULL;
 	char		 err[512];
 	unsigned	 i, prev = s->gen;
 
@@ -823,10 +859,12 @@ sup_reload(struct sup *s)
 	}
 	sup_notify("RELOADING=1");
 	if (conf_load(nc, s->opts->conf_path, err, sizeof(err)) == -1 ||
+	    (nms = sup_modules_load(nc, err, sizeof(err))) == NULL ||
 	    sup_apply_opts(nc, s->opts, err, sizeof(err)) == -1 ||
 	    sup_check_single_port(s->conf, nc, err, sizeof(err)) == -1) {
 		log_warnx("reload failed: %s; keeping the running "
 		    "configuration", err);
+		sup_modules_free(nms);
 		conf_free(nc);
 		free(nc);
 		sup_notify_reload_failed(err);
@@ -838,6 +876,7 @@ sup_reload(struct sup *s)
 	if (i == sizeof(s->old_confs) / sizeof(s->old_confs[0])) {
 		log_warnx("reload failed: too many generations still "
 		    "draining; try again later");
+		sup_modules_free(nms);
 		conf_free(nc);
 		free(nc);
 		sup_notify_reload_failed("too many generations still draining");
@@ -845,10 +884,11 @@ sup_reload(struct sup *s)
 	}
 	s->gen++;
 	sup_raise_nofile(nc);
-	if (sup_start_generation(s, nc) == -1) {
+	if (sup_start_generation(s, nc, nms) == -1) {
 		log_warnx("reload failed: could not start the new workers; "
 		    "keeping the running configuration");
 		s->gen = prev;
+		sup_modules_free(nms);
 		conf_free(nc);
 		free(nc);
 		sup_notify_reload_failed(s->why[0] != '\0' ? s->why :
@@ -856,7 +896,9 @@ sup_reload(struct sup *s)
 		return;
 	}
 	s->old_confs[i] = s->conf;
+	s->old_mods[i] = s->mods;
 	s->conf = nc;
+	s->mods = nms;
 	sup_retire(s, s->gen);
 	if (s->stats.hdr != NULL) {
 		atomic_store(&s->stats.hdr->generation, s->gen);
@@ -1110,10 +1152,12 @@ sup_daemonize(struct sup *s)
  * fds yet, and absolute copies of -c and -r for the reloads.
  */
 static void
-sup_setup(struct sup *s, struct conf *c, const struct sup_opts *o)
+sup_setup(struct sup *s, struct conf *c, struct modset *ms,
+    const struct sup_opts *o)
 {
 	memset(s, 0, sizeof(*s));
 	s->conf = c;
+	s->mods = ms;
 	s->pid_fd = -1;
 	s->ctl[0] = s->ctl[1] = -1;
 	s->rdy[0] = s->rdy[1] = -1;
@@ -1195,9 +1239,11 @@ sup_teardown(struct sup *s)
 		if (s->old_confs[i] != NULL) {
 			conf_free(s->old_confs[i]);
 			free(s->old_confs[i]);
+			sup_modules_free(s->old_mods[i]);
 		}
 	conf_free(s->conf);
 	free(s->conf);
+	sup_modules_free(s->mods);
 	if (s->ctl[0] != -1) {
 		close(s->ctl[0]);
 		close(s->ctl[1]);
@@ -1211,7 +1257,7 @@ sup_teardown(struct sup *s)
 }
 
 int
-sup_run(struct conf *c, const struct sup_opts *o)
+sup_run(struct conf *c, struct modset *ms, const struct sup_opts *o)
 {
 	static struct sup	 s;	/* large; lives for the process */
 	struct slot		*fresh[256];
@@ -1219,7 +1265,7 @@ sup_run(struct conf *c, const struct sup_opts *o)
 	unsigned		 nfresh = 0;
 	int			 rc = 1;
 
-	sup_setup(&s, c, o);
+	sup_setup(&s, c, ms, o);
 	log_set_tag("sup");
 	/*
 	 * Bind first, and check that no other process serves our addresses,
@@ -1228,7 +1274,7 @@ sup_run(struct conf *c, const struct sup_opts *o)
 	 * its stats segment (stats_create replaces the file).
 	 */
 	sup_raise_nofile(c);
-	if (sup_bind_generation(&s, c, fresh, &nfresh) == -1) {
+	if (sup_bind_generation(&s, c, ms, fresh, &nfresh) == -1) {
 		log_warnx("could not start; exiting");
 		goto out;
 	}

@@ -60,9 +60,11 @@ make_dir(const char *name)
 }
 
 /*
- * The example module built next to this test binary (conf_load loads
- * every module route's .so): $PTFTPD_EXAMPLE_MODULE, else
- * <build>/modules/example.so beside <build>/tests/check_conf.
+ * A realistic module path for the configs below: the example module's
+ * place beside this test binary ($PTFTPD_EXAMPLE_MODULE, else
+ * <build>/modules/example.so beside <build>/tests/check_conf). conf_load
+ * keeps it as data and never opens it (the supervisor loads modules:
+ * module_set_load, check_module).
  */
 static const char *
 example_module(void)
@@ -909,11 +911,31 @@ START_TEST(route_handler_defaults)
 	ck_assert_uint_eq(conf.routes[1].write.mode, 0644);
 	ck_assert_ptr_null(conf.routes[1].write.owner);
 	ck_assert_ptr_null(conf.routes[1].write.group);
-	/* the module path is kept as written, and the module is loaded */
+	/* the module path is kept as written, with where it was set */
 	ck_assert_str_eq(conf.routes[2].module.path, example_module());
-	ck_assert_ptr_nonnull(conf.routes[2].module.impl);
+	ck_assert_str_eq(conf.routes[2].module.file, cfgpath);
+	ck_assert_uint_eq(conf.routes[2].module.line, 4);
 	ck_assert_ptr_null(conf.routes[2].module.args);
 	ck_assert_int_eq(conf.acl_silent, 0);
+}
+END_TEST
+
+/* Config is data: a module that does not exist (or is no module) loads
+ * as a path; refusing it is module_set_load's job, in the supervisor. */
+START_TEST(module_route_is_data)
+{
+	int	rc;
+
+	rc = load("root = \".\";\nroutes = (\n { prefix = \"m/\"; handler = "
+	    "\"module\";\n   module = \"/nonexistent/x.so\"; args = \"k=v\"; "
+	    "} );\n");
+	ck_assert_msg(rc == 0, "%s", errbuf);
+	ck_assert_uint_eq(conf.n_routes, 1);
+	ck_assert_int_eq(conf.routes[0].handler, CONF_HANDLER_MODULE);
+	ck_assert_str_eq(conf.routes[0].module.path, "/nonexistent/x.so");
+	ck_assert_str_eq(conf.routes[0].module.args, "k=v");
+	ck_assert_str_eq(conf.routes[0].module.file, cfgpath);
+	ck_assert_uint_eq(conf.routes[0].module.line, 4);
 }
 END_TEST
 
@@ -1613,6 +1635,7 @@ conf_suite(void)
 	tcase_add_test(tc, policy_absent_by_default);
 	tcase_add_test(tc, policy_example_loads);
 	tcase_add_test(tc, route_handler_defaults);
+	tcase_add_test(tc, module_route_is_data);
 	n = (int)(sizeof(mode_cases) / sizeof(mode_cases[0]));
 	tcase_add_loop_test(tc, write_mode_is_octal, 0, n);
 	n = (int)(sizeof(policy_cases) / sizeof(policy_cases[0]));
