@@ -80,7 +80,7 @@ UNIT_BINS	 = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 # helpers) are no programs: tftpc and loadgen link them (obj/tools/).
 TOOL_LIB	 = tools/tclient tools/tcio
 tftpc_OBJS	 = $(TOOL_LIB) tftp num
-flood_OBJS	 = tftp num
+flood_OBJS	 = tools/tcio addr tftp num
 TOOL_SRCS	 = $(filter-out $(patsubst tools/%,tests/tools/%.c,$(TOOL_LIB)),\
 		   $(wildcard tests/tools/*.c))
 TOOL_BINS	 = $(patsubst tests/tools/%.c,$(BUILD)/%,$(TOOL_SRCS))

@@ -1196,25 +1196,15 @@ ur_probe(void)
 	return res == -ECANCELED;
 }
 
-/* The ring, the buffer pool and the fixed message layouts; false (and
- * why) if this kernel or sandbox does not allow them. */
-static bool
-ur_init(const char **why)
+/* Sizes: one provided buffer (recvmsg_out, name, cmsg room, the
+ * datagram) and how many; the queues' lengths. Returns the cmsg room. */
+static size_t
+ur_sizes(unsigned *sq, unsigned *cq)
 {
-	static const unsigned setups[] = {
-		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
-		    IORING_SETUP_SUBMIT_ALL,
-		IORING_SETUP_SUBMIT_ALL,
-		0,
-	};
-	struct io_uring_params	 p;
-	struct io_uring_buf_reg	 reg;
-	uint64_t		 want;
-	unsigned		 sq, cq, i, cap;
-	size_t			 ctrl;
-	int			 r = -EINVAL;
+	uint64_t	 want;
+	unsigned	 cap;
+	size_t		 ctrl;
 
-	/* Provided buffer: recvmsg_out, name, cmsg room, the datagram. */
 	ctrl = cfg.first_lat ? CMSG_SPACE(sizeof(struct timespec)) : 0;
 	ur_bufsz = (sizeof(struct io_uring_recvmsg_out) + UR_NAMELEN + ctrl +
 	    rx_cap + 63) & ~(size_t)63;
@@ -1225,9 +1215,26 @@ ur_init(const char **why)
 	while (cap > 64 && (size_t)cap * ur_bufsz > UR_POOL_BYTES)
 		cap >>= 1;
 	ur_nbufs = pow2_at_least(want, cap);
-	sq = pow2_at_least(2 * (uint64_t)cfg.conc + 64, 32768);
-	cq = pow2_at_least((uint64_t)ur_nbufs + 4 * (uint64_t)cfg.conc + 256,
+	*sq = pow2_at_least(2 * (uint64_t)cfg.conc + 64, 32768);
+	*cq = pow2_at_least((uint64_t)ur_nbufs + 4 * (uint64_t)cfg.conc + 256,
 	    65536);
+	return ctrl;
+}
+
+/* The ring with the best setup flags this kernel takes; 0 or -errno. */
+static int
+ur_setup(unsigned sq, unsigned cq)
+{
+	static const unsigned setups[] = {
+		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
+		    IORING_SETUP_SUBMIT_ALL,
+		IORING_SETUP_SUBMIT_ALL,
+		0,
+	};
+	struct io_uring_params	 p;
+	unsigned		 i;
+	int			 r = -EINVAL;
+
 	for (i = 0; i < sizeof(setups) / sizeof(setups[0]); i++) {
 		memset(&p, 0, sizeof(p));
 		p.flags = setups[i] | IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
@@ -1249,13 +1256,21 @@ ur_init(const char **why)
 		if (r != -EINVAL)
 			break;
 	}
-	if (r < 0) {
-		*why = strerror(-r);
-		return false;
-	}
+	if (r < 0)
+		return r;
 	ur_trf = (p.flags & IORING_SETUP_TASKRUN_FLAG) != 0;
 	ur_skip = p.features & IORING_FEAT_CQE_SKIP ? IOSQE_CQE_SKIP_SUCCESS :
 	    0;
+	return 0;
+}
+
+/* The provided buffer ring, filled; false if the kernel has none. */
+static bool
+ur_buffers(void)
+{
+	struct io_uring_buf_reg	 reg;
+	unsigned		 i;
+
 	ur_br_len = ((size_t)ur_nbufs * sizeof(struct io_uring_buf) + 4095) &
 	    ~(size_t)4095;
 	ur_br = mmap(NULL, ur_br_len, PROT_READ | PROT_WRITE,
@@ -1272,18 +1287,35 @@ ur_init(const char **why)
 	reg.ring_addr = (uint64_t)(uintptr_t)ur_br;
 	reg.ring_entries = ur_nbufs;
 	reg.bgid = UR_BGID;
-	r = io_uring_register_buf_ring(&ring, &reg, 0);
-	if (r < 0) {
-		*why = "no provided buffer rings (kernel 5.19)";
-		goto fail;
-	}
+	if (io_uring_register_buf_ring(&ring, &reg, 0) < 0)
+		return false;
 	io_uring_buf_ring_init(ur_br);
 	for (i = 0; i < ur_nbufs; i++)
 		io_uring_buf_ring_add(ur_br, ur_bufs + (size_t)i * ur_bufsz,
 		    (unsigned)ur_bufsz, (unsigned short)i,
 		    io_uring_buf_ring_mask(ur_nbufs), (int)i);
 	io_uring_buf_ring_advance(ur_br, (int)ur_nbufs);
+	return true;
+}
 
+/* The ring, the buffer pool and the fixed message layouts; false (and
+ * why) if this kernel or sandbox does not allow them. */
+static bool
+ur_init(const char **why)
+{
+	unsigned	 sq, cq;
+	size_t		 ctrl;
+	int		 r;
+
+	ctrl = ur_sizes(&sq, &cq);
+	if ((r = ur_setup(sq, cq)) < 0) {
+		*why = strerror(-r);
+		return false;
+	}
+	if (!ur_buffers()) {
+		*why = "no provided buffer rings (kernel 5.19)";
+		goto fail;
+	}
 	ur_rxmsg.msg_namelen = UR_NAMELEN;
 	ur_rxmsg.msg_controllen = ctrl;
 	ur_rrqiov.iov_base = req_pkt;
@@ -1325,24 +1357,85 @@ raise_nofile(void)
 	}
 }
 
+static const struct option lopts[] = {
+	{ "plain", no_argument, NULL, 1 },
+	{ "slow-ack-ms", required_argument, NULL, 2 },
+	{ "first-data-latency", no_argument, NULL, 3 },
+	{ "timeout-ms", required_argument, NULL, 4 },
+	{ "retries", required_argument, NULL, 5 },
+	{ "start-rate", required_argument, NULL, 6 },
+	{ "max-seconds", required_argument, NULL, 7 },
+	{ "no-tsize", no_argument, NULL, 8 },
+	{ "drop-data-pct", required_argument, NULL, 9 },
+	{ "seed", required_argument, NULL, 10 },
+	{ "duration", required_argument, NULL, 11 },
+	{ "io", required_argument, NULL, 12 },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* One short option; false if c is not one. */
+static bool
+parse_short(int c, const char *arg)
+{
+	switch (c) {
+	case 'H': cfg.host = arg; break;
+	case 'P': cfg.port = parse_u64(arg, 1, 65535, "-P"); break;
+	case 'c': cfg.conc = parse_u64(arg, 1, CONC_MAX, "-c"); break;
+	case 'n': cfg.total = parse_u64(arg, 1, 100000000, "-n"); break;
+	case 'e': cfg.exp_path = arg; break;
+	case 'b':
+		cfg.blksize = parse_u64(arg, 0, TFTP_BLKSIZE_MAX, "-b");
+		if (cfg.blksize != 0 && cfg.blksize < TFTP_BLKSIZE_MIN)
+			usage("-b: blksize below 8");
+		break;
+	case 'w': cfg.window = parse_u64(arg, 0, 65535, "-w"); break;
+	case 'v': cfg.verbose = true; break;
+	default: return false;
+	}
+	return true;
+}
+
+/* One long option (lopts) but --plain; false if c is not one. */
+static bool
+parse_long(int c, const char *arg)
+{
+	switch (c) {
+	case 2:
+		cfg.slow_ack_ms = parse_u64(arg, 0, 60000, "--slow-ack-ms");
+		break;
+	case 3: cfg.first_lat = true; break;
+	case 4:
+		cfg.timeout_ms = parse_u64(arg, 10, 600000, "--timeout-ms");
+		break;
+	case 5: cfg.retries = parse_u64(arg, 0, 1000, "--retries"); break;
+	case 6:
+		cfg.start_rate = parse_u64(arg, 0, 10000000, "--start-rate");
+		break;
+	case 7:
+		cfg.max_seconds = parse_u64(arg, 1, 86400, "--max-seconds");
+		break;
+	case 8: cfg.tsize = false; break;
+	case 9: cfg.drop_pct = parse_u64(arg, 0, 50, "--drop-data-pct"); break;
+	case 10: cfg.seed = parse_u64(arg, 0, UINT64_MAX, "--seed"); break;
+	case 11:
+		cfg.duration_s = parse_u64(arg, 1, 86400, "--duration");
+		break;
+	case 12:
+		if (strcmp(arg, "uring") == 0)
+			cfg.io = IO_URING;
+		else if (strcmp(arg, "epoll") == 0)
+			cfg.io = IO_EPOLL;
+		else
+			usage("--io: uring or epoll");
+		break;
+	default: return false;
+	}
+	return true;
+}
+
 static void
 parse_args(int argc, char **argv)
 {
-	static const struct option lopts[] = {
-		{ "plain", no_argument, NULL, 1 },
-		{ "slow-ack-ms", required_argument, NULL, 2 },
-		{ "first-data-latency", no_argument, NULL, 3 },
-		{ "timeout-ms", required_argument, NULL, 4 },
-		{ "retries", required_argument, NULL, 5 },
-		{ "start-rate", required_argument, NULL, 6 },
-		{ "max-seconds", required_argument, NULL, 7 },
-		{ "no-tsize", no_argument, NULL, 8 },
-		{ "drop-data-pct", required_argument, NULL, 9 },
-		{ "seed", required_argument, NULL, 10 },
-		{ "duration", required_argument, NULL, 11 },
-		{ "io", required_argument, NULL, 12 },
-		{ NULL, 0, NULL, 0 },
-	};
 	bool	 plain = false;
 	int	 c;
 
@@ -1359,69 +1452,10 @@ parse_args(int argc, char **argv)
 	cfg.io = IO_URING;
 	while ((c = getopt_long(argc, argv, "H:P:c:n:e:b:w:v", lopts,
 	    NULL)) != -1) {
-		switch (c) {
-		case 'H': cfg.host = optarg; break;
-		case 'P': cfg.port = parse_u64(optarg, 1, 65535, "-P"); break;
-		case 'c':
-			cfg.conc = parse_u64(optarg, 1, CONC_MAX, "-c");
-			break;
-		case 'n':
-			cfg.total = parse_u64(optarg, 1, 100000000, "-n");
-			break;
-		case 'e': cfg.exp_path = optarg; break;
-		case 'b':
-			cfg.blksize = parse_u64(optarg, 0, TFTP_BLKSIZE_MAX,
-			    "-b");
-			if (cfg.blksize != 0 && cfg.blksize < TFTP_BLKSIZE_MIN)
-				usage("-b: blksize below 8");
-			break;
-		case 'w':
-			cfg.window = parse_u64(optarg, 0, 65535, "-w");
-			break;
-		case 'v': cfg.verbose = true; break;
-		case 1: plain = true; break;
-		case 2:
-			cfg.slow_ack_ms = parse_u64(optarg, 0, 60000,
-			    "--slow-ack-ms");
-			break;
-		case 3: cfg.first_lat = true; break;
-		case 4:
-			cfg.timeout_ms = parse_u64(optarg, 10, 600000,
-			    "--timeout-ms");
-			break;
-		case 5:
-			cfg.retries = parse_u64(optarg, 0, 1000, "--retries");
-			break;
-		case 6:
-			cfg.start_rate = parse_u64(optarg, 0, 10000000,
-			    "--start-rate");
-			break;
-		case 7:
-			cfg.max_seconds = parse_u64(optarg, 1, 86400,
-			    "--max-seconds");
-			break;
-		case 8: cfg.tsize = false; break;
-		case 9:
-			cfg.drop_pct = parse_u64(optarg, 0, 50,
-			    "--drop-data-pct");
-			break;
-		case 10:
-			cfg.seed = parse_u64(optarg, 0, UINT64_MAX, "--seed");
-			break;
-		case 11:
-			cfg.duration_s = parse_u64(optarg, 1, 86400,
-			    "--duration");
-			break;
-		case 12:
-			if (strcmp(optarg, "uring") == 0)
-				cfg.io = IO_URING;
-			else if (strcmp(optarg, "epoll") == 0)
-				cfg.io = IO_EPOLL;
-			else
-				usage("--io: uring or epoll");
-			break;
-		default: usage("unknown option");
-		}
+		if (c == 1)
+			plain = true;
+		else if (!parse_short(c, optarg) && !parse_long(c, optarg))
+			usage("unknown option");
 	}
 	if (optind + 1 != argc)
 		usage("one remote FILE expected");
@@ -1461,23 +1495,12 @@ pct_ms(const uint32_t *v, uint64_t n, double p)
 	return v[k - 1] / 1000.0;
 }
 
-int
-main(int argc, char **argv)
+/* Buffers, slots and the I/O backend, sized by cfg; exits on failure. */
+static void
+setup(void)
 {
-	struct epoll_event evs[EVENTS_MAX];
-	uint64_t	 t0, now, end, last_done, nlat, stop_start;
-	uint32_t	 i;
 	size_t		 bufsz;
-	double		 secs;
-	int		 n, k, wait;
-
-	parse_args(argc, argv);
-	if (tcio_resolve(cfg.host, cfg.port, &srv, &srv_len) != 0)
-		usage("-H wants an IPv4 or IPv6 literal");
-	map_expected();
-	build_request();
-	build_packets();
-	raise_nofile();
+	uint32_t	 i;
 
 	/* Room for a window of the largest block granted, twice, so the
 	 * client is not where the loss is. */
@@ -1500,7 +1523,7 @@ main(int argc, char **argv)
 	    free_list == NULL || lat_us == NULL ||
 	    (cfg.first_lat && klat_us == NULL)) {
 		fprintf(stderr, "loadgen: setup: %s\n", strerror(errno));
-		return 2;
+		exit(2);
 	}
 	if (cfg.io == IO_URING) {
 		const char *why = "?";
@@ -1513,7 +1536,7 @@ main(int argc, char **argv)
 	if (!use_uring && (epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) {
 		fprintf(stderr, "loadgen: epoll_create1: %s\n",
 		    strerror(errno));
-		return 2;
+		exit(2);
 	}
 	for (i = 0; i < cfg.conc; i++) {
 		ss[i].fd = -1;
@@ -1521,23 +1544,61 @@ main(int argc, char **argv)
 		free_list[cfg.conc - 1 - i] = i;
 	}
 	free_n = cfg.conc;
+}
 
-	t0 = last_done = tcio_now_us();
-	end = t0 + (uint64_t)cfg.max_seconds * 1000000;
-	stop_start = cfg.duration_s ? t0 + (uint64_t)cfg.duration_s * 1000000 :
-	    UINT64_MAX;
-	for (;;) {
-		uint64_t allowed = UINT64_MAX, next_t;
+/* epoll: wait until next_t for readable sessions and read them. */
+static void
+epoll_turn(uint64_t next_t)
+{
+	struct epoll_event evs[EVENTS_MAX];
+	uint64_t	 now = tcio_now_us();
+	int		 n, k, wait;
 
-		now = tcio_now_us();
-		if (now >= end)
-			break;
-		if (cfg.start_rate)
-			allowed = (now - t0) * cfg.start_rate / 1000000 + 1;
-		if (now >= stop_start)
-			allowed = 0;
-		if (use_uring && free_n > 0 && tot.started < cfg.total &&
-		    tot.started < allowed)
+	wait = next_t > now ? (int)((next_t - now + 999) / 1000) : 0;
+	n = epoll_wait(epfd, evs, EVENTS_MAX, wait);
+	if (n < 0 && errno != EINTR) {
+		fprintf(stderr, "loadgen: epoll_wait: %s\n", strerror(errno));
+		exit(2);
+	}
+	for (k = 0; k < n; k++) {
+		uint32_t idx = (uint32_t)evs[k].data.u64;
+		uint32_t gen = (uint32_t)(evs[k].data.u64 >> 32);
+
+		/* An event for a slot that was reused since. */
+		if (ss[idx].state != L_FREE && ss[idx].gen == gen)
+			on_readable(&ss[idx]);
+	}
+}
+
+/* How many transfers may have started by now (--start-rate,
+ * --duration). */
+static uint64_t
+start_allowed(uint64_t t0, uint64_t now, uint64_t stop_start)
+{
+	uint64_t allowed = UINT64_MAX;
+
+	if (cfg.start_rate)
+		allowed = (now - t0) * cfg.start_rate / 1000000 + 1;
+	if (now >= stop_start)
+		allowed = 0;
+	return allowed;
+}
+
+/* The loop: start, time out and serve sessions until all are done or the
+ * time is up. Returns when it ended. */
+static uint64_t
+run(uint64_t t0)
+{
+	uint64_t	 now, next_t, allowed;
+	uint64_t	 end = t0 + (uint64_t)cfg.max_seconds * 1000000;
+	uint64_t	 stop_start = cfg.duration_s ? t0 +
+	    (uint64_t)cfg.duration_s * 1000000 : UINT64_MAX;
+	bool		 more;
+
+	while ((now = tcio_now_us()) < end) {
+		allowed = start_allowed(t0, now, stop_start);
+		more = free_n > 0 && tot.started < cfg.total;
+		if (use_uring && more && tot.started < allowed)
 			ur_flush_closes();
 		while (free_n > 0 && tot.started < cfg.total &&
 		    tot.started < allowed)
@@ -1561,38 +1622,22 @@ main(int argc, char **argv)
 			else if (now + 1000 < next_t)
 				next_t = now + 1000;
 		}
-		if (use_uring) {
+		if (use_uring)
 			ur_wait(next_t);
-			continue;
-		}
-		now = tcio_now_us();
-		wait = next_t > now ? (int)((next_t - now + 999) / 1000) : 0;
-		n = epoll_wait(epfd, evs, EVENTS_MAX, wait);
-		if (n < 0 && errno != EINTR) {
-			fprintf(stderr, "loadgen: epoll_wait: %s\n",
-			    strerror(errno));
-			return 2;
-		}
-		for (k = 0; k < n; k++) {
-			uint32_t idx = (uint32_t)evs[k].data.u64;
-			uint32_t gen = (uint32_t)(evs[k].data.u64 >> 32);
-
-			/* An event for a slot that was reused since. */
-			if (ss[idx].state != L_FREE && ss[idx].gen == gen)
-				on_readable(&ss[idx]);
-		}
+		else
+			epoll_turn(next_t);
 	}
-	last_done = tcio_now_us();
-	for (i = 0; i < cfg.conc; i++)
-		if (ss[i].state != L_FREE)
-			sess_end(&ss[i], END_UNFINISHED, NULL);
-	if (use_uring)
-		ur_submit();	/* their ERRORs */
-	if (tot.unfinished > 0 ||
-	    (tot.started < cfg.total && cfg.duration_s == 0))
-		fprintf(stderr, "loadgen: time limit of %u s: %" PRIu64
-		    " unfinished, %" PRIu64 " never started\n",
-		    cfg.max_seconds, tot.unfinished, cfg.total - tot.started);
+	return tcio_now_us();
+}
+
+/* The one output line (see the top of the file). */
+static void
+report(uint64_t t0, uint64_t last_done)
+{
+	struct rusage	 ru;
+	uint64_t	 nlat;
+	double		 secs;
+
 	secs = (double)(last_done - t0) / 1e6;
 	if (secs <= 0)
 		secs = 1e-6;
@@ -1616,18 +1661,43 @@ main(int argc, char **argv)
 		printf(" kp50_ms=%.3f kp99_ms=%.3f kts_missing=%" PRIu64,
 		    pct_ms(klat_us, nlat, 50), pct_ms(klat_us, nlat, 99),
 		    tot.kts_missing);
-	{
-		/* Our own CPU (user + sys): on 2 cores a lock-step run
-		 * saturates the load generator before the server. */
-		struct rusage	 ru;
-
-		if (getrusage(RUSAGE_SELF, &ru) == 0)
-			printf(" lg_cpu_s=%.3f", (double)(ru.ru_utime.tv_sec +
-			    ru.ru_stime.tv_sec) + (double)(ru.ru_utime.tv_usec +
-			    ru.ru_stime.tv_usec) / 1e6);
-	}
+	/* Our own CPU (user + sys): on 2 cores a lock-step run saturates
+	 * the load generator before the server. */
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		printf(" lg_cpu_s=%.3f", (double)(ru.ru_utime.tv_sec +
+		    ru.ru_stime.tv_sec) + (double)(ru.ru_utime.tv_usec +
+		    ru.ru_stime.tv_usec) / 1e6);
 	putchar('\n');
 	fflush(stdout);
+}
+
+int
+main(int argc, char **argv)
+{
+	uint64_t	 t0, last_done;
+	uint32_t	 i;
+
+	parse_args(argc, argv);
+	if (tcio_resolve(cfg.host, cfg.port, &srv, &srv_len) != 0)
+		usage("-H wants an IPv4 or IPv6 literal");
+	map_expected();
+	build_request();
+	build_packets();
+	raise_nofile();
+	setup();
+	t0 = tcio_now_us();
+	last_done = run(t0);
+	for (i = 0; i < cfg.conc; i++)
+		if (ss[i].state != L_FREE)
+			sess_end(&ss[i], END_UNFINISHED, NULL);
+	if (use_uring)
+		ur_submit();	/* their ERRORs */
+	if (tot.unfinished > 0 ||
+	    (tot.started < cfg.total && cfg.duration_s == 0))
+		fprintf(stderr, "loadgen: time limit of %u s: %" PRIu64
+		    " unfinished, %" PRIu64 " never started\n",
+		    cfg.max_seconds, tot.unfinished, cfg.total - tot.started);
+	report(t0, last_done);
 	return tot.failed == 0 && tot.ok == tot.started &&
 	    (tot.started == cfg.total || cfg.duration_s != 0) ? 0 : 1;
 }
