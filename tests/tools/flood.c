@@ -4,7 +4,9 @@
  * amplification figures. Loopback only: the server address must be in
  * 127.0.0.0/8 or ::1, and so must a source address given with -S; the
  * tool refuses anything else before it opens a socket. It never ACKs and
- * never completes a transfer: it is the attacker, not a client.
+ * never completes a transfer: it is the attacker, not a client. Its two
+ * modes stay in one file (some 1,500 lines) so that every send goes
+ * through the one loopback guard (is_loopback, send_to).
  *
  * Mode "rrq" (the default): send N requests from M sockets (source ports),
  * round robin, as fast as possible or at -r per second, and count for T

@@ -84,10 +84,10 @@ tclient_oack_names(const struct tclient_ask *ask, const uint8_t *p,
 {
 	size_t i = 2;
 	unsigned seen = 0, bit;
-	const char *name;
 
 	while (i < len) {
-		name = (const char *)p + i;
+		const char *name = (const char *)p + i;
+
 		if (memchr(p + i, '\0', len - i) == NULL) {
 			snprintf(why, TCLIENT_WHY_LEN,
 			    "OACK option name not NUL-terminated");
@@ -237,8 +237,6 @@ int
 tclient_verify(const uint8_t *exp, uint64_t exp_size, uint64_t off,
     const uint8_t *d, size_t len, bool last, char why[TCLIENT_WHY_LEN])
 {
-	size_t i = 0;
-
 	if (exp == NULL)
 		return 0;
 	if (off > exp_size || len > exp_size - off) {
@@ -247,6 +245,8 @@ tclient_verify(const uint8_t *exp, uint64_t exp_size, uint64_t off,
 		return -1;
 	}
 	if (len > 0 && memcmp(exp + off, d, len) != 0) {
+		size_t i = 0;
+
 		while (i < len && exp[off + i] == d[i])
 			i++;
 		snprintf(why, TCLIENT_WHY_LEN, "content differs at offset %"

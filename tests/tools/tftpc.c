@@ -20,7 +20,10 @@
  * times since the last progress.
  *
  * The protocol rules above are tclient.c's (shared with the load
- * generator); this file adds the test's checks, injections and loop.
+ * generator); this file adds the test's checks, injections and loop. It
+ * stays one file of some 1,200 lines: most of it is what only a test
+ * client does (drops, stalls, the probe, a stranger's TID, a repeated
+ * request, -o, expected errors), all around the one struct xfer.
  *
  * It does not serve, write to a server (except --wrq, which must fail), or
  * convert netascii: the test gives the expected netascii bytes as -e.
