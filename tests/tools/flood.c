@@ -1077,7 +1077,8 @@ req_info(const struct xcase *c, struct rinfo *ri)
 				o = &ri->opt[ri->nopt++];
 				memcpy(o->name, name, sizeof(name));
 			}
-			if (num_dec((const char *)v, (size_t)(vz - v), &val) != NUM_BAD) {
+			if (num_dec((const char *)v, (size_t)(vz - v),
+			    &val) != NUM_BAD) {
 				if (!o->numeric || val > o->max)
 					o->max = val;
 				o->numeric = 1;

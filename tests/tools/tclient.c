@@ -106,7 +106,8 @@ tclient_oack_names(const struct tclient_ask *ask, const uint8_t *p,
 			return -1;
 		}
 		if (seen & bit) {
-			snprintf(why, TCLIENT_WHY_LEN, "OACK repeats an option");
+			snprintf(why, TCLIENT_WHY_LEN,
+			    "OACK repeats an option");
 			return -1;
 		}
 		seen |= bit;

@@ -35,18 +35,18 @@ struct tclient_ask {
 
 /* One read transfer's protocol state. */
 struct tclient {
-	uint64_t	 next;		/* absolute number of the block wanted */
-	uint64_t	 gap_acked;	/* `next` a gap ACK went out for, 0 none */
-	uint32_t	 blksize;	/* in force: 512 until an OACK says */
-	uint32_t	 window;	/* in force: 1 until an OACK says */
+	uint64_t	 next;		/* absolute number of the wanted block */
+	uint64_t	 gap_acked;	/* `next` of the last gap ACK, 0 none */
+	uint32_t	 blksize;	/* in force: 512 until an OACK */
+	uint32_t	 window;	/* in force: 1 until an OACK */
 	uint32_t	 win_cnt;	/* in-order blocks since the last ACK */
-	bool		 started;	/* an OACK or DATA 1 settled the options */
+	bool		 started;	/* an OACK or DATA 1 settled options */
 };
 
 enum tclient_oack {
 	TCLIENT_OACK_OK,	/* applied: send ACK 0 */
-	TCLIENT_OACK_AGAIN,	/* a resend (our ACK 0 was lost): a
-				 * resend; ACK 0 again if c->next == 1 */
+	TCLIENT_OACK_AGAIN,	/* a resend (our ACK 0 was lost): ACK 0
+				 * again if c->next is still 1 */
 	TCLIENT_OACK_BAD,	/* refused, *why says why */
 };
 

@@ -468,7 +468,8 @@ xfer_end(struct xfer *x, int ok, int got_error)
 		printf("tftpc: #%u file=\"%s\" blksize=%u windowsize=%u "
 		    "result=%s bytes=%" PRIu64 " ms=%" PRIu64
 		    " rexmit_seen=%" PRIu64 "%s\n", x->idx, x->file,
-		    x->tc.blksize, x->tc.window, ok ? "ok" : "failed", x->bytes, ms,
+		    x->tc.blksize, x->tc.window, ok ? "ok" : "failed", x->bytes,
+		    ms,
 		    x->rexmit_seen, x->state == X_STALL ? " stalled" : "");
 	sock_close(&x->fd);
 	sock_close(&x->ffd);
