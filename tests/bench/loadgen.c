@@ -1596,12 +1596,11 @@ run(uint64_t t0)
 	uint64_t	 end = t0 + (uint64_t)cfg.max_seconds * 1000000;
 	uint64_t	 stop_start = cfg.duration_s ? t0 +
 	    (uint64_t)cfg.duration_s * 1000000 : UINT64_MAX;
-	bool		 more;
 
 	while ((now = tcio_now_us()) < end) {
 		allowed = start_allowed(t0, now, stop_start);
-		more = free_n > 0 && tot.started < cfg.total;
-		if (use_uring && more && tot.started < allowed)
+		if (use_uring && free_n > 0 && tot.started < cfg.total &&
+		    tot.started < allowed)
 			ur_flush_closes();
 		while (free_n > 0 && tot.started < cfg.total &&
 		    tot.started < allowed)
