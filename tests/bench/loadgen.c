@@ -15,7 +15,7 @@
  * this file owns the load: many sessions, their timers and the I/O. It is
  * not a test of the server's corner cases (tests/tools/tftpc.c is): it
  * ignores strangers instead of answering ERROR 5 and does not dally after
- * the last ACK. It stays one file of some 1,650 lines: the two I/O
+ * the last ACK. It stays one file of some 1,700 lines: the two I/O
  * backends below share the session table, the timer heap, the counters
  * and the prebuilt packets, which a split would turn into globals in a
  * header.
