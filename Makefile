@@ -73,13 +73,18 @@ check_txq_OBJS	 = txq sess tftp num net ring log
 check_admit_OBJS = admit route limit conf conf_policy addr num log net tftp
 check_content_OBJS = content conf conf_policy module tmpl execd fs sess tftp \
 		   addr num log priv
+check_tclient_OBJS = tools/tclient tftp num
 UNIT_SRCS	 = $(wildcard tests/unit/check_*.c)
 UNIT_BINS	 = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 # Test tools (clients, relays): tests/tools/<t>.c with the objects named.
-tftpc_OBJS	 = tftp num
-flood_OBJS	 = tftp num
-TOOL_SRCS	 = $(wildcard tests/tools/*.c)
+# tclient.c (the client protocol, pure) and tcio.c (its socket and argument
+# helpers) are no programs: tftpc and loadgen link them (obj/tools/).
+TOOL_LIB	 = tools/tclient tools/tcio
+tftpc_OBJS	 = $(TOOL_LIB) tftp num
+flood_OBJS	 = tools/tcio addr tftp num
+TOOL_SRCS	 = $(filter-out $(patsubst tools/%,tests/tools/%.c,$(TOOL_LIB)),\
+		   $(wildcard tests/tools/*.c))
 TOOL_BINS	 = $(patsubst tests/tools/%.c,$(BUILD)/%,$(TOOL_SRCS))
 
 PROGS		 = $(BUILD)/ptftpd $(if $(wildcard src/ptftpd_stat.c),$(BUILD)/ptftpd-stat)
@@ -111,6 +116,10 @@ deps-check:
 	@scripts/deps.sh check
 
 $(BUILD)/obj/%.o: src/%.c | $(AUTO_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/tools/%.o: tests/tools/%.c | $(AUTO_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -154,9 +163,10 @@ LOADGEN_LIBS	 = $(shell $(PKG_CONFIG) --libs $(LOADGEN_PKGS) 2>/dev/null || echo
 deps-bench:
 	@scripts/deps.sh bench
 
-$(BUILD)/loadgen: tests/bench/loadgen.c $(BUILD)/obj/tftp.o $(BUILD)/obj/num.o | deps-bench
+LOADGEN_OBJS	 = $(addprefix $(BUILD)/obj/,$(addsuffix .o,$(TOOL_LIB) tftp num))
+$(BUILD)/loadgen: tests/bench/loadgen.c $(LOADGEN_OBJS) | deps-bench
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(LOADGEN_CFLAGS) -o $@ $< $(BUILD)/obj/tftp.o $(BUILD)/obj/num.o \
+	$(CC) $(ALL_CFLAGS) $(LOADGEN_CFLAGS) -o $@ $< $(LOADGEN_OBJS) \
 	    $(ALL_LDFLAGS) $(PKG_LIBS) $(LOADGEN_LIBS)
 
 # The bench's measuring stick (tests/bench/ceiling.c): the least work a
@@ -234,4 +244,4 @@ systemd-test:
 clean:
 	rm -rf build build-san
 
--include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d $(BUILD)/*.d)
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/tools/*.d $(BUILD)/tests/*.d $(BUILD)/*.d)

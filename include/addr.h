@@ -94,6 +94,9 @@ void	addr_format_ip(const struct sockaddr_storage *ss, char *buf,
 /* net as "address/len" into buf ("10.1.2.0/23", "fd00::/64"). */
 void	addr_format_cidr(const struct addr_cidr *net, char buf[ADDR_CIDR_LEN]);
 
+/* The value of hex digit c (either case), or -1. */
+int	addr_hex(int c);
+
 /*
  * Six hex pairs at s, each after the first preceded by '-' or ':', into
  * b. Returns the character after them, or NULL.

@@ -231,7 +231,7 @@ addr_format_cidr(const struct addr_cidr *net, char buf[ADDR_CIDR_LEN])
 	snprintf(buf, ADDR_CIDR_LEN, "%s/%u", a, net->prefix_len);
 }
 
-static int
+int
 addr_hex(int c)
 {
 	if (c >= '0' && c <= '9')

@@ -10,9 +10,15 @@
  * in-order block, once per gap), retransmission of the RRQ or the last ACK
  * on timeout, and every DATA payload compared byte for byte with the
  * expected file (mapped once) at its offset. A mismatch fails the
- * transfer. It is not a test of the server's corner cases (tests/tools/
- * tftpc.c is): it ignores strangers instead of answering ERROR 5, does not
- * dally after the last ACK and does not check OACK option names.
+ * transfer. The protocol itself (request, OACK check, block numbers,
+ * windows, verification) is tests/tools/tclient.c, shared with tftpc;
+ * this file owns the load: many sessions, their timers and the I/O. It is
+ * not a test of the server's corner cases (tests/tools/tftpc.c is): it
+ * ignores strangers instead of answering ERROR 5 and does not dally after
+ * the last ACK. It stays one file of some 1,700 lines: the two I/O
+ * backends below share the session table, the timer heap, the counters
+ * and the prebuilt packets, which a split would turn into globals in a
+ * header.
  *
  * It owns no server and no files; the bench script starts those.
  *
@@ -100,6 +106,7 @@
 
 #include <liburing.h>
 
+#include "../tools/tclient.h"
 #include "tftp.h"
 
 #define CONC_MAX	20000u
@@ -111,8 +118,7 @@
 
 enum lstate {
 	L_FREE = 0,
-	L_REQ,			/* RRQ sent, no reply yet */
-	L_DATA,			/* receiving */
+	L_BUSY,			/* a transfer: tc.started says how far */
 };
 
 enum lend {
@@ -135,12 +141,8 @@ struct lsess {
 	bool		 got_first;
 	bool		 rx_armed;	/* io_uring: multishot recv in flight */
 	bool		 rx_rearm;	/* io_uring: on the re-arm list */
-	uint32_t	 blksize;
-	uint32_t	 window;
-	uint32_t	 win_cnt;	/* in-order blocks since the last ACK */
 	uint32_t	 tries;
-	uint64_t	 next;		/* absolute number of the block wanted */
-	uint64_t	 gap_acked;	/* `next` a gap ACK was sent for */
+	struct tclient	 tc;		/* blocks, window, options in force */
 	uint64_t	 start_us;
 	uint64_t	 deadline_us;	/* retransmit */
 	uint64_t	 ack_due_us;
@@ -186,6 +188,7 @@ static uint32_t		*free_list;
 static uint32_t		 free_n;
 static uint32_t		*lat_us;	/* one per started transfer */
 static uint32_t		*klat_us;	/* the same from kernel timestamps */
+static struct tclient_ask ask;	/* the options every RRQ asks */
 static uint8_t		 req_pkt[TFTP_NAME_MAX + 128];
 static size_t		 req_len;
 static int		 rcvbuf;	/* 0: kernel default */
@@ -203,15 +206,6 @@ static struct {
 	uint64_t	kts_missing;
 	uint32_t	active, peak_active;
 } tot;
-
-static uint64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 /* The clock of SO_TIMESTAMPNS. */
 static uint64_t
@@ -244,21 +238,7 @@ usage(const char *why)
 static uint64_t
 parse_u64(const char *s, uint64_t min, uint64_t max, const char *what)
 {
-	char		*end;
-	unsigned long long v;
-	char		 msg[128];
-
-	errno = 0;
-	if (s == NULL || *s < '0' || *s > '9')
-		goto bad;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		goto bad;
-	return v;
-bad:
-	snprintf(msg, sizeof(msg), "%s: bad value \"%s\" (%" PRIu64 "..%"
-	    PRIu64 ")", what, s ? s : "", min, max);
-	usage(msg);
+	return tcio_arg_u64(s, min, max, what, usage);
 }
 
 /* ---- timer heap: slot indices ordered by key_us ------------------------
@@ -534,7 +514,7 @@ sess_end(struct lsess *s, enum lend how, const char *fmt, ...)
 		tot.bytes += exp_size;
 		if (!cfg.first_lat && lat_us != NULL &&
 		    tot.ok - 1 < cfg.total) {
-			uint64_t d = now_us() - s->start_us;
+			uint64_t d = tcio_now_us() - s->start_us;
 
 			lat_us[tot.ok - 1] = d > UINT32_MAX ? UINT32_MAX :
 			    (uint32_t)d;
@@ -561,7 +541,7 @@ sess_end(struct lsess *s, enum lend how, const char *fmt, ...)
 		if (fmt != NULL && (cfg.verbose || tot.shown < FAIL_SHOWN)) {
 			tot.shown++;
 			fprintf(stderr, "loadgen: slot %" PRIu64 " block %"
-			    PRIu64 ": ", idx, s->next);
+			    PRIu64 ": ", idx, s->tc.next);
 			va_start(ap, fmt);
 			vfprintf(stderr, fmt, ap);
 			va_end(ap);
@@ -583,11 +563,13 @@ sess_end(struct lsess *s, enum lend how, const char *fmt, ...)
 	tot.active--;
 }
 
+/* The ACK of the last in-order block (the wire number wraps). */
 static void
-sess_send_ack(struct lsess *s, uint64_t blk)
+sess_send_ack(struct lsess *s)
 {
-	sess_send(s, ack_pkts + 4 * (size_t)(uint16_t)blk, 4);
-	s->win_cnt = 0;
+	uint16_t blk = (uint16_t)tclient_ack(&s->tc);
+
+	sess_send(s, ack_pkts + 4 * (size_t)blk, 4);
 }
 
 /* The ACK of next-1 is due: now, or --slow-ack-ms later. */
@@ -595,7 +577,7 @@ static void
 sess_ack_due(struct lsess *s, bool final, uint64_t now)
 {
 	if (cfg.slow_ack_ms == 0) {
-		sess_send_ack(s, s->next - 1);
+		sess_send_ack(s);
 		if (final)
 			sess_end(s, END_OK, NULL);
 		return;
@@ -603,7 +585,7 @@ sess_ack_due(struct lsess *s, bool final, uint64_t now)
 	s->ack_pending = true;
 	s->ack_final = final;
 	s->ack_due_us = now + (uint64_t)cfg.slow_ack_ms * 1000;
-	s->win_cnt = 0;
+	s->tc.win_cnt = 0;	/* the window is closed until it goes */
 	timer_touch(s);
 }
 
@@ -619,14 +601,11 @@ sess_start(uint64_t now)
 	tot.active++;
 	if (tot.active > tot.peak_active)
 		tot.peak_active = tot.active;
-	s->state = L_REQ;
+	s->state = L_BUSY;
 	s->locked = s->ack_pending = s->ack_final = s->got_first = false;
 	s->rx_armed = s->rx_rearm = false;
-	s->blksize = TFTP_BLKSIZE_DEFAULT;
-	s->window = 1;
-	s->win_cnt = s->tries = 0;
-	s->next = 1;
-	s->gap_acked = 0;
+	s->tries = 0;
+	tclient_init(&s->tc);
 	s->start_us = now;
 	s->deadline_us = now + (uint64_t)cfg.timeout_ms * 1000;
 	s->hidx = NIL;
@@ -643,12 +622,8 @@ sess_start(uint64_t now)
 		sess_end(s, END_LOCAL, "socket: %s", strerror(errno));
 		return;
 	}
-	/* A window of big blocks arrives in one burst. */
-	if (rcvbuf > 0 &&
-	    setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
-	    sizeof(rcvbuf)) < 0)
-		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
-		    sizeof(rcvbuf));
+	if (rcvbuf > 0)
+		tcio_rcvbuf(fd, rcvbuf);
 	if (cfg.first_lat && setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS,
 	    &one, sizeof(one)) < 0) {
 		sess_end(s, END_LOCAL, "SO_TIMESTAMPNS: %s", strerror(errno));
@@ -677,19 +652,6 @@ sess_start(uint64_t now)
 	}
 }
 
-/* Same IP address as the server (the port is the server's TID). */
-static bool
-same_host(const struct sockaddr_storage *a)
-{
-	if (a->ss_family != srv.ss_family)
-		return false;
-	if (a->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-		    ((const struct sockaddr_in *)&srv)->sin_addr.s_addr;
-	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-	    &((const struct sockaddr_in6 *)&srv)->sin6_addr, 16) == 0;
-}
-
 static uint64_t	 first_n;	/* first-reply latencies recorded */
 
 /* kts_ns: the kernel's receive time of the reply (CLOCK_REALTIME), 0 if
@@ -716,48 +678,24 @@ sess_record_first(struct lsess *s, uint64_t now, uint64_t kts_ns)
 }
 
 static void
-on_oack(struct lsess *s, const struct tftp_opts *o, uint64_t now)
+on_oack(struct lsess *s, const uint8_t *p, size_t len,
+    const struct tftp_opts *o, uint64_t now)
 {
-	unsigned asked = 0;
+	char	 why[TCLIENT_WHY_LEN];
 
-	if (s->state != L_REQ) {
+	switch (tclient_oack(&s->tc, &ask, p, len, o, &exp_size, why)) {
+	case TCLIENT_OACK_AGAIN:
 		/* Our ACK 0 was lost, the server resent its OACK. */
 		tot.rexmit_seen++;
-		if (s->next == 1 && !s->ack_pending)
-			sess_send_ack(s, 0);
+		if (s->tc.next == 1 && !s->ack_pending)
+			sess_send_ack(s);
 		return;
-	}
-	if (cfg.blksize)
-		asked |= TFTP_OPT_BLKSIZE;
-	if (cfg.window)
-		asked |= TFTP_OPT_WINDOWSIZE;
-	if (cfg.tsize)
-		asked |= TFTP_OPT_TSIZE;
-	if (asked == 0 || (o->set & ~asked) != 0) {
-		sess_end(s, END_MISMATCH, "OACK with options not asked for");
+	case TCLIENT_OACK_BAD:
+		sess_end(s, END_MISMATCH, "%s", why);
 		return;
+	case TCLIENT_OACK_OK:
+		break;
 	}
-	if (o->set & TFTP_OPT_BLKSIZE) {
-		if (o->blksize < TFTP_BLKSIZE_MIN || o->blksize > cfg.blksize) {
-			sess_end(s, END_MISMATCH, "OACK blksize %u", o->blksize);
-			return;
-		}
-		s->blksize = o->blksize;
-	}
-	if (o->set & TFTP_OPT_WINDOWSIZE) {
-		if (o->windowsize < 1 || o->windowsize > cfg.window) {
-			sess_end(s, END_MISMATCH, "OACK windowsize %u",
-			    o->windowsize);
-			return;
-		}
-		s->window = o->windowsize;
-	}
-	if ((o->set & TFTP_OPT_TSIZE) && o->tsize != exp_size) {
-		sess_end(s, END_MISMATCH, "OACK tsize %" PRIu64 ", expected %"
-		    PRIu64, o->tsize, exp_size);
-		return;
-	}
-	s->state = L_DATA;
 	s->tries = 0;
 	s->deadline_us = now + (uint64_t)cfg.timeout_ms * 1000;
 	sess_ack_due(s, false, now);
@@ -767,90 +705,52 @@ on_oack(struct lsess *s, const struct tftp_opts *o, uint64_t now)
 static void
 on_data_inorder(struct lsess *s, const uint8_t *d, size_t len, uint64_t now)
 {
-	uint64_t off = (s->next - 1) * (uint64_t)s->blksize;
-	bool	 final = len < s->blksize;
+	char	 why[TCLIENT_WHY_LEN];
+	enum tclient_take t;
 
-	if (off + len > exp_size) {
-		sess_end(s, END_MISMATCH, "more than the %" PRIu64
-		    " expected bytes", exp_size);
+	if (tclient_verify(exp_data, exp_size, tclient_offset(&s->tc), d, len,
+	    len < s->tc.blksize, why) != 0) {
+		sess_end(s, END_MISMATCH, "%s", why);
 		return;
 	}
-	if (len > 0 && memcmp(exp_data + off, d, len) != 0) {
-		size_t i = 0;
-
-		while (i < len && exp_data[off + i] == d[i])
-			i++;
-		sess_end(s, END_MISMATCH, "content differs at offset %" PRIu64,
-		    off + i);
-		return;
-	}
-	if (final && off + len != exp_size) {
-		sess_end(s, END_MISMATCH, "ended at %" PRIu64 " bytes, "
-		    "expected %" PRIu64, off + len, exp_size);
-		return;
-	}
-	s->next++;
-	s->win_cnt++;
+	t = tclient_take(&s->tc, len);
 	s->tries = 0;
 	s->deadline_us = now + (uint64_t)cfg.timeout_ms * 1000;
-	if (final || s->win_cnt >= s->window)
-		sess_ack_due(s, final, now);
+	if (t != TCLIENT_TAKE_MORE)
+		sess_ack_due(s, t == TCLIENT_TAKE_LAST, now);
 	/* Otherwise the deadline only moved later: the heap fixes it lazily. */
-}
-
-/* splitmix64: deterministic loss injection for --drop-data-pct. */
-static bool
-rng_drop(void)
-{
-	uint64_t z;
-
-	if (cfg.drop_pct == 0)
-		return false;
-	z = (rng_state += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return (z ^ (z >> 31)) % 100 < cfg.drop_pct;
 }
 
 static void
 on_data(struct lsess *s, uint16_t blk, const uint8_t *d, size_t len,
     uint64_t now)
 {
-	uint16_t delta = (uint16_t)(blk - (uint16_t)s->next);
+	char	 why[TCLIENT_WHY_LEN];
 
-	if (s->state == L_REQ) {
-		/* No OACK: the server took none of our options (RFC 2347),
-		 * so blksize 512 and window 1 are in force. */
-		if (blk != 1) {
-			sess_end(s, END_MISMATCH, "first DATA is block %u", blk);
-			return;
-		}
-		s->state = L_DATA;
-	}
-	if (len > s->blksize) {
-		sess_end(s, END_MISMATCH, "DATA %u has %zu bytes, blksize %u",
-		    blk, len, s->blksize);
+	if (tclient_data_check(&s->tc, blk, len, why) != 0) {
+		sess_end(s, END_MISMATCH, "%s", why);
 		return;
 	}
 	if (s->ack_pending)
 		return;		/* slow mode: the window is complete */
-	if (rng_drop())
+	if (tclient_rng_pct(&rng_state, cfg.drop_pct))
 		return;		/* simulated loss */
-	if (delta == 0) {
+	switch (tclient_data_step(&s->tc, blk)) {
+	case TCLIENT_NEW:
 		on_data_inorder(s, d, len, now);
-	} else if (delta < 0x8000) {
-		/* RFC 7440: a block is missing; ACK the last in-order one,
-		 * once per gap: the rest of this window is dropped. */
-		if (s->gap_acked != s->next) {
-			s->gap_acked = s->next;
-			sess_send_ack(s, s->next - 1);
-		}
-	} else {
-		/* Already have it: the server resent (our ACK was lost or
-		 * late). ACK again at the end of what it resent. */
+		break;
+	case TCLIENT_GAP:	/* the rest of this window is dropped */
+		sess_send_ack(s);
+		break;
+	case TCLIENT_WAIT:
+		break;
+	case TCLIENT_OLD_ACK:	/* our ACK was lost or late */
 		tot.rexmit_seen++;
-		if (blk == (uint16_t)(s->next - 1))
-			sess_send_ack(s, s->next - 1);
+		sess_send_ack(s);
+		break;
+	case TCLIENT_OLD:
+		tot.rexmit_seen++;
+		break;
 	}
 }
 
@@ -860,9 +760,10 @@ on_packet(struct lsess *s, const uint8_t *p, size_t len,
     uint64_t now)
 {
 	struct tftp_msg	 m;
+	char		 text[512];
 
 	if (!s->locked) {
-		if (!same_host(from))
+		if (!tcio_same_host(from, &srv))
 			return;
 		/* The server's transfer port is the TID: connect, so the
 		 * kernel filters strangers and a duplicate session. */
@@ -879,15 +780,15 @@ on_packet(struct lsess *s, const uint8_t *p, size_t len,
 	}
 	switch (m.op) {
 	case TFTP_OACK:
-		on_oack(s, &m.u.oack, now);
+		on_oack(s, p, len, &m.u.oack, now);
 		break;
 	case TFTP_DATA:
 		on_data(s, m.u.data.block, m.u.data.data, m.u.data.len, now);
 		break;
 	case TFTP_ERROR:
 		s->locked = false;	/* no answer to an ERROR */
-		sess_end(s, END_ERROR, "ERROR %u \"%s\"", m.u.error.code,
-		    m.u.error.msg);
+		tclient_error_text(&m, text, sizeof(text));
+		sess_end(s, END_ERROR, "%s", text);
 		break;
 	default:
 		sess_end(s, END_MISMATCH, "unexpected %s", tftp_opname(m.op));
@@ -955,7 +856,7 @@ on_readable(struct lsess *s)
 		if (n <= 0)
 			return;	/* EAGAIN, or an ICMP error: the timer copes */
 		{
-			uint64_t now = now_us();
+			uint64_t now = tcio_now_us();
 
 			for (i = 0; i < n; i++) {
 				if (s->gen != gen || s->state == L_FREE)
@@ -1034,7 +935,7 @@ ur_on_recv(struct lsess *s, uint32_t gen, int res, uint32_t flags)
 		}
 	}
 	if (live && res >= 0 && buf != NULL) {
-		ur_on_datagram(s, buf, res, now_us());
+		ur_on_datagram(s, buf, res, tcio_now_us());
 	} else if (live && res < 0) {
 		switch (-res) {
 		case ENOBUFS:		/* the pool ran dry for a moment */
@@ -1109,8 +1010,8 @@ ur_wait_nr(void)
 	for (j = 0; j < heap_n; j++) {
 		const struct lsess *x = &ss[heap[j]];
 
-		due += x->state == L_DATA && x->window > x->win_cnt ?
-		    x->window - x->win_cnt : 1;
+		due += x->tc.started && x->tc.window > x->tc.win_cnt ?
+		    x->tc.window - x->tc.win_cnt : 1;
 	}
 	due /= 4;
 	return due < 1 ? 1 : due > UR_BATCH ? UR_BATCH : (unsigned)due;
@@ -1122,7 +1023,7 @@ ur_wait(uint64_t next_t)
 {
 	struct __kernel_timespec ts;
 	struct io_uring_cqe	*cqe;
-	uint64_t		 now = now_us(), d;
+	uint64_t		 now = tcio_now_us(), d;
 	unsigned		 nr = 1;
 	int			 r;
 
@@ -1149,7 +1050,7 @@ on_timer(struct lsess *s, uint64_t now)
 {
 	if (s->ack_pending && now >= s->ack_due_us) {
 		s->ack_pending = false;
-		sess_send_ack(s, s->next - 1);
+		sess_send_ack(s);
 		if (s->ack_final) {
 			sess_end(s, END_OK, NULL);
 			return;
@@ -1160,15 +1061,15 @@ on_timer(struct lsess *s, uint64_t now)
 		if (s->tries >= cfg.retries) {
 			sess_end(s, END_GAVEUP, "no progress after %u "
 			    "retransmits (%s)", s->tries,
-			    s->state == L_REQ ? "no reply to RRQ" : "data");
+			    s->tc.started ? "data" : "no reply to RRQ");
 			return;
 		}
 		s->tries++;
 		tot.timeouts++;
-		if (s->state == L_REQ)
+		if (!s->tc.started)
 			sess_send(s, req_pkt, req_len);
 		else
-			sess_send_ack(s, s->next - 1);
+			sess_send_ack(s);
 		s->deadline_us = now + (uint64_t)cfg.timeout_ms * 1000;
 	}
 }
@@ -1195,36 +1096,6 @@ timers_run(uint64_t now)
 }
 
 /* ---- setup and main --------------------------------------------------- */
-
-static void
-resolve_server(void)
-{
-	struct sockaddr_in	*s4 = (struct sockaddr_in *)&srv;
-	struct sockaddr_in6	*s6 = (struct sockaddr_in6 *)&srv;
-	char			 host[128];
-	size_t			 n = strlen(cfg.host);
-
-	if (n >= sizeof(host))
-		usage("host too long");
-	if (cfg.host[0] == '[' && n > 2 && cfg.host[n - 1] == ']') {
-		memcpy(host, cfg.host + 1, n - 2);
-		host[n - 2] = '\0';
-	} else {
-		memcpy(host, cfg.host, n + 1);
-	}
-	memset(&srv, 0, sizeof(srv));
-	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)cfg.port);
-		srv_len = sizeof(*s4);
-	} else if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)cfg.port);
-		srv_len = sizeof(*s6);
-	} else {
-		usage("-H wants an IPv4 or IPv6 literal");
-	}
-}
 
 static void
 map_expected(void)
@@ -1258,23 +1129,11 @@ map_expected(void)
 static void
 build_request(void)
 {
-	struct tftp_opts o;
-
-	memset(&o, 0, sizeof(o));
-	if (cfg.blksize) {
-		o.set |= TFTP_OPT_BLKSIZE;
-		o.blksize = cfg.blksize;
-	}
-	if (cfg.window) {
-		o.set |= TFTP_OPT_WINDOWSIZE;
-		o.windowsize = cfg.window;
-	}
-	if (cfg.tsize) {
-		o.set |= TFTP_OPT_TSIZE;
-		o.tsize = 0;
-	}
-	req_len = tftp_encode_req(req_pkt, sizeof(req_pkt), TFTP_RRQ, cfg.file,
-	    "octet", &o);
+	ask.blksize = cfg.blksize;
+	ask.windowsize = cfg.window;
+	ask.tsize = cfg.tsize;
+	req_len = tclient_request(req_pkt, sizeof(req_pkt), TFTP_RRQ, cfg.file,
+	    "octet", &ask);
 	if (req_len == 0)
 		usage("file name too long");
 }
@@ -1340,25 +1199,15 @@ ur_probe(void)
 	return res == -ECANCELED;
 }
 
-/* The ring, the buffer pool and the fixed message layouts; false (and
- * why) if this kernel or sandbox does not allow them. */
-static bool
-ur_init(const char **why)
+/* Sizes: one provided buffer (recvmsg_out, name, cmsg room, the
+ * datagram) and how many; the queues' lengths. Returns the cmsg room. */
+static size_t
+ur_sizes(unsigned *sq, unsigned *cq)
 {
-	static const unsigned setups[] = {
-		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
-		    IORING_SETUP_SUBMIT_ALL,
-		IORING_SETUP_SUBMIT_ALL,
-		0,
-	};
-	struct io_uring_params	 p;
-	struct io_uring_buf_reg	 reg;
-	uint64_t		 want;
-	unsigned		 sq, cq, i, cap;
-	size_t			 ctrl;
-	int			 r = -EINVAL;
+	uint64_t	 want;
+	unsigned	 cap;
+	size_t		 ctrl;
 
-	/* Provided buffer: recvmsg_out, name, cmsg room, the datagram. */
 	ctrl = cfg.first_lat ? CMSG_SPACE(sizeof(struct timespec)) : 0;
 	ur_bufsz = (sizeof(struct io_uring_recvmsg_out) + UR_NAMELEN + ctrl +
 	    rx_cap + 63) & ~(size_t)63;
@@ -1369,9 +1218,26 @@ ur_init(const char **why)
 	while (cap > 64 && (size_t)cap * ur_bufsz > UR_POOL_BYTES)
 		cap >>= 1;
 	ur_nbufs = pow2_at_least(want, cap);
-	sq = pow2_at_least(2 * (uint64_t)cfg.conc + 64, 32768);
-	cq = pow2_at_least((uint64_t)ur_nbufs + 4 * (uint64_t)cfg.conc + 256,
+	*sq = pow2_at_least(2 * (uint64_t)cfg.conc + 64, 32768);
+	*cq = pow2_at_least((uint64_t)ur_nbufs + 4 * (uint64_t)cfg.conc + 256,
 	    65536);
+	return ctrl;
+}
+
+/* The ring with the best setup flags this kernel takes; 0 or -errno. */
+static int
+ur_setup(unsigned sq, unsigned cq)
+{
+	static const unsigned setups[] = {
+		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
+		    IORING_SETUP_SUBMIT_ALL,
+		IORING_SETUP_SUBMIT_ALL,
+		0,
+	};
+	struct io_uring_params	 p;
+	unsigned		 i;
+	int			 r = -EINVAL;
+
 	for (i = 0; i < sizeof(setups) / sizeof(setups[0]); i++) {
 		memset(&p, 0, sizeof(p));
 		p.flags = setups[i] | IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
@@ -1393,13 +1259,21 @@ ur_init(const char **why)
 		if (r != -EINVAL)
 			break;
 	}
-	if (r < 0) {
-		*why = strerror(-r);
-		return false;
-	}
+	if (r < 0)
+		return r;
 	ur_trf = (p.flags & IORING_SETUP_TASKRUN_FLAG) != 0;
 	ur_skip = p.features & IORING_FEAT_CQE_SKIP ? IOSQE_CQE_SKIP_SUCCESS :
 	    0;
+	return 0;
+}
+
+/* The provided buffer ring, filled; false if the kernel has none. */
+static bool
+ur_buffers(void)
+{
+	struct io_uring_buf_reg	 reg;
+	unsigned		 i;
+
 	ur_br_len = ((size_t)ur_nbufs * sizeof(struct io_uring_buf) + 4095) &
 	    ~(size_t)4095;
 	ur_br = mmap(NULL, ur_br_len, PROT_READ | PROT_WRITE,
@@ -1416,18 +1290,35 @@ ur_init(const char **why)
 	reg.ring_addr = (uint64_t)(uintptr_t)ur_br;
 	reg.ring_entries = ur_nbufs;
 	reg.bgid = UR_BGID;
-	r = io_uring_register_buf_ring(&ring, &reg, 0);
-	if (r < 0) {
-		*why = "no provided buffer rings (kernel 5.19)";
-		goto fail;
-	}
+	if (io_uring_register_buf_ring(&ring, &reg, 0) < 0)
+		return false;
 	io_uring_buf_ring_init(ur_br);
 	for (i = 0; i < ur_nbufs; i++)
 		io_uring_buf_ring_add(ur_br, ur_bufs + (size_t)i * ur_bufsz,
 		    (unsigned)ur_bufsz, (unsigned short)i,
 		    io_uring_buf_ring_mask(ur_nbufs), (int)i);
 	io_uring_buf_ring_advance(ur_br, (int)ur_nbufs);
+	return true;
+}
 
+/* The ring, the buffer pool and the fixed message layouts; false (and
+ * why) if this kernel or sandbox does not allow them. */
+static bool
+ur_init(const char **why)
+{
+	unsigned	 sq, cq;
+	size_t		 ctrl;
+	int		 r;
+
+	ctrl = ur_sizes(&sq, &cq);
+	if ((r = ur_setup(sq, cq)) < 0) {
+		*why = strerror(-r);
+		return false;
+	}
+	if (!ur_buffers()) {
+		*why = "no provided buffer rings (kernel 5.19)";
+		goto fail;
+	}
 	ur_rxmsg.msg_namelen = UR_NAMELEN;
 	ur_rxmsg.msg_controllen = ctrl;
 	ur_rrqiov.iov_base = req_pkt;
@@ -1469,24 +1360,85 @@ raise_nofile(void)
 	}
 }
 
+static const struct option lopts[] = {
+	{ "plain", no_argument, NULL, 1 },
+	{ "slow-ack-ms", required_argument, NULL, 2 },
+	{ "first-data-latency", no_argument, NULL, 3 },
+	{ "timeout-ms", required_argument, NULL, 4 },
+	{ "retries", required_argument, NULL, 5 },
+	{ "start-rate", required_argument, NULL, 6 },
+	{ "max-seconds", required_argument, NULL, 7 },
+	{ "no-tsize", no_argument, NULL, 8 },
+	{ "drop-data-pct", required_argument, NULL, 9 },
+	{ "seed", required_argument, NULL, 10 },
+	{ "duration", required_argument, NULL, 11 },
+	{ "io", required_argument, NULL, 12 },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* One short option; false if c is not one. */
+static bool
+parse_short(int c, const char *arg)
+{
+	switch (c) {
+	case 'H': cfg.host = arg; break;
+	case 'P': cfg.port = parse_u64(arg, 1, 65535, "-P"); break;
+	case 'c': cfg.conc = parse_u64(arg, 1, CONC_MAX, "-c"); break;
+	case 'n': cfg.total = parse_u64(arg, 1, 100000000, "-n"); break;
+	case 'e': cfg.exp_path = arg; break;
+	case 'b':
+		cfg.blksize = parse_u64(arg, 0, TFTP_BLKSIZE_MAX, "-b");
+		if (cfg.blksize != 0 && cfg.blksize < TFTP_BLKSIZE_MIN)
+			usage("-b: blksize below 8");
+		break;
+	case 'w': cfg.window = parse_u64(arg, 0, 65535, "-w"); break;
+	case 'v': cfg.verbose = true; break;
+	default: return false;
+	}
+	return true;
+}
+
+/* One long option (lopts) but --plain; false if c is not one. */
+static bool
+parse_long(int c, const char *arg)
+{
+	switch (c) {
+	case 2:
+		cfg.slow_ack_ms = parse_u64(arg, 0, 60000, "--slow-ack-ms");
+		break;
+	case 3: cfg.first_lat = true; break;
+	case 4:
+		cfg.timeout_ms = parse_u64(arg, 10, 600000, "--timeout-ms");
+		break;
+	case 5: cfg.retries = parse_u64(arg, 0, 1000, "--retries"); break;
+	case 6:
+		cfg.start_rate = parse_u64(arg, 0, 10000000, "--start-rate");
+		break;
+	case 7:
+		cfg.max_seconds = parse_u64(arg, 1, 86400, "--max-seconds");
+		break;
+	case 8: cfg.tsize = false; break;
+	case 9: cfg.drop_pct = parse_u64(arg, 0, 50, "--drop-data-pct"); break;
+	case 10: cfg.seed = parse_u64(arg, 0, UINT64_MAX, "--seed"); break;
+	case 11:
+		cfg.duration_s = parse_u64(arg, 1, 86400, "--duration");
+		break;
+	case 12:
+		if (strcmp(arg, "uring") == 0)
+			cfg.io = IO_URING;
+		else if (strcmp(arg, "epoll") == 0)
+			cfg.io = IO_EPOLL;
+		else
+			usage("--io: uring or epoll");
+		break;
+	default: return false;
+	}
+	return true;
+}
+
 static void
 parse_args(int argc, char **argv)
 {
-	static const struct option lopts[] = {
-		{ "plain", no_argument, NULL, 1 },
-		{ "slow-ack-ms", required_argument, NULL, 2 },
-		{ "first-data-latency", no_argument, NULL, 3 },
-		{ "timeout-ms", required_argument, NULL, 4 },
-		{ "retries", required_argument, NULL, 5 },
-		{ "start-rate", required_argument, NULL, 6 },
-		{ "max-seconds", required_argument, NULL, 7 },
-		{ "no-tsize", no_argument, NULL, 8 },
-		{ "drop-data-pct", required_argument, NULL, 9 },
-		{ "seed", required_argument, NULL, 10 },
-		{ "duration", required_argument, NULL, 11 },
-		{ "io", required_argument, NULL, 12 },
-		{ NULL, 0, NULL, 0 },
-	};
 	bool	 plain = false;
 	int	 c;
 
@@ -1503,69 +1455,10 @@ parse_args(int argc, char **argv)
 	cfg.io = IO_URING;
 	while ((c = getopt_long(argc, argv, "H:P:c:n:e:b:w:v", lopts,
 	    NULL)) != -1) {
-		switch (c) {
-		case 'H': cfg.host = optarg; break;
-		case 'P': cfg.port = parse_u64(optarg, 1, 65535, "-P"); break;
-		case 'c':
-			cfg.conc = parse_u64(optarg, 1, CONC_MAX, "-c");
-			break;
-		case 'n':
-			cfg.total = parse_u64(optarg, 1, 100000000, "-n");
-			break;
-		case 'e': cfg.exp_path = optarg; break;
-		case 'b':
-			cfg.blksize = parse_u64(optarg, 0, TFTP_BLKSIZE_MAX,
-			    "-b");
-			if (cfg.blksize != 0 && cfg.blksize < TFTP_BLKSIZE_MIN)
-				usage("-b: blksize below 8");
-			break;
-		case 'w':
-			cfg.window = parse_u64(optarg, 0, 65535, "-w");
-			break;
-		case 'v': cfg.verbose = true; break;
-		case 1: plain = true; break;
-		case 2:
-			cfg.slow_ack_ms = parse_u64(optarg, 0, 60000,
-			    "--slow-ack-ms");
-			break;
-		case 3: cfg.first_lat = true; break;
-		case 4:
-			cfg.timeout_ms = parse_u64(optarg, 10, 600000,
-			    "--timeout-ms");
-			break;
-		case 5:
-			cfg.retries = parse_u64(optarg, 0, 1000, "--retries");
-			break;
-		case 6:
-			cfg.start_rate = parse_u64(optarg, 0, 10000000,
-			    "--start-rate");
-			break;
-		case 7:
-			cfg.max_seconds = parse_u64(optarg, 1, 86400,
-			    "--max-seconds");
-			break;
-		case 8: cfg.tsize = false; break;
-		case 9:
-			cfg.drop_pct = parse_u64(optarg, 0, 50,
-			    "--drop-data-pct");
-			break;
-		case 10:
-			cfg.seed = parse_u64(optarg, 0, UINT64_MAX, "--seed");
-			break;
-		case 11:
-			cfg.duration_s = parse_u64(optarg, 1, 86400,
-			    "--duration");
-			break;
-		case 12:
-			if (strcmp(optarg, "uring") == 0)
-				cfg.io = IO_URING;
-			else if (strcmp(optarg, "epoll") == 0)
-				cfg.io = IO_EPOLL;
-			else
-				usage("--io: uring or epoll");
-			break;
-		default: usage("unknown option");
-		}
+		if (c == 1)
+			plain = true;
+		else if (!parse_short(c, optarg) && !parse_long(c, optarg))
+			usage("unknown option");
 	}
 	if (optind + 1 != argc)
 		usage("one remote FILE expected");
@@ -1605,22 +1498,12 @@ pct_ms(const uint32_t *v, uint64_t n, double p)
 	return v[k - 1] / 1000.0;
 }
 
-int
-main(int argc, char **argv)
+/* Buffers, slots and the I/O backend, sized by cfg; exits on failure. */
+static void
+setup(void)
 {
-	struct epoll_event evs[EVENTS_MAX];
-	uint64_t	 t0, now, end, last_done, nlat, stop_start;
-	uint32_t	 i;
 	size_t		 bufsz;
-	double		 secs;
-	int		 n, k, wait;
-
-	parse_args(argc, argv);
-	resolve_server();
-	map_expected();
-	build_request();
-	build_packets();
-	raise_nofile();
+	uint32_t	 i;
 
 	/* Room for a window of the largest block granted, twice, so the
 	 * client is not where the loss is. */
@@ -1643,7 +1526,7 @@ main(int argc, char **argv)
 	    free_list == NULL || lat_us == NULL ||
 	    (cfg.first_lat && klat_us == NULL)) {
 		fprintf(stderr, "loadgen: setup: %s\n", strerror(errno));
-		return 2;
+		exit(2);
 	}
 	if (cfg.io == IO_URING) {
 		const char *why = "?";
@@ -1656,7 +1539,7 @@ main(int argc, char **argv)
 	if (!use_uring && (epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) {
 		fprintf(stderr, "loadgen: epoll_create1: %s\n",
 		    strerror(errno));
-		return 2;
+		exit(2);
 	}
 	for (i = 0; i < cfg.conc; i++) {
 		ss[i].fd = -1;
@@ -1664,21 +1547,58 @@ main(int argc, char **argv)
 		free_list[cfg.conc - 1 - i] = i;
 	}
 	free_n = cfg.conc;
+}
 
-	t0 = last_done = now_us();
-	end = t0 + (uint64_t)cfg.max_seconds * 1000000;
-	stop_start = cfg.duration_s ? t0 + (uint64_t)cfg.duration_s * 1000000 :
-	    UINT64_MAX;
-	for (;;) {
-		uint64_t allowed = UINT64_MAX, next_t;
+/* epoll: wait until next_t for readable sessions and read them. */
+static void
+epoll_turn(uint64_t next_t)
+{
+	struct epoll_event evs[EVENTS_MAX];
+	uint64_t	 now = tcio_now_us();
+	int		 n, k, wait;
 
-		now = now_us();
-		if (now >= end)
-			break;
-		if (cfg.start_rate)
-			allowed = (now - t0) * cfg.start_rate / 1000000 + 1;
-		if (now >= stop_start)
-			allowed = 0;
+	wait = next_t > now ? (int)((next_t - now + 999) / 1000) : 0;
+	n = epoll_wait(epfd, evs, EVENTS_MAX, wait);
+	if (n < 0 && errno != EINTR) {
+		fprintf(stderr, "loadgen: epoll_wait: %s\n", strerror(errno));
+		exit(2);
+	}
+	for (k = 0; k < n; k++) {
+		uint32_t idx = (uint32_t)evs[k].data.u64;
+		uint32_t gen = (uint32_t)(evs[k].data.u64 >> 32);
+
+		/* An event for a slot that was reused since. */
+		if (ss[idx].state != L_FREE && ss[idx].gen == gen)
+			on_readable(&ss[idx]);
+	}
+}
+
+/* How many transfers may have started by now (--start-rate,
+ * --duration). */
+static uint64_t
+start_allowed(uint64_t t0, uint64_t now, uint64_t stop_start)
+{
+	uint64_t allowed = UINT64_MAX;
+
+	if (cfg.start_rate)
+		allowed = (now - t0) * cfg.start_rate / 1000000 + 1;
+	if (now >= stop_start)
+		allowed = 0;
+	return allowed;
+}
+
+/* The loop: start, time out and serve sessions until all are done or the
+ * time is up. Returns when it ended. */
+static uint64_t
+run(uint64_t t0)
+{
+	uint64_t	 now, next_t, allowed;
+	uint64_t	 end = t0 + (uint64_t)cfg.max_seconds * 1000000;
+	uint64_t	 stop_start = cfg.duration_s ? t0 +
+	    (uint64_t)cfg.duration_s * 1000000 : UINT64_MAX;
+
+	while ((now = tcio_now_us()) < end) {
+		allowed = start_allowed(t0, now, stop_start);
 		if (use_uring && free_n > 0 && tot.started < cfg.total &&
 		    tot.started < allowed)
 			ur_flush_closes();
@@ -1704,38 +1624,22 @@ main(int argc, char **argv)
 			else if (now + 1000 < next_t)
 				next_t = now + 1000;
 		}
-		if (use_uring) {
+		if (use_uring)
 			ur_wait(next_t);
-			continue;
-		}
-		now = now_us();
-		wait = next_t > now ? (int)((next_t - now + 999) / 1000) : 0;
-		n = epoll_wait(epfd, evs, EVENTS_MAX, wait);
-		if (n < 0 && errno != EINTR) {
-			fprintf(stderr, "loadgen: epoll_wait: %s\n",
-			    strerror(errno));
-			return 2;
-		}
-		for (k = 0; k < n; k++) {
-			uint32_t idx = (uint32_t)evs[k].data.u64;
-			uint32_t gen = (uint32_t)(evs[k].data.u64 >> 32);
-
-			/* An event for a slot that was reused since. */
-			if (ss[idx].state != L_FREE && ss[idx].gen == gen)
-				on_readable(&ss[idx]);
-		}
+		else
+			epoll_turn(next_t);
 	}
-	last_done = now_us();
-	for (i = 0; i < cfg.conc; i++)
-		if (ss[i].state != L_FREE)
-			sess_end(&ss[i], END_UNFINISHED, NULL);
-	if (use_uring)
-		ur_submit();	/* their ERRORs */
-	if (tot.unfinished > 0 ||
-	    (tot.started < cfg.total && cfg.duration_s == 0))
-		fprintf(stderr, "loadgen: time limit of %u s: %" PRIu64
-		    " unfinished, %" PRIu64 " never started\n",
-		    cfg.max_seconds, tot.unfinished, cfg.total - tot.started);
+	return tcio_now_us();
+}
+
+/* The one output line (see the top of the file). */
+static void
+report(uint64_t t0, uint64_t last_done)
+{
+	struct rusage	 ru;
+	uint64_t	 nlat;
+	double		 secs;
+
 	secs = (double)(last_done - t0) / 1e6;
 	if (secs <= 0)
 		secs = 1e-6;
@@ -1759,18 +1663,43 @@ main(int argc, char **argv)
 		printf(" kp50_ms=%.3f kp99_ms=%.3f kts_missing=%" PRIu64,
 		    pct_ms(klat_us, nlat, 50), pct_ms(klat_us, nlat, 99),
 		    tot.kts_missing);
-	{
-		/* Our own CPU (user + sys): on 2 cores a lock-step run
-		 * saturates the load generator before the server. */
-		struct rusage	 ru;
-
-		if (getrusage(RUSAGE_SELF, &ru) == 0)
-			printf(" lg_cpu_s=%.3f", (double)(ru.ru_utime.tv_sec +
-			    ru.ru_stime.tv_sec) + (double)(ru.ru_utime.tv_usec +
-			    ru.ru_stime.tv_usec) / 1e6);
-	}
+	/* Our own CPU (user + sys): on 2 cores a lock-step run saturates
+	 * the load generator before the server. */
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		printf(" lg_cpu_s=%.3f", (double)(ru.ru_utime.tv_sec +
+		    ru.ru_stime.tv_sec) + (double)(ru.ru_utime.tv_usec +
+		    ru.ru_stime.tv_usec) / 1e6);
 	putchar('\n');
 	fflush(stdout);
+}
+
+int
+main(int argc, char **argv)
+{
+	uint64_t	 t0, last_done;
+	uint32_t	 i;
+
+	parse_args(argc, argv);
+	if (tcio_resolve(cfg.host, cfg.port, &srv, &srv_len) != 0)
+		usage("-H wants an IPv4 or IPv6 literal");
+	map_expected();
+	build_request();
+	build_packets();
+	raise_nofile();
+	setup();
+	t0 = tcio_now_us();
+	last_done = run(t0);
+	for (i = 0; i < cfg.conc; i++)
+		if (ss[i].state != L_FREE)
+			sess_end(&ss[i], END_UNFINISHED, NULL);
+	if (use_uring)
+		ur_submit();	/* their ERRORs */
+	if (tot.unfinished > 0 ||
+	    (tot.started < cfg.total && cfg.duration_s == 0))
+		fprintf(stderr, "loadgen: time limit of %u s: %" PRIu64
+		    " unfinished, %" PRIu64 " never started\n",
+		    cfg.max_seconds, tot.unfinished, cfg.total - tot.started);
+	report(t0, last_done);
 	return tot.failed == 0 && tot.ok == tot.started &&
 	    (tot.started == cfg.total || cfg.duration_s != 0) ? 0 : 1;
 }

@@ -4,7 +4,9 @@
  * amplification figures. Loopback only: the server address must be in
  * 127.0.0.0/8 or ::1, and so must a source address given with -S; the
  * tool refuses anything else before it opens a socket. It never ACKs and
- * never completes a transfer: it is the attacker, not a client.
+ * never completes a transfer: it is the attacker, not a client. Its two
+ * modes stay in one file (some 1,500 lines) so that every send goes
+ * through the one loopback guard (is_loopback, send_to).
  *
  * Mode "rrq" (the default): send N requests from M sockets (source ports),
  * round robin, as fast as possible or at -r per second, and count for T
@@ -102,6 +104,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
+#include "num.h"
+#include "tclient.h"
 #include "tftp.h"
 
 #define SOCKS_MAX	4096
@@ -186,14 +191,7 @@ now_ns(void)
 static uint64_t
 parse_u(const char *s, uint64_t max, const char *what)
 {
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v > max || *s == '-')
-		usage(what);
-	return v;
+	return tcio_arg_u64(s, 0, max, what, usage);
 }
 
 /* 1 if ss is in 127.0.0.0/8 or is ::1. IPv4-mapped addresses are refused
@@ -218,19 +216,8 @@ is_loopback(const struct sockaddr_storage *ss)
 static void
 parse_addr(const char *s, unsigned port, struct addr *a)
 {
-	struct sockaddr_in *s4 = (void *)&a->ss;
-	struct sockaddr_in6 *s6 = (void *)&a->ss;
-
 	memset(a, 0, sizeof(*a));
-	if (inet_pton(AF_INET, s, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		a->len = sizeof(*s4);
-	} else if (inet_pton(AF_INET6, s, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		a->len = sizeof(*s6);
-	} else {
+	if (tcio_resolve(s, port, &a->ss, &a->len) != 0) {
 		fprintf(stderr, "flood: %s: not a numeric address\n", s);
 		exit(2);
 	}
@@ -239,29 +226,6 @@ parse_addr(const char *s, unsigned port, struct addr *a)
 		    "(127.0.0.0/8, ::1)\n", s);
 		exit(2);
 	}
-}
-
-static uint16_t
-addr_port(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET6)
-		return ntohs(((const struct sockaddr_in6 *)(const void *)ss)
-		    ->sin6_port);
-	return ntohs(((const struct sockaddr_in *)(const void *)ss)->sin_port);
-}
-
-static int
-same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return 0;
-	if (a->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)(const void *)a)->sin_addr
-		    .s_addr == ((const struct sockaddr_in *)(const void *)b)
-		    ->sin_addr.s_addr;
-	return memcmp(&((const struct sockaddr_in6 *)(const void *)a)
-	    ->sin6_addr, &((const struct sockaddr_in6 *)(const void *)b)
-	    ->sin6_addr, 16) == 0;
 }
 
 /*
@@ -487,7 +451,7 @@ rrq_account(struct fsock *s, uint32_t si, const struct sockaddr_storage *from,
 	tot.last_rx_ns = now;
 	if (op == TFTP_OACK || (op == TFTP_DATA && len >= 4 &&
 	    get16(rxbuf + 2) == 1)) {
-		struct tid *t = tid_get(si, addr_port(from), s->reqs,
+		struct tid *t = tid_get(si, tcio_port(from), s->reqs,
 		    s->last_req_ns);
 
 		if (t->first_n++ == 0)
@@ -589,23 +553,89 @@ rrq_report(struct fsock *socks, uint64_t t0, uint64_t send_done)
 	printf("%s\n", i ? "" : "-");
 }
 
-static int
-rrq_main(void)
+/* Where a rrq run stands: what was sent, when. */
+struct rrq_run {
+	struct fsock	*socks;
+	uint64_t	 t0;
+	uint64_t	 sent;
+	uint64_t	 last_send;
+	uint64_t	 send_done;	/* when the last request went, 0 before */
+	uint64_t	 last_rx;
+};
+
+/* When request number n is due (rate 0: at once). */
+static uint64_t
+rrq_due(const struct rrq_run *r, uint64_t n)
+{
+	return cfg.rate > 0 ? r->t0 + (uint64_t)((double)n * 1e9 /
+	    cfg.rate) : r->t0;
+}
+
+/* Sends what is due, at most 64 before looking at replies. */
+static void
+rrq_send_due(struct rrq_run *r, uint64_t now)
 {
 	static uint8_t req[REQ_MAX];
-	struct epoll_event ev, evs[256];
-	struct fsock *socks;
-	uint64_t t0, end, now, last_rx, send_done = 0, last_send = 0;
-	uint64_t sent = 0;
 	unsigned k;
-	int ep, n, i;
 
-	if (cfg.nfiles == 0)
-		usage("no FILE");
-	if (cfg.m == 0 || cfg.m > SOCKS_MAX)
-		usage("-p must be 1..4096");
-	socks = calloc(cfg.m, sizeof(*socks));
-	if (socks == NULL || (ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
+	for (k = 0; k < 64 && r->sent < cfg.n; k++) {
+		struct fsock *s = &r->socks[r->sent % cfg.m];
+		size_t len;
+
+		if (rrq_due(r, r->sent) > now)
+			break;
+		len = build_rrq(req, cfg.files[(r->sent % cfg.m +
+		    r->sent / cfg.m) % cfg.nfiles]);
+		if (send_to(s->fd, req, len, &srv.ss, srv.len) == -1) {
+			if (errno == EAGAIN || errno == ENOBUFS ||
+			    errno == EINTR) {
+				tot.send_fail++;
+				break;	/* retry after reading */
+			}
+			die("sendto: %s", strerror(errno));
+		}
+		s->last_req_ns = now_ns();
+		s->reqs++;
+		tot.sent_pkts++;
+		tot.sent_bytes += len;
+		r->last_send = s->last_req_ns;
+		if (++r->sent == cfg.n)
+			r->send_done = r->last_send;
+	}
+}
+
+/* How long to wait for replies; -1: the run is over (--quiet-ms). */
+static int
+rrq_wait_ms(const struct rrq_run *r, uint64_t end)
+{
+	uint64_t now, last, due;
+	int wait_ms;
+
+	if (r->sent < cfg.n) {
+		now = now_ns();
+		due = cfg.rate > 0 ? rrq_due(r, r->sent) : 0;
+		return due > now ? (int)((due - now) / 1000000) : 0;
+	}
+	last = r->last_rx > r->last_send ? r->last_rx : r->last_send;
+	now = now_ns();	/* after the sends */
+	if (cfg.quiet_ms > 0 && now > last &&
+	    now - last >= cfg.quiet_ms * 1000000ull)
+		return -1;
+	wait_ms = (int)((end - now) / 1000000) + 1;
+	if (cfg.quiet_ms > 0 && wait_ms > 50)
+		wait_ms = 50;
+	return wait_ms;
+}
+
+/* cfg.m sockets in a new epoll set (tag: socket index); returns the set. */
+static int
+rrq_open(struct fsock *socks)
+{
+	struct epoll_event ev;
+	unsigned k;
+	int ep;
+
+	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		die("setup: %s", strerror(errno));
 	for (k = 0; k < cfg.m; k++) {
 		socks[k].fd = open_sock(k);
@@ -614,74 +644,46 @@ rrq_main(void)
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, socks[k].fd, &ev) == -1)
 			die("epoll_ctl: %s", strerror(errno));
 	}
-	t0 = now_ns();
-	end = t0 + (uint64_t)(cfg.secs * 1e9);
-	last_rx = t0;
-	for (;;) {
-		int wait_ms;
+	return ep;
+}
 
-		now = now_ns();
-		if (now >= end)
+static int
+rrq_main(void)
+{
+	struct epoll_event evs[256];
+	struct rrq_run r;
+	uint64_t end;
+	unsigned k;
+	int ep, n, i, wait_ms;
+
+	if (cfg.nfiles == 0)
+		usage("no FILE");
+	if (cfg.m == 0 || cfg.m > SOCKS_MAX)
+		usage("-p must be 1..4096");
+	memset(&r, 0, sizeof(r));
+	r.socks = calloc(cfg.m, sizeof(*r.socks));
+	if (r.socks == NULL)
+		die("setup: %s", strerror(errno));
+	ep = rrq_open(r.socks);
+	r.t0 = r.last_rx = now_ns();
+	end = r.t0 + (uint64_t)(cfg.secs * 1e9);
+	while (now_ns() < end) {
+		rrq_send_due(&r, now_ns());
+		if ((wait_ms = rrq_wait_ms(&r, end)) < 0)
 			break;
-		/* Send what is due, at most 64 before looking at replies. */
-		for (k = 0; k < 64 && sent < cfg.n; k++) {
-			uint64_t due = cfg.rate > 0 ? t0 + (uint64_t)((double)
-			    sent * 1e9 / cfg.rate) : t0;
-			struct fsock *s = &socks[sent % cfg.m];
-			size_t len;
-			ssize_t r;
-
-			if (due > now)
-				break;
-			len = build_rrq(req, cfg.files[(sent % cfg.m +
-			    sent / cfg.m) % cfg.nfiles]);
-			r = send_to(s->fd, req, len, &srv.ss, srv.len);
-			if (r == -1) {
-				if (errno == EAGAIN || errno == ENOBUFS ||
-				    errno == EINTR) {
-					tot.send_fail++;
-					break;	/* retry after reading */
-				}
-				die("sendto: %s", strerror(errno));
-			}
-			s->last_req_ns = now_ns();
-			s->reqs++;
-			tot.sent_pkts++;
-			tot.sent_bytes += len;
-			last_send = s->last_req_ns;
-			if (++sent == cfg.n)
-				send_done = last_send;
-		}
-		if (sent < cfg.n) {
-			uint64_t due = cfg.rate > 0 ? t0 + (uint64_t)((double)
-			    sent * 1e9 / cfg.rate) : 0;
-
-			wait_ms = due > now ? (int)((due - now) / 1000000) : 0;
-		} else {
-			uint64_t last = last_rx > last_send ? last_rx :
-			    last_send;
-
-			now = now_ns();	/* after the sends above */
-			if (cfg.quiet_ms > 0 && now > last &&
-			    now - last >= cfg.quiet_ms * 1000000ull)
-				break;
-			wait_ms = (int)((end - now) / 1000000) + 1;
-			if (cfg.quiet_ms > 0 && wait_ms > 50)
-				wait_ms = 50;
-		}
 		n = epoll_wait(ep, evs, 256, wait_ms);
 		if (n == -1 && errno != EINTR)
 			die("epoll_wait: %s", strerror(errno));
 		for (i = 0; i < n; i++)
-			rrq_drain(socks, evs[i].data.u32, &last_rx);
+			rrq_drain(r.socks, evs[i].data.u32, &r.last_rx);
 	}
-	if (send_done == 0)
-		send_done = last_send;
-	rrq_report(socks, t0, send_done);
+	if (r.send_done == 0)
+		r.send_done = r.last_send;
+	rrq_report(r.socks, r.t0, r.send_done);
 	for (k = 0; k < cfg.m; k++)
-		close(socks[k].fd);
+		close(r.socks[k].fd);
 	close(ep);
-	free(socks);
+	free(r.socks);
 	free(tids);
 	return 0;
 }
@@ -764,18 +766,6 @@ bb_rep(struct bbuf *b, const char *s, size_t slen, unsigned times)
 		bb_put(b, s, slen);
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Decode the escaped payload text s (up to stop, exclusive; NUL ends it
  * too) into b. Returns the position after the text, or NULL on an error.
@@ -797,7 +787,7 @@ unescape(struct bbuf *b, const char *s, int stop)
 		case '}': bb_byte(b, '}'); s++; break;
 		case 'F': bb_str(b, cfg.file); s++; break;
 		case 'x': {
-			int h = hexval(s[1]), l = h < 0 ? -1 : hexval(s[2]);
+			int h = addr_hex(s[1]), l = h < 0 ? -1 : addr_hex(s[2]);
 
 			if (l < 0)
 				return NULL;
@@ -1038,27 +1028,6 @@ struct rinfo {
 	unsigned	 nopt;
 };
 
-/* Plain decimal (overflow: UINT64_MAX); -1 when not digits only. */
-static int
-dec(const char *s, size_t n, uint64_t *v)
-{
-	uint64_t acc = 0;
-	size_t i;
-
-	if (n == 0)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		if (acc > (UINT64_MAX - 9) / 10)
-			acc = UINT64_MAX;
-		else
-			acc = acc * 10 + (uint64_t)(s[i] - '0');
-	}
-	*v = acc;
-	return 0;
-}
-
 static void
 lower_copy(char *dst, size_t cap, const char *s, size_t n)
 {
@@ -1108,7 +1077,8 @@ req_info(const struct xcase *c, struct rinfo *ri)
 				o = &ri->opt[ri->nopt++];
 				memcpy(o->name, name, sizeof(name));
 			}
-			if (dec((const char *)v, (size_t)(vz - v), &val) == 0) {
+			if (num_dec((const char *)v, (size_t)(vz - v),
+			    &val) != NUM_BAD) {
 				if (!o->numeric || val > o->max)
 					o->max = val;
 				o->numeric = 1;
@@ -1154,7 +1124,7 @@ check_oack(const struct rinfo *ri, size_t len, struct answer *a)
 		tl = strlen(a->text);
 		snprintf(a->text + tl, sizeof(a->text) - tl, " %s=%s", name,
 		    val);
-		num = dec((const char *)v, (size_t)(vz - v), &x) == 0;
+		num = num_dec((const char *)v, (size_t)(vz - v), &x) != NUM_BAD;
 		for (k = 0; k < ri->nopt; k++)
 			if (strcmp(ri->opt[k].name, name) == 0)
 				o = &ri->opt[k];
@@ -1213,8 +1183,8 @@ case_answer(struct xcase *c, const struct rinfo *ri,
 	a->len = len;
 	a->a = len >= 4 ? get16(rxbuf + 2) : 0;
 	a->at_ns = now_ns() - c->sent_ns;
-	a->from_listen = addr_port(from) == addr_port(&srv.ss);
-	a->same_host = same_host(from, &srv.ss);
+	a->from_listen = tcio_port(from) == tcio_port(&srv.ss);
+	a->same_host = tcio_same_host(from, &srv.ss);
 	switch (op) {
 	case TFTP_ERROR: {
 		char msg[64];
@@ -1352,25 +1322,16 @@ expect_ok(const struct xcase *c)
 	}
 }
 
+/* Every case's socket in a new epoll set, its datagram sent; returns
+ * the set. ri[i] gets what case i's request asked for. */
 static int
-cases_main(void)
+cases_send(struct rinfo *ri)
 {
-	struct epoll_event ev, evs[64];
-	struct rinfo *ri;
-	uint64_t end;
-	unsigned i, ok = 0, bad = 0;
-	int ep, n, k;
+	struct epoll_event ev;
+	unsigned i;
+	int ep;
 
-	if (cfg.casefile != NULL && strcmp(cfg.casefile, "-") == 0) {
-		list_builtin();
-		return 0;
-	}
-	if (cfg.casefile != NULL)
-		load_casefile(cfg.casefile);
-	else
-		load_builtin();
-	ri = calloc(ncases ? ncases : 1, sizeof(*ri));
-	if (ri == NULL || (ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
+	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		die("setup: %s", strerror(errno));
 	for (i = 0; i < ncases; i++) {
 		struct xcase *c = &cases[i];
@@ -1385,12 +1346,18 @@ cases_main(void)
 		if (send_to(c->fd, c->pkt, c->len, &srv.ss, srv.len) == -1)
 			die("case %s: sendto: %s", c->name, strerror(errno));
 	}
-	end = now_ns() + (uint64_t)cfg.wait_ms * 1000000ull;
-	for (;;) {
-		uint64_t now = now_ns();
+	return ep;
+}
 
-		if (now >= end)
-			break;
+/* Collects answers for --wait-ms. */
+static void
+cases_collect(int ep, const struct rinfo *ri)
+{
+	struct epoll_event evs[64];
+	uint64_t end = now_ns() + (uint64_t)cfg.wait_ms * 1000000ull, now;
+	int n, k;
+
+	while ((now = now_ns()) < end) {
 		n = epoll_wait(ep, evs, 64, (int)((end - now) / 1000000) + 1);
 		if (n == -1 && errno != EINTR)
 			die("epoll_wait: %s", strerror(errno));
@@ -1404,42 +1371,67 @@ cases_main(void)
 				    (size_t)len);
 		}
 	}
-	for (i = 0; i < ncases; i++) {
-		struct xcase *c = &cases[i];
-		const char *why = NULL;
-		unsigned j;
+}
 
-		printf("case %s len=%zu ->", c->name, c->len);
-		if (c->nans == 0)
-			printf(" none");
-		for (j = 0; j < c->nans; j++) {
-			printf("%s %s", j ? " +" : "", c->ans[j].text);
-			if (cfg.verbose)
-				printf(" @%.1fms", (double)c->ans[j].at_ns /
-				    1e6);
-			if (why == NULL && c->ans[j].why[0] != '\0')
-				why = c->ans[j].why;
-		}
-		if (c->more)
-			printf(" + %u more", c->more);
-		if (why == NULL && !expect_ok(c))
-			why = "not the expected answer";
-		if (why == NULL) {
-			ok++;
-			printf(" [ok]\n");
-		} else {
-			bad++;
-			printf(" [FAIL: %s; expected %s]\n", why, c->expect);
-		}
-		close(c->fd);
-		free(c->name);
-		free(c->expect);
-		free(c->pkt);
+/* The case's report line; returns 1 if it met its expectation. Frees
+ * the case. */
+static int
+case_report(struct xcase *c)
+{
+	const char *why = NULL;
+	unsigned j;
+
+	printf("case %s len=%zu ->", c->name, c->len);
+	if (c->nans == 0)
+		printf(" none");
+	for (j = 0; j < c->nans; j++) {
+		printf("%s %s", j ? " +" : "", c->ans[j].text);
+		if (cfg.verbose)
+			printf(" @%.1fms", (double)c->ans[j].at_ns / 1e6);
+		if (why == NULL && c->ans[j].why[0] != '\0')
+			why = c->ans[j].why;
 	}
-	printf("flood: cases=%u ok=%u failed=%u\n", ncases, ok, bad);
+	if (c->more)
+		printf(" + %u more", c->more);
+	if (why == NULL && !expect_ok(c))
+		why = "not the expected answer";
+	if (why == NULL)
+		printf(" [ok]\n");
+	else
+		printf(" [FAIL: %s; expected %s]\n", why, c->expect);
+	close(c->fd);
+	free(c->name);
+	free(c->expect);
+	free(c->pkt);
+	return why == NULL;
+}
+
+static int
+cases_main(void)
+{
+	struct rinfo *ri;
+	unsigned i, ok = 0;
+	int ep;
+
+	if (cfg.casefile != NULL && strcmp(cfg.casefile, "-") == 0) {
+		list_builtin();
+		return 0;
+	}
+	if (cfg.casefile != NULL)
+		load_casefile(cfg.casefile);
+	else
+		load_builtin();
+	ri = calloc(ncases ? ncases : 1, sizeof(*ri));
+	if (ri == NULL)
+		die("setup: %s", strerror(errno));
+	ep = cases_send(ri);
+	cases_collect(ep, ri);
+	for (i = 0; i < ncases; i++)
+		ok += (unsigned)case_report(&cases[i]);
+	printf("flood: cases=%u ok=%u failed=%u\n", ncases, ok, ncases - ok);
 	free(ri);
 	close(ep);
-	return bad ? 1 : 0;
+	return ok < ncases ? 1 : 0;
 }
 
 int

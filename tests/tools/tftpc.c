@@ -19,6 +19,12 @@
  * the last ACK (or the request) after --timeout-ms, at most --retries
  * times since the last progress.
  *
+ * The protocol rules above are tclient.c's (shared with the load
+ * generator); this file adds the test's checks, injections and loop. It
+ * stays one file of some 1,200 lines: most of it is what only a test
+ * client does (drops, stalls, the probe, a stranger's TID, a repeated
+ * request, -o, expected errors), all around the one struct xfer.
+ *
  * It does not serve, write to a server (except --wrq, which must fail), or
  * convert netascii: the test gives the expected netascii bytes as -e.
  *
@@ -94,6 +100,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tclient.h"
 #include "tftp.h"
 
 #define LIST_MAX	16
@@ -130,19 +137,13 @@ struct xfer {
 	int		 out_fd;
 	const char	*file;
 	const struct body *exp;
-	uint32_t	 req_blksize;		/* 0: not asked */
-	uint32_t	 req_window;
-	uint32_t	 blksize;		/* in force */
-	uint32_t	 window;
-	int		 asked;			/* any option in the RRQ */
+	struct tclient_ask ask;			/* what the request asks */
+	struct tclient	 tc;			/* protocol state */
 	struct sockaddr_storage tid;
 	socklen_t	 tid_len;
 	int		 locked;
 	int		 probe_port;		/* TID of the probe, -1 if none */
-	uint64_t	 next;			/* next absolute block wanted */
 	uint64_t	 bytes;
-	unsigned	 win_cnt;		/* in-order blocks since last ACK */
-	uint64_t	 gap_acked;		/* `next` a gap ACK was sent for */
 	uint64_t	 dropped_mask;		/* --drop-ack entries used */
 	uint8_t		 last[LAST_MAX];	/* packet resent on timeout */
 	size_t		 last_len;
@@ -214,10 +215,7 @@ static struct {
 static uint64_t
 now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return tcio_now_us() / 1000;
 }
 
 /* --trace: one line per packet; "what" is tx, rx, drop, ... */
@@ -261,21 +259,7 @@ usage(const char *why)
 static uint64_t
 parse_u64(const char *s, uint64_t min, uint64_t max, const char *what)
 {
-	char *end;
-	unsigned long long v;
-	char msg[128];
-
-	errno = 0;
-	if (s == NULL || *s < '0' || *s > '9')
-		goto bad;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		goto bad;
-	return v;
-bad:
-	snprintf(msg, sizeof(msg), "%s: bad value \"%s\" (%" PRIu64 "..%"
-	    PRIu64 ")", what, s ? s : "", min, max);
-	usage(msg);
+	return tcio_arg_u64(s, min, max, what, usage);
 }
 
 /* "a,b,c" into out[]; returns the count. */
@@ -299,27 +283,6 @@ parse_list(const char *s, uint64_t *out, unsigned cap, uint64_t min,
 	if (n == 0)
 		usage("empty list");
 	return n;
-}
-
-/* splitmix64: small, deterministic, good enough for loss injection. */
-static uint64_t
-rng_next(uint64_t *st)
-{
-	uint64_t z;
-
-	*st += 0x9e3779b97f4a7c15ULL;
-	z = *st;
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static int
-rng_pct(uint64_t *st, unsigned pct)
-{
-	if (pct == 0)
-		return 0;
-	return rng_next(st) % 100 < pct;
 }
 
 static void
@@ -387,73 +350,17 @@ body_for(const char *file)
 	return body_get(path);
 }
 
-static void
-resolve_server(void)
-{
-	struct sockaddr_in *s4 = (struct sockaddr_in *)&srv;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&srv;
-	char host[256];
-	size_t n;
-
-	n = strlen(cfg.host);
-	if (n >= sizeof(host))
-		usage("host too long");
-	/* Accept "[::1]" as well as "::1". */
-	if (cfg.host[0] == '[' && n > 2 && cfg.host[n - 1] == ']') {
-		memcpy(host, cfg.host + 1, n - 2);
-		host[n - 2] = '\0';
-	} else {
-		strcpy(host, cfg.host);
-	}
-	memset(&srv, 0, sizeof(srv));
-	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)cfg.port);
-		srv_len = sizeof(*s4);
-	} else if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)cfg.port);
-		srv_len = sizeof(*s6);
-	} else {
-		usage("-H wants an IPv4 or IPv6 literal");
-	}
-}
-
-static int
-sa_port(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
-	return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
-}
-
-/* Same IP address as the server we asked (port ignored). */
-static int
-sa_same_host(const struct sockaddr_storage *a)
-{
-	if (a->ss_family != srv.ss_family)
-		return 0;
-	if (a->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-		    ((const struct sockaddr_in *)&srv)->sin_addr.s_addr;
-	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-	    &((const struct sockaddr_in6 *)&srv)->sin6_addr,
-	    sizeof(struct in6_addr)) == 0;
-}
-
 static int
 sock_open(unsigned tag, size_t rcvbuf)
 {
 	struct epoll_event ev;
-	int fd, sz = (int)rcvbuf;
+	int fd;
 
 	fd = socket(srv.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
 	if (fd < 0)
 		return -1;
-	/* Big windows of big blocks arrive in one burst. */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
-		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	tcio_rcvbuf(fd, (int)rcvbuf);
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
 	ev.data.u32 = tag;
@@ -514,20 +421,20 @@ xfer_send_error(struct xfer *x, uint16_t code, const char *msg)
 }
 
 /*
- * ACKs absolute block blk. A first ACK listed in --drop-ack is not sent
- * (simulated loss) but is still the packet the timer resends. Returns 1 if
- * it went on the wire.
+ * ACKs the last in-order block (tclient_ack). A first ACK listed in
+ * --drop-ack is not sent (simulated loss) but is still the packet the
+ * timer resends. Returns 1 if it went on the wire.
  */
 static int
-xfer_ack(struct xfer *x, uint64_t blk, int first)
+xfer_ack(struct xfer *x, int first)
 {
+	uint64_t blk = tclient_ack(&x->tc);
 	uint8_t pkt[8];
 	size_t n;
 	unsigned i;
 
 	n = tftp_encode_ack(pkt, sizeof(pkt), (uint16_t)blk);
 	xfer_set_last(x, pkt, n);
-	x->win_cnt = 0;
 	if (first) {
 		for (i = 0; i < cfg.ndrop && i < DROP_MAX; i++) {
 			if (cfg.drop_ack[i] == blk &&
@@ -539,7 +446,7 @@ xfer_ack(struct xfer *x, uint64_t blk, int first)
 		}
 	}
 	xfer_send(x, pkt, n);
-	if (rng_pct(&x->rng, cfg.dup_pct))
+	if (tclient_rng_pct(&x->rng, cfg.dup_pct))
 		xfer_send(x, pkt, n);
 	return 1;
 }
@@ -561,7 +468,8 @@ xfer_end(struct xfer *x, int ok, int got_error)
 		printf("tftpc: #%u file=\"%s\" blksize=%u windowsize=%u "
 		    "result=%s bytes=%" PRIu64 " ms=%" PRIu64
 		    " rexmit_seen=%" PRIu64 "%s\n", x->idx, x->file,
-		    x->blksize, x->window, ok ? "ok" : "failed", x->bytes, ms,
+		    x->tc.blksize, x->tc.window, ok ? "ok" : "failed", x->bytes,
+		    ms,
 		    x->rexmit_seen, x->state == X_STALL ? " stalled" : "");
 	sock_close(&x->fd);
 	sock_close(&x->ffd);
@@ -577,8 +485,8 @@ xfer_fail(struct xfer *x, const char *fmt, ...)
 	va_list ap;
 
 	fprintf(stderr, "tftpc: #%u file=\"%s\" blksize=%u windowsize=%u "
-	    "block=%" PRIu64 ": ", x->idx, x->file, x->req_blksize,
-	    x->req_window, x->next);
+	    "block=%" PRIu64 ": ", x->idx, x->file, x->ask.blksize,
+	    x->ask.windowsize, x->tc.next);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -613,30 +521,12 @@ xfer_complete(struct xfer *x)
 static void
 xfer_send_req(struct xfer *x, int probe)
 {
-	struct tftp_opts o;
 	uint8_t pkt[LAST_MAX];
 	size_t n;
 
-	memset(&o, 0, sizeof(o));
-	if (x->req_blksize) {
-		o.set |= TFTP_OPT_BLKSIZE;
-		o.blksize = x->req_blksize;
-	}
-	if (x->req_window) {
-		o.set |= TFTP_OPT_WINDOWSIZE;
-		o.windowsize = x->req_window;
-	}
-	if (cfg.timeout_s) {
-		o.set |= TFTP_OPT_TIMEOUT;
-		o.timeout_s = cfg.timeout_s;
-	}
-	if (cfg.tsize || probe) {
-		o.set |= TFTP_OPT_TSIZE;
-		o.tsize = 0;
-	}
-	x->asked = o.set != 0;
-	n = tftp_encode_req(pkt, sizeof(pkt), cfg.wrq ? TFTP_WRQ : TFTP_RRQ,
-	    x->file, cfg.mode, &o);
+	x->ask.tsize = cfg.tsize || probe;
+	n = tclient_request(pkt, sizeof(pkt), cfg.wrq ? TFTP_WRQ : TFTP_RRQ,
+	    x->file, cfg.mode, &x->ask);
 	if (n == 0) {
 		xfer_fail(x, "request does not encode (name too long?)");
 		return;
@@ -660,16 +550,15 @@ xfer_start(struct xfer *x, unsigned slot, unsigned idx)
 	x->fd = x->ffd = x->out_fd = -1;
 	x->probe_port = -1;
 	x->file = cfg.files[idx % nf];
-	x->req_blksize = cfg.blk[(idx / nf) % nb];
-	x->req_window = cfg.win[(idx / (nf * nb)) % nw];
-	x->blksize = TFTP_BLKSIZE_DEFAULT;
-	x->window = 1;
-	x->next = 1;
+	x->ask.blksize = cfg.blk[(idx / nf) % nb];
+	x->ask.windowsize = cfg.win[(idx / (nf * nb)) % nw];
+	x->ask.timeout_s = cfg.timeout_s;
+	tclient_init(&x->tc);
 	x->start_ms = x->last_rx_ms = now_ms();
 	x->rng = cfg.seed * 0x100000001b3ULL + idx;
 	x->state = X_REQ;
-	rcv = (size_t)(x->req_blksize ? x->req_blksize : 512) *
-	    (x->req_window ? x->req_window : 1) * 2 + 65536;
+	rcv = (size_t)(x->ask.blksize ? x->ask.blksize : 512) *
+	    (x->ask.windowsize ? x->ask.windowsize : 1) * 2 + 65536;
 	if (rcv > (8u << 20))
 		rcv = 8u << 20;
 	x->fd = sock_open(slot * 2, rcv);
@@ -700,86 +589,13 @@ xfer_start(struct xfer *x, unsigned slot, unsigned idx)
 	}
 }
 
-/*
- * Strict look at an OACK's raw option list: every name must be one we
- * asked for, each once. tftp_decode() keeps only the known options, so an
- * unasked or unknown one would go unseen. Returns NULL or a reason.
- */
-static const char *
-oack_check_names(const struct xfer *x, const uint8_t *p, size_t len,
-    int probe)
-{
-	static char why[160];
-	size_t i = 2;
-	unsigned seen = 0, bit;
-	const char *name;
-
-	while (i < len) {
-		name = (const char *)p + i;
-		if (memchr(p + i, '\0', len - i) == NULL)
-			return "OACK option name not NUL-terminated";
-		i += strlen(name) + 1;
-		if (i >= len || memchr(p + i, '\0', len - i) == NULL)
-			return "OACK option without a value";
-		i += strlen((const char *)p + i) + 1;
-		if (strcasecmp(name, "blksize") == 0 && x->req_blksize)
-			bit = TFTP_OPT_BLKSIZE;
-		else if (strcasecmp(name, "windowsize") == 0 && x->req_window)
-			bit = TFTP_OPT_WINDOWSIZE;
-		else if (strcasecmp(name, "timeout") == 0 && cfg.timeout_s)
-			bit = TFTP_OPT_TIMEOUT;
-		else if (strcasecmp(name, "tsize") == 0 && (cfg.tsize || probe))
-			bit = TFTP_OPT_TSIZE;
-		else {
-			snprintf(why, sizeof(why), "OACK carries option \"%.40s\""
-			    " that was not asked for", name);
-			return why;
-		}
-		if (seen & bit)
-			return "OACK repeats an option";
-		seen |= bit;
-	}
-	if (seen == 0)
-		return "empty OACK";
-	return NULL;
-}
-
-/* Applies an OACK's values; returns NULL or a reason to fail. */
-static const char *
-oack_apply(struct xfer *x, const struct tftp_opts *o, int probe)
-{
-	static char why[160];
-
-	if (o->set & TFTP_OPT_BLKSIZE) {
-		if (o->blksize < TFTP_BLKSIZE_MIN || o->blksize > x->req_blksize)
-			return "OACK blksize out of range";
-		x->blksize = o->blksize;
-	}
-	if (o->set & TFTP_OPT_WINDOWSIZE) {
-		if (o->windowsize < 1 || o->windowsize > x->req_window)
-			return "OACK windowsize out of range";
-		x->window = o->windowsize;
-	}
-	if ((o->set & TFTP_OPT_TIMEOUT) && o->timeout_s != cfg.timeout_s)
-		return "OACK timeout differs from the one asked";
-	if ((o->set & TFTP_OPT_TSIZE) && x->exp != NULL &&
-	    strcmp(cfg.mode, "octet") == 0 && o->tsize != x->exp->size) {
-		snprintf(why, sizeof(why), "OACK tsize %" PRIu64 ", expected %"
-		    PRIu64, o->tsize, x->exp->size);
-		return why;
-	}
-	if (probe && !(o->set & TFTP_OPT_TSIZE))
-		return "probe OACK without tsize";
-	return NULL;
-}
-
 /* Enters --stop-after silence; the packet that triggered it is not a resend. */
 static void
 xfer_stall(struct xfer *x, uint64_t now)
 {
 	x->state = X_STALL;
 	x->stall_ms = now;
-	x->stall_hi = (uint16_t)(x->next - 1);
+	x->stall_hi = (uint16_t)(x->tc.next - 1);
 	x->deadline = now + cfg.quiet_ms;
 }
 
@@ -802,7 +618,8 @@ static void
 on_oack(struct xfer *x, const uint8_t *p, size_t len,
     const struct tftp_msg *m, uint64_t now)
 {
-	const char *why;
+	char why[TCLIENT_WHY_LEN];
+	const uint64_t *tsize = NULL;
 	int probe = x->state == X_PROBE;
 
 	if (x->state == X_STALL) {
@@ -812,30 +629,32 @@ on_oack(struct xfer *x, const uint8_t *p, size_t len,
 	if (x->state != X_PROBE && x->state != X_REQ) {
 		/* Our ACK 0 was lost: the server resends its OACK. */
 		x->rexmit_seen++;
-		if (x->state == X_DATA && x->next == 1)
-			xfer_ack(x, 0, 0);
+		if (x->state == X_DATA && x->tc.next == 1)
+			xfer_ack(x, 0);
 		return;
 	}
 	if (cfg.wrq || cfg.expect_err >= 0) {
 		xfer_fail(x, "expected ERROR, got OACK");
 		return;
 	}
-	if (!x->asked && !probe) {
-		xfer_fail(x, "OACK to a request without options");
+	/* netascii changes the length: tsize is only checked for octet. */
+	if (x->exp != NULL && strcmp(cfg.mode, "octet") == 0)
+		tsize = &x->exp->size;
+	if (tclient_oack(&x->tc, &x->ask, p, len, &m->u.oack, tsize, why) !=
+	    TCLIENT_OACK_OK) {
+		xfer_fail(x, "%s", why);
 		return;
 	}
-	if ((why = oack_check_names(x, p, len, probe)) != NULL ||
-	    (why = oack_apply(x, &m->u.oack, probe)) != NULL) {
-		xfer_fail(x, "%s", why);
+	if (probe && !(m->u.oack.set & TFTP_OPT_TSIZE)) {
+		xfer_fail(x, "probe OACK without tsize");
 		return;
 	}
 	if (probe) {
 		/* EDK2: size learnt, abort with 8, ask again, same port. */
 		xfer_send_error(x, TFTP_EOPTNEG, "User aborted the transfer");
-		x->probe_port = sa_port(&x->tid);
+		x->probe_port = tcio_port(&x->tid);
 		x->locked = 0;
-		x->blksize = TFTP_BLKSIZE_DEFAULT;
-		x->window = 1;
+		tclient_init(&x->tc);
 		x->state = X_REQ;
 		x->tries = 0;
 		xfer_send_req(x, 0);
@@ -847,7 +666,7 @@ on_oack(struct xfer *x, const uint8_t *p, size_t len,
 		xfer_stall(x, now);
 		return;
 	}
-	xfer_ack(x, 0, 1);
+	xfer_ack(x, 1);
 }
 
 /* Second socket, as a stranger, pokes the transfer port with an ACK. */
@@ -872,102 +691,72 @@ foreign_poke(struct xfer *x)
 static void
 on_data_inorder(struct xfer *x, const uint8_t *d, size_t len, uint64_t now)
 {
-	uint64_t off = x->bytes;
+	char why[TCLIENT_WHY_LEN];
+	enum tclient_take t;
 
-	if (x->exp != NULL) {
-		if (off + len > x->exp->size) {
-			xfer_fail(x, "received more than the %" PRIu64
-			    " expected bytes", x->exp->size);
-			return;
-		}
-		if (memcmp(x->exp->data + off, d, len) != 0) {
-			size_t i = 0;
-
-			while (i < len && x->exp->data[off + i] == d[i])
-				i++;
-			xfer_fail(x, "content differs at offset %" PRIu64,
-			    off + i);
-			return;
-		}
+	if (x->exp != NULL && tclient_verify(x->exp->data, x->exp->size,
+	    tclient_offset(&x->tc), d, len, len < x->tc.blksize, why) != 0) {
+		xfer_fail(x, "%s", why);
+		return;
 	}
 	if (x->out_fd >= 0 && len > 0 &&
 	    write(x->out_fd, d, len) != (ssize_t)len) {
 		xfer_fail(x, "write %s: %s", cfg.out, strerror(errno));
 		return;
 	}
+	t = tclient_take(&x->tc, len);
 	x->bytes += len;
-	x->next++;
-	x->win_cnt++;
 	x->tries = 0;
-	x->gap_acked = 0;
 	x->deadline = now + cfg.timeout_ms;
 	if (cfg.foreign && !x->fsent) {
 		foreign_poke(x);
 		if (x->state == X_FREE)
 			return;
 	}
-	if (len < x->blksize) {
-		if (x->exp != NULL && x->bytes != x->exp->size) {
-			xfer_fail(x, "got %" PRIu64 " bytes, expected %" PRIu64,
-			    x->bytes, x->exp->size);
-			return;
-		}
-		if (stall_due(x->next - 2)) {
-			xfer_stall(x, now);
-			return;
-		}
-		if (xfer_ack(x, x->next - 1, 1))
-			xfer_complete(x);
-		else
-			x->state = X_LAST;
-		return;
-	}
-	if (stall_due(x->next - 2)) {
+	if (stall_due(x->tc.next - 2)) {
 		xfer_stall(x, now);
 		return;
 	}
-	if (x->win_cnt >= x->window)
-		xfer_ack(x, x->next - 1, 1);
+	if (t == TCLIENT_TAKE_LAST) {
+		if (xfer_ack(x, 1))
+			xfer_complete(x);
+		else
+			x->state = X_LAST;
+	} else if (t == TCLIENT_TAKE_ACK) {
+		xfer_ack(x, 1);
+	}
 }
 
 static void
 on_data(struct xfer *x, const struct tftp_msg *m, uint64_t now)
 {
-	uint16_t want = (uint16_t)x->next;
-	uint16_t d = (uint16_t)(m->u.data.block - want);
+	char why[TCLIENT_WHY_LEN];
+	uint16_t blk = m->u.data.block, d;
 
 	if (x->state == X_PROBE) {
 		xfer_fail(x, "probe: DATA instead of an OACK");
 		return;
 	}
 	if (cfg.wrq || cfg.expect_err >= 0) {
-		xfer_fail(x, "expected ERROR, got DATA %u", m->u.data.block);
+		xfer_fail(x, "expected ERROR, got DATA %u", blk);
 		return;
 	}
-	if (x->state == X_REQ) {
-		/* No OACK: the server took none of our options (RFC 2347). */
-		if (m->u.data.block != 1) {
-			xfer_fail(x, "first DATA is block %u, not 1",
-			    m->u.data.block);
-			return;
-		}
+	if (tclient_data_check(&x->tc, blk, m->u.data.len, why) != 0) {
+		xfer_fail(x, "%s", why);
+		return;
+	}
+	if (x->state == X_REQ)
 		x->state = X_DATA;
-	}
-	if (m->u.data.len > x->blksize) {
-		xfer_fail(x, "DATA %u has %zu bytes, blksize is %u",
-		    m->u.data.block, m->u.data.len, x->blksize);
-		return;
-	}
 	if (x->state == X_STALL) {
 		/* The rest of a window in flight is new, not a resend. */
-		d = (uint16_t)(m->u.data.block - x->stall_hi);
+		d = (uint16_t)(blk - x->stall_hi);
 		if (d != 0 && d < 0x8000)
-			x->stall_hi = m->u.data.block;
+			x->stall_hi = blk;
 		else
 			stall_resend(x);
 		return;
 	}
-	if (rng_pct(&x->rng, cfg.drop_data_pct)) {
+	if (tclient_rng_pct(&x->rng, cfg.drop_data_pct)) {
 		trace_pkt(x->idx, "drop", m->u.data.data - TFTP_HDR_LEN,
 		    m->u.data.len + TFTP_HDR_LEN);
 		return;			/* simulated loss */
@@ -975,31 +764,36 @@ on_data(struct xfer *x, const struct tftp_msg *m, uint64_t now)
 	if (x->state == X_LAST) {
 		/* The final block again: our last ACK was "lost". */
 		x->rexmit_seen++;
-		if (m->u.data.block == (uint16_t)(x->next - 1)) {
+		if (blk == (uint16_t)(x->tc.next - 1)) {
 			xfer_send(x, x->last, x->last_len);
 			xfer_complete(x);
 		}
 		return;
 	}
-	if (d == 0) {
+	switch (tclient_data_step(&x->tc, blk)) {
+	case TCLIENT_NEW:
 		on_data_inorder(x, m->u.data.data, m->u.data.len, now);
-	} else if (d < 0x8000) {
-		/* RFC 7440: a gap; ACK the last in-order block, once. */
-		if (x->gap_acked != x->next) {
-			x->gap_acked = x->next;
-			xfer_ack(x, x->next - 1, 0);
-		}
-	} else {
-		/* Already have it: the server resent. */
+		break;
+	case TCLIENT_GAP:
+		xfer_ack(x, 0);
+		break;
+	case TCLIENT_WAIT:
+		break;
+	case TCLIENT_OLD_ACK:
 		x->rexmit_seen++;
-		if (m->u.data.block == (uint16_t)(x->next - 1))
-			xfer_ack(x, x->next - 1, 0);
+		xfer_ack(x, 0);
+		break;
+	case TCLIENT_OLD:
+		x->rexmit_seen++;
+		break;
 	}
 }
 
 static void
 on_error(struct xfer *x, const struct tftp_msg *m)
 {
+	char text[512];
+
 	if (x->state == X_STALL) {
 		/* The server gave up and said so: that is a pass too. */
 		xfer_complete(x);
@@ -1017,9 +811,9 @@ on_error(struct xfer *x, const struct tftp_msg *m)
 		return;
 	}
 	x->locked = 0;
-	fprintf(stderr, "tftpc: #%u file=\"%s\": ERROR %u \"%s\"%s\n", x->idx,
-	    x->file, m->u.error.code, m->u.error.msg,
-	    cfg.expect_err >= 0 ? " (not the expected code)" : "");
+	tclient_error_text(m, text, sizeof(text));
+	fprintf(stderr, "tftpc: #%u file=\"%s\": %s%s\n", x->idx, x->file,
+	    text, cfg.expect_err >= 0 ? " (not the expected code)" : "");
 	xfer_end(x, 0, 1);
 }
 
@@ -1033,11 +827,11 @@ on_packet(struct xfer *x, const uint8_t *p, size_t len,
 	size_t n;
 	int rc;
 
-	if (!sa_same_host(from))
+	if (!tcio_same_host(from, &srv))
 		return;		/* not from the server's address: ignore */
 	if (x->locked && (from_len != x->tid_len ||
 	    memcmp(from, &x->tid, from_len) != 0)) {
-		if (sa_port(from) == x->probe_port)
+		if (tcio_port(from) == x->probe_port)
 			return;	/* late packet of the aborted probe */
 		/* RFC 1350: a stranger gets ERROR 5, the transfer goes on. */
 		x->strangers++;
@@ -1047,7 +841,7 @@ on_packet(struct xfer *x, const uint8_t *p, size_t len,
 		return;
 	}
 	if (!x->locked) {
-		if (sa_port(from) == x->probe_port)
+		if (tcio_port(from) == x->probe_port)
 			return;
 		memcpy(&x->tid, from, from_len);
 		x->tid_len = from_len;
@@ -1160,31 +954,28 @@ on_timer(struct xfer *x, uint64_t now)
 		xfer_complete(x);
 }
 
-static void
-parse_args(int argc, char **argv)
-{
-	static const struct option lopts[] = {
-		{ "drop-ack", required_argument, NULL, 1 },
-		{ "drop-data-rate", required_argument, NULL, 2 },
-		{ "dup-rate", required_argument, NULL, 3 },
-		{ "seed", required_argument, NULL, 4 },
-		{ "stop-after", required_argument, NULL, 5 },
-		{ "quiet-ms", required_argument, NULL, 6 },
-		{ "max-rexmit", required_argument, NULL, 7 },
-		{ "probe", no_argument, NULL, 8 },
-		{ "foreign-tid", no_argument, NULL, 9 },
-		{ "wrq", no_argument, NULL, 10 },
-		{ "timeout-ms", required_argument, NULL, 11 },
-		{ "retries", required_argument, NULL, 12 },
-		{ "max-seconds", required_argument, NULL, 13 },
-		{ "trace", no_argument, NULL, 14 },
-		{ "dup-rrq", no_argument, NULL, 15 },
-		{ NULL, 0, NULL, 0 },
-	};
-	uint64_t tmp[LIST_MAX];
-	unsigned i;
-	int c;
+static const struct option lopts[] = {
+	{ "drop-ack", required_argument, NULL, 1 },
+	{ "drop-data-rate", required_argument, NULL, 2 },
+	{ "dup-rate", required_argument, NULL, 3 },
+	{ "seed", required_argument, NULL, 4 },
+	{ "stop-after", required_argument, NULL, 5 },
+	{ "quiet-ms", required_argument, NULL, 6 },
+	{ "max-rexmit", required_argument, NULL, 7 },
+	{ "probe", no_argument, NULL, 8 },
+	{ "foreign-tid", no_argument, NULL, 9 },
+	{ "wrq", no_argument, NULL, 10 },
+	{ "timeout-ms", required_argument, NULL, 11 },
+	{ "retries", required_argument, NULL, 12 },
+	{ "max-seconds", required_argument, NULL, 13 },
+	{ "trace", no_argument, NULL, 14 },
+	{ "dup-rrq", no_argument, NULL, 15 },
+	{ NULL, 0, NULL, 0 },
+};
 
+static void
+cfg_defaults(void)
+{
 	cfg.host = "127.0.0.1";
 	cfg.port = 69;
 	cfg.blk[0] = 0;
@@ -1202,68 +993,98 @@ parse_args(int argc, char **argv)
 	cfg.timeout_ms = 1000;
 	cfg.retries = 6;
 	cfg.max_seconds = 120;
-	while ((c = getopt_long(argc, argv, "H:P:b:w:tT:m:n:c:e:E:o:x:v",
-	    lopts, NULL)) != -1) {
-		switch (c) {
-		case 'H': cfg.host = optarg; break;
-		case 'P': cfg.port = parse_u64(optarg, 1, 65535, "-P"); break;
-		case 'b':
-			cfg.nblk = parse_list(optarg, tmp, LIST_MAX, 0,
-			    TFTP_BLKSIZE_MAX, "-b");
-			for (i = 0; i < cfg.nblk; i++)
-				cfg.blk[i] = (uint32_t)tmp[i];
-			break;
-		case 'w':
-			cfg.nwin = parse_list(optarg, tmp, LIST_MAX, 0,
-			    TFTP_WINDOWSIZE_MAX, "-w");
-			for (i = 0; i < cfg.nwin; i++)
-				cfg.win[i] = (uint32_t)tmp[i];
-			break;
-		case 't': cfg.tsize = 1; break;
-		case 'T': cfg.timeout_s = parse_u64(optarg, 1, 255, "-T"); break;
-		case 'm': cfg.mode = optarg; break;
-		case 'n': cfg.conc = parse_u64(optarg, 1, SLOTS_MAX, "-n"); break;
-		case 'c': cfg.count = parse_u64(optarg, 1, 10000000, "-c"); break;
-		case 'e': cfg.exp_file = optarg; break;
-		case 'E': cfg.exp_dir = optarg; break;
-		case 'o': cfg.out = optarg; break;
-		case 'x': cfg.expect_err = parse_u64(optarg, 0, 65535, "-x"); break;
-		case 'v': cfg.verbose = 1; break;
-		case 1:
-			cfg.ndrop = parse_list(optarg, cfg.drop_ack, DROP_MAX, 0,
-			    UINT64_MAX, "--drop-ack");
-			break;
-		case 2: cfg.drop_data_pct = parse_u64(optarg, 0, 99, "rate"); break;
-		case 3: cfg.dup_pct = parse_u64(optarg, 0, 100, "rate"); break;
-		case 4: cfg.seed = parse_u64(optarg, 0, UINT64_MAX, "--seed"); break;
-		case 5:
-			cfg.stop_after = (long long)parse_u64(optarg, 0, 1u << 30,
-			    "--stop-after");
-			break;
-		case 6:
-			cfg.quiet_ms = parse_u64(optarg, 10, 600000, "--quiet-ms");
-			break;
-		case 7:
-			cfg.max_rexmit = (long long)parse_u64(optarg, 0, 1u << 30,
-			    "--max-rexmit");
-			break;
-		case 8: cfg.probe = 1; break;
-		case 9: cfg.foreign = 1; break;
-		case 10: cfg.wrq = 1; break;
-		case 11:
-			cfg.timeout_ms = parse_u64(optarg, 10, 600000,
-			    "--timeout-ms");
-			break;
-		case 12: cfg.retries = parse_u64(optarg, 0, 1000, "--retries"); break;
-		case 13:
-			cfg.max_seconds = parse_u64(optarg, 1, 86400,
-			    "--max-seconds");
-			break;
-		case 14: cfg.trace = 1; break;
-		case 15: cfg.dup_rrq = 1; break;
-		default: usage("unknown option");
-		}
+}
+
+/* -b/-w: a list of sizes into out[]; returns the count. */
+static unsigned
+parse_sizes(const char *s, uint32_t *out, uint64_t max, const char *what)
+{
+	uint64_t tmp[LIST_MAX];
+	unsigned i, n;
+
+	n = parse_list(s, tmp, LIST_MAX, 0, max, what);
+	for (i = 0; i < n; i++)
+		out[i] = (uint32_t)tmp[i];
+	return n;
+}
+
+/* One short option; 0 if c is not one. */
+static int
+parse_short(int c, const char *arg)
+{
+	switch (c) {
+	case 'H': cfg.host = arg; break;
+	case 'P': cfg.port = parse_u64(arg, 1, 65535, "-P"); break;
+	case 'b':
+		cfg.nblk = parse_sizes(arg, cfg.blk, TFTP_BLKSIZE_MAX, "-b");
+		break;
+	case 'w':
+		cfg.nwin = parse_sizes(arg, cfg.win, TFTP_WINDOWSIZE_MAX, "-w");
+		break;
+	case 't': cfg.tsize = 1; break;
+	case 'T': cfg.timeout_s = parse_u64(arg, 1, 255, "-T"); break;
+	case 'm': cfg.mode = arg; break;
+	case 'n': cfg.conc = parse_u64(arg, 1, SLOTS_MAX, "-n"); break;
+	case 'c': cfg.count = parse_u64(arg, 1, 10000000, "-c"); break;
+	case 'e': cfg.exp_file = arg; break;
+	case 'E': cfg.exp_dir = arg; break;
+	case 'o': cfg.out = arg; break;
+	case 'x': cfg.expect_err = parse_u64(arg, 0, 65535, "-x"); break;
+	case 'v': cfg.verbose = 1; break;
+	default: return 0;
 	}
+	return 1;
+}
+
+/* One long option (lopts); 0 if c is not one. */
+static int
+parse_long(int c, const char *arg)
+{
+	switch (c) {
+	case 1:
+		cfg.ndrop = parse_list(arg, cfg.drop_ack, DROP_MAX, 0,
+		    UINT64_MAX, "--drop-ack");
+		break;
+	case 2: cfg.drop_data_pct = parse_u64(arg, 0, 99, "rate"); break;
+	case 3: cfg.dup_pct = parse_u64(arg, 0, 100, "rate"); break;
+	case 4: cfg.seed = parse_u64(arg, 0, UINT64_MAX, "--seed"); break;
+	case 5:
+		cfg.stop_after = (long long)parse_u64(arg, 0, 1u << 30,
+		    "--stop-after");
+		break;
+	case 6: cfg.quiet_ms = parse_u64(arg, 10, 600000, "--quiet-ms"); break;
+	case 7:
+		cfg.max_rexmit = (long long)parse_u64(arg, 0, 1u << 30,
+		    "--max-rexmit");
+		break;
+	case 8: cfg.probe = 1; break;
+	case 9: cfg.foreign = 1; break;
+	case 10: cfg.wrq = 1; break;
+	case 11:
+		cfg.timeout_ms = parse_u64(arg, 10, 600000, "--timeout-ms");
+		break;
+	case 12: cfg.retries = parse_u64(arg, 0, 1000, "--retries"); break;
+	case 13:
+		cfg.max_seconds = parse_u64(arg, 1, 86400, "--max-seconds");
+		break;
+	case 14: cfg.trace = 1; break;
+	case 15: cfg.dup_rrq = 1; break;
+	default: return 0;
+	}
+	return 1;
+}
+
+static void
+parse_args(int argc, char **argv)
+{
+	unsigned i;
+	int c;
+
+	cfg_defaults();
+	while ((c = getopt_long(argc, argv, "H:P:b:w:tT:m:n:c:e:E:o:x:v",
+	    lopts, NULL)) != -1)
+		if (!parse_short(c, optarg) && !parse_long(c, optarg))
+			usage("unknown option");
 	if (optind >= argc)
 		usage("no FILE");
 	for (; optind < argc; optind++) {
@@ -1294,7 +1115,8 @@ main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	parse_args(argc, argv);
-	resolve_server();
+	if (tcio_resolve(cfg.host, cfg.port, &srv, &srv_len) != 0)
+		usage("-H wants an IPv4 or IPv6 literal");
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	slots = calloc(cfg.conc, sizeof(*slots));
 	if (epfd < 0 || slots == NULL) {
