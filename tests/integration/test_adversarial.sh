@@ -32,6 +32,7 @@ if [ ! -x "$FLOOD" ] || [ "$TOP/tests/tools/flood.c" -nt "$FLOOD" ]; then
 	    >/dev/null 2>&1 || pt_fail "cannot build $FLOOD"
 fi
 STAT=$BUILD/ptftpd-stat
+[ -x "$STAT" ] || pt_fail "$STAT is not built (make $(basename "$BUILD")/ptftpd-stat)"
 
 pt_mkfile legit.bin 300000
 pt_mkfile flood.bin 102400
@@ -87,6 +88,18 @@ adv_fds() {
 		s=$((s + $(ls "/proc/$p/fd" 2>/dev/null | wc -l)))
 	done
 	echo "$s"
+}
+# What the non-socket fds are, per process ("pid fd target"), for a
+# failure's message.
+adv_fd_list() {
+	local p f
+	for p in $PT_PID $START_PIDS; do
+		for f in /proc/"$p"/fd/*; do
+			f=$(readlink "$f" 2>/dev/null) || continue
+			case $f in socket:*) continue ;; esac
+			echo "$p ${f%%\[*}"
+		done
+	done | sort | uniq -c
 }
 # The same, split: "OTHER SOCKETS" (socket fds: listen sockets, transfer
 # sockets, pooled ones).
@@ -261,6 +274,7 @@ adv_check "warm-up flood"
 RSS0=$(adv_rss)
 FDS0=$(adv_fds)
 read -r OTHER0 _ <<<"$(adv_fds_split)"
+adv_fd_list >"$T/fds-before"
 LOG0=$(wc -l <"$PT_LOG")
 echo "   baseline: RSS ${RSS0} kB, fds ${FDS0}"
 
@@ -331,7 +345,11 @@ adv_fds_ok() {
 # at the first look (cause not found: nothing of the kind stays after
 # transfers here); a leak would stay, and be per request: wait up to 5 s
 # for the count to settle.
-pt_wait_for 5 adv_fds_ok || pt_fail "fds: $(adv_fds) after the flood, $FDS0 before"
+pt_wait_for 5 adv_fds_ok || {
+	echo "   non-socket fds (count pid target), before and after:"
+	adv_fd_list | diff "$T/fds-before" - | sed 's/^/    /'
+	pt_fail "fds: $(adv_fds) after the flood, $FDS0 before"
+}
 # RSS: 1 MB over 5 processes. The warm-up already touched the session slots
 # and the cache entry; what may still move is the allocator's arenas and
 # stdio buffers, a few pages per process. A leak of even one allocation
@@ -376,7 +394,11 @@ adv_check "option flood"
 RSS2=$(adv_rss)
 FDS2=$(adv_fds)
 echo "   after: RSS ${RSS2} kB, fds ${FDS2} (baseline ${RSS0} kB, ${FDS0})"
-pt_wait_for 5 adv_fds_ok || pt_fail "fds: $(adv_fds) after the option flood"
+pt_wait_for 5 adv_fds_ok || {
+	echo "   non-socket fds (count pid target), before and after:"
+	adv_fd_list | diff "$T/fds-before" - | sed 's/^/    /'
+	pt_fail "fds: $(adv_fds) after the option flood"
+}
 # Up to 1000 transfers at once instead of 500: twice the session slots
 # touched (about 1 kB each) and limiter entries for 8 new addresses, well
 # under 1 MB; plus the 1 MB allowed above.

@@ -64,11 +64,28 @@ done
 
 # Its own sockets are not a second server: reload and respawn work.
 pt_step "reload and worker respawn of the first daemon still work"
+old=$(pt_workers)
 kill -HUP "$PT_PID"
 pt_wait_log "reloaded .*generation 2" 10 || pt_fail "reload did not happen"
 grep -q "already served" "$PT_LOG" && pt_fail "reload refused its own sockets"
-w=$(pgrep -P "$PT_PID" | head -n 1)
-[ -n "$w" ] || pt_fail "no worker"
+# The worker killed below must be of generation 2: one of generation 1
+# exits on its own once drained, and then no "killed" line would come.
+w=""
+for i in $(seq 1 100); do
+	w=""
+	for p in $(pt_workers); do
+		case " $old " in *" $p "*) continue ;; esac
+		w=$p
+	done
+	still=0
+	for p in $old; do
+		[ -d "/proc/$p" ] && [ "$(cut -d' ' -f3 "/proc/$p/stat" 2>/dev/null)" != Z ] &&
+		    still=1
+	done
+	[ -n "$w" ] && [ "$still" = 0 ] && break
+	sleep 0.1
+done
+[ -n "$w" ] || pt_fail "no worker of generation 2"
 kill -KILL "$w"
 pt_wait_log "worker [0-9]+ \\(pid $w\\) killed" 10 || pt_fail "no reap of $w"
 for i in $(seq 1 50); do
