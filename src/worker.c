@@ -952,22 +952,15 @@ worker_pool_trim(struct worker *w, uint64_t now, bool all)
 }
 
 /*
- * Start a transfer for an RRQ or a WRQ. The file is resolved and opened
- * before the first answer, so no ERROR ever follows an OACK because of a
- * missing file (GRUB and EDK2 cannot cope with that).
+ * A request from the address and port of a transfer under way: -1 when
+ * it is that transfer's own request again (dropped), otherwise 0 once the
+ * old transfer has ended (or when there was none).
  */
-static void
-worker_request(struct worker *w, int lfd, enum tftp_op op,
-    const struct tftp_req *req, const struct sockaddr_storage *peer,
-    const struct sockaddr_storage *local, uint64_t now)
+static int
+worker_replace(struct worker *w, enum tftp_op op, const struct tftp_req *req,
+    const struct sockaddr_storage *peer, uint32_t hash, uint64_t now)
 {
-	uint32_t		 hash = worker_hash(w, peer);
-	struct wsess		*ws = worker_lookup(w, peer, hash);
-	const struct conf_route	*route;
-	struct wsess		 tmp;
-	struct fs		*fs;
-	const char		*msg;
-	int			 code, fd;
+	struct wsess	*ws = worker_lookup(w, peer, hash);
 
 	/* Same address and port, the same request (file, mode and options),
 	 * nothing ACKed yet: the client retransmitted its request because
@@ -977,7 +970,7 @@ worker_request(struct worker *w, int lfd, enum tftp_op op,
 	    admit_same_req(ws->name, ws->name_len, ws->req_mode, &ws->req_opts,
 	    req)) {
 		STATS_ADD(w->st, req_retransmit, 1);
-		return;
+		return -1;
 	}
 	if (ws != NULL && !ws->shared) {
 		/* Otherwise the new request replaces the old transfer: UEFI
@@ -1001,6 +994,53 @@ worker_request(struct worker *w, int lfd, enum tftp_op op,
 		}
 		worker_end(w, ws, now);
 	}
+	return 0;
+}
+
+/* A fresh slot takes what worker_request prepared in tmp (content, file
+ * tree, local address, a pooled socket's last peer) and its socket. */
+static void
+worker_fill(struct wsess *ws, int fd, bool shared, const struct wsess *tmp,
+    const struct conf_route *route, const struct tftp_req *req)
+{
+	ws->fd = fd;
+	ws->shared = shared;
+	ws->pending = tmp->pending;
+	ws->job = tmp->job;
+	ws->body = tmp->body;
+	ws->up = tmp->up;
+	ws->fs = tmp->fs;
+	ws->route = route;
+	ws->local = tmp->local;
+	ws->prev = tmp->prev;
+	ws->req_opts = req->opts;
+	ws->req_mode = req->mode;
+	ws->name_len = (uint16_t)req->file_len;
+	memcpy(ws->name, req->file, req->file_len);
+	ws->name[req->file_len] = '\0';
+	timer_node_init(&ws->tn);
+}
+
+/*
+ * Start a transfer for an RRQ or a WRQ. The file is resolved and opened
+ * before the first answer, so no ERROR ever follows an OACK because of a
+ * missing file (GRUB and EDK2 cannot cope with that).
+ */
+static void
+worker_request(struct worker *w, int lfd, enum tftp_op op,
+    const struct tftp_req *req, const struct sockaddr_storage *peer,
+    const struct sockaddr_storage *local, uint64_t now)
+{
+	uint32_t		 hash = worker_hash(w, peer);
+	struct wsess		*ws;
+	const struct conf_route	*route;
+	struct wsess		 tmp;
+	struct fs		*fs;
+	const char		*msg;
+	int			 code, fd;
+
+	if (worker_replace(w, op, req, peer, hash, now) == -1)
+		return;
 	if (req->mode == TFTP_MODE_MAIL) {
 		admit_refuse(&w->adm, lfd, op, req, peer, local, TFTP_EBADOP,
 		    "badreq", "Mail mode not supported");
@@ -1045,22 +1085,7 @@ worker_request(struct worker *w, int lfd, enum tftp_op op,
 		return;
 	}
 	ws = worker_alloc(w, peer, hash);
-	ws->fd = fd;
-	ws->shared = w->conf->single_port;
-	ws->pending = tmp.pending;
-	ws->job = tmp.job;
-	ws->body = tmp.body;
-	ws->up = tmp.up;
-	ws->fs = fs;
-	ws->route = route;
-	ws->local = *local;
-	ws->prev = tmp.prev;
-	ws->req_opts = req->opts;
-	ws->req_mode = req->mode;
-	ws->name_len = (uint16_t)req->file_len;
-	memcpy(ws->name, req->file, req->file_len);
-	ws->name[req->file_len] = '\0';
-	timer_node_init(&ws->tn);
+	worker_fill(ws, fd, w->conf->single_port, &tmp, route, req);
 	if (ws->pending) {
 		/* Remember the request for when the output arrives, and
 		 * give up (backstop) if the spawner never answers. */
