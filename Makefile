@@ -71,6 +71,7 @@ check_priv_OBJS	 = priv
 check_log_OBJS	 = log
 check_txq_OBJS	 = txq sess tftp num net ring log
 check_admit_OBJS = admit route limit conf conf_policy module tmpl addr num log net tftp
+check_wio_OBJS	 = wio_epoll wio_uring ring txq sess tftp num net log
 UNIT_SRCS	 = $(wildcard tests/unit/check_*.c)
 UNIT_BINS	 = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
