@@ -58,11 +58,11 @@ check_tftp_OBJS	 = tftp num
 check_sess_OBJS	 = sess
 check_timer_OBJS = timer
 check_fs_OBJS	 = fs tftp num
-check_conf_OBJS	 = conf conf_policy module tmpl addr num
-check_route_OBJS = route conf conf_policy module tmpl addr num
+check_conf_OBJS	 = conf conf_policy addr num
+check_route_OBJS = route conf conf_policy addr num
 check_stats_OBJS = stats
 check_limit_OBJS = limit addr num
-check_execd_OBJS = execd conf conf_policy module tmpl addr num priv
+check_execd_OBJS = execd conf conf_policy addr num priv
 check_tmpl_OBJS	 = tmpl addr num
 check_module_OBJS = module addr num
 check_ring_OBJS	 = ring
@@ -70,7 +70,9 @@ check_addr_OBJS	 = addr num
 check_priv_OBJS	 = priv
 check_log_OBJS	 = log
 check_txq_OBJS	 = txq sess tftp num net ring log
-check_admit_OBJS = admit route limit conf conf_policy module tmpl addr num log net tftp
+check_admit_OBJS = admit route limit conf conf_policy addr num log net tftp
+check_content_OBJS = content conf conf_policy module tmpl execd fs sess tftp \
+		   addr num log priv
 check_wio_OBJS	 = wio_epoll wio_uring ring txq sess tftp num net log
 UNIT_SRCS	 = $(wildcard tests/unit/check_*.c)
 UNIT_BINS	 = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -117,8 +119,9 @@ $(BUILD)/modules/%.so: src/modules/%.c include/ptftpd/module.h | $(AUTO_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -shared -fPIC -o $@ $< $(ALL_LDFLAGS)
 
-# check_module loads the example module (found next to the tests).
-$(BUILD)/tests/check_module $(BUILD)/tests/check_conf: | $(MODULES)
+# check_module and check_content load the example module (found next to
+# the tests).
+$(BUILD)/tests/check_module $(BUILD)/tests/check_content: | $(MODULES)
 
 $(BUILD)/obj/main.o: src/main.c | $(AUTO_DEPS)
 $(BUILD)/ptftpd: $(BUILD)/obj/main.o $(MOD_OBJS)

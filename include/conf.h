@@ -135,10 +135,12 @@ struct conf_exec {
 	uint32_t	 max_concurrent;	/* per worker */
 };
 
+/* Data only: the supervisor loads the .so (module_set_load, module.h). */
 struct conf_module {
-	char		*path;		/* the .so; loaded elsewhere */
+	char		*path;		/* the .so */
 	char		*args;		/* NULL: none */
-	void		*impl;		/* module_load's; NULL: not loaded */
+	char		*file;		/* where module = is set, and */
+	unsigned	 line;		/* ... its line, for load errors */
 };
 
 /* The write group of a file route: present means WRQ is accepted there. */

@@ -7,10 +7,11 @@
  * completion per job back, the output in a sealed memfd.
  *
  * For the worker owner (the whole contract; details in execd.c):
- *  - Start: execd_start() after priv_drop() (programs then run as the
- *    unprivileged user, under no_new_privs) and BEFORE sandbox_apply(); best
- *    right after the privilege drop, before the slots and the epoll set
- *    exist, so the spawner carries little memory and no extra fds.
+ *  - Start: execd_start() BEFORE priv_drop() and sandbox_apply(), outside
+ *    the chroot: the spawner drops to the unprivileged user itself
+ *    (programs run as that user, under no_new_privs, unchrooted). Best
+ *    before the slots and the epoll set exist, so the spawner carries
+ *    little memory and no extra fds.
  *  - Loop: add execd_fd() to epoll (EPOLLIN). On readiness call
  *    execd_read() until it returns 0. Each completion answers one
  *    execd_submit(): if execd_done_ok(), mmap(NULL, size, PROT_READ,
@@ -81,7 +82,8 @@ struct execd_done {
  * Fork the spawner of this worker, which inherits c (it reads the exec
  * routes' argv, timeout_ms, max_bytes and max_concurrent from it and must
  * stay valid for the spawner's life: the worker's copy is never changed).
- * Call once, in the worker, after the privilege drop and before seccomp.
+ * Call once, in the worker, before its privilege drop and its seccomp
+ * filter (the spawner drops privileges itself).
  * Returns 0 with e filled, or -1 with errno (socketpair, fork); e->fd is
  * then -1. Costs one fork of the calling process.
  */

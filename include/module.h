@@ -2,9 +2,9 @@
 /*
  * module.h - loading dynamic content modules (the public API they compile
  * against is include/ptftpd/module.h) and calling them for the worker.
- * A loaded module hangs off its route's struct conf_module (impl), so it
- * lives and dies with the config that named it. No logging: errors come
- * back in the caller's buffer or as TFTP codes with a message.
+ * The loaded modules of a config generation are a struct modset, owned by
+ * the supervisor next to (not inside) its struct conf. No logging: errors
+ * come back in the caller's buffer or as TFTP codes with a message.
  */
 #ifndef PTFTPD_MODULE_H
 #define PTFTPD_MODULE_H
@@ -30,38 +30,79 @@ struct module_req {
 	const struct route_match	*m;	/* captures; NULL: none */
 };
 
+/* One loaded module (a .so and, in a worker that ran init, its state). */
+struct module;
+
 /*
- * dlopen m->path (RTLD_NOW | RTLD_LOCAL), look up ptftpd_module_v1, check
- * its api_version and required members, and keep the result in m->impl.
- * Returns 0 (also when m is already loaded), or -1 with a message in err:
- * "cannot load /x.so: <dlerror>", "/x.so: no symbol ptftpd_module_v1",
- * "/x.so: API version 2, ptftpd supports 1", ... (the caller adds
- * "file:line: routes[N].module: "). Runs no module code but
- * ptftpd_module_v1() and the .so's constructors. For conf_load, at start
- * and at reload, so a bad module is a config error.
+ * The modules of one config generation: one loaded module per route
+ * whose handler is "module", in route order, indexed by route number
+ * (NULL for the other routes). The supervisor loads it right after a
+ * config loads (module_set_load), so a bad module fails ptftpd -t, a
+ * start and a reload like a config error; workers inherit it through
+ * fork and call module_set_init; the supervisor frees it with the
+ * generation's config. The config itself holds only path and args.
  */
-int	module_load(struct conf_module *m, char *err, size_t errlen);
+struct modset {
+	struct module	**by_route;	/* n entries; NULL: none loaded */
+	unsigned	  n;		/* the config's n_routes */
+};
 
 /*
- * Call fini if a worker initialised m, dlclose, free m->impl and set it to
- * NULL. Safe on a module never loaded. For conf_free (every route with
- * handler module), and so for the old config after a reload.
+ * dlopen path (RTLD_NOW | RTLD_LOCAL), look up ptftpd_module_v1, check
+ * its api_version and required members, and set *out to a new module
+ * that keeps a copy of args (NULL: none) for init and every request.
+ * Returns 0, or -1 with *out NULL and a message in err: "cannot load
+ * /x.so: <dlerror>", "/x.so: no symbol ptftpd_module_v1", "/x.so: API
+ * version 2, ptftpd supports 1", ... Runs no module code but
+ * ptftpd_module_v1() and the .so's constructors.
  */
-void	module_unload(struct conf_module *m);
+int	module_load(const char *path, const char *args, struct module **out,
+	    char *err, size_t errlen);
 
 /*
- * In a worker after fork, before the seccomp filter: call init(args) of
- * every loaded module route of c, once each. Returns 0, or -1 with
- * "/x.so (name): init failed" (or "... not loaded") in err; the worker
- * should then exit (code 2: do not respawn, the config is wrong).
+ * Call fini if this process initialised m, dlclose and free m. Safe on
+ * NULL.
  */
-int	module_worker_init(struct conf *c, char *err, size_t errlen);
-
-/* At a clean worker exit: fini of every initialised module of c. */
-void	module_worker_fini(struct conf *c);
+void	module_unload(struct module *m);
 
 /*
- * The whole response of route module m to request q: open, read from
+ * In a worker after fork, before the seccomp filter: call m's init(args)
+ * once (a second call does nothing). Returns 0, or -1 with "/x.so
+ * (name): init failed" in err.
+ */
+int	module_init(struct module *m, char *err, size_t errlen);
+
+/* At a clean worker exit: m's fini, if init ran. Safe on NULL. */
+void	module_fini(struct module *m);
+
+/*
+ * Load the module of every route of c whose handler is "module", in
+ * route order, into *ms (initialised here). Returns 0, or -1 with *ms
+ * holding nothing to free and "file:line: routes[N].module: <module_load's
+ * message>" in err, the place of the route's module setting (the same
+ * shape as a conf_load error).
+ */
+int	module_set_load(const struct conf *c, struct modset *ms, char *err,
+	    size_t errlen);
+
+/* Unload every module of ms (fini first where this process ran init). */
+void	module_set_free(struct modset *ms);
+
+/*
+ * module_init of every module of ms, in route order. Returns 0, or -1
+ * with module_init's message in err; the worker should then exit (code
+ * 2: do not respawn, the config is wrong).
+ */
+int	module_set_init(struct modset *ms, char *err, size_t errlen);
+
+/* module_fini of every module of ms. */
+void	module_set_fini(struct modset *ms);
+
+/* The module of route number route, or NULL (not a module route). */
+struct module	*module_set_get(const struct modset *ms, unsigned route);
+
+/*
+ * The whole response of module m to request q: open, read from
  * offset 0 until the announced size (or, for PTFTPD_SIZE_UNKNOWN, until
  * read gives 0), close. Returns 0 with *data, a malloc'd buffer of *size
  * bytes the caller frees (NULL when *size is 0), or a TFTP error code with
@@ -72,7 +113,7 @@ void	module_worker_fini(struct conf *c);
  * Synchronous: the cost is the module's, plus one malloc (realloc
  * doubling for an unknown size) and a copy.
  */
-int	module_open_body(struct conf_module *m, const struct module_req *q,
+int	module_open_body(struct module *m, const struct module_req *q,
 	    uint8_t **data, uint64_t *size, const char **errmsg);
 
 /*
@@ -81,7 +122,7 @@ int	module_open_body(struct conf_module *m, const struct module_req *q,
  * caller's). q as for module_open_body (m may be NULL now). No-op when the
  * module has no done.
  */
-void	module_done(struct conf_module *m, const struct module_req *q,
+void	module_done(struct module *m, const struct module_req *q,
 	    const struct ptftpd_xfer_stats *st);
 
 #endif

@@ -10,6 +10,8 @@
 
 #include "conf.h"
 
+struct modset;
+
 /* What the command line said, re-applied to every reloaded config. */
 struct sup_opts {
 	const char	*conf_path;
@@ -28,11 +30,23 @@ int	sup_apply_opts(struct conf *c, const struct sup_opts *o, char *err,
 	    size_t errlen);
 
 /*
- * Run the daemon with config c (heap-allocated; the supervisor owns and
- * frees it from now on):
+ * The modules of config c (module_set_load) in a new heap-allocated set,
+ * for sup_run and the reloads; ptftpd -t loads them too, so a missing or
+ * incompatible module fails the test. Returns the set, or NULL with
+ * "file:line: routes[N].module: problem" in err.
+ */
+struct modset	*sup_modules_load(const struct conf *c, char *err,
+		    size_t errlen);
+
+/* Unload and free a set of sup_modules_load; NULL is fine. */
+void	sup_modules_free(struct modset *ms);
+
+/*
+ * Run the daemon with config c and its modules ms (both heap-allocated;
+ * the supervisor owns and frees them from now on):
  * daemonize unless foreground, bind, fork, supervise. Returns the exit
  * code for main().
  */
-int	sup_run(struct conf *c, const struct sup_opts *o);
+int	sup_run(struct conf *c, struct modset *ms, const struct sup_opts *o);
 
 #endif

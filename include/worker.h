@@ -10,10 +10,13 @@
 
 #include "conf.h"
 
+struct modset;
 struct stats_slot;
 
 struct worker_args {
 	const struct conf	*conf;
+	struct modset		*mods;		/* conf's modules, loaded by the
+						 * supervisor; init here */
 	unsigned		 id;		/* slot number, log tag "w<id>" */
 	const int		*lfds;		/* this slot's listen sockets */
 	unsigned		 nlfds;

@@ -10,8 +10,8 @@
 # serving a 100 KB file; one request without options (the answer is
 # DATA 1 of 512 bytes) and one with blksize 1468 and tsize 0 (OACK).
 #
-# tftpd-hpa is fetched with `apt-get download tftpd-hpa` into peers/
-# (git-ignored) and unpacked there with dpkg -x; it is never installed.
+# tftpd-hpa is fetched by scripts/peers.sh (`apt-get download` into
+# peers/, git-ignored, unpacked there with dpkg -x); it is never installed.
 # Set PEERS=none to measure ptftpd alone.
 #
 #   scripts/amplification.sh            BUILD=build, listen 40 s
@@ -24,8 +24,12 @@ TOP=$PWD
 BUILD=${BUILD:-build}
 SECS=${SECS:-40}
 PEERS=${PEERS:-tftpd-hpa}
-PEERDIR=$TOP/peers
 FILE=file100k.bin
+PEERS_LIB=1
+# shellcheck source=peers.sh
+. "$TOP/scripts/peers.sh"
+# shellcheck source=srvlib.sh
+. "$TOP/scripts/srvlib.sh"
 
 make -s "BUILD=$BUILD" "$BUILD/ptftpd" "$BUILD/flood" >/dev/null ||
     { echo "amplification: build failed" >&2; exit 1; }
@@ -53,18 +57,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 143' INT TERM
 
-# A port in 20000-59999 no UDP socket has bound.
-free_port() {
-	local i port hex
-	for i in $(seq 1 50); do
-		port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-		hex=$(printf '%04X' "$port")
-		grep -q ":$hex " /proc/net/udp /proc/net/udp6 2>/dev/null ||
-		    { echo "$port"; return 0; }
-	done
-	return 1
-}
-
 # Waits (bounded) until something answers on port $1 with ERROR 1.
 wait_up() {
 	local i
@@ -91,48 +83,11 @@ start_ptftpd() {
 	PIDS="$PIDS $!"
 }
 
-# apt-get download PKG into peers/ once (never installed); prints the path.
-fetch_deb() {
-	local deb
-	mkdir -p "$PEERDIR"
-	deb=$(ls "$PEERDIR/$1"_*.deb 2>/dev/null | head -n 1)
-	if [ -z "$deb" ]; then
-		(cd "$PEERDIR" && timeout 120 apt-get download "$1") >&2 ||
-		    return 1
-		deb=$(ls "$PEERDIR/$1"_*.deb 2>/dev/null | head -n 1)
-	fi
-	[ -n "$deb" ] && echo "$deb"
-}
-
-# Directories of the libraries unpacked under peers/lib (no empty entry:
-# that would search the current directory).
-peer_ld_path() {
-	find "$PEERDIR/lib" -name '*.so*' -printf '%h\n' 2>/dev/null |
-	    sort -u | paste -sd:
-}
-
-# tftpd-hpa from its Debian package, unpacked under peers/, and libwrap0
-# (which it links) under peers/lib when the host lacks it.
-fetch_hpa() {
-	local deb bin=$PEERDIR/tftpd-hpa/usr/sbin/in.tftpd
-	if [ ! -x "$bin" ]; then
-		deb=$(fetch_deb tftpd-hpa) || return 1
-		dpkg -x "$deb" "$PEERDIR/tftpd-hpa" || return 1
-	fi
-	if LD_LIBRARY_PATH=$(peer_ld_path) ldd "$bin" 2>/dev/null |
-	    grep -q 'libwrap.so.0 => not found'; then
-		deb=$(fetch_deb libwrap0) || return 1
-		dpkg -x "$deb" "$PEERDIR/lib" || return 1
-	fi
-	[ -x "$bin" ]
-}
-
 start_hpa() {
 	local port=$1 args=""
 	# -L foreground, -s chroot and -u nobody when we are root.
 	[ "$(id -u)" = 0 ] && args="-s -u nobody"
-	LD_LIBRARY_PATH=$(peer_ld_path) \
-	    "$PEERDIR/tftpd-hpa/usr/sbin/in.tftpd" -L $args \
+	LD_LIBRARY_PATH=$(peer_ld_path) "$(peer_bin tftpd-hpa)" -L $args \
 	    -a "127.0.0.1:$port" "$ROOT" 2>>"$T/hpa.log" &
 	PIDS="$PIDS $!"
 }
@@ -151,13 +106,13 @@ field() {
 }
 
 SERVERS="ptftpd"
-P1=$(free_port) || exit 1
+P1=$(srv_random_port 20000 40000) || exit 1
 start_ptftpd "$P1"
 wait_up "$P1" || { echo "amplification: ptftpd did not start" >&2; cat "$T/ptftpd.log" >&2; exit 1; }
 case " $PEERS " in
 *" tftpd-hpa "*)
-	if fetch_hpa; then
-		P2=$(free_port) || exit 1
+	if peers_setup tftpd-hpa 2>>"$T/hpa.log"; then
+		P2=$(srv_random_port 20000 40000) || exit 1
 		start_hpa "$P2"
 		if wait_up "$P2"; then
 			SERVERS="$SERVERS tftpd-hpa"

@@ -65,6 +65,8 @@ PTFTPD=$BUILD/ptftpd
 PEERS_LIB=1
 # shellcheck source=peers.sh
 . "$TOP/scripts/peers.sh"
+# shellcheck source=srvlib.sh
+. "$TOP/scripts/srvlib.sh"
 
 for f in "$LOADGEN" "$PTFTPD"; do
 	[ -x "$f" ] || { echo "bench-loss: $f not built" >&2; exit 1; }
@@ -120,29 +122,8 @@ head -c 65536 /dev/urandom >"$ROOT/f64k"
 head -c 1048576 /dev/urandom >"$ROOT/f1m"
 chmod 644 "$ROOT"/*
 
-# Bounded wait until the server answers (loss is off while starting).
-wait_ready() {
-	local port=$1 i
-	for i in $(seq 1 40); do
-		kill -0 "$SPID" 2>/dev/null || return 1
-		"$LOADGEN" -P "$port" --plain --timeout-ms 200 --retries 1 \
-		    --max-seconds 2 -e "$ROOT/probe" probe >/dev/null 2>&1 &&
-		    return 0
-		sleep 0.25
-	done
-	return 1
-}
-
 stop_server() {
-	local i
-	[ -n "$SPID" ] || return 0
-	kill -TERM "$SPID" 2>/dev/null
-	for i in $(seq 1 50); do
-		kill -0 "$SPID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$SPID" 2>/dev/null
-	wait "$SPID" 2>/dev/null
+	srv_stop "$SPID" 50
 	SPID=""
 }
 
@@ -189,7 +170,9 @@ start_server() {
 	*) return 1 ;;
 	esac
 	SPID=$!
-	wait_ready 69 || { log "$name: does not answer"; stop_server; return 1; }
+	# Loss is off while a server starts.
+	srv_wait_probe "$SPID" 69 "$ROOT" ||
+	    { log "$name: does not answer"; stop_server; return 1; }
 }
 
 # loadgen arguments of a scenario.

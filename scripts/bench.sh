@@ -28,7 +28,16 @@
 #                   (default 3; quick 1)
 #   PEERS="a b"     subset of: tftpd-hpa atftpd dnsmasq (default all)
 #   SCENARIOS="S1 S3w ..."  subset (default all; see scen_args below)
-#   PT_EPOLL=0      leave the ptftpd-epoll row out
+#   PT_EPOLL=0      leave the ptftpd-epoll row out (and ptftpd-before-epoll)
+#   PT_BEFORE=PATH  a second ptftpd binary, say a build of main before a
+#                   refactor: two more rows, "ptftpd-before" (PATH with the
+#                   "ptftpd" row's settings) and "ptftpd-before-epoll" (PATH
+#                   with io_uring = false, as ptftpd-epoll), in every
+#                   scenario their twins run in (ptftpd-before also in S6
+#                   and ST), interleaved with them, so that one run measures
+#                   before and after on the same machine at the same time;
+#                   the report quotes them like the other ptftpd rows and
+#                   adds a table of after / before ratios
 #   CEILING_ROWS=0  leave the ceiling rows out (then no ceiling fractions)
 #   PT_WORKERS=N    workers of the ptftpd rows (default: CPUs
 #                   minus one, for the load generator; at least 1)
@@ -95,6 +104,12 @@ HZ=$(getconf CLK_TCK)
 for f in "$LOADGEN" "$PTFTPD" "$CEILING"; do
 	[ -x "$f" ] || { echo "bench: $f not built (make bench builds it)" >&2; exit 1; }
 done
+PT_BEFORE=${PT_BEFORE:-}
+if [ -n "$PT_BEFORE" ]; then
+	case $PT_BEFORE in /*) ;; *) PT_BEFORE=$TOP/$PT_BEFORE ;; esac
+	[ -x "$PT_BEFORE" ] ||
+	    { echo "bench: PT_BEFORE=$PT_BEFORE is not an executable" >&2; exit 1; }
+fi
 mkdir -p "$OUT/logs"
 RAW=${RAW:-$OUT/raw.tsv}
 if [ "${REPORT_ONLY:-0}" != 1 ]; then
@@ -132,6 +147,8 @@ trap 'exit 143' INT TERM
 PEERS_LOG=$OUT/logs/apt.log PEERS_LIB=1
 # shellcheck source=peers.sh
 . "$TOP/scripts/peers.sh"
+# shellcheck source=srvlib.sh
+. "$TOP/scripts/srvlib.sh"
 
 # ---- processes ----------------------------------------------------------
 
@@ -203,64 +220,35 @@ cpu_end() {
 	echo "cpu_s=${perf:-$proc} cpu_proc_s=$proc"
 }
 
-port_free() {
-	[ -z "$(ss -Hluna "sport = :$1" 2>/dev/null)" ]
-}
-
-# A free port below the ephemeral range (session sockets live there).
-pick_port() {
-	local i p
-	for i in $(seq 1 50); do
-		p=$((21000 + RANDOM % 11000))
-		port_free "$p" && { echo "$p"; return 0; }
-	done
-	return 1
-}
-
-# Bounded wait until the server answers a 1-byte probe file.
-wait_ready() {
-	local name=$1 port=$2 i
-	for i in $(seq 1 40); do
-		kill -0 "${SPID[$name]}" 2>/dev/null || return 1
-		"$LOADGEN" -P "$port" --plain --timeout-ms 200 --retries 1 \
-		    --max-seconds 2 -e "$ROOT/probe" probe >/dev/null 2>&1 &&
-		    return 0
-		sleep 0.25
-	done
-	return 1
-}
-
 stop_server() {
-	local name=$1 pid=${SPID[$1]:-} i
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null
-	for i in $(seq 1 30); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	SPID[$name]=""
+	srv_stop "${SPID[$1]:-}"
+	SPID[$1]=""
 }
 
 # Start server $1 (ptftpd, ptftpd-sp, ptftpd-epoll, the -w1/-w2 twins of
-# the first two for W, ptftpd-nostats for ST, tftpd-hpa, atftpd, dnsmasq).
+# the first two for W, ptftpd-nostats for ST, ptftpd-before and
+# ptftpd-before-epoll ($PT_BEFORE), tftpd-hpa, atftpd, dnsmasq).
 start_server() {
 	local name=$1 port ld
 	ld=$(peer_ld_path)
 	if [ "$name" = dnsmasq ]; then
 		port=69
-		port_free 69 || { log "dnsmasq: port 69 is busy, skipped"; return 1; }
+		srv_udp_bound 69 &&
+		    { log "dnsmasq: port 69 is busy, skipped"; return 1; }
 	else
-		port=$(pick_port) || { log "$name: no free port"; return 1; }
+		# Below the ephemeral range (session sockets live there).
+		port=$(srv_random_port 21000 11000) ||
+		    { log "$name: no free port"; return 1; }
 	fi
 	case $name in
 	ptftpd | ptftpd-w[12] | ptftpd-sp | ptftpd-sp-w[12] | ptftpd-nostats | \
-	    ptftpd-epoll | ptftpd-nogso)
+	    ptftpd-epoll | ptftpd-nogso | ptftpd-before | ptftpd-before-epoll)
 		local w=$PT_WORKERS conf=$T/$name.conf sp="" st="" gso=""
+		local bin=$PTFTPD
+		case $name in ptftpd-before*) bin=$PT_BEFORE ;; esac
 		case $name in *-w1) w=1 ;; *-w2) w=2 ;; esac
 		case $name in ptftpd-sp*) sp="single_port = true;" ;; esac
-		case $name in ptftpd-epoll) sp="io_uring = false;" ;; esac
+		case $name in *-epoll) sp="io_uring = false;" ;; esac
 		case $name in ptftpd-nogso) gso="gso = false;" ;; esac
 		case $name in *-nostats) st="enabled = false;" ;; esac
 		cat >"$conf" <<-EOF
@@ -280,12 +268,12 @@ start_server() {
 		# peers have none. Left out if this build does not know them.
 		cp "$conf" "$conf.base"
 		echo "limits = { rate_per_client = 0; };" >>"$conf"
-		"$PTFTPD" -t -c "$conf" >/dev/null 2>&1 || cp "$conf.base" "$conf"
-		if ! "$PTFTPD" -t -c "$conf" >/dev/null 2>>"$OUT/logs/$name.log"; then
+		"$bin" -t -c "$conf" >/dev/null 2>&1 || cp "$conf.base" "$conf"
+		if ! "$bin" -t -c "$conf" >/dev/null 2>>"$OUT/logs/$name.log"; then
 			log "$name: configuration refused (log: $OUT/logs/$name.log)"
 			return 1
 		fi
-		"$PTFTPD" -f -c "$conf" -p "$port" -w "$w" \
+		"$bin" -f -c "$conf" -p "$port" -w "$w" \
 		    2>>"$OUT/logs/$name.log" &
 		;;
 	tftpd-hpa)
@@ -331,7 +319,7 @@ start_server() {
 	esac
 	SPID[$name]=$!
 	SPORT[$name]=$port
-	if ! wait_ready "$name" "$port"; then
+	if ! srv_wait_probe "${SPID[$name]}" "$port" "$ROOT"; then
 		log "$name: does not answer on port $port, skipped" \
 		    "(log: $OUT/logs/$name.log)"
 		stop_server "$name"
@@ -573,7 +561,10 @@ if quick == "1":
 
 o = []
 WORK_MIB = ("S3", "S3w", "S4", "S4w", "S4b")     # the rest: transfers
-PT_ROWS = ("ptftpd", "ptftpd-sp", "ptftpd-epoll", "ptftpd-nogso")
+PT_ROWS = ("ptftpd", "ptftpd-sp", "ptftpd-epoll", "ptftpd-nogso",
+           "ptftpd-before", "ptftpd-before-epoll")
+# (after, before) pairs of a PT_BEFORE run.
+BEFORE = (("ptftpd", "ptftpd-before"), ("ptftpd-epoll", "ptftpd-before-epoll"))
 CEIL = ("ceiling", "ceiling-gso")
 NOISY = 25.0
 
@@ -587,6 +578,20 @@ def work(scen, d):
 
 def works(scen, srv):
     return [work(scen, r) for r in runs.get((scen, srv), [])]
+
+def section(intro, cols):
+    """A table's introduction and head: intro, then the column names."""
+    o.append("")
+    o.append(intro)
+    o.append("")
+    o.append("| " + " | ".join(cols) + " |")
+    o.append("|" + "---|" * len(cols))
+
+def best_peer(scen, vals):
+    """(median, peer) of the peer with the largest median of vals(peer)."""
+    xs = [(med(vals(p)), p) for p in peers if (scen, p) in runs]
+    xs = [x for x in xs if x[0] == x[0] and x[0] > 0]
+    return max(xs) if xs else None
 
 def spread(xs):
     """(max - min) / median, in percent; nan with fewer than 2 values."""
@@ -635,7 +640,9 @@ o.append("Columns: tps, MiB/s: verified transfers and payload per second "
          "best peer's (tftpd-hpa, atftpd, dnsmasq). ptftpd: a socket per "
          "transfer, on io_uring; ptftpd-sp: single_port = true; ptftpd-epoll: "
          "io_uring = false; ptftpd-nogso (windowed scenarios only): "
-         "session.gso = false, what UDP GSO gives.")
+         "session.gso = false, what UDP GSO gives; ptftpd-before, "
+         "ptftpd-before-epoll (PT_BEFORE): another binary, with the settings "
+         "of ptftpd and ptftpd-epoll.")
 o.append("")
 o.append("| Scenario | Server | tps | MiB/s | tmo | fail | srv CPU s | work/CPU | lg CPU s | spread | of ceiling | vs best peer |")
 o.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
@@ -679,17 +686,13 @@ for scen in order:
                 if ceil:
                     b, who = max(ceil)
                     frac = f"{w / b:.2f} ({who})"
-                pw = [(med(works(scen, p)), p) for p in peers if (scen, p) in runs]
-                pw = [x for x in pw if x[0] == x[0] and x[0] > 0]
-                pt = [(med(stat(scen, p, "tps")), p) for p in peers if (scen, p) in runs]
-                pt = [x for x in pt if x[0] == x[0] and x[0] > 0]
+                pw = best_peer(scen, lambda p: works(scen, p))
+                pt = best_peer(scen, lambda p: stat(scen, p, "tps"))
                 parts = []
                 if pw:
-                    b, who = max(pw)
-                    parts.append(f"work x{w / b:.2f} ({who})")
+                    parts.append(f"work x{w / pw[0]:.2f} ({pw[1]})")
                 if pt:
-                    b, who = max(pt)
-                    parts.append(f"tps x{med(tps) / b:.2f} ({who})")
+                    parts.append(f"tps x{med(tps) / pt[0]:.2f} ({pt[1]})")
                 ratio = ", ".join(parts)
         spc = "-" if sps[srv] != sps[srv] else f"{sps[srv]:.0f}%"
         if srv in noisy:
@@ -704,17 +707,15 @@ if noisy_scen:
              + "; ".join(noisy_scen) + ".")
 
 if any(s == "S7" for s, _ in runs):
-    o.append("")
-    o.append("S7: RRQ -> first DATA at 1,000 concurrent clients, 64 KiB, no "
-             "options (so the first reply is DATA 1), all 1,000 started at once and "
-             "each replaced as it ends. Kernel: from just before the RRQ's send to "
-             "the kernel's receive timestamp of DATA 1 (SO_TIMESTAMPNS), which is "
-             "the server's latency; app: to when the load generator read it, which "
-             "adds the load generator's own backlog of 1,000 sockets. Median over "
-             "repetitions of each run's p50 / p99.")
-    o.append("")
-    o.append("| Server | p50 ms | p99 ms | app p50 ms | app p99 ms | tps | tmo | fail |")
-    o.append("|---|---|---|---|---|---|---|---|")
+    section("S7: RRQ -> first DATA at 1,000 concurrent clients, 64 KiB, no "
+            "options (so the first reply is DATA 1), all 1,000 started at once and "
+            "each replaced as it ends. Kernel: from just before the RRQ's send to "
+            "the kernel's receive timestamp of DATA 1 (SO_TIMESTAMPNS), which is "
+            "the server's latency; app: to when the load generator read it, which "
+            "adds the load generator's own backlog of 1,000 sockets. Median over "
+            "repetitions of each run's p50 / p99.",
+            ("Server", "p50 ms", "p99 ms", "app p50 ms", "app p99 ms", "tps",
+             "tmo", "fail"))
     for srv in servers:
         if ("S7", srv) not in runs:
             continue
@@ -729,17 +730,15 @@ if any(s == "S7" for s, _ in runs):
                  f"{fmt(med(stat('S7', srv, 'timeouts')))} | {int(sum(r.get('failed', 0) for r in rs))} |")
 
 if any(s == "S6" for s, _ in runs):
-    o.append("")
-    o.append("S6: slow sessions (each ACK sent 100 ms after it is due), plain RFC 1350, "
-             "started at 5,000/s; server memory and fds are the maxima of 0.5 s "
-             "samples, summed over all the server's processes (RSS counts shared "
-             "pages once per process and includes mapped file pages, such as "
-             "ptftpd's body cache, which unmaps bodies idle for cache_idle_ms, "
-             "10 s by default; PSS shares them out; anon is heap and stacks, "
-             "idle -> peak).")
-    o.append("")
-    o.append("| Server | ok / started | peak sessions | tmo | fail | RSS MiB | PSS MiB | anon MiB idle -> peak | fds idle -> peak | survived |")
-    o.append("|---|---|---|---|---|---|---|---|---|---|")
+    section("S6: slow sessions (each ACK sent 100 ms after it is due), plain RFC 1350, "
+            "started at 5,000/s; server memory and fds are the maxima of 0.5 s "
+            "samples, summed over all the server's processes (RSS counts shared "
+            "pages once per process and includes mapped file pages, such as "
+            "ptftpd's body cache, which unmaps bodies idle for cache_idle_ms, "
+            "10 s by default; PSS shares them out; anon is heap and stacks, "
+            "idle -> peak).",
+            ("Server", "ok / started", "peak sessions", "tmo", "fail", "RSS MiB",
+             "PSS MiB", "anon MiB idle -> peak", "fds idle -> peak", "survived"))
     for srv in servers:
         if ("S6", srv) not in runs:
             continue
@@ -752,12 +751,9 @@ if any(s == "S6" for s, _ in runs):
                  f"{int(r.get('fds', 0))} | {r.get('alive', '?')} |")
 
 if any(s == "W" for s, _ in runs):
-    o.append("")
-    o.append("Worker scaling: S2 (1 KiB, 256 conc, no options) against ptftpd and "
-             "ptftpd-sp, -w 1 and -w 2.")
-    o.append("")
-    o.append("| Server | Workers | tps | tmo | fail | CPU s/GiB |")
-    o.append("|---|---|---|---|---|---|")
+    section("Worker scaling: S2 (1 KiB, 256 conc, no options) against ptftpd and "
+            "ptftpd-sp, -w 1 and -w 2.",
+            ("Server", "Workers", "tps", "tmo", "fail", "CPU s/GiB"))
     notes = []
     for base in ("ptftpd", "ptftpd-sp"):
         for srv, w in ((base + "-w1", "1"), (base + "-w2", "2")):
@@ -780,13 +776,10 @@ if crashes:
     o.append("")
     o.append("Server deaths (restarted for the next run): " + "; ".join(crashes) + ".")
 if any(s == "ST" for s, _ in runs):
-    o.append("")
-    o.append("Stats cost: S1 (64 KiB, 64 conc, blksize 1468) against ptftpd with the "
-             "stats segment on and with `stats.enabled = false`, alternated.")
-    o.append("")
-    o.append("| Server | tps | CPU s/GiB |")
-    o.append("|---|---|---|")
-    for srv in ("ptftpd", "ptftpd-nostats"):
+    section("Stats cost: S1 (64 KiB, 64 conc, blksize 1468) against ptftpd with the "
+            "stats segment on and with `stats.enabled = false`, alternated.",
+            ("Server", "tps", "CPU s/GiB"))
+    for srv in ("ptftpd", "ptftpd-nostats", "ptftpd-before"):
         if ("ST", srv) not in runs:
             continue
         rs = runs[("ST", srv)]
@@ -797,6 +790,27 @@ if any(s == "ST" for s, _ in runs):
     if a == a and b == b and b > 0:
         o.append("")
         o.append(f"Stats on / off: x{a / b:.3f} transfers/s.")
+
+pairs = [(scen, a, b) for scen in order for a, b in BEFORE
+         if (scen, a) in runs and (scen, b) in runs]
+if pairs:
+    section("Before / after (PT_BEFORE): each row of this build over its "
+            "ptftpd-before twin, same settings, same rounds; medians (work/CPU "
+            "and tps as in the first table; S6: peak PSS; S7: kernel p99). A "
+            "scenario marked noisy above is noisy here too.",
+            ("Scenario", "after / before", "work/CPU", "tps", "other"))
+    for scen, a, b in pairs:
+        def q(key, f=med):
+            x, y = f(key(a)), f(key(b))
+            return f"x{x / y:.3f}" if x == x and y == y and y > 0 else "-"
+        other = "-"
+        if scen == "S6":
+            other = "PSS " + q(lambda s: [r.get("pss_kb", float("nan"))
+                                          for r in runs[(scen, s)]])
+        elif scen == "S7":
+            other = "p99 " + q(lambda s: stat(scen, s, "kp99_ms"))
+        o.append(f"| {scen} | {a} / {b} | {q(lambda s: works(scen, s))} | "
+                 f"{q(lambda s: stat(scen, s, 'tps'))} | {other} |")
 print("\n".join(o))
 PY
 }
@@ -823,6 +837,13 @@ done
 RUNNING=""
 PT_ROWS="ptftpd ptftpd-sp"
 [ "${PT_EPOLL:-1}" = 0 ] || PT_ROWS="$PT_ROWS ptftpd-epoll"
+# The rows of a binary before a change, each next to its twin.
+BEFORE_ROWS=""
+if [ -n "$PT_BEFORE" ]; then
+	BEFORE_ROWS="ptftpd-before"
+	[ "${PT_EPOLL:-1}" = 0 ] || BEFORE_ROWS="$BEFORE_ROWS ptftpd-before-epoll"
+	PT_ROWS="$PT_ROWS $BEFORE_ROWS"
+fi
 CEIL_ROWS="ceiling ceiling-gso"
 [ "${CEILING_ROWS:-1}" = 0 ] && CEIL_ROWS=""
 # ptftpd with session.gso = false: the windowed scenarios only (what GSO
@@ -852,7 +873,7 @@ for scen in $SCENARIOS; do
 	case $scen in
 	S6)
 		for s in $RUNNING; do
-			case " ptftpd ptftpd-sp $S6_PEERS " in
+			case " ptftpd ptftpd-sp ptftpd-before $S6_PEERS " in
 			*" $s "*) ;;
 			*) log "S6: $s skipped (not in S6_PEERS)"; continue ;;
 			esac
@@ -865,7 +886,9 @@ for scen in $SCENARIOS; do
 		continue
 		;;
 	ST)
-		run_alternated ST ptftpd ptftpd-nostats
+		# shellcheck disable=SC2086
+		run_alternated ST ptftpd ptftpd-nostats \
+		    ${BEFORE_ROWS:+ptftpd-before}
 		continue
 		;;
 	esac

@@ -11,7 +11,11 @@
  * logs, because the caller decides whether a bad file is fatal (start-up)
  * or only a failed reload. It does not open sockets, switch users or
  * create the stats segment: it only checks that what they will need exists
- * and is well formed.
+ * and is well formed. Its size (about 1,500 lines) is the machinery every
+ * setting goes through: the settings table and its walk, the typed getters
+ * and their messages, the scan for wrapped integer literals, and the
+ * checks of listen, root and the users; the policy settings, which need
+ * code of their own, are conf_policy.c's.
  *
  * libconfig 1.5 silently wraps integer literals that do not fit in 32 bits
  * (4294967297 reads as 1), so the text is scanned for such literals before
@@ -44,7 +48,6 @@
 #include "conf.h"
 #include "conf_int.h"
 #include "log.h"
-#include "module.h"
 #include "num.h"
 
 #define CONF_MAX_WORKERS	256

@@ -10,9 +10,13 @@
  *
  * It does not read the file, own the message shape or the plain settings
  * (conf.c, through conf_int.h), parse address blocks (addr.c), or decide
- * which rule applies to a request (route.c, limit.c). A loaded module's
- * handle is taken at load (module_load) so that a bad module fails the
- * load, not a request.
+ * which rule applies to a request (route.c, limit.c). A module route is
+ * data here (path, args, and where they were set): the supervisor loads
+ * the .so after the config (module_set_load, module.c), so that a bad
+ * module still fails -t, a start or a reload, not a request. Its size
+ * (about 1,100 lines) is the policy settings' parse, check, compile and
+ * free side by side: one setting is read, and its mistakes worded, in
+ * one place.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -28,7 +32,6 @@
 #include "addr.h"
 #include "conf.h"
 #include "conf_int.h"
-#include "module.h"
 
 #define CONF_REGEX_DEPTH	32		/* nested groups */
 #define CONF_MAX_ARGV		256		/* exec command elements */
@@ -83,7 +86,6 @@ conf_route_free(struct conf_route *r)
 {
 	unsigned	i;
 
-	module_unload(&r->module);
 	free(r->prefix);
 	free(r->regex);
 	if (r->compiled)
@@ -98,6 +100,7 @@ conf_route_free(struct conf_route *r)
 	free(r->exec.argv);
 	free(r->module.path);
 	free(r->module.args);
+	free(r->module.file);
 	free(r->write.owner);
 	free(r->write.group);
 	memset(r, 0, sizeof(*r));
@@ -183,26 +186,84 @@ conf_regex_interval(const char *p, size_t *i, uint64_t *count)
 }
 
 /*
- * The limits of conf_regex_compile, before regcomp sees the pattern. Each
- * nesting level keeps the weight of what it has finished (sum) and of its
- * last atom (last), which an interval multiplies; a closed group becomes
- * its parent's last atom; "+" doubles it (glibc copies the atom). The
- * running total only grows, so it is checked at every step and cannot
- * overflow. Stacked repetition operators are refused: they add nothing
- * to what one matches, and cost regcomp quadratic time.
+ * The weight of a pattern as conf_regex_weigh reads it: each nesting level
+ * keeps the weight of what it has finished (sum) and of its last atom
+ * (last), which an interval multiplies.
+ */
+struct conf_regex_nest {
+	struct {
+		uint64_t	sum, last;
+	}		lv[CONF_REGEX_DEPTH + 1];
+	unsigned	d;
+};
+
+/* A new last atom of weight w at the current level (0: none, after '|'). */
+static void
+conf_regex_atom(struct conf_regex_nest *n, uint64_t w)
+{
+	n->lv[n->d].sum += n->lv[n->d].last;
+	n->lv[n->d].last = w;
+}
+
+/* '(' : one level deeper, or -1 past CONF_REGEX_DEPTH. */
+static int
+conf_regex_open(struct conf_regex_nest *n, char *msg, size_t msglen)
+{
+	if (n->d == CONF_REGEX_DEPTH) {
+		snprintf(msg, msglen, "groups nested deeper than %d",
+		    CONF_REGEX_DEPTH);
+		return -1;
+	}
+	n->d++;
+	n->lv[n->d].sum = n->lv[n->d].last = 0;
+	return 0;
+}
+
+/* ')' : the closed group becomes its parent's last atom. */
+static void
+conf_regex_close(struct conf_regex_nest *n)
+{
+	uint64_t	w;
+
+	if (n->d == 0) {	/* a literal, as glibc takes it */
+		conf_regex_atom(n, 1);
+		return;
+	}
+	w = n->lv[n->d].sum + n->lv[n->d].last;
+	n->d--;
+	conf_regex_atom(n, w > 0 ? w : 1);
+}
+
+/* The running total over the open levels. */
+static uint64_t
+conf_regex_total(const struct conf_regex_nest *n)
+{
+	uint64_t	total = 0;
+	unsigned	k;
+
+	for (k = 0; k <= n->d; k++)
+		total += n->lv[k].sum + n->lv[k].last;
+	return total;
+}
+
+/*
+ * The limits of conf_regex_compile, before regcomp sees the pattern, one
+ * character at a time over a struct conf_regex_nest: a closed group
+ * becomes its parent's last atom; an interval multiplies the last atom;
+ * "+" doubles it (glibc copies the atom). The running total only grows,
+ * so it is checked at every step and cannot overflow. Stacked repetition
+ * operators are refused: they add nothing to what one matches, and cost
+ * regcomp quadratic time.
  */
 static int
 conf_regex_weigh(const char *p, char *msg, size_t msglen)
 {
-	struct {
-		uint64_t	sum, last;
-	}		lv[CONF_REGEX_DEPTH + 1];
-	uint64_t	total, count, w;
-	size_t		i, j;
-	unsigned	d = 0, k;
-	int		quant = 0, was_quant;
+	struct conf_regex_nest	n;
+	uint64_t		count;
+	size_t			i, j;
+	int			quant = 0, was_quant;
 
-	memset(lv, 0, sizeof(lv));
+	memset(&n, 0, sizeof(n));
 	for (i = 0; p[i] != '\0'; i++, quant = was_quant) {
 		j = i;
 		was_quant = p[i] == '*' || p[i] == '+' || p[i] == '?' ||
@@ -223,44 +284,27 @@ conf_regex_weigh(const char *p, char *msg, size_t msglen)
 			}
 			if (p[i + 1] != '\0')
 				i++;
-			lv[d].sum += lv[d].last;
-			lv[d].last = 1;
+			conf_regex_atom(&n, 1);
 			break;
 		case '[':
 			i = conf_regex_bracket_end(p, i);
-			lv[d].sum += lv[d].last;
-			lv[d].last = 1;
+			conf_regex_atom(&n, 1);
 			if (p[i] == '\0')
 				i--;
 			break;
 		case '(':
-			if (d == CONF_REGEX_DEPTH) {
-				snprintf(msg, msglen, "groups nested deeper "
-				    "than %d", CONF_REGEX_DEPTH);
+			if (conf_regex_open(&n, msg, msglen) == -1)
 				return -1;
-			}
-			d++;
-			lv[d].sum = lv[d].last = 0;
 			break;
 		case ')':
-			if (d == 0) {	/* a literal, as glibc takes it */
-				lv[d].sum += lv[d].last;
-				lv[d].last = 1;
-				break;
-			}
-			w = lv[d].sum + lv[d].last;
-			d--;
-			lv[d].sum += lv[d].last;
-			lv[d].last = w > 0 ? w : 1;
+			conf_regex_close(&n);
 			break;
 		case '|':
-			lv[d].sum += lv[d].last;
-			lv[d].last = 0;
+			conf_regex_atom(&n, 0);
 			break;
 		case '{':
 			if (!conf_regex_interval(p, &i, &count)) {
-				lv[d].sum += lv[d].last;	/* a literal */
-				lv[d].last = 1;
+				conf_regex_atom(&n, 1);	/* a literal */
 				break;
 			}
 			if (count > 255) {
@@ -268,22 +312,19 @@ conf_regex_weigh(const char *p, char *msg, size_t msglen)
 				    "255");
 				return -1;
 			}
-			lv[d].last *= count > 0 ? count : 1;
+			n.lv[n.d].last *= count > 0 ? count : 1;
 			break;
 		case '+':
 			/* glibc compiles x+ as xx*: a copy of the atom */
-			lv[d].last *= 2;
+			n.lv[n.d].last *= 2;
 			break;
 		case '*': case '?': case '^': case '$':
 			break;
 		default:
-			lv[d].sum += lv[d].last;
-			lv[d].last = 1;
+			conf_regex_atom(&n, 1);
 			break;
 		}
-		for (total = 0, k = 0; k <= d; k++)
-			total += lv[k].sum + lv[k].last;
-		if (total > CONF_REGEX_WEIGHT) {
+		if (conf_regex_total(&n) > CONF_REGEX_WEIGHT) {
 			snprintf(msg, msglen, "too complex: more than %d atoms "
 			    "once repetition counts are multiplied out",
 			    CONF_REGEX_WEIGHT);
@@ -807,7 +848,7 @@ conf_load_route_module(struct conf_ctx *x, const config_setting_t *e,
     const char *p, struct conf_route *r)
 {
 	const config_setting_t	*s = NULL;
-	const char		*path, *args = NULL;
+	const char		*path, *args = NULL, *file;
 	int			 rc;
 
 	if ((rc = conf_get_str(x, e, p, "module", &path, &s)) <= 0) {
@@ -818,21 +859,15 @@ conf_load_route_module(struct conf_ctx *x, const config_setting_t *e,
 	}
 	if ((rc = conf_get_str(x, e, p, "args", &args, NULL)) == -1)
 		return -1;
+	file = config_setting_source_file(s);
 	if ((r->module.path = strdup(path)) == NULL ||
-	    (args != NULL && (r->module.args = strdup(args)) == NULL)) {
+	    (args != NULL && (r->module.args = strdup(args)) == NULL) ||
+	    (r->module.file = strdup(file != NULL ? file : x->path)) == NULL) {
 		conf_error(x, s, "%s.module: out of memory", p);
 		return -1;
 	}
-	/* Load it now, so a missing or incompatible module is a config
-	 * error at start and at reload, not a failure per request. */
-	{
-		char	 msg[512];
-
-		if (module_load(&r->module, msg, sizeof(msg)) == -1) {
-			conf_error(x, s, "%s.module: %s", p, msg);
-			return -1;
-		}
-	}
+	/* Where module_set_load's message points if the .so is refused. */
+	r->module.line = (unsigned)config_setting_source_line(s);
 	return 0;
 }
 

@@ -8,7 +8,9 @@
  * the socket: execd_submit and execd_read are plain I/O wrappers. It does
  * not choose routes, build the environment's values, log, or turn a
  * completion into a TFTP answer (worker.c does all of that); nothing here
- * logs, in either process.
+ * logs, in either process. Its size (about 1,250 lines) is both ends of
+ * one private protocol and the spawner's job table: the wire structs, the
+ * limits the spawner enforces and the worker's wrappers change together.
  *
  * Protocol, one SOCK_SEQPACKET socketpair, both ends non-blocking; both
  * processes run the same binary, so messages are native structs:
@@ -213,6 +215,24 @@ execd_close(int *fd)
 		close(*fd);
 		*fd = -1;
 	}
+}
+
+/*
+ * mh over one message of the protocol: a fixed header, then body (left
+ * out when blen is 0). The same shape for a request and a completion, to
+ * send or to receive into.
+ */
+static void
+execd_msg_init(struct msghdr *mh, struct iovec iov[2], const void *head,
+    size_t hlen, const void *body, size_t blen)
+{
+	memset(mh, 0, sizeof(*mh));
+	iov[0].iov_base = (void *)(uintptr_t)head;
+	iov[0].iov_len = hlen;
+	iov[1].iov_base = (void *)(uintptr_t)body;
+	iov[1].iov_len = blen;
+	mh->msg_iov = iov;
+	mh->msg_iovlen = blen > 0 ? 2 : 1;
 }
 
 static int
@@ -604,13 +624,7 @@ execd_sp_send(struct execd_sp *sp, const struct execd_wire_done *w,
 	struct msghdr		 mh;
 	ssize_t			 n;
 
-	memset(&mh, 0, sizeof(mh));
-	iov[0].iov_base = (void *)(uintptr_t)w;
-	iov[0].iov_len = sizeof(*w);
-	iov[1].iov_base = (void *)(uintptr_t)head;
-	iov[1].iov_len = w->err_len;
-	mh.msg_iov = iov;
-	mh.msg_iovlen = w->err_len > 0 ? 2 : 1;
+	execd_msg_init(&mh, iov, w, sizeof(*w), head, w->err_len);
 	if (fd != -1) {
 		memset(&cm, 0, sizeof(cm));
 		mh.msg_control = cm.b;
@@ -759,13 +773,8 @@ execd_sp_recv(struct execd_sp *sp, uint64_t now)
 
 	while (sp->nspare > 0 && !sp->eof) {
 		r = sp->spare[sp->nspare - 1];
-		memset(&mh, 0, sizeof(mh));
-		iov[0].iov_base = &h;
-		iov[0].iov_len = sizeof(h);
-		iov[1].iov_base = r->env;
-		iov[1].iov_len = sizeof(r->env);
-		mh.msg_iov = iov;
-		mh.msg_iovlen = 2;
+		execd_msg_init(&mh, iov, &h, sizeof(h), r->env,
+		    sizeof(r->env));
 		n = recvmsg(sp->sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
 		    errno == EINTR))
@@ -1171,13 +1180,8 @@ execd_read(struct execd *e, struct execd_done *done)
 		errno = EPIPE;
 		return -1;
 	}
-	memset(&mh, 0, sizeof(mh));
-	iov[0].iov_base = &w;
-	iov[0].iov_len = sizeof(w);
-	iov[1].iov_base = done->err_head;
-	iov[1].iov_len = sizeof(done->err_head);
-	mh.msg_iov = iov;
-	mh.msg_iovlen = 2;
+	execd_msg_init(&mh, iov, &w, sizeof(w), done->err_head,
+	    sizeof(done->err_head));
 	mh.msg_control = cm.b;
 	mh.msg_controllen = sizeof(cm.b);
 	do

@@ -8,7 +8,10 @@
  * upload protocol (sess.c), or logging: every failure comes back as a TFTP
  * error code and a short static message for the caller to send and log.
  * One struct fs per worker process; nothing here is shared between
- * processes, and there are no threads.
+ * processes, and there are no threads. Its size (about 1,300 lines) is
+ * the publishing rule below, which the body cache (readers) and the
+ * upload files (writers) both depend on: they stay in one file so that
+ * neither side can change it alone.
  *
  * Publishing rule: files under the root must be published by rename(2)
  * (write a temporary name, then rename over the final one), never

@@ -34,6 +34,7 @@ main(int argc, char **argv)
 {
 	struct sup_opts	 o;
 	struct conf	*c;
+	struct modset	*ms = NULL;
 	char		 err[1024];
 	int		 ch, test = 0;
 
@@ -81,12 +82,15 @@ main(int argc, char **argv)
 		perror("ptftpd");
 		return 1;
 	}
+	/* The modules load with the config, so a bad one fails -t too. */
 	if (conf_load(c, o.conf_path, err, sizeof(err)) == -1 ||
+	    (ms = sup_modules_load(c, err, sizeof(err))) == NULL ||
 	    sup_apply_opts(c, &o, err, sizeof(err)) == -1) {
 		fprintf(stderr, "ptftpd: %s\n", err);
 		if (test)
 			fprintf(stderr, "ptftpd: configuration file %s test "
 			    "failed\n", o.conf_path);
+		sup_modules_free(ms);
 		conf_free(c);
 		free(c);
 		return 1;
@@ -94,10 +98,11 @@ main(int argc, char **argv)
 	if (test) {
 		printf("ptftpd: configuration file %s test is successful\n",
 		    o.conf_path);
+		sup_modules_free(ms);
 		conf_free(c);
 		free(c);
 		return 0;
 	}
 	log_init(c->log.target, c->log.level, c->log.facility);
-	return sup_run(c, &o);
+	return sup_run(c, ms, &o);
 }

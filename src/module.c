@@ -5,18 +5,21 @@
  * init and fini in each worker, and turning one request into a complete
  * response buffer (open, read at increasing offsets, close) so that the
  * worker serves it as any other body, with an exact tsize. It also hands
- * the module each finished transfer's stats (done). It does not own the
- * config (conf.c parses the route and calls module_load so that a bad
- * module fails the config, at start and at reload), the choice of route
- * (route.c), the transfer (sess.c) or logging: errors go back to the
- * caller as text or as TFTP codes.
+ * the module each finished transfer's stats (done), and keeps a config
+ * generation's loaded modules together (struct modset, one per module
+ * route). It does not own the config (conf_policy.c parses a route's
+ * module path and args as plain data), the generation (the supervisor,
+ * sup.c, loads the set after each config load, so a bad module fails -t,
+ * a start and a reload, and frees it with its config), the choice of
+ * route (route.c), the transfer (sess.c) or logging: errors go back to
+ * the caller as text or as TFTP codes.
  *
- * Processes: the supervisor loads (dlopen) with the config, workers
- * inherit the mapping through fork and each calls init once, so a
- * module's state is per worker, never shared. The old config's modules
- * are dlclosed in the supervisor when a reload replaces it; glibc hands
- * back the already loaded object for a path still open, so a rebuilt .so
- * is picked up at a reload only under a new path (or at a restart).
+ * Processes: the supervisor loads (dlopen), workers inherit the mapping
+ * through fork and each calls init once, so a module's state is per
+ * worker, never shared. An old generation's modules are dlclosed in the
+ * supervisor once no worker of it is left; glibc hands back the already
+ * loaded object for a path still open, so a rebuilt .so is picked up at
+ * a reload only under a new path (or at a restart).
  */
 #include <dlfcn.h>
 #include <stdbool.h>
@@ -32,6 +35,8 @@
 
 struct module {
 	void				*handle;	/* dlopen's */
+	char				*path;		/* for messages */
+	char				*args;		/* init's and requests'; NULL */
 	const struct ptftpd_module	*api;
 	void				*state;		/* init's */
 	bool				 inited;	/* in this process */
@@ -47,7 +52,8 @@ struct module_reqbuf {
 };
 
 int
-module_load(struct conf_module *m, char *err, size_t errlen)
+module_load(const char *path, const char *args, struct module **out,
+    char *err, size_t errlen)
 {
 	const struct ptftpd_module	*(*entry)(void);
 	const struct ptftpd_module	*api;
@@ -55,15 +61,14 @@ module_load(struct conf_module *m, char *err, size_t errlen)
 	const char			*e;
 	void				*h;
 
-	if (m->impl != NULL)
-		return 0;
-	if (m->path == NULL) {
+	*out = NULL;
+	if (path == NULL) {
 		snprintf(err, errlen, "no module path");
 		return -1;
 	}
-	if ((h = dlopen(m->path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+	if ((h = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
 		e = dlerror();
-		snprintf(err, errlen, "cannot load %s: %s", m->path,
+		snprintf(err, errlen, "cannot load %s: %s", path,
 		    e != NULL ? e : "unknown error");
 		return -1;
 	}
@@ -72,32 +77,37 @@ module_load(struct conf_module *m, char *err, size_t errlen)
 	    PTFTPD_MODULE_SYMBOL);
 	if (entry == NULL) {
 		snprintf(err, errlen, "%s: no symbol %s (not a ptftpd module?)",
-		    m->path, PTFTPD_MODULE_SYMBOL);
+		    path, PTFTPD_MODULE_SYMBOL);
 		goto fail;
 	}
 	if ((api = entry()) == NULL) {
-		snprintf(err, errlen, "%s: %s() returned NULL", m->path,
+		snprintf(err, errlen, "%s: %s() returned NULL", path,
 		    PTFTPD_MODULE_SYMBOL);
 		goto fail;
 	}
 	if (api->api_version != PTFTPD_MODULE_API_VERSION) {
 		snprintf(err, errlen, "%s: API version %u, ptftpd supports %d",
-		    m->path, (unsigned)api->api_version,
+		    path, (unsigned)api->api_version,
 		    PTFTPD_MODULE_API_VERSION);
 		goto fail;
 	}
 	if (api->name == NULL || api->open == NULL || api->read == NULL) {
 		snprintf(err, errlen, "%s: module without name, open or read",
-		    m->path);
+		    path);
 		goto fail;
 	}
-	if ((mod = calloc(1, sizeof *mod)) == NULL) {
-		snprintf(err, errlen, "%s: out of memory", m->path);
+	if ((mod = calloc(1, sizeof *mod)) == NULL ||
+	    (mod->path = strdup(path)) == NULL ||
+	    (args != NULL && (mod->args = strdup(args)) == NULL)) {
+		if (mod != NULL)
+			free(mod->path);
+		free(mod);
+		snprintf(err, errlen, "%s: out of memory", path);
 		goto fail;
 	}
 	mod->handle = h;
 	mod->api = api;
-	m->impl = mod;
+	*out = mod;
 	return 0;
 fail:
 	dlclose(h);
@@ -105,64 +115,115 @@ fail:
 }
 
 void
-module_unload(struct conf_module *m)
+module_unload(struct module *mod)
 {
-	struct module	*mod = m->impl;
-
 	if (mod == NULL)
 		return;
-	if (mod->inited && mod->api->fini != NULL)
-		mod->api->fini(mod->state);
+	module_fini(mod);
 	dlclose(mod->handle);
+	free(mod->path);
+	free(mod->args);
 	free(mod);
-	m->impl = NULL;
 }
 
 int
-module_worker_init(struct conf *c, char *err, size_t errlen)
+module_init(struct module *mod, char *err, size_t errlen)
 {
-	struct conf_module	*cm;
-	struct module		*mod;
-	unsigned		 i;
+	if (mod->inited)
+		return 0;
+	mod->state = NULL;
+	if (mod->api->init != NULL &&
+	    mod->api->init(mod->args, &mod->state) != 0) {
+		snprintf(err, errlen, "%s (%s): init failed", mod->path,
+		    mod->api->name);
+		return -1;
+	}
+	mod->inited = true;
+	return 0;
+}
 
+void
+module_fini(struct module *mod)
+{
+	if (mod == NULL || !mod->inited)
+		return;
+	if (mod->api->fini != NULL)
+		mod->api->fini(mod->state);
+	mod->inited = false;
+	mod->state = NULL;
+}
+
+int
+module_set_load(const struct conf *c, struct modset *ms, char *err,
+    size_t errlen)
+{
+	const struct conf_module	*cm;
+	char				 msg[512];
+	unsigned			 i;
+
+	ms->by_route = NULL;
+	ms->n = 0;
+	if (c->n_routes == 0)
+		return 0;
+	if ((ms->by_route = calloc(c->n_routes, sizeof(*ms->by_route))) ==
+	    NULL) {
+		snprintf(err, errlen, "%s: modules: out of memory", c->path);
+		return -1;
+	}
+	ms->n = c->n_routes;
 	for (i = 0; i < c->n_routes; i++) {
 		if (c->routes[i].handler != CONF_HANDLER_MODULE)
 			continue;
 		cm = &c->routes[i].module;
-		if ((mod = cm->impl) == NULL) {
-			snprintf(err, errlen, "%s: not loaded",
-			    cm->path != NULL ? cm->path : "module");
+		if (module_load(cm->path, cm->args, &ms->by_route[i], msg,
+		    sizeof(msg)) == -1) {
+			snprintf(err, errlen, "%s:%u: routes[%u].module: %s",
+			    cm->file != NULL ? cm->file : c->path, cm->line, i,
+			    msg);
+			module_set_free(ms);
 			return -1;
 		}
-		if (mod->inited)
-			continue;
-		mod->state = NULL;
-		if (mod->api->init != NULL &&
-		    mod->api->init(cm->args, &mod->state) != 0) {
-			snprintf(err, errlen, "%s (%s): init failed", cm->path,
-			    mod->api->name);
-			return -1;
-		}
-		mod->inited = true;
 	}
 	return 0;
 }
 
 void
-module_worker_fini(struct conf *c)
+module_set_free(struct modset *ms)
 {
-	struct module	*mod;
 	unsigned	 i;
 
-	for (i = 0; i < c->n_routes; i++) {
-		if (c->routes[i].handler != CONF_HANDLER_MODULE ||
-		    (mod = c->routes[i].module.impl) == NULL || !mod->inited)
-			continue;
-		if (mod->api->fini != NULL)
-			mod->api->fini(mod->state);
-		mod->inited = false;
-		mod->state = NULL;
-	}
+	for (i = 0; i < ms->n; i++)
+		module_unload(ms->by_route[i]);
+	free(ms->by_route);
+	ms->by_route = NULL;
+	ms->n = 0;
+}
+
+int
+module_set_init(struct modset *ms, char *err, size_t errlen)
+{
+	unsigned	 i;
+
+	for (i = 0; i < ms->n; i++)
+		if (ms->by_route[i] != NULL &&
+		    module_init(ms->by_route[i], err, errlen) == -1)
+			return -1;
+	return 0;
+}
+
+void
+module_set_fini(struct modset *ms)
+{
+	unsigned	 i;
+
+	for (i = 0; i < ms->n; i++)
+		module_fini(ms->by_route[i]);
+}
+
+struct module *
+module_set_get(const struct modset *ms, unsigned route)
+{
+	return ms != NULL && route < ms->n ? ms->by_route[route] : NULL;
 }
 
 static const char *
@@ -181,7 +242,7 @@ module_mode_name(enum tftp_mode mode)
 
 /* Fill b from the worker's request; errmsg may be NULL (done). */
 static void
-module_req_build(struct module_reqbuf *b, const struct conf_module *cm,
+module_req_build(struct module_reqbuf *b, const struct module *mod,
     const struct module_req *q, char *errmsg, size_t errmsg_size)
 {
 	struct ptftpd_request	*r = &b->r;
@@ -202,7 +263,7 @@ module_req_build(struct module_reqbuf *b, const struct conf_module *cm,
 	r->n_capture = q->m != NULL ? q->m->n_capture : 0;
 	for (i = 0; i <= PTFTPD_NCAPTURE; i++)
 		r->capture[i] = q->m != NULL ? q->m->capture[i] : "";
-	r->args = cm->args;
+	r->args = mod->args;
 	r->errmsg = errmsg;
 	r->errmsg_size = errmsg != NULL ? errmsg_size : 0;
 }
@@ -310,10 +371,9 @@ fail:
 }
 
 int
-module_open_body(struct conf_module *m, const struct module_req *q,
+module_open_body(struct module *mod, const struct module_req *q,
     uint8_t **data, uint64_t *size, const char **errmsg)
 {
-	struct module		*mod = m->impl;
 	struct module_reqbuf	 b;
 	uint64_t		 n = 0;
 	void			*resp = NULL;
@@ -326,7 +386,7 @@ module_open_body(struct conf_module *m, const struct module_req *q,
 		return FS_ESERVER;
 	}
 	mod->errbuf[0] = '\0';
-	module_req_build(&b, m, q, mod->errbuf, sizeof mod->errbuf);
+	module_req_build(&b, mod, q, mod->errbuf, sizeof mod->errbuf);
 	rc = mod->api->open(mod->state, &b.r, &resp, &n);
 	if (rc != 0) {
 		*errmsg = module_errmsg(mod, rc);
@@ -339,16 +399,15 @@ module_open_body(struct conf_module *m, const struct module_req *q,
 }
 
 void
-module_done(struct conf_module *m, const struct module_req *q,
+module_done(struct module *mod, const struct module_req *q,
     const struct ptftpd_xfer_stats *st)
 {
-	struct module			*mod = m->impl;
 	struct module_reqbuf		 b;
 	struct ptftpd_xfer_stats	 s;
 
 	if (mod == NULL || !mod->inited || mod->api->done == NULL)
 		return;
-	module_req_build(&b, m, q, NULL, 0);
+	module_req_build(&b, mod, q, NULL, 0);
 	s = *st;
 	s.struct_size = (uint32_t)sizeof s;
 	if (s.result == NULL)

@@ -1,10 +1,17 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * priv.c - what a worker gives up before it reads its first packet. It
- * owns the uid/gid switch and no_new_privs; it does not decide when
- * (worker.c, after the root directory is open) and does not chroot or
- * filter syscalls (later layers). The supervisor keeps its privileges to
- * bind and fork; it never parses a packet.
+ * priv.c - what a process gives up before it reads its first packet or
+ * runs its first program, in one call (priv_drop): the bounding set, then
+ * the user and group lookups (they read /etc), the chroot when given a
+ * directory (a worker with chroot set; the exec spawner passes none),
+ * setgroups and the uid/gid switch with a check that it cannot be undone,
+ * every remaining capability (ambient, effective, permitted, inheritable:
+ * a supervisor started with CAP_NET_BIND_SERVICE must not pass it on), and
+ * no_new_privs. It reports the step that failed in *what and never logs.
+ * It does not decide when (worker.c, after the root directory is open;
+ * execd.c in the spawner) and does not filter syscalls (sandbox.c). The
+ * supervisor keeps its privileges to bind and fork; it never parses a
+ * packet.
  */
 #include <errno.h>
 #include <grp.h>

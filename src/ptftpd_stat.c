@@ -8,7 +8,8 @@
  * segment from -s, or from stats.path in the configuration file (-c,
  * default /etc/ptftpd.conf), which it reads with libconfig for that one
  * setting: it does not link the daemon's config loader (which checks the
- * root, users and loads modules), only stats.c. It needs only read access
+ * root, users and loads modules), only stats.c and num.c (the Makefile's
+ * rule: no libseccomp, liburing or jemalloc). It needs only read access
  * to the segment and never signals the daemon; all formatting lives in
  * stats.c. Exit status: 0 done, 1 segment or configuration problem (or a
  * write error on stdout), 2 bad usage.

@@ -4,10 +4,11 @@
  * applies to a request: the rewrite rules turn the name the client sent
  * into the name served, the access lists admit or refuse the client, and
  * the first matching route names the handler (file tree, template, exec,
- * module) that serves it. It does not parse or compile the rules (conf.c
- * does, at load), open files, run handlers, log or read the clock: every
- * function here is a computation over a struct conf, cheap enough to run
- * for each request, with regexec as the only library call of weight.
+ * module) that serves it. It does not parse or compile the rules
+ * (conf_policy.c does, at load), open files, run handlers, log or read
+ * the clock: every function here is a computation over a struct conf,
+ * cheap enough to run for each request, with regexec as the only library
+ * call of weight.
  *
  * The rewrite rules take over what sites did with tftpd-hpa's remap file
  * (-m), one rule per line there, one group here:

@@ -15,6 +15,9 @@
  * headers, ACKs and ERRORs with tftp.c), logging, stats.
  * Pure: no syscalls, no clock, no allocation, no globals, and no calls into
  * tftp.c (only its types and constants), so check_sess links sess.o alone.
+ * Its size (about 1,000 lines) is two state machines, read and write, that
+ * share the negotiation, the block numbering and the retransmission timer
+ * sketched below.
  *
  * Read transition sketch (every input also counts in n_rx):
  *

@@ -8,7 +8,9 @@
  * ptftpd-stat) only load. It does not decide when anything is counted or
  * written, and it never logs: every failure is returned (-1 with errno,
  * or a message for stats_open) so that the unit test can link this
- * object alone.
+ * object alone. Its size (about 1,100 lines) is the segment's layout and
+ * its three output formats side by side: a new counter is added to all of
+ * them at once, and ptftpd-stat links this file and nothing of the daemon.
  *
  * Slots in state STATS_W_FREE were never used: sums include them (they
  * are zero) but per-worker output leaves them out. The gauge sess_active

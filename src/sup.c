@@ -4,8 +4,12 @@
  * listen sockets (bound once, kept for the supervisor's life, inherited
  * by each worker of the slot, so the kernel's reuseport group does not
  * change when a worker is replaced), the operator's signals, respawn with
- * back-off, reload by generations, drain, the pid file. It never parses a
- * packet and never serves a file.
+ * back-off, reload by generations (each with its config and its loaded
+ * modules, struct modset, freed together when its last worker is gone),
+ * drain, the pid file. It never parses a packet and never serves a file.
+ * Its size (about 1,300 lines) is one state machine over struct sup:
+ * binding, forking, reaping, reloading and the signal loop all read and
+ * change the same slot table, which no other file sees.
  *
  * Slot life:  FREE --fork--> RUN --exit--> (respawn wait) --fork--> RUN
  *                             |                        \--exit 2--> FREE
@@ -41,6 +45,7 @@
 #include "conf.h"
 #include "excl.h"
 #include "log.h"
+#include "module.h"
 #include "net.h"
 #include "stats.h"
 #include "sup.h"
@@ -64,6 +69,7 @@ struct slot {
 	unsigned	 index;		/* worker number within its generation */
 	unsigned	 gen;
 	const struct conf *conf;	/* the generation's config */
+	struct modset	*mods;		/* ... and its modules */
 	int		 lfds[CONF_MAX_LISTEN];
 	unsigned	 nlfds;
 	uint64_t	 started_ms;
@@ -77,6 +83,8 @@ struct slot {
 struct sup {
 	struct conf		*conf;		/* current generation */
 	struct conf		*old_confs[8];	/* retiring generations */
+	struct modset		*mods;		/* conf's modules (module.c) */
+	struct modset		*old_mods[8];	/* old_confs[i]'s */
 	const struct sup_opts	*opts;
 	struct slot		 slots[SUP_MAX_SLOTS];
 	unsigned		 gen;
@@ -281,6 +289,7 @@ sup_fork(struct sup *s, struct slot *sl)
 		    &s->stats.slots[sl - s->slots];
 		a.gen = sl->gen;
 		a.conf = sl->conf;
+		a.mods = sl->mods;
 		a.id = sl->index;
 		a.lfds = sl->lfds;
 		a.nlfds = sl->nlfds;
@@ -406,8 +415,8 @@ sup_check_excl(struct sup *s, const struct conf *c)
  * fresh slot freed.
  */
 static int
-sup_bind_generation(struct sup *s, const struct conf *c, struct slot **fresh,
-    unsigned *np)
+sup_bind_generation(struct sup *s, const struct conf *c, struct modset *ms,
+    struct slot **fresh, unsigned *np)
 {
 	struct slot	*donor;
 	unsigned	 i, n = 0;
@@ -424,6 +433,7 @@ sup_bind_generation(struct sup *s, const struct conf *c, struct slot **fresh,
 		sl->index = i;
 		sl->gen = s->gen;
 		sl->conf = c;
+		sl->mods = ms;
 		sl->backoff_ms = SUP_BACKOFF_MIN_MS;
 		donor = sup_find_older(s, i, s->gen);
 		if (sup_bind_slot(sl, donor) == -1) {
@@ -464,18 +474,19 @@ sup_fork_generation(struct sup *s, struct slot **fresh, unsigned n)
 }
 
 /*
- * Start generation s->gen with config c (reload): bind, then fork. The
+ * Start generation s->gen with config c and its modules ms (reload):
+ * bind, then fork. The
  * old generation's slots are returned RETIRING in their own state.
  * Returns 0, or -1 if a socket could not be bound (nothing was started).
  */
 static int
-sup_start_generation(struct sup *s, const struct conf *c)
+sup_start_generation(struct sup *s, const struct conf *c, struct modset *ms)
 {
 	struct slot	*fresh[256];
 	unsigned	 n;
 
 	s->why[0] = '\0';
-	if (sup_bind_generation(s, c, fresh, &n) == -1)
+	if (sup_bind_generation(s, c, ms, fresh, &n) == -1)
 		return -1;
 	sup_fork_generation(s, fresh, n);
 	return 0;
@@ -505,7 +516,32 @@ sup_retire(struct sup *s, unsigned keep)
 	}
 }
 
-/* Free configs no slot uses any more. */
+struct modset *
+sup_modules_load(const struct conf *c, char *err, size_t errlen)
+{
+	struct modset	*ms;
+
+	if ((ms = calloc(1, sizeof(*ms))) == NULL) {
+		snprintf(err, errlen, "%s: modules: out of memory", c->path);
+		return NULL;
+	}
+	if (module_set_load(c, ms, err, errlen) == -1) {
+		free(ms);
+		return NULL;
+	}
+	return ms;
+}
+
+void
+sup_modules_free(struct modset *ms)
+{
+	if (ms == NULL)
+		return;
+	module_set_free(ms);
+	free(ms);
+}
+
+/* Free configs (and their modules) no slot uses any more. */
 static void
 sup_gc_confs(struct sup *s)
 {
@@ -524,6 +560,8 @@ sup_gc_confs(struct sup *s)
 			conf_free(c);
 			free(c);
 			s->old_confs[i] = NULL;
+			sup_modules_free(s->old_mods[i]);
+			s->old_mods[i] = NULL;
 		}
 	}
 }
@@ -811,6 +849,7 @@ static void
 sup_reload(struct sup *s)
 {
 	struct conf	*nc;
+	struct modset	*nms = NULL;
 	char		 err[512];
 	unsigned	 i, prev = s->gen;
 
@@ -820,10 +859,12 @@ sup_reload(struct sup *s)
 	}
 	sup_notify("RELOADING=1");
 	if (conf_load(nc, s->opts->conf_path, err, sizeof(err)) == -1 ||
+	    (nms = sup_modules_load(nc, err, sizeof(err))) == NULL ||
 	    sup_apply_opts(nc, s->opts, err, sizeof(err)) == -1 ||
 	    sup_check_single_port(s->conf, nc, err, sizeof(err)) == -1) {
 		log_warnx("reload failed: %s; keeping the running "
 		    "configuration", err);
+		sup_modules_free(nms);
 		conf_free(nc);
 		free(nc);
 		sup_notify_reload_failed(err);
@@ -835,6 +876,7 @@ sup_reload(struct sup *s)
 	if (i == sizeof(s->old_confs) / sizeof(s->old_confs[0])) {
 		log_warnx("reload failed: too many generations still "
 		    "draining; try again later");
+		sup_modules_free(nms);
 		conf_free(nc);
 		free(nc);
 		sup_notify_reload_failed("too many generations still draining");
@@ -842,10 +884,11 @@ sup_reload(struct sup *s)
 	}
 	s->gen++;
 	sup_raise_nofile(nc);
-	if (sup_start_generation(s, nc) == -1) {
+	if (sup_start_generation(s, nc, nms) == -1) {
 		log_warnx("reload failed: could not start the new workers; "
 		    "keeping the running configuration");
 		s->gen = prev;
+		sup_modules_free(nms);
 		conf_free(nc);
 		free(nc);
 		sup_notify_reload_failed(s->why[0] != '\0' ? s->why :
@@ -853,7 +896,9 @@ sup_reload(struct sup *s)
 		return;
 	}
 	s->old_confs[i] = s->conf;
+	s->old_mods[i] = s->mods;
 	s->conf = nc;
+	s->mods = nms;
 	sup_retire(s, s->gen);
 	if (s->stats.hdr != NULL) {
 		atomic_store(&s->stats.hdr->generation, s->gen);
@@ -1102,33 +1147,125 @@ sup_daemonize(struct sup *s)
 	return 0;
 }
 
-int
-sup_run(struct conf *c, const struct sup_opts *o)
+/*
+ * The supervisor's state before anything is bound: the configuration, no
+ * fds yet, and absolute copies of -c and -r for the reloads.
+ */
+static void
+sup_setup(struct sup *s, struct conf *c, struct modset *ms,
+    const struct sup_opts *o)
 {
-	static struct sup	 s;	/* large; lives for the process */
-	struct slot		*fresh[256];
-	sigset_t		 set;
-	unsigned		 i, nfresh = 0;
-	int			 rc;
-
-	memset(&s, 0, sizeof(s));
-	s.conf = c;
-	s.pid_fd = -1;
-	s.ctl[0] = s.ctl[1] = -1;
+	memset(s, 0, sizeof(*s));
+	s->conf = c;
+	s->mods = ms;
+	s->pid_fd = -1;
+	s->ctl[0] = s->ctl[1] = -1;
+	s->rdy[0] = s->rdy[1] = -1;
 	/*
 	 * Fix: a reload re-reads -c and re-applies -r, but sup_daemonize()
 	 * does chdir("/"), so a relative "-c ptftpd.conf" or "-r dir" made
 	 * every reload of a daemon fail ("reload failed: ptftpd.conf: No
 	 * such file or directory"). Keep absolute copies for the reloads.
 	 */
-	s.aopts = *o;
-	if ((s.aconf = sup_abs_path(o->conf_path)) != NULL)
-		s.aopts.conf_path = s.aconf;
-	if (o->root != NULL && (s.aroot = sup_abs_path(o->root)) != NULL)
-		s.aopts.root = s.aroot;
-	s.opts = &s.aopts;
-	s.gen = 1;
-	s.rdy[0] = s.rdy[1] = -1;
+	s->aopts = *o;
+	if ((s->aconf = sup_abs_path(o->conf_path)) != NULL)
+		s->aopts.conf_path = s->aconf;
+	if (o->root != NULL && (s->aroot = sup_abs_path(o->root)) != NULL)
+		s->aopts.root = s->aroot;
+	s->opts = &s->aopts;
+	s->gen = 1;
+}
+
+/*
+ * The stats segment, if stats.enabled. It outlives reloads: its path (and
+ * whether there is one) is fixed at start. stats.enabled = false exists
+ * to measure what counting costs; workers then count nothing.
+ */
+static int
+sup_stats_open(struct sup *s, const struct conf *c)
+{
+	if (c->stats.enabled) {
+		if (stats_create(&s->stats, c->stats.path, SUP_MAX_SLOTS) == -1) {
+			log_warn("stats segment %s", c->stats.path);
+			return -1;
+		}
+		s->stats_path = strdup(c->stats.path);
+		atomic_store(&s->stats.hdr->workers, c->workers);
+	}
+	if (c->stats.interval_s > 0)
+		s->next_stats_ms = clock_now_ms() + c->stats.interval_s * 1000ull;
+	return 0;
+}
+
+/* The start-up lines: every listen address, then the summary. */
+static void
+sup_log_started(const struct conf *c)
+{
+	unsigned	i;
+
+	for (i = 0; i < c->n_listen; i++)
+		log_info("listening on %s%s%s port %u",
+		    c->listen[i].ss.ss_family == AF_INET6 ? "[" : "",
+		    c->listen[i].address,
+		    c->listen[i].ss.ss_family == AF_INET6 ? "]" : "",
+		    c->listen[i].port);
+	log_info("ptftpd started: %u workers, root %s", c->workers, c->root);
+}
+
+/*
+ * Release what sup_run took, on every way out: slot fds, the pid file,
+ * the stats segment (its last stats.file first), every generation's
+ * configuration and the pipes.
+ */
+static void
+sup_teardown(struct sup *s)
+{
+	unsigned	i;
+
+	for (i = 0; i < SUP_MAX_SLOTS; i++)
+		sup_close_fds(&s->slots[i]);
+	if (s->pid_fd != -1) {
+		unlink(s->pid_path);
+		close(s->pid_fd);
+	}
+	if (s->stats_path != NULL) {
+		if (s->conf->stats.file != NULL)
+			sup_stats_dump(s, false);
+		stats_close(&s->stats);
+		unlink(s->stats_path);
+		free(s->stats_path);
+	}
+	for (i = 0; i < sizeof(s->old_confs) / sizeof(s->old_confs[0]); i++)
+		if (s->old_confs[i] != NULL) {
+			conf_free(s->old_confs[i]);
+			free(s->old_confs[i]);
+			sup_modules_free(s->old_mods[i]);
+		}
+	conf_free(s->conf);
+	free(s->conf);
+	sup_modules_free(s->mods);
+	if (s->ctl[0] != -1) {
+		close(s->ctl[0]);
+		close(s->ctl[1]);
+	}
+	if (s->rdy[0] != -1) {
+		close(s->rdy[0]);
+		close(s->rdy[1]);
+	}
+	free(s->aconf);
+	free(s->aroot);
+}
+
+int
+sup_run(struct conf *c, struct modset *ms, const struct sup_opts *o)
+{
+	static struct sup	 s;	/* large; lives for the process */
+	struct slot		*fresh[256];
+	sigset_t		 set;
+	unsigned		 nfresh = 0;
+	int			 rc = 1;
+
+	sup_setup(&s, c, ms, o);
 	log_set_tag("sup");
 	/*
 	 * Bind first, and check that no other process serves our addresses,
@@ -1137,19 +1274,16 @@ sup_run(struct conf *c, const struct sup_opts *o)
 	 * its stats segment (stats_create replaces the file).
 	 */
 	sup_raise_nofile(c);
-	if (sup_bind_generation(&s, c, fresh, &nfresh) == -1) {
+	if (sup_bind_generation(&s, c, ms, fresh, &nfresh) == -1) {
 		log_warnx("could not start; exiting");
-		rc = 1;
 		goto out;
 	}
 	sup_mkdir_parent(c->pid_file);
 	if (c->stats.enabled)
 		sup_mkdir_parent(c->stats.path);
 	if (sup_pidfile_take(&s, o->foreground) == -1 ||
-	    (!o->foreground && sup_daemonize(&s) == -1)) {
-		rc = 1;
+	    (!o->foreground && sup_daemonize(&s) == -1))
 		goto out;
-	}
 	sup_pidfile_write(&s);
 	/* Signals wait in the mask from now on (sup_loop takes them); a
 	 * worker's first SIGIO must not find the default action. */
@@ -1168,62 +1302,15 @@ sup_run(struct conf *c, const struct sup_opts *o)
 		log_warn("control pipe");
 		s.ctl[0] = s.ctl[1] = -1;
 	}
-	/* The segment outlives reloads: its path (and whether there is one)
-	 * is fixed at start. stats.enabled = false exists to measure what
-	 * counting costs; workers then count nothing. */
-	if (c->stats.enabled) {
-		if (stats_create(&s.stats, c->stats.path, SUP_MAX_SLOTS) == -1) {
-			log_warn("stats segment %s", c->stats.path);
-			rc = 1;
-			goto out;
-		}
-		s.stats_path = strdup(c->stats.path);
-		atomic_store(&s.stats.hdr->workers, c->workers);
-	}
-	if (c->stats.interval_s > 0)
-		s.next_stats_ms = clock_now_ms() + c->stats.interval_s * 1000ull;
+	if (sup_stats_open(&s, c) == -1)
+		goto out;
 	sup_fork_generation(&s, fresh, nfresh);
-	for (i = 0; i < c->n_listen; i++)
-		log_info("listening on %s%s%s port %u",
-		    c->listen[i].ss.ss_family == AF_INET6 ? "[" : "",
-		    c->listen[i].address,
-		    c->listen[i].ss.ss_family == AF_INET6 ? "]" : "",
-		    c->listen[i].port);
-	log_info("ptftpd started: %u workers, root %s", c->workers, c->root);
+	sup_log_started(c);
 	/* READY=1 when every worker has reported (sup_read_ready). */
 	sup_read_ready(&s);
 	rc = sup_loop(&s);
 	log_info("ptftpd stopped");
 out:
-	for (i = 0; i < SUP_MAX_SLOTS; i++)
-		sup_close_fds(&s.slots[i]);
-	if (s.pid_fd != -1) {
-		unlink(s.pid_path);
-		close(s.pid_fd);
-	}
-	if (s.stats_path != NULL) {
-		if (s.conf->stats.file != NULL)
-			sup_stats_dump(&s, false);
-		stats_close(&s.stats);
-		unlink(s.stats_path);
-		free(s.stats_path);
-	}
-	for (i = 0; i < sizeof(s.old_confs) / sizeof(s.old_confs[0]); i++)
-		if (s.old_confs[i] != NULL) {
-			conf_free(s.old_confs[i]);
-			free(s.old_confs[i]);
-		}
-	conf_free(s.conf);
-	free(s.conf);
-	if (s.ctl[0] != -1) {
-		close(s.ctl[0]);
-		close(s.ctl[1]);
-	}
-	if (s.rdy[0] != -1) {
-		close(s.rdy[0]);
-		close(s.rdy[1]);
-	}
-	free(s.aconf);
-	free(s.aroot);
+	sup_teardown(&s);
 	return rc;
 }

@@ -7,21 +7,21 @@
  * table that maps a client address:port to its session, the retransmit
  * timers, the transfer log line, the busy check, the socket pool, single
  * port mode, drain, and the order of a request's way in: admission
- * (admit.c: rewrite and route, access lists, limits), then the content:
- * the file tree (fs.c), a rendered template (tmpl.c), a module's answer
- * (module.c), a program's output through the spawner (execd.c), or an
- * upload (fs.c).
+ * (admit.c: rewrite and route, access lists, limits), then the content
+ * (content.c: a file, a rendered template, a module's answer, a
+ * program's output through the spawner, or an upload), then the
+ * transfer.
  * It does not parse packets (tftp.c), decide protocol steps (sess.c),
- * resolve paths (fs.c), bind listen sockets (the supervisor did), hold
- * the datagrams waiting to be sent (txq.c: the send queue and its GSO
- * trains; it calls back here to end a transfer whose file faulted),
+ * open content or hold the file trees, template caches, modules and the
+ * exec spawner (content.c), bind listen sockets (the supervisor did),
+ * hold the datagrams waiting to be sent (txq.c: the send queue and its
+ * GSO trains; it calls back here to end a transfer whose file faulted),
  * word, count and rate-limit refusals (admit.c), or wait for and reap
  * I/O (wio.h: the epoll set, and io_uring's receives, sends and
  * completions, in wio_epoll.c and wio_uring.c).
  *
- * Size: about 1,980 lines because single port mode, the socket pool and
- * the content glue still live here; the content glue is to move to
- * content.c.
+ * Size: about 1,700 lines because single port mode and the socket pool
+ * live here.
  *
  * Packet path: no allocation. Logging is one line per finished transfer
  * and one per refused request, the refusals at most
@@ -54,11 +54,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <time.h>
@@ -68,11 +66,11 @@
 #include "admit.h"
 #include "clock.h"
 #include "conf.h"
+#include "content.h"
 #include "execd.h"
 #include "fs.h"
 #include "limit.h"
 #include "log.h"
-#include "module.h"
 #include "net.h"
 #include "priv.h"
 #include "route.h"
@@ -81,7 +79,6 @@
 #include "stats.h"
 #include "tftp.h"
 #include "timer.h"
-#include "tmpl.h"
 #include "txq.h"
 #include "wio.h"
 #include "worker.h"
@@ -146,17 +143,13 @@ struct wsess {
 struct worker {
 	const struct conf	*conf;
 	unsigned		 id;
-	struct fs		*fs;		/* the top-level root */
 	uint64_t		 now_ms;	/* loop time, for the name cache */
 	uint64_t		 expire_ms;	/* last worker_expire */
 	uint64_t		 trim_ms;	/* next idle-body expiry pass */
-	struct fs		**route_fs;	/* per route with its own root */
 	struct limit		 limit;
-	struct tmpl_ctx		*tmpl;		/* template and hosts caches */
-	struct execd		 execd;		/* exec handler's spawner */
-	uint32_t		 job_seq;
+	/* What requests read: file trees, templates, modules, programs. */
+	struct content		 ct;
 	int			 exit_code;
-	bool			 modules_up;	/* module_worker_init done */
 	struct route_match	 rm;		/* scratch for route_match */
 	char			 rname[TFTP_NAME_MAX + 1];	/* rewritten */
 	int			 ctl_fd;
@@ -357,35 +350,21 @@ worker_count_done(struct worker *w, const struct wsess *ws, uint64_t now)
 static void
 worker_close_content(struct wsess *ws)
 {
-	if (ws->body != NULL)
-		fs_release(ws->fs, ws->body);
-	ws->body = NULL;
-	if (ws->up != NULL)
-		fs_upload_abort(ws->fs, ws->up);
-	ws->up = NULL;
+	content_close(ws->fs, &ws->body, &ws->up);
 }
 
-/* The module's per-transfer callback (fbtftp's session stats). The
- * captures of the route match are not kept per transfer: m is NULL. */
+/* ws as content.c sees it: its route, name, mode and addresses. */
 static void
-worker_module_done(const struct wsess *ws, uint64_t now)
+worker_content_req(const struct wsess *ws, struct content_req *q)
 {
-	const struct sess		*s = &ws->s;
-	struct module_req		 q = { .file = ws->name, .mode = s->mode,
-	    .client = &ws->peer, .server = &ws->local, .m = NULL };
-	struct ptftpd_xfer_stats	 st;
-
-	memset(&st, 0, sizeof(st));
-	st.struct_size = sizeof(st);
-	st.result = sess_result_name(s->result);
-	st.bytes = sess_acked_bytes(s);
-	st.duration_ms = now - s->start_ms;
-	st.error_code = s->err_code;
-	st.retransmits = s->n_rexmit;
-	st.blksize = s->blksize;
-	st.windowsize = s->windowsize;
-	st.tsize = s->size;
-	module_done((struct conf_module *)&ws->route->module, &q, &st);
+	memset(q, 0, sizeof(*q));
+	q->op = ws->s.op;
+	q->mode = ws->s.mode;
+	q->name = ws->name;
+	q->route = ws->route;
+	q->fs = ws->fs;
+	q->peer = &ws->peer;
+	q->local = &ws->local;
 }
 
 /* Release everything a transfer holds and return its slot. */
@@ -398,8 +377,12 @@ worker_end(struct worker *w, struct wsess *ws, uint64_t now)
 	wio_flush(&w->io);
 	worker_log_done(w, ws, now);
 	worker_count_done(w, ws, now);
-	if (ws->route != NULL && ws->route->handler == CONF_HANDLER_MODULE)
-		worker_module_done(ws, now);
+	if (ws->route != NULL) {
+		struct content_req	 q;
+
+		worker_content_req(ws, &q);
+		content_done(&w->ct, &q, &ws->s, now);
+	}
 	timer_cancel(&w->timers, &ws->tn);
 	worker_unhash(w, ws);
 	/* close() also removes the fd from the epoll set; a receive on
@@ -670,131 +653,34 @@ worker_admit(struct worker *w, int lfd, enum tftp_op op,
 	if (admit_request(&w->adm, lfd, op, req, peer, local, w->rname,
 	    sizeof(w->rname), &w->rm, &r, now) == -1)
 		return -1;
-	*fs = (r != NULL && w->route_fs[r - w->conf->routes] != NULL) ?
-	    w->route_fs[r - w->conf->routes] : w->fs;
+	*fs = content_fs(&w->ct, r);
 	*route = r;
 	return 0;
 }
 
 /*
- * The exec handler: ask the spawner to run the route's program with the
- * request in its environment. The transfer waits (pending, no packet
- * sent) until the whole output is there, so tsize is exact; the client's
- * retransmitted RRQs meanwhile are recognised as such. Returns 0 with
- * ws->pending set, or a TFTP error code.
- */
-static int
-worker_exec_submit(struct worker *w, const struct tftp_req *req,
-    const struct conf_route *r, struct wsess *ws, const char **msg)
-{
-	static char	 vars[16][TFTP_NAME_MAX + 32];
-	const char	*env[17];
-	char		 ip[ADDR_IP_LEN], mac[ADDR_MAC_LEN];
-	uint16_t	 port;
-	unsigned	 n = 0, i;
-
-	if (w->execd.fd == -1) {
-		*msg = "Exec handler unavailable";
-		return FS_ESERVER;
-	}
-	snprintf(vars[n++], sizeof(vars[0]), "PTFTPD_FILE=%s", w->rm.name);
-	addr_format_ip(&ws->peer, ip, &port);
-	snprintf(vars[n++], sizeof(vars[0]), "PTFTPD_CLIENT_IP=%s", ip);
-	snprintf(vars[n++], sizeof(vars[0]), "PTFTPD_CLIENT_PORT=%u", port);
-	addr_format_ip(&ws->local, ip, &port);
-	snprintf(vars[n++], sizeof(vars[0]), "PTFTPD_SERVER_IP=%s", ip);
-	if (addr_mac_in_name(w->rm.name, mac) != 1)
-		mac[0] = '\0';
-	snprintf(vars[n++], sizeof(vars[0]), "PTFTPD_MAC=%s", mac);
-	snprintf(vars[n++], sizeof(vars[0]), "PTFTPD_MODE=%s",
-	    tftp_modename(req->mode));
-	for (i = 1; i <= ROUTE_NCAPTURE && i <= w->rm.n_capture; i++)
-		snprintf(vars[n++], sizeof(vars[0]), "PTFTPD_MATCH%u=%s", i,
-		    w->rm.capture[i]);
-	for (i = 0; i < n; i++)
-		env[i] = vars[i];
-	env[n] = NULL;
-	/* The job names the slot this request is about to take (the free
-	 * list's head: nothing allocates in between), so a completion finds
-	 * its transfer in O(1); the high bits tell a stale one apart. */
-	ws->job = (++w->job_seq << 20) | w->free_head;
-	if (execd_submit(&w->execd, ws->job, (unsigned)(r - w->conf->routes),
-	    env) == -1) {
-		*msg = "Server busy, try again";
-		return FS_ESERVER;
-	}
-	ws->pending = true;
-	return 0;
-}
-
-/*
- * Content made for this request: a rendered template or a module's
- * answer, complete before the first packet so tsize is exact. Returns 0
- * with ws->body set, or a TFTP error code with *msg.
- */
-static int
-worker_generate(struct worker *w, const struct tftp_req *req,
-    const struct conf_route *r, struct wsess *ws, const char **msg)
-{
-	uint8_t		*data = NULL;
-	uint64_t	 size = 0;
-	int		 code;
-
-	switch (r->handler) {
-	case CONF_HANDLER_EXEC:
-		return worker_exec_submit(w, req, r, ws, msg);
-	case CONF_HANDLER_TEMPLATE: {
-		struct tmpl_req	 q = { .root = r->root ? r->root : w->conf->root,
-		    .t = &r->template, .file = w->rm.name, .client = &ws->peer,
-		    .server = &ws->local, .m = &w->rm };
-
-		code = tmpl_render(w->tmpl, &q, &data, &size, msg);
-		break;
-	}
-	case CONF_HANDLER_MODULE: {
-		struct module_req q = { .file = w->rm.name, .mode = req->mode,
-		    .client = &ws->peer, .server = &ws->local, .m = &w->rm };
-
-		code = module_open_body((struct conf_module *)&r->module, &q,
-		    &data, &size, msg);
-		break;
-	}
-	default:
-		*msg = "Handler not available";
-		return TFTP_EUNDEF | 0x10000;
-	}
-	if (code != 0)
-		return code;
-	ws->body = fs_body_new(data, size, 0, req->mode);
-	if (ws->body == NULL) {
-		*msg = errno == EFBIG ? "File too large for netascii" :
-		    "Server error";
-		return errno == EFBIG ? TFTP_ENOSPACE : FS_ESERVER;
-	}
-	return 0;
-}
-
-/*
- * Open what an admitted request reads or writes: a body for an RRQ, an
- * upload (temporary file, published only when complete) for a WRQ.
- * Returns 0, or a TFTP error code with *msg.
+ * Open what an admitted request reads or writes (content.c): a body for
+ * an RRQ, an upload for a WRQ, or an exec job (ws->pending, ws->job) for
+ * the slot this request is about to take (the free list's head: nothing
+ * allocates in between). Returns 0, or a TFTP error code with *msg.
  */
 static int
 worker_open(struct worker *w, enum tftp_op op, const struct tftp_req *req,
     const struct conf_route *r, struct fs *fs, struct wsess *ws,
     const char **msg)
 {
-	struct fs_wpolicy	 p;
+	struct content_req	 q = { .op = op, .mode = req->mode,
+	    .name = w->rm.name, .route = r, .m = &w->rm, .fs = fs,
+	    .peer = &ws->peer, .local = &ws->local, .slot = w->free_head };
+	struct content_out	 o;
+	int			 code;
 
-	if (op == TFTP_RRQ && r != NULL && r->handler != CONF_HANDLER_FILE)
-		return worker_generate(w, req, r, ws, msg);
-	if (op == TFTP_RRQ)
-		return fs_open_read(fs, w->rm.name, req->mode, &ws->body, msg);
-	p.create = r->write.create;
-	p.overwrite = r->write.overwrite;
-	p.max_bytes = r->write.max_bytes;
-	p.mode = (mode_t)r->write.mode;
-	return fs_open_write(fs, w->rm.name, &p, req->mode, &ws->up, msg);
+	code = content_open(&w->ct, &q, &o, msg);
+	ws->body = o.body;
+	ws->up = o.up;
+	ws->job = o.job;
+	ws->pending = o.pending;
+	return code;
 }
 
 /*
@@ -1350,84 +1236,33 @@ worker_exec_fail(struct worker *w, struct wsess *ws, uint16_t code,
 	worker_end(w, ws, now);
 }
 
-/* Why a program's run failed, for the log line. */
-static void
-worker_exec_log(const struct wsess *ws, const struct execd_done *d)
-{
-	char	 head[EXECD_ERR_HEAD * 4 + 1], name[TFTP_NAME_MAX * 4 + 1];
-	char	 why[64];
-
-	if (d->exec_failed)
-		snprintf(why, sizeof(why), "not run: %s", strerror(d->err));
-	else if (d->timed_out)
-		snprintf(why, sizeof(why), "timed out");
-	else if (d->too_big)
-		snprintf(why, sizeof(why), "output over max_bytes");
-	else if (WIFSIGNALED(d->status))
-		snprintf(why, sizeof(why), "killed by signal %d",
-		    WTERMSIG(d->status));
-	else
-		snprintf(why, sizeof(why), "exit status %d",
-		    WEXITSTATUS(d->status));
-	log_warnx("exec %s for file=\"%s\": %s; stderr: \"%s\"",
-	    ws->route->exec.argv[0],
-	    log_safe(name, sizeof(name), ws->name, ws->name_len), why,
-	    log_safe(head, sizeof(head), d->err_head, d->err_len));
-}
-
 /* One finished program: start the transfer with its output, or refuse. */
 static void
 worker_exec_done(struct worker *w, struct execd_done *d, uint64_t now)
 {
-	struct wsess	*ws = NULL;
-	uint32_t	 i;
-	uint8_t		*data = NULL;
+	struct wsess		*ws = NULL;
+	struct content_req	 q;
+	struct body		*body;
+	const char		*msg;
+	uint32_t		 i;
+	int			 code;
 
-	i = d->job & ((1u << 20) - 1);
+	i = content_job_slot(d->job);
 	if (i < w->cap && w->ss[i].fd != -1 && w->ss[i].pending &&
 	    w->ss[i].job == d->job)
 		ws = &w->ss[i];
 	if (ws == NULL) {		/* replaced or timed out meanwhile */
-		if (d->memfd != -1)
-			close(d->memfd);
+		content_exec_discard(d);
 		return;
 	}
-	if (!execd_done_ok(d)) {
-		worker_exec_log(ws, d);
-		if (d->memfd != -1)
-			close(d->memfd);
-		/* Exit status 1 means "nothing for this name": boot
-		 * clients then try their next name (pxelinux, U-Boot). */
-		if (!d->exec_failed && !d->timed_out && !d->too_big &&
-		    WIFEXITED(d->status) && WEXITSTATUS(d->status) == 1)
-			worker_exec_fail(w, ws, TFTP_ENOTFOUND,
-			    "File not found", now);
-		else
-			worker_exec_fail(w, ws, d->too_big ? TFTP_ENOSPACE :
-			    TFTP_EUNDEF, d->too_big ? "Output too large" :
-			    "Generator failed", now);
-		return;
-	}
-	if (d->size > 0) {
-		/* MAP_PRIVATE: older kernels refuse a shared mapping of a
-		 * write-sealed memfd. */
-		data = mmap(NULL, d->size, PROT_READ, MAP_PRIVATE, d->memfd, 0);
-		if (data == MAP_FAILED)
-			data = NULL;
-	}
-	if (d->memfd != -1)
-		close(d->memfd);
-	if (d->size > 0 && data == NULL) {
-		log_warn("exec output mmap");
-		worker_exec_fail(w, ws, TFTP_EUNDEF, "Server error", now);
+	worker_content_req(ws, &q);
+	q.mode = ws->pend_req.mode;
+	if ((code = content_exec_body(&q, d, &body, &msg)) != 0) {
+		worker_exec_fail(w, ws, (uint16_t)code, msg, now);
 		return;
 	}
 	ws->pending = false;
-	ws->body = fs_body_new(data, d->size, 1, ws->pend_req.mode);
-	if (ws->body == NULL) {
-		worker_exec_fail(w, ws, TFTP_ENOSPACE, "Output too large", now);
-		return;
-	}
+	ws->body = body;
 	timer_cancel(&w->timers, &ws->tn);
 	worker_start(w, ws, TFTP_RRQ, &ws->pend_req, ws->route, now);
 }
@@ -1443,7 +1278,7 @@ worker_execd_ready(struct worker *w, uint64_t now)
 	int			 n, round;
 
 	for (round = 0; round < RX_PER_EVENT; round++) {
-		n = execd_read(&w->execd, &d);
+		n = content_exec_read(&w->ct, &d);
 		if (n == 1) {
 			worker_exec_done(w, &d, now);
 			continue;
@@ -1456,8 +1291,8 @@ worker_execd_ready(struct worker *w, uint64_t now)
 			if (w->ss[i].fd != -1 && w->ss[i].pending)
 				worker_exec_fail(w, &w->ss[i], TFTP_EUNDEF,
 				    "Exec handler unavailable", now);
-		(void)wio_unwatch(&w->io, w->execd.fd);
-		execd_stop(&w->execd);
+		(void)wio_unwatch(&w->io, content_exec_fd(&w->ct));
+		content_exec_stop(&w->ct);
 		w->exit_code = 1;
 		worker_start_drain(w, now);
 		return;
@@ -1488,19 +1323,13 @@ worker_expire(struct worker *w, uint64_t now)
 static void
 worker_trim_cache(struct worker *w, uint64_t now)
 {
-	unsigned	 i;
-
 	if (now < w->trim_ms)
 		return;
 	w->trim_ms = now + 1000;
 	admit_log_flush(&w->adm, now);
 	if (w->pool != NULL)
 		worker_pool_trim(w, now, false);
-	fs_expire_idle(w->fs, now, w->conf->cache_idle_ms);
-	for (i = 0; w->route_fs != NULL && i < w->conf->n_routes; i++)
-		if (w->route_fs[i] != NULL)
-			fs_expire_idle(w->route_fs[i], now,
-			    w->conf->cache_idle_ms);
+	content_trim(&w->ct, now);
 }
 
 /* Stop taking requests: the listen sockets leave the epoll set (the
@@ -1573,8 +1402,8 @@ worker_setup_io(struct worker *w)
 		if (wio_watch(&w->io, w->lfds[i], TAG_LISTEN | i) == -1)
 			return -1;
 	if ((w->ctl_fd != -1 && wio_watch(&w->io, w->ctl_fd, TAG_CTL) == -1) ||
-	    (w->execd.fd != -1 &&
-	    wio_watch(&w->io, w->execd.fd, TAG_EXECD) == -1))
+	    (content_exec_fd(&w->ct) != -1 && wio_watch(&w->io,
+	    content_exec_fd(&w->ct), TAG_EXECD) == -1))
 		return -1;
 	w->listening = true;
 	if (!c->io_uring || c->single_port)
@@ -1657,18 +1486,8 @@ worker_free(struct worker *w)
 			sess_fail(&w->ss[i].s, TFTP_EUNDEF);
 			worker_end(w, &w->ss[i], now);
 		}
-	if (w->fs != NULL)
-		fs_free(w->fs);
-	for (i = 0; w->route_fs != NULL && i < w->conf->n_routes; i++)
-		if (w->route_fs[i] != NULL)
-			fs_free(w->route_fs[i]);
-	free(w->route_fs);
+	content_free(&w->ct);
 	limit_free(&w->limit);
-	if (w->tmpl != NULL)
-		tmpl_free(w->tmpl);
-	if (w->modules_up)
-		module_worker_fini((struct conf *)w->conf);
-	execd_stop(&w->execd);
 	if (w->pool != NULL)
 		worker_pool_trim(w, now, true);
 	free(w->pool);
@@ -1707,86 +1526,6 @@ worker_signals(sigset_t *runmask)
 	sigdelset(runmask, SIGQUIT);
 }
 
-/* Template roots are opened now, while every path is still reachable. */
-static int
-worker_open_template_roots(struct worker *w)
-{
-	unsigned	 i;
-
-	for (i = 0; i < w->conf->n_routes; i++) {
-		const struct conf_route	*r = &w->conf->routes[i];
-		const char		*root = r->root ? r->root :
-		    w->conf->root;
-
-		if (r->handler == CONF_HANDLER_TEMPLATE &&
-		    tmpl_open_root(w->tmpl, root) == -1) {
-			log_warn("template root %s", root);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/*
- * Every module's init(args), once per worker, after the privilege drop
- * (and chroot) and before the syscall filter: a module opens its files
- * here, as the workers' user.
- */
-static int
-worker_init_modules(struct worker *w)
-{
-	char	 err[512];
-
-	if (module_worker_init((struct conf *)w->conf, err, sizeof(err)) == -1) {
-		log_warnx("module: %s", err);
-		return -1;
-	}
-	w->modules_up = true;
-	return 0;
-}
-
-/* One file tree per route that names its own root (per-subnet roots). */
-static int
-worker_open_route_roots(struct worker *w)
-{
-	const struct conf	*c = w->conf;
-	unsigned		 i;
-
-	w->route_fs = calloc(c->n_routes + 1, sizeof(*w->route_fs));
-	if (w->route_fs == NULL) {
-		log_warn("route roots");
-		return -1;
-	}
-	for (i = 0; i < c->n_routes; i++) {
-		if (c->routes[i].root == NULL)
-			continue;
-		w->route_fs[i] = fs_new(c->routes[i].root, c->cache_max_idle);
-		if (w->route_fs[i] == NULL) {
-			log_warn("route %u root %s", i, c->routes[i].root);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* Every file tree trusts a name's lookup for cache_valid_ms. */
-static int
-worker_name_caches(struct worker *w)
-{
-	unsigned	 i;
-	int		 rc;
-
-	w->now_ms = clock_now_ms();
-	rc = fs_set_name_cache(w->fs, w->conf->cache_valid_ms, &w->now_ms);
-	for (i = 0; rc == 0 && i < w->conf->n_routes; i++)
-		if (w->route_fs[i] != NULL)
-			rc = fs_set_name_cache(w->route_fs[i],
-			    w->conf->cache_valid_ms, &w->now_ms);
-	if (rc == -1)
-		log_warn("name cache");
-	return rc;
-}
-
 static int
 worker_setup_limit(struct worker *w)
 {
@@ -1818,17 +1557,6 @@ worker_setup_limit(struct worker *w)
 }
 
 static bool
-worker_has_exec(const struct conf *c)
-{
-	unsigned	 i;
-
-	for (i = 0; i < c->n_routes; i++)
-		if (c->routes[i].handler == CONF_HANDLER_EXEC)
-			return true;
-	return false;
-}
-
-static bool
 worker_has_uploads(const struct conf *c)
 {
 	unsigned	 i;
@@ -1846,8 +1574,7 @@ worker_init(struct worker *w, const struct worker_args *a)
 	const char		*what;
 
 	memset(w, 0, sizeof(*w));
-	w->execd.fd = -1;
-	w->execd.pid = -1;
+	content_init(&w->ct, c, a->mods);
 	w->conf = c;
 	w->id = a->id;
 	w->lfds = a->lfds;
@@ -1872,33 +1599,11 @@ worker_init(struct worker *w, const struct worker_args *a)
 	w->lim.retries = c->session.retries;
 	w->lim.first_retries = c->session.first_retries;
 	w->lim.rto_min_ms = c->session.rto_min_ms;
-	/* The root is opened before the privilege drop; every lookup is
-	 * still checked against the unprivileged user. */
-	if ((w->fs = fs_new(c->root, c->cache_max_idle)) == NULL) {
-		if (errno == ENOSYS)
-			log_warnx("root %s: openat2 unavailable (kernel before "
-			    "5.6, or a seccomp filter such as systemd's "
-			    "RestrictSUIDSGID=)", c->root);
-		else
-			log_warn("root %s", c->root);
+	/* Every path is opened before the privilege drop (content.c). */
+	w->now_ms = clock_now_ms();
+	if (content_open_roots(&w->ct, &w->now_ms) == -1 ||
+	    worker_setup_limit(w) == -1)
 		return -1;
-	}
-	if (worker_open_route_roots(w) == -1 || worker_setup_limit(w) == -1 ||
-	    worker_name_caches(w) == -1)
-		return -1;
-	if ((w->tmpl = tmpl_new()) == NULL) {
-		log_warn("template cache");
-		return -1;
-	}
-	if (worker_open_template_roots(w) == -1)
-		return -1;
-	/* Programs of exec routes run from a spawner forked now (the
-	 * syscall filter forbids fork later), outside the chroot; it drops
-	 * to the unprivileged user itself. */
-	if (worker_has_exec(c) && execd_start(&w->execd, c) == -1) {
-		log_warn("exec spawner");
-		return -1;
-	}
 	if (priv_drop(c->user, c->group, c->chroot, &what) == -1) {
 		log_warn("dropping privileges: %s", what);
 		return -1;
@@ -1906,7 +1611,7 @@ worker_init(struct worker *w, const struct worker_args *a)
 	/* Backstop for the control pipe: a dead supervisor stops us. Set
 	 * after the uid change, which clears it. */
 	(void)prctl(PR_SET_PDEATHSIG, SIGQUIT);
-	if (worker_init_modules(w) == -1)
+	if (content_init_modules(&w->ct) == -1)
 		return -1;
 	if (worker_setup_slots(w) == -1 || worker_setup_io(w) == -1) {
 		log_warn("setup");

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-// LINK: conf conf_policy module tmpl addr num
+// LINK: conf conf_policy addr num
 // PKG: libconfig
 /*
  * fuzz_conf.c - libFuzzer entry point for the configuration loader. Each

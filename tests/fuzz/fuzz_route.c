@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-// LINK: route conf conf_policy module tmpl addr num
+// LINK: route conf conf_policy addr num
 // PKG: libconfig
 /*
  * fuzz_route.c - libFuzzer entry point for the rewrite rules and routes.

@@ -21,6 +21,24 @@
 #   pt_wait_for SECS CMD...  run CMD every 0.1 s until it succeeds, at most
 #                      SECS seconds (decimals allowed); 1 on timeout
 #   pt_wait_gone PID [SECS]  wait (bounded) until PID is gone or a zombie
+#   pt_gone PID        true if PID is gone or a zombie
+#   pt_workers         the supervisor's live children, sorted, one line
+#   pt_count WORDS...  how many words (pt_count $(pt_workers))
+#   pt_mkfiles SIZE... one random file f<SIZE> per size; their names in
+#                      PT_FILES
+#   pt_get WHAT FILE CMD...  run a client CMD (60 s at most) that writes
+#                      $PT_GOT; fail unless it exits 0 and PT_GOT is
+#                      byte-exact $ROOT/FILE
+#   pt_wait_child PID SECS   wait (bounded) for a child of ours to exit;
+#                      its status in PT_RC (-1 and 1 returned on timeout)
+#   pt_mark            remember where the daemon log ends now
+#   pt_log_since       the daemon log's lines since pt_mark
+#   pt_wait_log_since ERE SECS   pt_wait_log over those lines only
+#   pt_served_by [ERE] pids that logged a finished transfer since pt_mark
+#                      (of files matching ERE), sorted, unique
+#   pt_notify_listen SOCK LOG  a stand-in for systemd's notify socket at
+#                      SOCK: one line per datagram in LOG; its pid in
+#                      PT_NOTIFY_PID (tracked)
 #   pt_port_range N    "MIN MAX" of N free UDP ports below the ephemeral range
 #   pt_stat KEY        a total of the daemon's stats segment (ptftpd-stat -j
 #                      "totals", e.g. sess_active), empty if unreadable
@@ -32,6 +50,9 @@
 #                      CR -> CR NUL)
 #   pt_fail MSG        print MSG and the log tail, exit 1
 #   pt_step MSG        progress line
+# Also PT_PYTHON: the python3 interpreter itself (the pyenv shim costs
+# seconds per start on a loaded machine). Port checks and the bounded stop
+# of a helper are scripts/srvlib.sh's.
 
 set -u
 
@@ -43,6 +64,12 @@ case $BUILD in
 esac
 PTFTPD=$BUILD/ptftpd
 TFTPC=$BUILD/tftpc
+# shellcheck source=../../scripts/srvlib.sh
+. "$TOP/scripts/srvlib.sh"
+PT_PYTHON=/usr/bin/python3
+[ -x "$PT_PYTHON" ] ||
+    PT_PYTHON=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
+[ -x "$PT_PYTHON" ] || PT_PYTHON=python3
 
 T=$(mktemp -d /tmp/ptftpd-itest.XXXXXX) || exit 1
 chmod 755 "$T"			# workers run as nobody and must get in
@@ -140,15 +167,11 @@ pt_need_tftpc() {
 
 # Random port in 20000-59999 that no UDP socket has bound yet (a second
 # SO_REUSEPORT daemon of the same user could otherwise share it with us).
+# Should all 50 tries find a bound port, one of them anyway: pt_start
+# then fails to bind and tries another.
 pt_random_port() {
-	local i port hex
-	for i in $(seq 1 20); do
-		port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-		hex=$(printf '%04X' "$port")
-		grep -q ":$hex " /proc/net/udp /proc/net/udp6 2>/dev/null ||
-		    break
-	done
-	echo "$port"
+	srv_random_port 20000 40000 ||
+	    echo $((20000 + (RANDOM * 32768 + RANDOM) % 40000))
 }
 
 # "MIN MAX": N consecutive UDP ports that nothing has bound now, below the
@@ -157,19 +180,14 @@ pt_random_port() {
 # network is shared (other tests, other chroots): a fixed range such as
 # 47001-47008 sits in the ephemeral range and was taken now and then.
 pt_port_range() {
-	local n=$1 lo i base p hex busy
+	local n=$1 lo i base p busy
 	lo=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
 	[ -n "$lo" ] && [ "$lo" -gt 12000 ] || lo=32768
 	for i in $(seq 1 50); do
 		base=$((10000 + (RANDOM * 32768 + RANDOM) % (lo - 10000 - n)))
 		busy=0
 		for p in $(seq "$base" $((base + n - 1))); do
-			hex=$(printf '%04X' "$p")
-			if grep -q ":$hex " /proc/net/udp /proc/net/udp6 2>/dev/null
-			then
-				busy=1
-				break
-			fi
+			srv_udp_bound "$p" && { busy=1; break; }
 		done
 		[ "$busy" = 0 ] && break
 	done
@@ -371,9 +389,106 @@ pt_gone() {
 	[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]
 }
 
-# Waits up to SECS (default 5) for PID to be gone or a zombie.
+# Waits up to SECS (default 5, decimals allowed) for PID to be gone or a
+# zombie.
 pt_wait_gone() {
 	pt_wait_for "${2:-5}" pt_gone "$1"
+}
+
+# Live (non-zombie) children of the supervisor, sorted, space separated.
+# Cheap (no scan of /proc by pgrep): callers time what they do with it.
+pt_workers() {
+	local p out="" st
+	for p in $(cat "/proc/$PT_PID/task/$PT_PID/children" 2>/dev/null); do
+		read -r st <"/proc/$p/stat" 2>/dev/null || continue
+		set -- $st
+		[ "$3" = Z ] || out="$out $p"
+	done
+	[ -n "$out" ] && printf '%s\n' $out | sort -n | tr '\n' ' ' |
+	    sed 's/ $//'
+	return 0
+}
+
+pt_count() {
+	echo $#
+}
+
+pt_mkfiles() {
+	local s
+	PT_FILES=""
+	for s in "$@"; do
+		pt_mkfile "f$s" "$s"
+		PT_FILES="$PT_FILES f$s"
+	done
+}
+
+# Waits up to SECS (decimals allowed) for our child PID to exit; its
+# status in PT_RC (-1 when it did not exit in time: returns 1).
+pt_wait_child() {
+	PT_RC=-1
+	pt_wait_gone "$1" "$2" || return 1
+	wait "$1" 2>/dev/null
+	PT_RC=$?
+	return 0
+}
+
+# The log is shared by every daemon of a test, and earlier ones wrote the
+# same messages: pt_mark before a case, then look at its lines only.
+pt_mark() {
+	PT_MARK=$(($(wc -l <"$PT_LOG") + 1))
+}
+
+pt_log_since() {
+	tail -n +"${PT_MARK:-1}" "$PT_LOG"
+}
+
+pt_log_since_has() {
+	pt_log_since | grep -Eq -- "$1"
+}
+
+pt_wait_log_since() {
+	pt_wait_for "$2" pt_log_since_has "$1"
+}
+
+pt_served_by() {
+	pt_log_since | grep -E "file=\"(${1:-.*})\"" |
+	    sed -n 's/^[^ ]* ptftpd\[\([0-9]*\)\] w[0-9]* peer=.*/\1/p' |
+	    sort -un | tr '\n' ' ' | sed 's/ $//'
+}
+
+# pt_get WHAT FILE CMD...: a real client that writes $PT_GOT, byte-exact.
+PT_GOT=$T/out
+pt_get() {
+	local what=$1 file=$2 rc
+	shift 2
+	rm -f "$PT_GOT"
+	timeout -k 2 60 "$@" >"$T/client.log" 2>&1
+	rc=$?
+	if [ $rc -ne 0 ]; then
+		sed 's/^/    /' "$T/client.log"
+		pt_fail "$what: exit $rc: $*"
+	fi
+	[ -f "$PT_GOT" ] || pt_fail "$what: no output file"
+	pt_cmp "$ROOT/$file" "$PT_GOT" "$what"
+	echo "ok   $what"
+}
+
+# A stand-in for systemd's notify socket at $1: one line per datagram,
+# appended to $2. Returns once the socket exists (5 s at most).
+pt_notify_listen() {
+	cat >"$T/notify.py" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a") as f:
+    while True:
+        f.write(s.recv(4096).decode().replace("\n", " ") + "\n")
+        f.flush()
+EOF
+	"$PT_PYTHON" "$T/notify.py" "$1" "$2" 2>/dev/null &
+	PT_NOTIFY_PID=$!
+	pt_track "$PT_NOTIFY_PID"
+	pt_wait_for 5 test -S "$1" || pt_fail "notify socket $1 not bound"
 }
 
 # The test cannot run here (a missing kernel feature, a client that cannot

@@ -11,12 +11,8 @@
 set -u
 . "$TOP/tests/integration/lib.sh"
 
-SIZES="0 1 511 512 513 1468 1469 102400"
-FILES=""
-for s in $SIZES; do
-	pt_mkfile "f$s" "$s"
-	FILES="$FILES f$s"
-done
+pt_mkfiles 0 1 511 512 513 1468 1469 102400
+FILES=$PT_FILES
 nfiles=$(echo $FILES | wc -w)
 
 pt_start

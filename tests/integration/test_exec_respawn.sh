@@ -76,11 +76,8 @@ print("client: %d blocks" % (expect - 1))
 EOF
 CLIENT=$!
 pt_track "$CLIENT"
-for i in $(seq 1 100); do
-	[ -e "$T/started" ] && break
-	sleep 0.1
-done
-[ -e "$T/started" ] || pt_fail "the plain-file transfer did not start"
+pt_wait_for 10 test -e "$T/started" ||
+    pt_fail "the plain-file transfer did not start"
 kill -KILL "$S0" || pt_fail "kill spawner $S0"
 pt_wait_log 'exec spawner gone; draining' 10 ||
     pt_fail "the worker did not notice the spawner's death"

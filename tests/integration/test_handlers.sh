@@ -29,8 +29,7 @@
 set -u
 . "$TOP/tests/integration/lib.sh"
 
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+PY=$PT_PYTHON
 
 # tc.py SRC HOST PORT NAME [-m MODE] [-t] [-o OUT] [-r RESEND_MS] [-d SECS]
 # One RRQ from address SRC (port chosen by the kernel). -t asks tsize 0.
@@ -291,18 +290,19 @@ BADLINE="routes = ( { prefix = \"mod/\"; handler = \"module\"; module = \"$T/nop
 pt_write_conf 1 "$BADLINE"
 cp "$PT_CONF" "$T/bad.conf"
 badln=$(grep -n 'handler = "module"' "$T/bad.conf" | cut -d: -f1)
-out=$(timeout 10 "$PTFTPD" -t -c "$T/bad.conf" 2>&1)
-rc=$?
-echo "    $out"
-[ "$rc" = 1 ] || pt_fail "ptftpd -t with a missing module: exit $rc, want 1"
-echo "$out" | grep -q "bad.conf:$badln: routes\[0\]\.module: cannot load" ||
-    pt_fail "ptftpd -t: no \"bad.conf:$badln: routes[0].module: cannot load\""
-out=$(timeout 10 "$PTFTPD" -f -c "$T/bad.conf" 2>&1)
-rc=$?
-echo "    $out"
-[ "$rc" = 1 ] || pt_fail "start with a missing module: exit $rc, want 1"
-echo "$out" | grep -q "bad.conf:$badln: routes\[0\]\.module: cannot load" ||
-    pt_fail "start: no \"bad.conf:$badln: routes[0].module: cannot load\""
+# refuses WHAT FLAG: ptftpd FLAG on bad.conf exits 1 saying file:line.
+refuses() {
+	local out rc
+	out=$(timeout 10 "$PTFTPD" "$2" -c "$T/bad.conf" 2>&1)
+	rc=$?
+	echo "    $out"
+	[ "$rc" = 1 ] || pt_fail "$1 with a missing module: exit $rc, want 1"
+	echo "$out" |
+	    grep -q "bad.conf:$badln: routes\[0\]\.module: cannot load" ||
+	    pt_fail "$1: no \"bad.conf:$badln: routes[0].module: cannot load\""
+}
+refuses "ptftpd -t" -t
+refuses start -f
 echo "ok   missing .so: -t and start exit 1 with file:line"
 
 pt_start "${ROUTES[@]}"

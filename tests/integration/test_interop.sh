@@ -23,64 +23,48 @@ chmod 644 "$ROOT/text"
 
 pt_start
 P=$PT_PORT
-OUT=$T/out
-
-# get WHAT FILE CMD...: run a client (time-limited), compare OUT with FILE.
-get() {
-	local what=$1 file=$2 rc
-	shift 2
-	rm -f "$OUT"
-	timeout -k 2 60 "$@" >"$T/client.log" 2>&1
-	rc=$?
-	if [ $rc -ne 0 ]; then
-		sed 's/^/    /' "$T/client.log"
-		pt_fail "$what: exit $rc: $*"
-	fi
-	[ -f "$OUT" ] || pt_fail "$what: no output file"
-	pt_cmp "$ROOT/$file" "$OUT" "$what"
-	echo "ok   $what"
-}
+OUT=$PT_GOT		# pt_get compares it with the served file
 
 pt_step "tftp-hpa"
 for f in f0 f512 f300k; do
-	get "tftp-hpa $f" "$f" tftp -m binary 127.0.0.1 "$P" -c get "$f" "$OUT"
-	get "tftp-hpa -6 $f" "$f" tftp -6 -m binary ::1 "$P" -c get "$f" "$OUT"
+	pt_get "tftp-hpa $f" "$f" tftp -m binary 127.0.0.1 "$P" -c get "$f" "$OUT"
+	pt_get "tftp-hpa -6 $f" "$f" tftp -6 -m binary ::1 "$P" -c get "$f" "$OUT"
 done
-get "tftp-hpa [::1]" f300k tftp -v -m binary '[::1]' "$P" -c get f300k "$OUT"
-get "tftp-hpa command mode" f512 sh -c "printf 'binary\nget f512 $OUT\nquit\n' |
+pt_get "tftp-hpa [::1]" f300k tftp -v -m binary '[::1]' "$P" -c get f300k "$OUT"
+pt_get "tftp-hpa command mode" f512 sh -c "printf 'binary\nget f512 $OUT\nquit\n' |
     tftp 127.0.0.1 $P"
-get "tftp-hpa netascii" text tftp -m ascii 127.0.0.1 "$P" -c get text "$OUT"
-get "tftp-hpa 34 MB (rollover)" big tftp -m binary 127.0.0.1 "$P" \
+pt_get "tftp-hpa netascii" text tftp -m ascii 127.0.0.1 "$P" -c get text "$OUT"
+pt_get "tftp-hpa 34 MB (rollover)" big tftp -m binary 127.0.0.1 "$P" \
     -c get big "$OUT"
 
 pt_step "atftp"
 for f in f0 f512 f300k; do
-	get "atftp $f" "$f" atftp -g -r "$f" -l "$OUT" 127.0.0.1 "$P"
-	get "atftp ::1 $f" "$f" atftp -g -r "$f" -l "$OUT" ::1 "$P"
+	pt_get "atftp $f" "$f" atftp -g -r "$f" -l "$OUT" 127.0.0.1 "$P"
+	pt_get "atftp ::1 $f" "$f" atftp -g -r "$f" -l "$OUT" ::1 "$P"
 done
-get "atftp blksize 1428" f300k atftp --option "blksize 1428" \
+pt_get "atftp blksize 1428" f300k atftp --option "blksize 1428" \
     -g -r f300k -l "$OUT" 127.0.0.1 "$P"
-get "atftp tsize 0" f300k atftp --option "tsize 0" \
+pt_get "atftp tsize 0" f300k atftp --option "tsize 0" \
     -g -r f300k -l "$OUT" 127.0.0.1 "$P"
-get "atftp tsize 0 empty" f0 atftp --option "tsize 0" \
+pt_get "atftp tsize 0 empty" f0 atftp --option "tsize 0" \
     -g -r f0 -l "$OUT" 127.0.0.1 "$P"
-get "atftp windowsize 8" f300k atftp --option "windowsize 8" \
+pt_get "atftp windowsize 8" f300k atftp --option "windowsize 8" \
     --option "blksize 1468" -g -r f300k -l "$OUT" 127.0.0.1 "$P"
-get "atftp ::1 windowsize 8" f300k atftp --option "windowsize 8" \
+pt_get "atftp ::1 windowsize 8" f300k atftp --option "windowsize 8" \
     -g -r f300k -l "$OUT" ::1 "$P"
 
 pt_step "curl"
 for f in f512 f300k; do
-	get "curl $f" "$f" curl -sS "tftp://127.0.0.1:$P/$f" -o "$OUT"
-	get "curl [::1] $f" "$f" curl -sS "tftp://[::1]:$P/$f" -o "$OUT"
+	pt_get "curl $f" "$f" curl -sS "tftp://127.0.0.1:$P/$f" -o "$OUT"
+	pt_get "curl [::1] $f" "$f" curl -sS "tftp://[::1]:$P/$f" -o "$OUT"
 done
-get "curl empty, no options" f0 curl -sS --tftp-no-options \
+pt_get "curl empty, no options" f0 curl -sS --tftp-no-options \
     "tftp://127.0.0.1:$P/f0" -o "$OUT"
-get "curl blksize 1468" f300k curl -sS --tftp-blksize 1468 \
+pt_get "curl blksize 1468" f300k curl -sS --tftp-blksize 1468 \
     "tftp://127.0.0.1:$P/f300k" -o "$OUT"
-get "curl no options" f300k curl -sS --tftp-no-options \
+pt_get "curl no options" f300k curl -sS --tftp-no-options \
     "tftp://127.0.0.1:$P/f300k" -o "$OUT"
-get "curl 34 MB blksize 512 (rollover)" big curl -sS --tftp-blksize 512 \
+pt_get "curl 34 MB blksize 512 (rollover)" big curl -sS --tftp-blksize 512 \
     "tftp://127.0.0.1:$P/big" -o "$OUT"
 rm -f "$OUT"
 timeout 20 curl -sS "tftp://127.0.0.1:$P/no-such-file" -o "$OUT" 2>/dev/null &&
@@ -88,12 +72,12 @@ timeout 20 curl -sS "tftp://127.0.0.1:$P/no-such-file" -o "$OUT" 2>/dev/null &&
 
 pt_step "busybox tftp"
 for f in f0 f512 f300k; do
-	get "busybox $f" "$f" busybox tftp -g -r "$f" -l "$OUT" 127.0.0.1 "$P"
-	get "busybox ::1 $f" "$f" busybox tftp -g -r "$f" -l "$OUT" ::1 "$P"
+	pt_get "busybox $f" "$f" busybox tftp -g -r "$f" -l "$OUT" 127.0.0.1 "$P"
+	pt_get "busybox ::1 $f" "$f" busybox tftp -g -r "$f" -l "$OUT" ::1 "$P"
 done
-get "busybox -b 1468" f300k busybox tftp -b 1468 -g -r f300k -l "$OUT" \
+pt_get "busybox -b 1468" f300k busybox tftp -b 1468 -g -r f300k -l "$OUT" \
     127.0.0.1 "$P"
-get "busybox ::1 -b 1468" f300k busybox tftp -b 1468 -g -r f300k \
+pt_get "busybox ::1 -b 1468" f300k busybox tftp -b 1468 -g -r f300k \
     -l "$OUT" ::1 "$P"
 
 pt_step "no transfer ended in error"

@@ -9,9 +9,7 @@
 set -u
 . "$TOP/tests/integration/lib.sh"
 
-# The interpreter itself: a pyenv shim costs seconds on a loaded machine.
-PYTHON=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
-[ -x "$PYTHON" ] || PYTHON=python3
+PYTHON=$PT_PYTHON
 
 # A paced client: one ACK per DATA after DELAY_MS, so a transfer lasts as
 # long as the test needs, whatever the machine's speed. It writes the
@@ -84,65 +82,7 @@ while time.monotonic() < end:
 sys.exit("slowget: too slow")
 EOF
 
-# A stand-in for systemd's notify socket: one line per datagram.
-NOTIFY=$T/notify.py
-cat >"$NOTIFY" <<'EOF'
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-with open(sys.argv[2], "a") as f:
-    while True:
-        f.write(s.recv(4096).decode().replace("\n", " ") + "\n")
-        f.flush()
-EOF
-
 # --- helpers ---------------------------------------------------------------
-
-# Live (non-zombie) children of the supervisor, sorted, space separated.
-# Cheap (no scan of /proc by pgrep): timings below depend on it.
-lc_workers() {
-	local p out="" st
-	for p in $(cat "/proc/$PT_PID/task/$PT_PID/children" 2>/dev/null); do
-		read -r st <"/proc/$p/stat" 2>/dev/null || continue
-		set -- $st
-		[ "$3" = Z ] || out="$out $p"
-	done
-	[ -n "$out" ] && printf '%s\n' $out | sort -n | tr '\n' ' ' |
-	    sed 's/ $//'
-	return 0
-}
-
-lc_count() {
-	echo $#
-}
-
-# True if pid is gone or a zombie.
-lc_gone() {
-	local st
-	st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 0
-	[ "$st" = Z ]
-}
-
-# Waits up to SECS (decimal) for pid to be gone; returns 1 on timeout.
-lc_wait_gone() {
-	local pid=$1 n i
-	n=$(awk "BEGIN{print int($2 * 20)}")
-	for i in $(seq 1 "$n"); do
-		lc_gone "$pid" && return 0
-		sleep 0.05
-	done
-	lc_gone "$pid"
-}
-
-# Waits up to SECS for our child pid to exit; its status in LC_RC (-1 when
-# it did not exit in time).
-lc_wait_child() {
-	LC_RC=-1
-	lc_wait_gone "$1" "$2" || return 1
-	wait "$1" 2>/dev/null
-	LC_RC=$?
-	return 0
-}
 
 # Workers of ours (pids in $1) holding a transfer socket: a UDP socket on
 # another port than the service port.
@@ -172,35 +112,11 @@ lc_slow() {
 	"$PYTHON" "$SLOW" 127.0.0.1 "$PT_PORT" "$@" >"$2.log" 2>&1 &
 	LC_SLOW=$!
 	pt_track "$LC_SLOW"
-	LC_TID=""
-	for i in $(seq 1 100); do
-		[ -s "$2.tid" ] && break
-		sleep 0.05
-	done
+	pt_wait_for 5 test -s "$2.tid"
 	LC_TID=$(cat "$2.tid" 2>/dev/null)
 	[ -n "$LC_TID" ] || pt_fail "paced client got no answer"
 	LC_SERVER=$(lc_port_pid "$LC_TID")
 	[ -n "$LC_SERVER" ] || pt_fail "no process holds transfer port $LC_TID"
-}
-
-# Line number in $PT_LOG where the next daemon's lines begin.
-lc_mark() {
-	LC_MARK=$(($(wc -l <"$PT_LOG") + 1))
-}
-
-lc_log() {
-	tail -n +"$LC_MARK" "$PT_LOG"
-}
-
-# pt_wait_log, but only in the lines since lc_mark (the log is shared by
-# every case, and earlier daemons wrote the same messages).
-lc_wait_log() {
-	local i
-	for i in $(seq 1 $(($2 * 20))); do
-		lc_log | grep -Eq -- "$1" && return 0
-		sleep 0.05
-	done
-	return 1
 }
 
 # pt_start picks a random port; a forced one for "start again on the same
@@ -235,11 +151,11 @@ cmp -s "$ROOT/f" "$ROOT2/f" && pt_fail "the two roots must differ"
 
 # --- 1. respawn ------------------------------------------------------------
 pt_step "respawn: kill -9 one worker of four during another's transfer"
-lc_mark
+pt_mark
 # Debug level: the supervisor logs each fork with its time.
 pt_start "workers = 4;" 'log = { target = "stderr"; level = "debug"; };'
-old=$(lc_workers)
-[ "$(lc_count $old)" = 4 ] || pt_fail "expected 4 workers, got: $old"
+old=$(pt_workers)
+[ "$(pt_count $old)" = 4 ] || pt_fail "expected 4 workers, got: $old"
 timeout -k 2 60 "$TFTPC" -P "$PT_PORT" -b 512 -e "$ROOT/big" \
     -o "$T/big.out" big >"$T/big.log" 2>&1 &
 bigpid=$!
@@ -263,25 +179,25 @@ new=""
 # A replacement: 4 workers again, the victim not among them (bounded;
 # how soon is the back-off's business, checked in the crash loop below).
 lc_replaced() {
-	new=$(lc_workers)
+	new=$(pt_workers)
 	case " $new " in *" $victim "*) return 1 ;; esac
-	[ "$(lc_count $new)" = 4 ]
+	[ "$(pt_count $new)" = 4 ]
 }
 pt_wait_for 10 lc_replaced
 case " $new " in *" $victim "*) pt_fail "killed worker $victim still listed" ;; esac
-[ "$(lc_count $new)" = 4 ] || pt_fail "no replacement worker (workers: $new)"
+[ "$(pt_count $new)" = 4 ] || pt_fail "no replacement worker (workers: $new)"
 repl=""
 for w in $new; do
 	case " $old " in *" $w "*) ;; *) repl=$w ;; esac
 done
-lc_log | grep -q "started, pid $repl\$" ||
+pt_log_since | grep -q "started, pid $repl\$" ||
     pt_fail "no fork of worker $repl logged"
 echo "   worker $victim replaced by $repl"
 case " $new " in *" $server "*) ;; *) pt_fail "serving worker $server gone" ;; esac
-lc_wait_log "worker [0-9]+ \(pid $victim\) killed by signal 9" 2 ||
+pt_wait_log_since "worker [0-9]+ \(pid $victim\) killed by signal 9" 2 ||
     pt_fail "supervisor did not log the signal of worker $victim"
-lc_wait_child "$bigpid" 30 || pt_fail "40 MiB transfer did not finish"
-[ "$LC_RC" = 0 ] || { cat "$T/big.log"; pt_fail "40 MiB transfer failed"; }
+pt_wait_child "$bigpid" 30 || pt_fail "40 MiB transfer did not finish"
+[ "$PT_RC" = 0 ] || { cat "$T/big.log"; pt_fail "40 MiB transfer failed"; }
 pt_cmp "$ROOT/big" "$T/big.out" "40 MiB transfer across a respawn"
 pt_tftpc -n 8 -c 48 -E "$ROOT" $SMALL || pt_fail "fetches after respawn"
 [ "$(pt_summary ok)" = 48 ] || pt_fail "not all 48 fetches after respawn"
@@ -289,26 +205,26 @@ pt_stop
 
 # --- 2. crash loop ---------------------------------------------------------
 pt_step "crash loop: kill -9 the only worker six times"
-lc_mark
+pt_mark
 pt_start "workers = 1;" 'log = { target = "stderr"; level = "debug"; };'
-w=$(lc_workers)
+w=$(pt_workers)
 for k in 1 2 3 4 5 6; do
-	[ "$(lc_count $w)" = 1 ] || pt_fail "kill $k: workers: '$w'"
+	[ "$(pt_count $w)" = 1 ] || pt_fail "kill $k: workers: '$w'"
 	kill -KILL "$w"
 	prev=$w
 	[ "$k" = 6 ] && break
 	# Back-off before respawn k: 100 ms doubling (1.6 s for the 5th).
 	lc_respawned() {
-		w=$(lc_workers)
+		w=$(pt_workers)
 		[ -n "$w" ] && [ "$w" != "$prev" ]
 	}
 	pt_wait_for 20 lc_respawned || pt_fail "no respawn after kill $k"
 done
 # The 6th kill: the supervisor logs the next back-off when it reaps it.
-lc_wait_log 'worker 0 crashing repeatedly, respawn in 3200 ms' 10 ||
+pt_wait_log_since 'worker 0 crashing repeatedly, respawn in 3200 ms' 10 ||
     pt_fail "no back-off doubling to 3200 ms logged"
 # Counted up to that line: a later fork is the one after the back-off.
-upto=$(lc_log | sed -n '1,/respawn in 3200 ms/p')
+upto=$(pt_log_since | sed -n '1,/respawn in 3200 ms/p')
 forks=$(grep -c 'worker 0 (generation 1) started, pid' <<<"$upto")
 kills=$(grep -c 'killed by signal 9' <<<"$upto")
 echo "   forks $forks, kills $kills"
@@ -323,8 +239,8 @@ log_ms() {
 	stamp=$(sed -n 's/^\([0-9-]*T[0-9:.]*\) .*/\1/p' | tail -n 1)
 	[ -n "$stamp" ] && date -d "${stamp/T/ }" +%s%3N
 }
-t_backoff=$(lc_log | grep 'respawn in 3200 ms' | log_ms)
-t_fork=$(lc_log | grep "started, pid $w\$" | log_ms)
+t_backoff=$(pt_log_since | grep 'respawn in 3200 ms' | log_ms)
+t_fork=$(pt_log_since | grep "started, pid $w\$" | log_ms)
 [ -n "$t_backoff" ] && [ -n "$t_fork" ] ||
     pt_fail "cannot find the back-off and the respawn in the log"
 echo "   respawned $((t_fork - t_backoff)) ms after the 3200 ms back-off began"
@@ -335,28 +251,23 @@ pt_stop
 
 # --- 3 and 4. reloads --------------------------------------------------------
 pt_step "reload with a broken config keeps the old one"
-lc_mark
-"$PYTHON" "$NOTIFY" "$T/notify.sock" "$T/notify.log" 2>/dev/null &
-notifypid=$!
-pt_track "$notifypid"
-for i in $(seq 1 100); do
-	[ -S "$T/notify.sock" ] && break
-	sleep 0.02
-done
+pt_mark
+pt_notify_listen "$T/notify.sock" "$T/notify.log"
+notifypid=$PT_NOTIFY_PID
 export NOTIFY_SOCKET=$T/notify.sock
 pt_start "workers = 2;" \
     'session = { timeout_ms = 500; timeout_max_ms = 2000; blksize_max = 1468; };'
 unset NOTIFY_SOCKET
-gen1=$(lc_workers)
+gen1=$(pt_workers)
 cp "$PT_CONF" "$T/good.conf"
 badline=$(($(wc -l <"$PT_CONF") + 1))
 echo 'session = { blksize_max = ; };' >>"$PT_CONF"
 kill -HUP "$PT_PID"
-lc_wait_log "reload failed: $PT_CONF:$badline: " 3 ||
+pt_wait_log_since "reload failed: $PT_CONF:$badline: " 3 ||
     pt_fail "no 'reload failed: $PT_CONF:$badline: ...' in the log"
-[ "$(lc_workers)" = "$gen1" ] || pt_fail "broken reload changed the workers"
+[ "$(pt_workers)" = "$gen1" ] || pt_fail "broken reload changed the workers"
 pt_tftpc -b 1468 -e "$ROOT/g" g || pt_fail "fetch after a broken reload"
-lc_log | grep 'file="g"' | tail -n 1 | grep -q ' blksize=1468 ' ||
+pt_log_since | grep 'file="g"' | tail -n 1 | grep -q ' blksize=1468 ' ||
     pt_fail "old blksize_max not in force after a broken reload"
 
 pt_step "reload that changes root and blksize_max during a transfer"
@@ -369,37 +280,37 @@ esac
 sed -e "s|^root = .*|root = \"$ROOT2\";|" \
     -e 's|blksize_max = 1468|blksize_max = 1024|' "$T/good.conf" >"$PT_CONF"
 kill -HUP "$PT_PID"
-lc_wait_log "reloaded $PT_CONF: generation 2, 2 workers" 3 ||
+pt_wait_log_since "reloaded $PT_CONF: generation 2, 2 workers" 3 ||
     pt_fail "reload not logged"
 kill -0 "$LC_SLOW" 2>/dev/null ||
     pt_fail "paced transfer ended before the reload: cannot test"
 gen2=""
 for i in $(seq 1 40); do
 	gen2=""
-	for w in $(lc_workers); do
+	for w in $(pt_workers); do
 		case " $gen1 " in *" $w "*) ;; *) gen2="$gen2 $w" ;; esac
 	done
-	[ "$(lc_count $gen2)" = 2 ] && break
+	[ "$(pt_count $gen2)" = 2 ] && break
 	sleep 0.05
 done
-[ "$(lc_count $gen2)" = 2 ] || pt_fail "new generation: '$gen2'"
+[ "$(pt_count $gen2)" = 2 ] || pt_fail "new generation: '$gen2'"
 pt_tftpc -b 1468 -e "$ROOT2/g" g || pt_fail "new root not served"
-lc_log | grep 'file="g"' | tail -n 1 | grep -q ' blksize=1024 ' ||
+pt_log_since | grep 'file="g"' | tail -n 1 | grep -q ' blksize=1024 ' ||
     pt_fail "new blksize_max not in force after the reload"
 pt_tftpc -n 2 -c 4 -b 1468 -e "$ROOT2/f" f || pt_fail "new f"
 # The old worker with no transfer is gone, the serving one is not.
 for w in $gen1; do
 	[ "$w" = "$LC_SERVER" ] && continue
-	lc_wait_gone "$w" 1 || pt_fail "idle old worker $w still running"
+	pt_wait_gone "$w" 1 || pt_fail "idle old worker $w still running"
 done
-kill -0 "$LC_SLOW" 2>/dev/null && { lc_gone "$LC_SERVER" &&
+kill -0 "$LC_SLOW" 2>/dev/null && { pt_gone "$LC_SERVER" &&
     pt_fail "old worker $LC_SERVER quit during its transfer"; }
-lc_wait_child "$LC_SLOW" 20 || pt_fail "paced transfer did not finish"
-[ "$LC_RC" = 0 ] || { cat "$T/f.out.log"; pt_fail "paced transfer failed"; }
+pt_wait_child "$LC_SLOW" 20 || pt_fail "paced transfer did not finish"
+[ "$PT_RC" = 0 ] || { cat "$T/f.out.log"; pt_fail "paced transfer failed"; }
 pt_cmp "$ROOT/f" "$T/f.out" "transfer started before the reload (old root)"
 grep -q '^blksize=1468 ' "$T/f.out.log" ||
     pt_fail "old transfer lost its blksize: $(cat "$T/f.out.log")"
-lc_wait_gone "$LC_SERVER" 1 ||
+pt_wait_gone "$LC_SERVER" 1 ||
     pt_fail "old worker $LC_SERVER still running after its transfer"
 supid=$PT_PID
 pt_stop
@@ -422,30 +333,30 @@ rm -f "$T/notify.sock" "$T/notify.log"
 
 # --- 5. SIGTERM during a transfer -------------------------------------------
 pt_step "SIGTERM drains a transfer, exits 0, removes its files (foreground)"
-lc_mark
+pt_mark
 pt_start "workers = 2;"
 [ -e "$T/ptftpd.stats" ] || pt_fail "no stats segment $T/ptftpd.stats"
 lc_slow f "$T/f.out" 1468 3
 kill -TERM "$PT_PID"
-lc_wait_log "sup draining" 2 || pt_fail "no drain logged"
+pt_wait_log_since "sup draining" 2 || pt_fail "no drain logged"
 kill -0 "$LC_SLOW" 2>/dev/null || pt_fail "transfer ended too early: cannot test"
-lc_gone "$PT_PID" && pt_fail "supervisor left before its transfer ended"
-lc_wait_child "$LC_SLOW" 20 || pt_fail "transfer did not finish in the drain"
-[ "$LC_RC" = 0 ] || { cat "$T/f.out.log"; pt_fail "drained transfer failed"; }
+pt_gone "$PT_PID" && pt_fail "supervisor left before its transfer ended"
+pt_wait_child "$LC_SLOW" 20 || pt_fail "transfer did not finish in the drain"
+[ "$PT_RC" = 0 ] || { cat "$T/f.out.log"; pt_fail "drained transfer failed"; }
 pt_cmp "$ROOT/f" "$T/f.out" "transfer during the drain"
-lc_wait_child "$PT_PID" 3 || pt_fail "daemon did not exit after the drain"
-[ "$LC_RC" = 0 ] || pt_fail "daemon exited with $LC_RC after SIGTERM"
+pt_wait_child "$PT_PID" 3 || pt_fail "daemon did not exit after the drain"
+[ "$PT_RC" = 0 ] || pt_fail "daemon exited with $PT_RC after SIGTERM"
 PT_PID=""
 [ -e "$T/ptftpd.stats" ] && pt_fail "stats segment left behind"
 
 pt_step "SIGTERM in daemon mode (no -f): pid file and stats removed"
-lc_mark
+pt_mark
 pid=""
 for try in 1 2 3 4 5; do
 	PT_PORT=$(pt_random_port)
 	pt_write_conf "$PT_PORT" "workers = 2;"
 	rm -f "$T/ptftpd.pid"
-	lc_mark
+	pt_mark
 	# Relative -c and -r: the daemon does chdir("/"), a reload must
 	# still find both.
 	(cd "$T" && "$PTFTPD" -c "${PT_CONF##*/}" -r "${ROOT##*/}") \
@@ -455,7 +366,7 @@ for try in 1 2 3 4 5; do
 	for i in $(seq 1 100); do
 		pid=$(cat "$T/ptftpd.pid" 2>/dev/null)
 		[ -n "$pid" ] && break
-		lc_log | grep -q 'could not start' && break
+		pt_log_since | grep -q 'could not start' && break
 		sleep 0.05
 	done
 	[ -n "$pid" ] || continue
@@ -463,10 +374,10 @@ for try in 1 2 3 4 5; do
 	PT_PID=$pid
 	for i in $(seq 1 25); do
 		pt_probe 127.0.0.1 && break
-		lc_gone "$pid" && break
+		pt_gone "$pid" && break
 		sleep 0.2
 	done
-	lc_gone "$pid" && { PT_PID=""; continue; }
+	pt_gone "$pid" && { PT_PID=""; continue; }
 	pt_probe 127.0.0.1 || pt_fail "daemon $pid does not answer"
 	break
 done
@@ -474,18 +385,18 @@ done
 echo "   daemon pid $PT_PID port $PT_PORT"
 [ -e "$T/ptftpd.stats" ] || pt_fail "no stats segment"
 kill -HUP "$PT_PID"
-lc_wait_log "reloaded $PT_CONF: generation 2, " 3 ||
+pt_wait_log_since "reloaded $PT_CONF: generation 2, " 3 ||
     pt_fail "daemon started with relative -c and -r cannot reload"
 lc_slow f "$T/f.out" 1468 3
 kill -TERM "$PT_PID"
-lc_wait_child "$LC_SLOW" 20 || pt_fail "transfer did not finish in the drain"
-[ "$LC_RC" = 0 ] || { cat "$T/f.out.log"; pt_fail "drained transfer failed"; }
+pt_wait_child "$LC_SLOW" 20 || pt_fail "transfer did not finish in the drain"
+[ "$PT_RC" = 0 ] || { cat "$T/f.out.log"; pt_fail "drained transfer failed"; }
 pt_cmp "$ROOT/f" "$T/f.out" "transfer during the daemon's drain"
-lc_wait_gone "$PT_PID" 3 || pt_fail "daemon $PT_PID did not exit"
+pt_wait_gone "$PT_PID" 3 || pt_fail "daemon $PT_PID did not exit"
 PT_PID=""
 [ -e "$T/ptftpd.pid" ] && pt_fail "pid file left behind"
 [ -e "$T/ptftpd.stats" ] && pt_fail "stats segment left behind"
-lc_log | grep -q 'sup ptftpd stopped' || pt_fail "no clean stop logged"
+pt_log_since | grep -q 'sup ptftpd stopped' || pt_fail "no clean stop logged"
 
 # --- 6 and 7. stop at once ---------------------------------------------------
 # A client that stops ACKing after 2 blocks, against a server that retries
@@ -493,47 +404,51 @@ lc_log | grep -q 'sup ptftpd stopped' || pt_fail "no clean stop logged"
 STALLED_CONF=('workers = 2;' 'shutdown_timeout = 60;'
     'session = { timeout_ms = 500; timeout_max_ms = 1000; retries = 100; };')
 
+# lc_stopped WHAT WORKER...: after WHAT, a stop-at-once signal, the
+# supervisor exits within 2.5 s (status in PT_RC) and none of the workers
+# outlives it; the stalled client is ended.
+lc_stopped() {
+	local what=$1 w
+	shift
+	pt_wait_child "$PT_PID" 2.5 || pt_fail "$what did not stop at once"
+	echo "   exit status $PT_RC"
+	for w in "$@"; do
+		pt_gone "$w" || pt_fail "worker $w outlived its supervisor"
+	done
+	PT_PID=""
+	kill -KILL "$LC_SLOW" 2>/dev/null
+	wait "$LC_SLOW" 2>/dev/null
+}
+
 pt_step "a second SIGTERM ends a drain at once"
-lc_mark
+pt_mark
 pt_start "${STALLED_CONF[@]}"
 lc_slow f "$T/stall.out" 512 0 2
 kill -TERM "$PT_PID"
-lc_wait_log "sup draining" 2 || pt_fail "no drain logged"
+pt_wait_log_since "sup draining" 2 || pt_fail "no drain logged"
 sleep 1
-lc_gone "$PT_PID" && pt_fail "drain ended though a transfer is stalled"
-lc_gone "$LC_SERVER" && pt_fail "worker with the stalled transfer quit"
+pt_gone "$PT_PID" && pt_fail "drain ended though a transfer is stalled"
+pt_gone "$LC_SERVER" && pt_fail "worker with the stalled transfer quit"
 kill -TERM "$PT_PID"
-lc_wait_child "$PT_PID" 2.5 || pt_fail "second SIGTERM did not stop at once"
-echo "   exit status $LC_RC"
-[ "$LC_RC" = 0 ] || pt_fail "exit status $LC_RC after a second SIGTERM"
-lc_gone "$LC_SERVER" || pt_fail "worker $LC_SERVER outlived its supervisor"
-PT_PID=""
-kill -KILL "$LC_SLOW" 2>/dev/null
-wait "$LC_SLOW" 2>/dev/null
+lc_stopped "second SIGTERM" "$LC_SERVER"
+[ "$PT_RC" = 0 ] || pt_fail "exit status $PT_RC after a second SIGTERM"
 
 pt_step "SIGINT stops at once"
-lc_mark
+pt_mark
 pt_start "${STALLED_CONF[@]}"
-ws=$(lc_workers)
+ws=$(pt_workers)
 lc_slow f "$T/stall.out" 512 0 2
 kill -INT "$PT_PID"
-lc_wait_child "$PT_PID" 2.5 || pt_fail "SIGINT did not stop at once"
-echo "   exit status $LC_RC"
-for w in $ws; do
-	lc_gone "$w" || pt_fail "worker $w outlived its supervisor"
-done
-PT_PID=""
-kill -KILL "$LC_SLOW" 2>/dev/null
-wait "$LC_SLOW" 2>/dev/null
+lc_stopped SIGINT $ws
 
 # --- 8. twenty reloads under load -------------------------------------------
 pt_step "20 reloads under load leak nothing"
-lc_mark
+pt_mark
 pt_start "workers = 2;"
 # Both workers in their loops (each logs its backend last) before the
 # baseline is taken.
 lc_both_ready() {
-	[ "$(lc_log | grep -Ec ' w[0-9]+ (transfers on io_uring|io_uring unavailable)')" -ge 2 ]
+	[ "$(pt_log_since | grep -Ec ' w[0-9]+ (transfers on io_uring|io_uring unavailable)')" -ge 2 ]
 }
 pt_wait_for 20 lc_both_ready || pt_fail "the 2 workers did not start"
 fd0=$(ls "/proc/$PT_PID/fd" | wc -l)
@@ -558,14 +473,14 @@ for g in $(seq 2 21); do
 	n=$((2 + (g + 1) % 2))
 	pt_write_conf "$PT_PORT" "workers = $n;"
 	kill -HUP "$PT_PID"
-	lc_wait_log "reloaded $PT_CONF: generation $g, $n workers" 5 ||
+	pt_wait_log_since "reloaded $PT_CONF: generation $g, $n workers" 5 ||
 	    pt_fail "reload $((g - 1)) not logged"
 	sleep 0.1
 done
-lc_log | grep -q 'reload failed' &&
+pt_log_since | grep -q 'reload failed' &&
     pt_fail "a reload under load failed"
 touch "$T/load/stop"
-lc_wait_child "$loadpid" 30 || pt_fail "load loop did not stop"
+pt_wait_child "$loadpid" 30 || pt_fail "load loop did not stop"
 runs=$(wc -l <"$T/load/rc")
 bad=$(awk '$2 != 0' "$T/load/rc" | wc -l)
 maxms=$(sed -n 's/^tftpc: ok=.* ms=\([0-9]*\).*/\1/p' "$T"/load/*.out | sort -n |
@@ -577,14 +492,14 @@ echo "   20 reloads in $((SECONDS - t1)) s; $runs load runs of 8 fetches," \
 rm -rf "$T/load"
 ok=""
 for i in $(seq 1 60); do
-	if [ "$(lc_count $(lc_workers))" = 2 ] &&
+	if [ "$(pt_count $(pt_workers))" = 2 ] &&
 	    [ "$(ls "/proc/$PT_PID/fd" | wc -l)" = "$fd0" ]; then
 		ok=1
 		break
 	fi
 	sleep 0.05
 done
-[ -n "$ok" ] || pt_fail "after 20 reloads: workers '$(lc_workers)'," \
+[ -n "$ok" ] || pt_fail "after 20 reloads: workers '$(pt_workers)'," \
     "supervisor fds $(ls "/proc/$PT_PID/fd" | wc -l), was $fd0"
 [ "$(ls -A "$T" | tr '\n' ' ')" = "$files0" ] ||
     pt_fail "files in $T changed: $(ls -A "$T" | tr '\n' ' ') (was $files0)"
@@ -594,15 +509,15 @@ pt_stop
 
 # --- 9. dead supervisor ------------------------------------------------------
 pt_step "workers exit when the supervisor is killed"
-lc_mark
+pt_mark
 pt_start "workers = 2;"
-ws=$(lc_workers)
+ws=$(pt_workers)
 port=$PT_PORT
 kill -KILL "$PT_PID"
 wait "$PT_PID" 2>/dev/null
 PT_PID=""
 for w in $ws; do
-	lc_wait_gone "$w" 2 || pt_fail "worker $w outlived its supervisor by 2 s"
+	pt_wait_gone "$w" 2 || pt_fail "worker $w outlived its supervisor by 2 s"
 done
 [ -z "$(ss -uanH "sport = :$port")" ] ||
     pt_fail "port $port still bound: $(ss -uanpH "sport = :$port")"

@@ -13,8 +13,7 @@
 set -u
 . "$TOP/tests/integration/lib.sh"
 
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+PY=$PT_PYTHON
 
 # tc.py SRC HOST PORT MODE NAME N [SECS]: N RRQs (octet, no options) at
 # once from N sockets bound to SRC; one line per first answer: "ok" (a

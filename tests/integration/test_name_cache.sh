@@ -16,38 +16,12 @@
 set -u
 . "$TOP/tests/integration/lib.sh"
 
-# Live (non-zombie) children of the supervisor.
-nc_workers() {
-	local p out="" st
-	for p in $(cat "/proc/$PT_PID/task/$PT_PID/children" 2>/dev/null); do
-		read -r st <"/proc/$p/stat" 2>/dev/null || continue
-		set -- $st
-		[ "$3" = Z ] || out="$out $p"
-	done
-	echo $out
-}
-
-nc_mark() {
-	NC_MARK=$(($(wc -l <"$PT_LOG") + 1))
-}
-
-# Pids that served FILE (ERE) since the mark, sorted unique.
-nc_served_by() {
-	tail -n +"$NC_MARK" "$PT_LOG" | grep -E "file=\"($1)\"" |
-	    sed -n 's/^[^ ]* ptftpd\[\([0-9]*\)\] w[0-9]* peer=.*/\1/p' |
-	    sort -un | tr '\n' ' ' | sed 's/ $//'
-}
-
-nc_count() {
-	echo $#
-}
-
 # nc_fetch_all WHAT FILE EXPECTED: 30 fetches, 10 at a time, over IPv4
 # and IPv6, each byte-exact EXPECTED (or, with EXPECTED "-x1", ERROR 1);
 # every worker must have served (or refused) at least one.
 nc_fetch_all() {
 	local what=$1 file=$2 want=$3 h by
-	nc_mark
+	pt_mark
 	for h in 127.0.0.1 ::1; do
 		if [ "$want" = -x1 ]; then
 			pt_tftpc -H "$h" -n 10 -c 15 -x 1 "$file" ||
@@ -60,8 +34,8 @@ nc_fetch_all() {
 	# A refusal is not logged as a transfer: count workers from the
 	# stats of the transfers only.
 	[ "$want" = -x1 ] && return 0
-	by=$(nc_served_by "$file")
-	[ "$(nc_count $by)" = "$(nc_count $WORKERS)" ] ||
+	by=$(pt_served_by "$file")
+	[ "$(pt_count $by)" = "$(pt_count $WORKERS)" ] ||
 	    pt_fail "$what: served by $by, not by every worker ($WORKERS)"
 }
 
@@ -123,8 +97,8 @@ chmod 644 "$ROOT/nc" "$ROOT/gone"
 
 # --- cache_valid_ms = 300 ------------------------------------------------------
 pt_start "workers = 3;" "cache_valid_ms = 300;"
-WORKERS=$(nc_workers)
-[ "$(nc_count $WORKERS)" = 3 ] || pt_fail "want 3 workers, have: $WORKERS"
+WORKERS=$(pt_workers)
+[ "$(pt_count $WORKERS)" = 3 ] || pt_fail "want 3 workers, have: $WORKERS"
 
 pt_step "cache_valid_ms = 300: every worker has the name cached"
 nc_fetch_all "v1" nc "$T/v1"
@@ -164,7 +138,7 @@ cp "$T/v1" "$ROOT/nc"
 cp "$T/gone" "$ROOT/gone"
 chmod 644 "$ROOT/nc" "$ROOT/gone"
 pt_start "workers = 3;" "cache_valid_ms = 0;"
-WORKERS=$(nc_workers)
+WORKERS=$(pt_workers)
 nc_fetch_all "v1" nc "$T/v1"
 nc_replace nc "$T/v2"
 nc_fetch_all "v2 at once" nc "$T/v2"

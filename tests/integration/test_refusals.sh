@@ -150,6 +150,22 @@ py() { timeout 30 python3 "$T/raw.py" "$1" "$PT_PORT" "${@:2}"; }
 # Lines of the daemon log written since byte offset $1.
 since() { tail -c +$(($1 + 1)) "$PT_LOG"; }
 logsize() { stat -c %s "$PT_LOG"; }
+# tally SECS N LINE_ERE HELD_ERE: waits up to SECS until the lines since
+# $O matching LINE_ERE plus the counts K of the lines ending in HELD_ERE K
+# reach N; the two in $lines and $held.
+tally() {
+	local i
+	for i in $(seq 1 $(($1 * 10))); do
+		lines=$(since "$O" | grep -Ec -- "$3")
+		held=$(since "$O" | grep -E -- "$4[0-9]+\$" |
+		    sed 's/.*suppressed=\([0-9]*\)$/\1/' |
+		    awk '{ s += $1 } END { print s + 0 }')
+		[ $((lines + held)) -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 0
+}
+
 counter() {
 	"$STAT" -s "$T/ptftpd.stats" -j |
 	    python3 -c "import json,sys; print(json.load(sys.stdin)['totals']['$1'])"
@@ -227,13 +243,8 @@ pt_wait_log 'result=refused suppressed=' 10 ||
     pt_fail "no suppressed line after the flood"
 # Wait until the last window's count is out too: every refusal is then
 # either a line or counted in a suppressed line.
-for i in $(seq 1 50); do
-	lines=$(since "$O" | grep -c 'peer=127\.0\.0\.8:.*result=refused')
-	held=$(since "$O" | sed -n 's/.*result=refused suppressed=\([0-9]*\)$/\1/p' |
-	    awk '{ s += $1 } END { print s + 0 }')
-	[ $((lines + held)) -ge $((N * 10)) ] && break
-	sleep 0.1
-done
+tally 5 $((N * 10)) 'peer=127\.0\.0\.8:.*result=refused' \
+    'result=refused suppressed='
 echo "   $lines refusal lines, $held suppressed"
 [ $((lines + held)) = $((N * 10)) ] ||
     pt_fail "lines ($lines) + suppressed ($held) != $((N * 10))"
@@ -260,13 +271,7 @@ R1=$(counter refused_resource)
 pt_wait_log 'transfer socket: .*suppressed=' 10 ||
     pt_fail "no suppressed count for the exhausted ports"
 # Every failure is a line of its own or counted in a suppressed=K.
-for i in $(seq 1 30); do
-	lines=$(since "$O" | grep -c 'transfer socket: .*in use$')
-	held=$(since "$O" | sed -n 's/.*transfer socket: .*suppressed=\([0-9]*\)$/\1/p' |
-	    awk '{ s += $1 } END { print s + 0 }')
-	[ $((lines + held)) -ge 20 ] && break
-	sleep 0.1
-done
+tally 3 20 'transfer socket: .*in use$' 'transfer socket: .*suppressed='
 since "$O" | grep 'transfer socket: ' | sed 's/^.* w0 /    /'
 [ $((lines + held)) = 20 ] ||
     pt_fail "$lines lines + $held suppressed != 20 failures"

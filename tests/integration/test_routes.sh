@@ -10,10 +10,7 @@
 set -u
 . "$TOP/tests/integration/lib.sh"
 
-# The pyenv shim costs seconds per start on a busy machine: the system
-# interpreter when there is one.
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+PY=$PT_PYTHON
 
 # tc.py SRC HOST PORT get NAME [OUT]: one RRQ (octet, no options) from
 # source address SRC; prints "ok BYTES", "error CODE MSG" or "timeout".

@@ -48,6 +48,19 @@ check_workers_mode() {
 	    pt_fail "the supervisor is filtered too"
 }
 
+# serves PID WHEN: rounds of 16 transfers (10 at most) until worker PID
+# has logged a finished transfer of its own; 1 if it never does. WHEN
+# names the rounds in a failure.
+serves() {
+	local round
+	for round in 1 2 3 4 5 6 7 8 9 10; do
+		pt_tftpc -c 16 -n 8 -e "$ROOT/f70000" f70000 >/dev/null ||
+		    pt_fail "transfers $2"
+		grep -q "ptftpd\[$1\] .*result=ok" "$PT_LOG" && return 0
+	done
+	return 1
+}
+
 no_kills() {
 	if grep -q "killed by signal" "$PT_LOG"; then
 		grep "killed by signal" "$PT_LOG" >&2
@@ -62,12 +75,8 @@ gdb_getppid() {
 	sed 's/^/    gdb: /' "$T/gdb.out" | grep -v '^    gdb: *$' | tail -n 6
 }
 
-SIZES="0 1 512 1469 70000 1048576"
-FILES=""
-for s in $SIZES; do
-	pt_mkfile "f$s" "$s"
-	FILES="$FILES f$s"
-done
+pt_mkfiles 0 1 512 1469 70000 1048576
+FILES=$PT_FILES
 nfiles=$(echo $FILES | wc -w)
 printf 'line one\nline two\r\nbare CR\rend\n' >"$ROOT/text"
 chmod 644 "$ROOT/text"
@@ -188,16 +197,8 @@ echo "    respawned as pid $fresh"
 check_workers_mode 2
 # Requests from many source ports reach both workers of the group; go on
 # until the replacement has logged a finished transfer of its own.
-served=0
-for round in 1 2 3 4 5 6 7 8 9 10; do
-	pt_tftpc -c 16 -n 8 -e "$ROOT/f70000" f70000 >/dev/null ||
-	    pt_fail "transfers after the respawn"
-	if grep -q "ptftpd\[$fresh\] .*result=ok" "$PT_LOG"; then
-		served=1
-		break
-	fi
-done
-[ "$served" = 1 ] || pt_fail "replacement $fresh served nothing"
+serves "$fresh" "after the respawn" ||
+    pt_fail "replacement $fresh served nothing"
 [ "$(grep -c "killed by signal" "$PT_LOG")" = 1 ] ||
     pt_fail "more than the one worker was killed"
 pt_stop
@@ -233,16 +234,8 @@ grep -Eq "^\\\$1 = $PT_PID\$" "$T/gdb.out" || {
 	pt_fail "getppid() in the worker did not return the supervisor's pid"
 }
 pt_gone "$victim" && pt_fail "unfiltered worker $victim died"
-served=0
-for round in 1 2 3 4 5 6 7 8 9 10; do
-	pt_tftpc -c 16 -n 8 -e "$ROOT/f70000" f70000 >/dev/null ||
-	    pt_fail "transfers after the gdb call"
-	if grep -q "ptftpd\[$victim\] .*result=ok" "$PT_LOG"; then
-		served=1
-		break
-	fi
-done
-[ "$served" = 1 ] || pt_fail "worker $victim served nothing after the call"
+serves "$victim" "after the gdb call" ||
+    pt_fail "worker $victim served nothing after the call"
 no_kills "seccomp = false"
 pt_stop
 pt_step "ok"

@@ -15,16 +15,10 @@ pt_mkfile one.bin 70000
 PT_PORT=$(pt_random_port)
 pt_write_conf "$PT_PORT"
 "$PTFTPD" -c "$PT_CONF" 2>>"$PT_LOG" || pt_fail "first daemon did not start"
-for i in $(seq 1 50); do
-	[ -s "$T/ptftpd.pid" ] && break
-	sleep 0.1
-done
+pt_wait_for 5 test -s "$T/ptftpd.pid"
 PT_PID=$(cat "$T/ptftpd.pid" 2>/dev/null)
 [ -n "$PT_PID" ] || pt_fail "no pid file"
-for i in $(seq 1 50); do
-	pt_probe 127.0.0.1 && break
-	sleep 0.1
-done
+pt_wait_for 5 pt_probe 127.0.0.1
 pt_step "first ptftpd pid $PT_PID port $PT_PORT"
 pt_tftpc -H 127.0.0.1 -o "$T/got0" one.bin || pt_fail "first fetch"
 pt_cmp "$ROOT/one.bin" "$T/got0" "first fetch"

@@ -25,8 +25,7 @@ set -u
 . "$TOP/tests/integration/lib.sh"
 
 # The interpreter itself: a pyenv shim costs seconds on a loaded machine.
-PYTHON=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
-[ -x "$PYTHON" ] || PYTHON=python3
+PYTHON=$PT_PYTHON
 STAT=$BUILD/ptftpd-stat
 [ -x "$STAT" ] || pt_fail "$STAT not built"
 
@@ -151,54 +150,6 @@ EOF
 
 # --- helpers ---------------------------------------------------------------
 
-# Live (non-zombie) children of the supervisor, sorted, space separated.
-sp_workers() {
-	local p out="" st
-	for p in $(cat "/proc/$PT_PID/task/$PT_PID/children" 2>/dev/null); do
-		read -r st <"/proc/$p/stat" 2>/dev/null || continue
-		set -- $st
-		[ "$3" = Z ] || out="$out $p"
-	done
-	[ -n "$out" ] && printf '%s\n' $out | sort -n | tr '\n' ' ' |
-	    sed 's/ $//'
-	return 0
-}
-
-sp_count() {
-	echo $#
-}
-
-sp_gone() {
-	local st
-	st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 0
-	[ "$st" = Z ]
-}
-
-# Waits up to SECS (integer) for pid to be gone.
-sp_wait_gone() {
-	for _ in $(seq 1 $(($2 * 20))); do
-		sp_gone "$1" && return 0
-		sleep 0.05
-	done
-	sp_gone "$1"
-}
-
-# Waits up to SECS for our background child pid; its status in SP_RC.
-sp_wait_child() {
-	SP_RC=-1
-	sp_wait_gone "$1" "$2" || return 1
-	wait "$1" 2>/dev/null
-	SP_RC=$?
-	return 0
-}
-
-# Total counter KEY from ptftpd-stat -j.
-sp_stat() {
-	"$STAT" -s "$T/ptftpd.stats" -j 2>/dev/null |
-	    sed -n 's/^"totals":{\(.*\)/\1/p' | grep -o "\"$1\":[0-9]*" |
-	    cut -d: -f2
-}
-
 # Pids of the slots with transfers in flight.
 sp_busy_pids() {
 	"$STAT" -s "$T/ptftpd.stats" -j 2>/dev/null |
@@ -208,7 +159,7 @@ sp_busy_pids() {
 # UDP sockets of our workers ("pid local-address:port"), from ss. One
 # awk, no process per line: it runs while paced transfers go on.
 sp_worker_socks() {
-	ss -uanpH 2>/dev/null | awk -v ws=" $(sp_workers) " '{
+	ss -uanpH 2>/dev/null | awk -v ws=" $(pt_workers) " '{
 		s = $0
 		while (match(s, /pid=[0-9]+/)) {
 			p = substr(s, RSTART + 4, RLENGTH - 4)
@@ -236,35 +187,10 @@ $socks"
 # the client's timeout after its last ACK); $1 says before what.
 sp_wait_idle() {
 	for _ in $(seq 1 150); do
-		[ "$(sp_stat sess_active)" = 0 ] && return 0
+		[ "$(pt_stat sess_active)" = 0 ] && return 0
 		sleep 0.1
 	done
 	pt_fail "transfers still in flight before $1"
-}
-
-# Line number in $PT_LOG where the next lines of interest begin.
-sp_mark() {
-	SP_MARK=$(($(wc -l <"$PT_LOG") + 1))
-}
-
-sp_log() {
-	tail -n +"$SP_MARK" "$PT_LOG"
-}
-
-sp_wait_log() {
-	for _ in $(seq 1 $(($2 * 20))); do
-		sp_log | grep -Eq -- "$1" && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
-# Pids that logged a finished transfer since the mark, sorted unique;
-# $1: only transfers of files matching this ERE.
-sp_served_by() {
-	sp_log | grep -E "file=\"(${1:-.*})\"" |
-	    sed -n 's/^[^ ]* ptftpd\[\([0-9]*\)\] w[0-9]* peer=.*/\1/p' |
-	    sort -un | tr '\n' ' ' | sed 's/ $//'
 }
 
 # sp_get WHAT HOST FILE BLKSIZE WINDOWSIZE [WANT_SOURCE]: spc.py fetch
@@ -305,7 +231,7 @@ sp_check_source() {
 # background (pid SP_PACED, output $T/paced.*), waits for its first DATA.
 sp_paced() {
 	rm -f "$T/paced.out" "$T/paced.flag"
-	"$PYTHON" "$SPC" get "$1" "$PT_PORT" "$2" "$T/paced.out" "$3" 0 "$4" \
+	"$PYTHON" "$SPC" pt_get "$1" "$PT_PORT" "$2" "$T/paced.out" "$3" 0 "$4" \
 	    "$T/paced.flag" >"$T/paced.log" 2>&1 &
 	SP_PACED=$!
 	pt_track "$SP_PACED"
@@ -320,29 +246,15 @@ sp_paced() {
 # sp_paced_done WHAT HOST FILE [WANT_SOURCE]: waits for the paced client,
 # content and sources checked.
 sp_paced_done() {
-	sp_wait_child "$SP_PACED" 60 || pt_fail "$1: paced client hangs"
-	[ "$SP_RC" = 0 ] || pt_fail "$1: $(cat "$T/paced.log")"
+	pt_wait_child "$SP_PACED" 60 || pt_fail "$1: paced client hangs"
+	[ "$PT_RC" = 0 ] || pt_fail "$1: $(cat "$T/paced.log")"
 	pt_cmp "$ROOT/$3" "$T/paced.out" "$1"
 	sp_check_source "$1" "$2" \
 	    "$(sed -n 's/^sources=\([^ ]*\) .*/\1/p' "$T/paced.log")" "${4:-}"
 }
 
-# get WHAT FILE CMD...: a real client writing $T/out, byte-exact.
-OUT=$T/out
-get() {
-	local what=$1 file=$2 rc
-	shift 2
-	rm -f "$OUT"
-	timeout -k 2 60 "$@" >"$T/client.log" 2>&1
-	rc=$?
-	if [ $rc -ne 0 ]; then
-		sed 's/^/    /' "$T/client.log"
-		pt_fail "$what: exit $rc: $*"
-	fi
-	[ -f "$OUT" ] || pt_fail "$what: no output file"
-	pt_cmp "$ROOT/$file" "$OUT" "$what"
-	echo "ok   $what"
-}
+# A real client writing $OUT (pt_get's $PT_GOT), byte-exact.
+OUT=$PT_GOT
 
 # sp_reload WHAT GEN CONFIG-LINES...: rewrite the config, SIGHUP, wait
 # for "generation GEN".
@@ -359,16 +271,16 @@ sp_reload() {
 sp_wait_new_gen() {
 	local n=$1 old=" $2 " secs=$3 w cur ok
 	for _ in $(seq 1 $((secs * 10))); do
-		cur=$(sp_workers)
+		cur=$(pt_workers)
 		ok=1
-		[ "$(sp_count $cur)" = "$n" ] || ok=""
+		[ "$(pt_count $cur)" = "$n" ] || ok=""
 		for w in $cur; do
 			case $old in *" $w "*) ok="" ;; esac
 		done
 		[ -n "$ok" ] && return 0
 		sleep 0.1
 	done
-	pt_fail "want $n workers of the new generation, have: $(sp_workers)" \
+	pt_fail "want $n workers of the new generation, have: $(pt_workers)" \
 	    "(old: $old)"
 }
 
@@ -390,11 +302,11 @@ ROUTES='routes = ( { prefix = "up/"; write = { create = true;
     overwrite = true; max_bytes = 4000000; mode = 0644; }; } );'
 CONF_SP=("single_port = true;" "$SESSION" "$ROUTES")
 
-sp_mark
+pt_mark
 pt_start "workers = 3;" "${CONF_SP[@]}"
 P=$PT_PORT
-GEN1=$(sp_workers)
-[ "$(sp_count $GEN1)" = 3 ] || pt_fail "want 3 workers, have: $GEN1"
+GEN1=$(pt_workers)
+[ "$(pt_count $GEN1)" = 3 ] || pt_fail "want 3 workers, have: $GEN1"
 
 # --- (a) ---------------------------------------------------------------------
 pt_step "(a) every reply comes from the listen port"
@@ -414,49 +326,49 @@ sp_paced_done "v4 paced" 127.0.0.1 f300k
 # --- (b) ---------------------------------------------------------------------
 pt_step "(b) real clients, IPv4 and IPv6"
 for h in 127.0.0.1 '[::1]'; do
-	get "curl $h" f300k curl -sS "tftp://$h:$P/f300k" -o "$OUT"
-	get "curl $h blksize 1468" f300k curl -sS --tftp-blksize 1468 \
+	pt_get "curl $h" f300k curl -sS "tftp://$h:$P/f300k" -o "$OUT"
+	pt_get "curl $h blksize 1468" f300k curl -sS --tftp-blksize 1468 \
 	    "tftp://$h:$P/f300k" -o "$OUT"
-	get "curl $h no options" f300k curl -sS --tftp-no-options \
+	pt_get "curl $h no options" f300k curl -sS --tftp-no-options \
 	    "tftp://$h:$P/f300k" -o "$OUT"
 done
-get "tftp-hpa" f300k tftp -m binary 127.0.0.1 "$P" -c get f300k "$OUT"
-get "tftp-hpa -6" f70k tftp -6 -m binary ::1 "$P" -c get f70k "$OUT"
-get "atftp windowsize 8" f300k atftp --option "windowsize 8" \
+pt_get "tftp-hpa" f300k tftp -m binary 127.0.0.1 "$P" -c get f300k "$OUT"
+pt_get "tftp-hpa -6" f70k tftp -6 -m binary ::1 "$P" -c get f70k "$OUT"
+pt_get "atftp windowsize 8" f300k atftp --option "windowsize 8" \
     --option "blksize 1468" -g -r f300k -l "$OUT" 127.0.0.1 "$P"
-get "atftp ::1 windowsize 8" f300k atftp --option "windowsize 8" \
+pt_get "atftp ::1 windowsize 8" f300k atftp --option "windowsize 8" \
     -g -r f300k -l "$OUT" ::1 "$P"
-get "busybox" f300k busybox tftp -g -r f300k -l "$OUT" 127.0.0.1 "$P"
-get "busybox ::1 -b 1468" f300k busybox tftp -b 1468 -g -r f300k \
+pt_get "busybox" f300k busybox tftp -g -r f300k -l "$OUT" 127.0.0.1 "$P"
+pt_get "busybox ::1 -b 1468" f300k busybox tftp -b 1468 -g -r f300k \
     -l "$OUT" ::1 "$P"
-sp_log | grep -E 'result=(error|timeout|aborted|replaced)' &&
+pt_log_since | grep -E 'result=(error|timeout|aborted|replaced)' &&
     pt_fail "a client transfer did not end well (see above)"
 
 # --- (c) ---------------------------------------------------------------------
 pt_step "(c) 300 transfers at concurrency 100, mixed blksize/windowsize"
-sp_mark
+pt_mark
 timeout -k 2 120 "$TFTPC" -P "$P" -n 100 -c 300 -b 0,512,1468,8192 \
     -w 0,1,4,16 --timeout-ms 1000 --retries 8 --max-seconds 90 -E "$ROOT" \
     $FILES >"$T/many.out" 2>&1 &
 many=$!
 pt_track "$many"
 samples=0
-while ! sp_gone "$many" && [ $samples -lt 100 ]; do
+while ! pt_gone "$many" && [ $samples -lt 100 ]; do
 	sp_check_socks "during 300 transfers"
 	samples=$((samples + 1))
 	sleep 0.1
 done
-sp_wait_child "$many" 120 || pt_fail "300 transfers hang"
+pt_wait_child "$many" 120 || pt_fail "300 transfers hang"
 sed 's/^/    /' "$T/many.out"
-[ "$SP_RC" = 0 ] || pt_fail "300 transfers at concurrency 100"
+[ "$PT_RC" = 0 ] || pt_fail "300 transfers at concurrency 100"
 grep -q '^tftpc: ok=300 ' "$T/many.out" || pt_fail "not 300 ok"
-by=$(sp_served_by)
+by=$(pt_served_by)
 echo "   sockets sampled $samples times; served by workers: $by"
-[ "$(sp_count $by)" -ge 2 ] || pt_fail "one worker served everything: $by"
+[ "$(pt_count $by)" -ge 2 ] || pt_fail "one worker served everything: $by"
 
 # --- (d) ---------------------------------------------------------------------
 pt_step "(d) loss and duplicate ACKs"
-sp_mark
+pt_mark
 CLIENT="--timeout-ms 1500 --retries 8 --max-seconds 90"
 pt_tftpc --drop-data-rate 10 --dup-rate 5 --seed 21 $CLIENT -b 0,1468 \
     -n 4 -c 4 -E "$ROOT" f70k || pt_fail "lossy lock-step"
@@ -466,46 +378,46 @@ pt_tftpc --drop-data-rate 10 --dup-rate 5 --seed 22 $CLIENT -b 512,1468 \
     -w 8 -n 8 -c 8 -E "$ROOT" f70k f300k || pt_fail "lossy windowsize 8"
 pt_tftpc -H ::1 --drop-data-rate 10 --dup-rate 5 --seed 23 $CLIENT -b 1468 \
     -w 8 -n 4 -c 4 -E "$ROOT" f300k || pt_fail "lossy windowsize 8, IPv6"
-sp_log | grep -q 'rexmit=[1-9]' || pt_fail "the server never retransmitted"
+pt_log_since | grep -q 'rexmit=[1-9]' || pt_fail "the server never retransmitted"
 
 # --- (e) ---------------------------------------------------------------------
 pt_step "(e) stalled clients give up while others are served"
-sp_mark
+pt_mark
 timeout -k 2 60 "$TFTPC" -P "$P" --stop-after 3 --quiet-ms 1500 -n 3 -c 3 \
     -e "$ROOT/f300k" f300k >"$T/stall.out" 2>&1 &
 stall=$!
 pt_track "$stall"
 pt_tftpc -n 10 -c 30 --timeout-ms 1000 --retries 8 -E "$ROOT" $FILES ||
     pt_fail "fetches next to stalled clients"
-sp_wait_child "$stall" 40 || pt_fail "stalled clients still running"
+pt_wait_child "$stall" 40 || pt_fail "stalled clients still running"
 sed 's/^/    /' "$T/stall.out"
-[ "$SP_RC" = 0 ] || pt_fail "the server did not give up on stalled clients"
+[ "$PT_RC" = 0 ] || pt_fail "the server did not give up on stalled clients"
 pt_wait_log 'file="f300k".* result=timeout' 5 || true
-n=$(sp_log | grep -c 'file="f300k".* result=timeout')
+n=$(pt_log_since | grep -c 'file="f300k".* result=timeout')
 [ "$n" = 3 ] || pt_fail "want 3 result=timeout for stalled f300k, have $n"
 
 # --- (f) ---------------------------------------------------------------------
 pt_step "(f) tsize probe, then the real transfer"
-sp_mark
+pt_mark
 SP_CMD=probe sp_get "probe v4 blksize 1468" 127.0.0.1 f300k 1468 0
 grep -q ' tsize=300000$' "$T/spc.log" || pt_fail "probe tsize: $(cat "$T/spc.log")"
 SP_CMD=probe sp_get "probe v4 no options" 127.0.0.1 f70k 0 0
 SP_CMD=probe sp_get "probe v6 windowsize 8" ::1 f70k 1468 8
 grep -q ' tsize=70000$' "$T/spc.log" || pt_fail "probe tsize: $(cat "$T/spc.log")"
-sp_wait_log 'result=probe' 2 || pt_fail "no result=probe logged"
-n=$(sp_log | grep -c 'result=probe')
+pt_wait_log_since 'result=probe' 2 || pt_fail "no result=probe logged"
+n=$(pt_log_since | grep -c 'result=probe')
 [ "$n" = 3 ] || pt_fail "want 3 result=probe, have $n"
-sp_log | grep -E 'result=(replaced|aborted|error|timeout)' &&
+pt_log_since | grep -E 'result=(replaced|aborted|error|timeout)' &&
     pt_fail "a probe or its transfer did not end well"
 
 # --- (g) ---------------------------------------------------------------------
 pt_step "(g) an ACK from an unknown address:port is dropped and counted"
 # The baseline once no transfer is left open.
 sp_idle() {
-	[ "$(sp_stat sess_active)" = 0 ]
+	[ "$(pt_stat sess_active)" = 0 ]
 }
 pt_wait_for 10 sp_idle || pt_fail "transfers still open before (g)"
-base=$(sp_stat listen_stray)
+base=$(pt_stat listen_stray)
 [ -n "$base" ] || pt_fail "no listen_stray in ptftpd-stat -j"
 strays=""
 s=0
@@ -519,12 +431,12 @@ done
 s=0
 for p in $strays; do
 	s=$((s + 1))
-	sp_wait_child "$p" 20 || pt_fail "stray client $s hangs"
-	[ "$SP_RC" = 0 ] || pt_fail "stray ACK $s answered: $(cat "$T/stray$s")"
+	pt_wait_child "$p" 20 || pt_fail "stray client $s hangs"
+	[ "$PT_RC" = 0 ] || pt_fail "stray ACK $s answered: $(cat "$T/stray$s")"
 done
 now=""
 for _ in $(seq 1 20); do
-	now=$(sp_stat listen_stray)
+	now=$(pt_stat listen_stray)
 	[ "$((now - base))" -ge 3 ] && break
 	sleep 0.1
 done
@@ -534,8 +446,8 @@ echo "   listen_stray $base -> $now"
 # --- (h) ---------------------------------------------------------------------
 pt_step "(h) reload with a 40 MiB transfer (blksize 512) in flight"
 sp_wait_idle "(h)"
-sp_mark
-old=$(sp_workers)
+pt_mark
+old=$(pt_workers)
 timeout -k 2 120 "$TFTPC" -P "$P" -b 512 --timeout-ms 1000 --retries 10 \
     -e "$ROOT/big" -o "$T/big.out" big >"$T/big.log" 2>&1 &
 bigpid=$!
@@ -552,26 +464,26 @@ t_reload=$SECONDS
 if ! kill -0 "$bigpid" 2>/dev/null; then
 	pt_fail "the 40 MiB transfer ended before the reload: cannot test"
 fi
-sp_gone "$server" && pt_fail "worker $server quit with its transfer in flight"
+pt_gone "$server" && pt_fail "worker $server quit with its transfer in flight"
 echo "   transfer on worker $server; old generation: $old"
 # A request that lands on the draining worker's socket is dropped until
 # the 40 MiB transfer is done: the client's retransmissions get it through.
 # Over ::1: a client waiting that long for its first answer accepts any
 # packet from the server's address, and benchmarks sharing this machine
 # talk over 127.0.0.1.
-sp_mark
+pt_mark
 pt_tftpc -H ::1 -n 6 -c 18 --timeout-ms 500 --retries 60 --max-seconds 90 \
     -E "$ROOT" f70k f300k || pt_fail "fetches during the reload"
-by=$(sp_served_by 'f70k|f300k')
+by=$(pt_served_by 'f70k|f300k')
 echo "   served during the drain by: $by"
 for w in $by; do
 	case " $old " in *" $w "*) pt_fail "old worker $w took a new request" ;; esac
 done
-sp_wait_child "$bigpid" 90 || pt_fail "40 MiB transfer did not finish"
+pt_wait_child "$bigpid" 90 || pt_fail "40 MiB transfer did not finish"
 sed 's/^/    /' "$T/big.log"
-[ "$SP_RC" = 0 ] || pt_fail "40 MiB transfer failed across the reload"
+[ "$PT_RC" = 0 ] || pt_fail "40 MiB transfer failed across the reload"
 pt_cmp "$ROOT/big" "$T/big.out" "40 MiB across a reload"
-sp_wait_gone "$server" 5 ||
+pt_wait_gone "$server" 5 ||
     pt_fail "old worker $server still running after its transfer"
 grep -n -E "ptftpd\[$server\] .*file=\"big\".* result=ok|\(pid $server\) exited" \
     "$PT_LOG" | cut -d: -f1 | tr '\n' ' ' >"$T/order"
@@ -580,13 +492,13 @@ set -- "${order[@]}"
 [ $# = 2 ] && [ "$1" -lt "$2" ] ||
     pt_fail "want worker $server to log its transfer, then exit: lines $*"
 sp_wait_new_gen 3 "$old" 10
-echo "   new generation: $(sp_workers) ($((SECONDS - t_reload)) s after HUP)"
-sp_mark
+echo "   new generation: $(pt_workers) ($((SECONDS - t_reload)) s after HUP)"
+pt_mark
 pt_tftpc -n 10 -c 60 --timeout-ms 1000 --retries 8 -E "$ROOT" $FILES ||
     pt_fail "fetches from the new generation"
-by=$(sp_served_by)
+by=$(pt_served_by)
 echo "   served by: $by"
-[ "$(sp_count $by)" = 3 ] ||
+[ "$(pt_count $by)" = 3 ] ||
     pt_fail "want 3 new workers serving 60 transfers, have: $by"
 for w in $by; do
 	case " $old " in *" $w "*) pt_fail "old worker $w still serving" ;; esac
@@ -595,8 +507,8 @@ sp_check_socks "after the reload"
 
 # --- (j) ---------------------------------------------------------------------
 pt_step "(j) single_port switched off by a reload"
-sp_mark
-old=$(sp_workers)
+pt_mark
+old=$(pt_workers)
 sp_paced 127.0.0.1 f300k 512 2
 sp_reload 3 "workers = 3;" "$SESSION" "$ROUTES"
 sp_paced_done "transfer across the switch" 127.0.0.1 f300k
@@ -611,7 +523,7 @@ sp_paced_done "paced, single_port off" 127.0.0.1 f300k other
 pt_tftpc -n 10 -c 30 -E "$ROOT" $FILES || pt_fail "fetches, single_port off"
 
 pt_step "(j) and on again"
-old=$(sp_workers)
+old=$(pt_workers)
 sp_paced 127.0.0.1 f300k 512 2
 sp_reload 4 "workers = 3;" "${CONF_SP[@]}"
 sp_paced_done "transfer across the switch back" 127.0.0.1 f300k other
@@ -651,7 +563,7 @@ sp_soft_fail() {
 }
 
 pt_step "(i) uploads with blksize 1468 (DATA larger than a request)"
-sp_mark
+pt_mark
 for h in 127.0.0.1 '[::1]'; do
 	rm -f "$UP/big$h.bin"
 	if timeout -k 2 6 curl -sS --tftp-blksize 1468 -T "$T/a.bin" \
@@ -661,33 +573,33 @@ for h in 127.0.0.1 '[::1]'; do
 	else
 		sed 's/^/    /' "$T/client.log"
 		sp_soft_fail "curl -T $h blksize 1468 (req_malformed" \
-		    "$(sp_stat req_malformed)): $(sp_log | grep "up/big" | tail -n 1)"
+		    "$(pt_stat req_malformed)): $(pt_log_since | grep "up/big" | tail -n 1)"
 	fi
 done
 
 # --- (k) ---------------------------------------------------------------------
 pt_step "(k) a reload from 3 to 4 workers is refused; transfers in flight finish"
 sp_wait_idle "(k)"
-sp_mark
+pt_mark
 timeout -k 2 120 "$TFTPC" -P "$P" -b 512 -n 8 -c 8 --timeout-ms 500 \
     --retries 10 --max-seconds 90 -e "$ROOT/f4m" f4m >"$T/grow.log" 2>&1 &
 grow=$!
 pt_track "$grow"
 busy=0
 for _ in $(seq 1 100); do
-	busy=$(sp_stat sess_active)
+	busy=$(pt_stat sess_active)
 	[ "${busy:-0}" -ge 8 ] && break
 	sleep 0.05
 done
-before=$(sp_workers)
+before=$(pt_workers)
 pt_write_conf "$PT_PORT" "workers = 4;" "${CONF_SP[@]}"
 kill -HUP "$PT_PID"
 pt_wait_log "reload failed: .*single_port: workers and listen cannot change by reload" 10 ||
     pt_fail "a worker count change in single port mode was not refused"
-sp_wait_child "$grow" 90 || pt_fail "transfers in flight hang after a refused reload"
+pt_wait_child "$grow" 90 || pt_fail "transfers in flight hang after a refused reload"
 sed 's/^/    /' "$T/grow.log"
-[ "$SP_RC" = 0 ] || sp_soft_fail "transfers in flight broke across a refused reload"
-[ "$(sp_workers)" = "$before" ] || pt_fail "workers changed: $before -> $(sp_workers)"
+[ "$PT_RC" = 0 ] || sp_soft_fail "transfers in flight broke across a refused reload"
+[ "$(pt_workers)" = "$before" ] || pt_fail "workers changed: $before -> $(pt_workers)"
 pt_tftpc -n 10 -c 30 -E "$ROOT" $FILES || pt_fail "fetches after the refused reload"
 
 pt_stop

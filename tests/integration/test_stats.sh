@@ -458,11 +458,8 @@ kill "$WPID"
 wait "$WPID" 2>/dev/null
 
 pt_step "stats.file without stats.interval: written within 15 s"
-for i in $(seq 1 300); do
-	[ -s "$PROM2" ] && break
-	sleep 0.1
-done
-[ -s "$PROM2" ] || pt_fail "$PROM2 not written 30 s after start"
+pt_wait_for 30 test -s "$PROM2" ||
+    pt_fail "$PROM2 not written 30 s after start"
 prom_sums "$PROM2" >"$T/second.kv"
 [ "$(kv worker_series "$T/second.kv")" = 2 ] ||
     pt_fail "second daemon: workers $(kv worker_labels "$T/second.kv")"

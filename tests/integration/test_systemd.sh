@@ -15,8 +15,6 @@ set -u
 . "$TOP/tests/integration/lib.sh"
 
 UNIT=$TOP/etc/ptftpd.service
-PYTHON=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
-[ -x "$PYTHON" ] || PYTHON=python3
 
 pt_step "the unit's ExecReload checks the config before the HUP"
 grep -q '^ExecReload=/usr/sbin/ptftpd -t -c /etc/ptftpd.conf$' "$UNIT" ||
@@ -78,23 +76,7 @@ EOS
 	PTFTPD=$T/under-unit
 }
 
-# A stand-in for systemd's notify socket: one line per datagram.
-cat >"$T/notify.py" <<'EOS'
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-with open(sys.argv[2], "a") as f:
-    while True:
-        f.write(s.recv(4096).decode().replace("\n", " ") + "\n")
-        f.flush()
-EOS
-"$PYTHON" "$T/notify.py" "$T/notify.sock" "$T/notify.log" 2>/dev/null &
-pt_track $!
-for i in $(seq 1 100); do
-	[ -S "$T/notify.sock" ] && break
-	sleep 0.05
-done
-[ -S "$T/notify.sock" ] || pt_fail "notify socket"
+pt_notify_listen "$T/notify.sock" "$T/notify.log"
 
 JAIL=$T/jail
 mkdir -m 755 "$JAIL"

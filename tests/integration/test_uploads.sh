@@ -11,8 +11,7 @@
 set -u
 . "$TOP/tests/integration/lib.sh"
 
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+PY=$PT_PYTHON
 
 # wrq.py HOST PORT NAME TSIZE: a WRQ (octet) with tsize TSIZE; prints the
 # first answer, "error CODE MSG" or "ack" (then sends ERROR 0 and stops),

@@ -17,6 +17,7 @@
 
 #include "addr.h"
 #include "num.h"
+#include "testutil.h"
 
 static struct sockaddr_storage	ss;
 
@@ -24,18 +25,7 @@ static struct sockaddr_storage	ss;
 static const struct sockaddr_storage *
 client(const char *text)
 {
-	struct sockaddr_in	*s4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6	*s6 = (struct sockaddr_in6 *)&ss;
-
-	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, text, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(4242);
-		return &ss;
-	}
-	ck_assert_int_eq(inet_pton(AF_INET6, text, &s6->sin6_addr), 1);
-	s6->sin6_family = AF_INET6;
-	s6->sin6_port = htons(4242);
+	unit_addr(&ss, text, 4242);
 	return &ss;
 }
 
@@ -74,50 +64,121 @@ START_TEST(parse_u64_bounds)
 }
 END_TEST
 
-START_TEST(cidr_parse_forms)
-{
-	struct addr_cidr	n;
-
-	ck_assert_int_eq(addr_cidr_parse("10.0.0.0/8", &n), 0);
-	ck_assert_int_eq(n.family, AF_INET);
-	ck_assert_uint_eq(n.prefix_len, 8);
-	ck_assert_uint_eq(n.addr[0], 10);
-	ck_assert_int_eq(addr_cidr_parse("192.0.2.7", &n), 0);
-	ck_assert_uint_eq(n.prefix_len, 32);
-	ck_assert_int_eq(addr_cidr_parse("0.0.0.0/0", &n), 0);
-	ck_assert_uint_eq(n.prefix_len, 0);
-	ck_assert_int_eq(addr_cidr_parse("fd00::/8", &n), 0);
-	ck_assert_int_eq(n.family, AF_INET6);
-	ck_assert_uint_eq(n.prefix_len, 8);
-	ck_assert_int_eq(addr_cidr_parse("::1", &n), 0);
-	ck_assert_uint_eq(n.prefix_len, 128);
-	ck_assert_uint_eq(n.addr[15], 1);
+/*
+ * Blocks: the text, addr_cidr_parse's answer (0, 1: host bits set and
+ * cleared, -1: not a block) and, for 0 and 1, the family and prefix
+ * length (0 and -1: not checked here) and up to two bytes of the block
+ * (index -1: none).
+ */
+static const struct cidr_case {
+	const char	*text;
+	int		 rc, family, prefix_len;
+	struct {
+		int	 i;
+		uint8_t	 v;
+	} byte[2];
+} cidr_cases[] = {
+	{ "10.0.0.0/8", 0, AF_INET, 8, { { 0, 10 }, { -1, 0 } } },
+	{ "192.0.2.7", 0, 0, 32, { { -1, 0 }, { -1, 0 } } },
+	{ "0.0.0.0/0", 0, 0, 0, { { -1, 0 }, { -1, 0 } } },
+	{ "10.0.0.0/32", 0, 0, 32, { { -1, 0 }, { -1, 0 } } },
+	{ "10.0.0.0/08", 0, 0, 8, { { -1, 0 }, { -1, 0 } } },
+	{ "fd00::/8", 0, AF_INET6, 8, { { -1, 0 }, { -1, 0 } } },
+	{ "::1", 0, 0, 128, { { 15, 1 }, { -1, 0 } } },
+	{ "::/128", 0, 0, 128, { { -1, 0 }, { -1, 0 } } },
+	{ "::/0", 0, AF_INET6, 0, { { -1, 0 }, { -1, 0 } } },
 	/* mapped IPv4 blocks become IPv4 */
-	ck_assert_int_eq(addr_cidr_parse("::ffff:10.1.0.0/112", &n), 0);
-	ck_assert_int_eq(n.family, AF_INET);
-	ck_assert_uint_eq(n.prefix_len, 16);
-	ck_assert_uint_eq(n.addr[0], 10);
-	ck_assert_uint_eq(n.addr[1], 1);
-	ck_assert_int_eq(addr_cidr_parse("::ffff:10.1.2.3", &n), 0);
-	ck_assert_int_eq(n.family, AF_INET);
-	ck_assert_uint_eq(n.prefix_len, 32);
+	{ "::ffff:10.1.0.0/112", 0, AF_INET, 16, { { 0, 10 }, { 1, 1 } } },
+	{ "::ffff:10.1.2.3", 0, AF_INET, 32, { { -1, 0 }, { -1, 0 } } },
+	{ "::ffff:0.0.0.0/96", 0, AF_INET, 0, { { -1, 0 }, { -1, 0 } } },
+	/* ... but one shorter than /96 stays IPv6 */
+	{ "::ffff:0.0.0.0/95", 1, AF_INET6, -1, { { -1, 0 }, { -1, 0 } } },
 	/* host bits: 1, with the block cleared */
-	ck_assert_int_eq(addr_cidr_parse("10.1.2.3/23", &n), 1);
-	ck_assert_uint_eq(n.addr[2], 2);
-	ck_assert_uint_eq(n.addr[3], 0);
-	ck_assert_int_eq(addr_cidr_parse("fd00::1/64", &n), 1);
-	ck_assert_uint_eq(n.addr[15], 0);
-	/* not an address */
-	ck_assert_int_eq(addr_cidr_parse("10.0.0.0/33", &n), -1);
-	ck_assert_int_eq(addr_cidr_parse("::/129", &n), -1);
-	ck_assert_int_eq(addr_cidr_parse("10.0.0.0/", &n), -1);
-	ck_assert_int_eq(addr_cidr_parse("10.0.0.0/-1", &n), -1);
-	ck_assert_int_eq(addr_cidr_parse("10.0.0/8", &n), -1);
-	ck_assert_int_eq(addr_cidr_parse("localhost", &n), -1);
-	ck_assert_int_eq(addr_cidr_parse("", &n), -1);
-	ck_assert_int_eq(addr_cidr_parse(NULL, &n), -1);
-	ck_assert_int_eq(addr_cidr_parse("1111:2222:3333:4444:5555:6666:"
-	    "7777:8888/128/1", &n), -1);
+	{ "10.1.2.3/23", 1, 0, -1, { { 2, 2 }, { 3, 0 } } },
+	{ "fd00::1/64", 1, 0, -1, { { 15, 0 }, { -1, 0 } } },
+	/* not a block */
+	{ "10.0.0.0/33", -1, 0, -1, { { -1, 0 }, { -1, 0 } } },
+	{ "::/129", -1, 0, -1, { { -1, 0 }, { -1, 0 } } },
+	{ "10.0.0.0/", -1, 0, -1, { { -1, 0 }, { -1, 0 } } },
+	{ "10.0.0.0/-1", -1, 0, -1, { { -1, 0 }, { -1, 0 } } },
+	{ "10.0.0.0/+8", -1, 0, -1, { { -1, 0 }, { -1, 0 } } },
+	{ "10.0.0.0/8/8", -1, 0, -1, { { -1, 0 }, { -1, 0 } } },
+	{ "10.0.0.0/99999999999999999999999", -1, 0, -1,
+	    { { -1, 0 }, { -1, 0 } } },
+	{ " 10.0.0.0/8", -1, 0, -1, { { -1, 0 }, { -1, 0 } } },
+	{ "10.0.0/8", -1, 0, -1, { { -1, 0 }, { -1, 0 } } },
+	{ "localhost", -1, 0, -1, { { -1, 0 }, { -1, 0 } } },
+	{ "", -1, 0, -1, { { -1, 0 }, { -1, 0 } } },
+	{ NULL, -1, 0, -1, { { -1, 0 }, { -1, 0 } } },
+	{ "1111:2222:3333:4444:5555:6666:7777:8888/128/1", -1, 0, -1,
+	    { { -1, 0 }, { -1, 0 } } },
+};
+
+START_TEST(cidr_parse_cases)
+{
+	const struct cidr_case	*c = &cidr_cases[_i];
+	const char		*t = c->text != NULL ? c->text : "(null)";
+	struct addr_cidr	 n;
+	unsigned		 b;
+
+	ck_assert_msg(addr_cidr_parse(c->text, &n) == c->rc, "%s: not %d", t,
+	    c->rc);
+	if (c->rc == -1)
+		return;
+	if (c->family != 0)
+		ck_assert_msg(n.family == c->family, "%s: family %d", t,
+		    n.family);
+	if (c->prefix_len != -1)
+		ck_assert_msg(n.prefix_len == (unsigned)c->prefix_len,
+		    "%s: prefix %u", t, (unsigned)n.prefix_len);
+	for (b = 0; b < 2; b++)
+		if (c->byte[b].i != -1)
+			ck_assert_msg(n.addr[c->byte[b].i] == c->byte[b].v,
+			    "%s: byte %d is %u", t, c->byte[b].i,
+			    n.addr[c->byte[b].i]);
+}
+END_TEST
+
+/* A block and clients ("-": no address) with whether each is in it. */
+static const struct match_case {
+	const char	*cidr;
+	struct {
+		const char	*from;
+		int		 want;
+	} probe[6];
+} match_cases[] = {
+	{ "10.1.0.0/16", { { "10.1.255.3", 1 }, { "10.2.0.1", 0 },
+	    /* a dual-stack socket's IPv4 client */
+	    { "::ffff:10.1.0.9", 1 }, { "::ffff:10.3.0.9", 0 },
+	    { "::a01:9", 0 }, { "-", 0 } } },
+	{ "0.0.0.0/0", { { "255.255.255.255", 1 }, { "::ffff:1.2.3.4", 1 },
+	    { "::1", 0 }, { "-", 0 } } },
+	/* a prefix that ends inside a byte */
+	{ "192.0.2.128/25", { { "192.0.2.200", 1 }, { "192.0.2.127", 0 } } },
+	{ "2001:db8:8000::/33",
+	    { { "2001:db8:ffff::1", 1 }, { "2001:db8:7fff::1", 0 } } },
+	/* an IPv6 block never holds an IPv4 client, even ::/0 */
+	{ "::/0", { { "::1", 1 }, { "10.0.0.1", 0 },
+	    { "::ffff:10.0.0.1", 0 } } },
+	{ "::1", { { "::1", 1 }, { "::2", 0 } } },
+};
+
+START_TEST(cidr_match_cases)
+{
+	const struct match_case		*c = &match_cases[_i];
+	struct addr_cidr		 n;
+	unsigned			 i;
+
+	ck_assert_int_eq(addr_cidr_parse(c->cidr, &n), 0);
+	for (i = 0; i < 6 && c->probe[i].from != NULL; i++) {
+		const struct sockaddr_storage	*from;
+
+		from = strcmp(c->probe[i].from, "-") == 0 ? NULL :
+		    client(c->probe[i].from);
+		ck_assert_msg(addr_cidr_match(&n, from) == c->probe[i].want,
+		    "%s in %s: not %d", c->probe[i].from, c->cidr,
+		    c->probe[i].want);
+	}
 }
 END_TEST
 
@@ -220,63 +281,6 @@ START_TEST(parse_address_unmap)
 }
 END_TEST
 
-START_TEST(cidr_prefix_bounds)
-{
-	struct addr_cidr	n;
-
-	ck_assert_int_eq(addr_cidr_parse("10.0.0.0/32", &n), 0);
-	ck_assert_uint_eq(n.prefix_len, 32);
-	ck_assert_int_eq(addr_cidr_parse("::/128", &n), 0);
-	ck_assert_uint_eq(n.prefix_len, 128);
-	ck_assert_int_eq(addr_cidr_parse("::/0", &n), 0);
-	ck_assert_int_eq(n.family, AF_INET6);
-	ck_assert_uint_eq(n.prefix_len, 0);
-	/* a mapped block shorter than /96 stays IPv6 */
-	ck_assert_int_eq(addr_cidr_parse("::ffff:0.0.0.0/95", &n), 1);
-	ck_assert_int_eq(n.family, AF_INET6);
-	ck_assert_int_eq(addr_cidr_parse("::ffff:0.0.0.0/96", &n), 0);
-	ck_assert_int_eq(n.family, AF_INET);
-	ck_assert_uint_eq(n.prefix_len, 0);
-	ck_assert_int_eq(addr_cidr_parse("10.0.0.0/08", &n), 0);
-	ck_assert_uint_eq(n.prefix_len, 8);
-	ck_assert_int_eq(addr_cidr_parse("10.0.0.0/+8", &n), -1);
-	ck_assert_int_eq(addr_cidr_parse("10.0.0.0/8/8", &n), -1);
-	ck_assert_int_eq(addr_cidr_parse("10.0.0.0/99999999999999999999999",
-	    &n), -1);
-	ck_assert_int_eq(addr_cidr_parse(" 10.0.0.0/8", &n), -1);
-}
-END_TEST
-
-START_TEST(cidr_match_clients)
-{
-	struct addr_cidr	n;
-
-	ck_assert_int_eq(addr_cidr_parse("10.1.0.0/16", &n), 0);
-	ck_assert_int_eq(addr_cidr_match(&n, client("10.1.255.3")), 1);
-	ck_assert_int_eq(addr_cidr_match(&n, client("10.2.0.1")), 0);
-	/* a dual-stack socket's IPv4 client */
-	ck_assert_int_eq(addr_cidr_match(&n, client("::ffff:10.1.0.9")), 1);
-	ck_assert_int_eq(addr_cidr_match(&n, client("::ffff:10.3.0.9")), 0);
-	ck_assert_int_eq(addr_cidr_match(&n, client("::a01:9")), 0);
-	ck_assert_int_eq(addr_cidr_match(&n, NULL), 0);
-	/* a prefix that ends inside a byte */
-	ck_assert_int_eq(addr_cidr_parse("192.0.2.128/25", &n), 0);
-	ck_assert_int_eq(addr_cidr_match(&n, client("192.0.2.200")), 1);
-	ck_assert_int_eq(addr_cidr_match(&n, client("192.0.2.127")), 0);
-	ck_assert_int_eq(addr_cidr_parse("2001:db8:8000::/33", &n), 0);
-	ck_assert_int_eq(addr_cidr_match(&n, client("2001:db8:ffff::1")), 1);
-	ck_assert_int_eq(addr_cidr_match(&n, client("2001:db8:7fff::1")), 0);
-	/* an IPv6 block never holds an IPv4 client, even ::/0 */
-	ck_assert_int_eq(addr_cidr_parse("::/0", &n), 0);
-	ck_assert_int_eq(addr_cidr_match(&n, client("::1")), 1);
-	ck_assert_int_eq(addr_cidr_match(&n, client("10.0.0.1")), 0);
-	ck_assert_int_eq(addr_cidr_match(&n, client("::ffff:10.0.0.1")), 0);
-	ck_assert_int_eq(addr_cidr_parse("::1", &n), 0);
-	ck_assert_int_eq(addr_cidr_match(&n, client("::1")), 1);
-	ck_assert_int_eq(addr_cidr_match(&n, client("::2")), 0);
-}
-END_TEST
-
 /* limit.c's form: one 16-byte key, IPv4 mapped, plain prefix compare. */
 START_TEST(key_and_prefix_match)
 {
@@ -361,10 +365,11 @@ addr_suite(void)
 	TCase	*tc = tcase_create("core");
 
 	tcase_add_test(tc, parse_address_unmap);
-	tcase_add_test(tc, cidr_parse_forms);
-	tcase_add_test(tc, cidr_prefix_bounds);
+	tcase_add_loop_test(tc, cidr_parse_cases, 0,
+	    sizeof(cidr_cases) / sizeof(cidr_cases[0]));
 	tcase_add_test(tc, cidr_mapped_for_limits);
-	tcase_add_test(tc, cidr_match_clients);
+	tcase_add_loop_test(tc, cidr_match_cases, 0,
+	    sizeof(match_cases) / sizeof(match_cases[0]));
 	tcase_add_test(tc, key_and_prefix_match);
 	tcase_add_test(tc, format_ip_text);
 	tcase_add_test(tc, format_mac_text);
@@ -379,11 +384,5 @@ addr_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(addr_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(addr_suite());
 }

@@ -31,6 +31,7 @@
 #include "stats.h"
 #include "tftp.h"
 #include "udp.h"
+#include "testutil.h"
 
 static struct conf		 conf;
 static struct conf_route	 routes[4];
@@ -313,23 +314,29 @@ request(struct world *w, enum tftp_op op, const char *file)
 	    sizeof(rname), &rm, &route, w->now_ms);
 }
 
+/* The request is refused with an ERROR code and message the client gets. */
+static void
+refused_with(struct world *w, enum tftp_op op, const char *file, int code,
+    const char *want)
+{
+	char	msg[128];
+
+	ck_assert_int_eq(request(w, op, file), -1);
+	ck_assert_int_eq(recv_error(w->cfd, 5000, msg, sizeof(msg)), code);
+	ck_assert_str_eq(msg, want);
+}
+
 START_TEST(admit_request_refusals_answer_from_listen_socket)
 {
 	static struct world	 w;
 	char			 msg[128];
 
 	world_up(&w, 0);
-	ck_assert_int_eq(request(&w, TFTP_WRQ, "up"), -1);
-	ck_assert_int_eq(recv_error(w.cfd, 5000, msg, sizeof(msg)),
-	    TFTP_EACCESS);
-	ck_assert_str_eq(msg, "Uploads are disabled");
+	refused_with(&w, TFTP_WRQ, "up", TFTP_EACCESS, "Uploads are disabled");
 	ck_assert_uint_eq(w.st.refused_access, 1);
 	ck_assert_uint_eq(w.st.tx_pkts, 1);
 	acl_one(&conf.acl, acl_rules, "-127.0.0.0/8");
-	ck_assert_int_eq(request(&w, TFTP_RRQ, "f"), -1);
-	ck_assert_int_eq(recv_error(w.cfd, 5000, msg, sizeof(msg)),
-	    TFTP_EACCESS);
-	ck_assert_str_eq(msg, "Access denied");
+	refused_with(&w, TFTP_RRQ, "f", TFTP_EACCESS, "Access denied");
 	ck_assert_uint_eq(w.st.denied_acl, 1);
 	ck_assert_uint_eq(w.st.refused_access, 2);
 	/* Silent: counted, not answered. */
@@ -350,10 +357,8 @@ START_TEST(admit_request_takes_and_honours_the_limit)
 	world_up(&w, 1);
 	ck_assert_int_eq(request(&w, TFTP_RRQ, "a"), 0);
 	ck_assert_str_eq(rm.name, "a");
-	ck_assert_int_eq(request(&w, TFTP_RRQ, "b"), -1);
-	ck_assert_int_eq(recv_error(w.cfd, 5000, msg, sizeof(msg)),
-	    TFTP_EUNDEF);
-	ck_assert_str_eq(msg, "Too many transfers from your address");
+	refused_with(&w, TFTP_RRQ, "b", TFTP_EUNDEF,
+	    "Too many transfers from your address");
 	ck_assert_uint_eq(w.st.denied_limit, 1);
 	ck_assert_uint_eq(w.st.refused_other + w.st.refused_access, 0);
 	ck_assert_int_eq(limit_release(&w.lim, &peer), 0);
@@ -424,11 +429,5 @@ admit_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(admit_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(admit_suite());
 }

@@ -8,7 +8,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -22,33 +21,17 @@
 
 #include "conf.h"
 #include "log.h"
+#include "testutil.h"
 
 static char	tmpdir[128];		/* canonical */
 static char	cfgpath[256];
 static char	errbuf[1024];
 static struct conf conf;
 
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void
 setup(void)
 {
-	char	tmpl[] = "/tmp/check_conf.XXXXXX";
-	char	*real;
-
-	ck_assert_ptr_nonnull(mkdtemp(tmpl));
-	real = realpath(tmpl, NULL);
-	ck_assert_ptr_nonnull(real);
-	ck_assert_uint_lt(strlen(real), sizeof(tmpdir));
-	snprintf(tmpdir, sizeof(tmpdir), "%s", real);
-	free(real);
+	unit_tmpdir(tmpdir, sizeof(tmpdir), "/tmp", "check_conf");
 	memset(&conf, 0, sizeof(conf));
 	errbuf[0] = '\0';
 }
@@ -57,22 +40,14 @@ static void
 teardown(void)
 {
 	conf_free(&conf);
-	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	unit_rmtree(tmpdir);
 }
 
 /* Write text to tmpdir/name; returns the path in a static buffer. */
 static const char *
 write_file(const char *name, const char *text)
 {
-	static char	path[256];
-	FILE		*f;
-
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	ck_assert_int_eq(fclose(f), 0);
-	return path;
+	return unit_write(tmpdir, name, text, strlen(text));
 }
 
 static void
@@ -85,9 +60,11 @@ make_dir(const char *name)
 }
 
 /*
- * The example module built next to this test binary (conf_load loads
- * every module route's .so): $PTFTPD_EXAMPLE_MODULE, else
- * <build>/modules/example.so beside <build>/tests/check_conf.
+ * A realistic module path for the configs below: the example module's
+ * place beside this test binary ($PTFTPD_EXAMPLE_MODULE, else
+ * <build>/modules/example.so beside <build>/tests/check_conf). conf_load
+ * keeps it as data and never opens it (the supervisor loads modules:
+ * module_set_load, check_module).
  */
 static const char *
 example_module(void)
@@ -934,11 +911,31 @@ START_TEST(route_handler_defaults)
 	ck_assert_uint_eq(conf.routes[1].write.mode, 0644);
 	ck_assert_ptr_null(conf.routes[1].write.owner);
 	ck_assert_ptr_null(conf.routes[1].write.group);
-	/* the module path is kept as written, and the module is loaded */
+	/* the module path is kept as written, with where it was set */
 	ck_assert_str_eq(conf.routes[2].module.path, example_module());
-	ck_assert_ptr_nonnull(conf.routes[2].module.impl);
+	ck_assert_str_eq(conf.routes[2].module.file, cfgpath);
+	ck_assert_uint_eq(conf.routes[2].module.line, 4);
 	ck_assert_ptr_null(conf.routes[2].module.args);
 	ck_assert_int_eq(conf.acl_silent, 0);
+}
+END_TEST
+
+/* Config is data: a module that does not exist (or is no module) loads
+ * as a path; refusing it is module_set_load's job, in the supervisor. */
+START_TEST(module_route_is_data)
+{
+	int	rc;
+
+	rc = load("root = \".\";\nroutes = (\n { prefix = \"m/\"; handler = "
+	    "\"module\";\n   module = \"/nonexistent/x.so\"; args = \"k=v\"; "
+	    "} );\n");
+	ck_assert_msg(rc == 0, "%s", errbuf);
+	ck_assert_uint_eq(conf.n_routes, 1);
+	ck_assert_int_eq(conf.routes[0].handler, CONF_HANDLER_MODULE);
+	ck_assert_str_eq(conf.routes[0].module.path, "/nonexistent/x.so");
+	ck_assert_str_eq(conf.routes[0].module.args, "k=v");
+	ck_assert_str_eq(conf.routes[0].module.file, cfgpath);
+	ck_assert_uint_eq(conf.routes[0].module.line, 4);
 }
 END_TEST
 
@@ -1638,6 +1635,7 @@ conf_suite(void)
 	tcase_add_test(tc, policy_absent_by_default);
 	tcase_add_test(tc, policy_example_loads);
 	tcase_add_test(tc, route_handler_defaults);
+	tcase_add_test(tc, module_route_is_data);
 	n = (int)(sizeof(mode_cases) / sizeof(mode_cases[0]));
 	tcase_add_loop_test(tc, write_mode_is_octal, 0, n);
 	n = (int)(sizeof(policy_cases) / sizeof(policy_cases[0]));
@@ -1664,11 +1662,5 @@ conf_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(conf_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(conf_suite());
 }

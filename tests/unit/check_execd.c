@@ -10,7 +10,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -27,6 +26,7 @@
 
 #include "conf.h"
 #include "execd.h"
+#include "testutil.h"
 
 #define NROUTES		4
 
@@ -48,31 +48,19 @@ now_ms(void)
 static void
 setup(void)
 {
-	char	tmpl[] = "/tmp/check_execd.XXXXXX";
-
 	memset(&conf, 0, sizeof(conf));
 	memset(routes, 0, sizeof(routes));
 	memset(argvs, 0, sizeof(argvs));
 	conf.routes = routes;
 	conf.n_routes = NROUTES;
-	ck_assert_ptr_nonnull(mkdtemp(tmpl));
-	snprintf(tmpdir, sizeof(tmpdir), "%s", tmpl);
-}
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
+	unit_tmpdir(tmpdir, sizeof(tmpdir), "/tmp", "check_execd");
 }
 
 static void
 teardown(void)
 {
 	execd_stop(&ex);
-	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	unit_rmtree(tmpdir);
 }
 
 /* Route i runs argv (at most 7 strings, NULL-terminated). */
@@ -138,6 +126,30 @@ submit1(uint32_t job, unsigned route, const char *file)
 	ck_assert_int_eq(execd_submit(&ex, job, route, env), 0);
 }
 
+/*
+ * start(), submit job 1 for "x" on route 0 and expect its completion
+ * within ms; returns the ms from submission to completion.
+ */
+static uint64_t
+run1(struct execd_done *d, int ms)
+{
+	uint64_t	t0;
+
+	start();
+	t0 = now_ms();
+	submit1(1, 0, "x");
+	ck_assert_int_eq(wait_done(d, ms), 1);
+	return now_ms() - t0;
+}
+
+/* The number the program wrote first on stderr (0 if none). */
+static long
+err_number(struct execd_done *d)
+{
+	d->err_head[d->err_len < sizeof(d->err_head) ? d->err_len : 0] = '\0';
+	return strtol(d->err_head, NULL, 10);
+}
+
 /* The output as a NUL-terminated malloc'd string; closes the memfd. */
 static char *
 output(struct execd_done *d)
@@ -180,9 +192,12 @@ proc_stat(const char *pid, char *state, long *ppid, long *pgrp)
 	return 0;
 }
 
-/* Processes not yet reaped whose parent is ppid (any state). */
+/*
+ * Processes whose parent is ppid and whose group is pgrp (-1: any), not
+ * yet reaped; with live, zombies are not counted.
+ */
 static int
-count_children(long ppid)
+count_procs(long ppid, long pgrp, bool live)
 {
 	DIR		*d = opendir("/proc");
 	struct dirent	*de;
@@ -193,27 +208,9 @@ count_children(long ppid)
 	ck_assert_ptr_nonnull(d);
 	while ((de = readdir(d)) != NULL)
 		if (de->d_name[0] >= '0' && de->d_name[0] <= '9' &&
-		    proc_stat(de->d_name, &st, &pp, &pg) == 0 && pp == ppid)
-			n++;
-	closedir(d);
-	return n;
-}
-
-/* Live (not zombie) processes in process group pgrp. */
-static int
-count_group_alive(long pgrp)
-{
-	DIR		*d = opendir("/proc");
-	struct dirent	*de;
-	char		 st;
-	long		 pp, pg;
-	int		 n = 0;
-
-	ck_assert_ptr_nonnull(d);
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] >= '0' && de->d_name[0] <= '9' &&
-		    proc_stat(de->d_name, &st, &pp, &pg) == 0 && pg == pgrp &&
-		    st != 'Z')
+		    proc_stat(de->d_name, &st, &pp, &pg) == 0 &&
+		    (ppid == -1 || pp == ppid) && (pgrp == -1 || pg == pgrp) &&
+		    (!live || st != 'Z'))
 			n++;
 	closedir(d);
 	return n;
@@ -247,7 +244,7 @@ gone_within(bool (*cond)(long), long arg, int ms)
 static bool
 group_alive(long pgrp)
 {
-	return count_group_alive(pgrp) > 0;
+	return count_procs(-1, pgrp, true) > 0;
 }
 
 /* Read the pid a script wrote to path (mv'd into place); 0: none yet. */
@@ -328,9 +325,7 @@ START_TEST(exit_status_and_stderr_head_reported)
 
 	route_sh(0, "printf partial; echo 'no such host' >&2; exit 3", 2000,
 	    4096, 4);
-	start();
-	submit1(1, 0, "x");
-	ck_assert_int_eq(wait_done(&d, 3000), 1);
+	run1(&d, 3000);
 	ck_assert(!execd_done_ok(&d));
 	ck_assert(!d.exec_failed && !d.timed_out && !d.too_big);
 	ck_assert(WIFEXITED(d.status));
@@ -351,9 +346,7 @@ START_TEST(stderr_head_is_capped_and_the_rest_drained)
 	/* 200 KiB of stderr would block a program whose pipe is not read. */
 	route_sh(0, "head -c 204800 /dev/zero | tr '\\000' e >&2; printf ok",
 	    3000, 4096, 4);
-	start();
-	submit1(1, 0, "x");
-	ck_assert_int_eq(wait_done(&d, 4000), 1);
+	run1(&d, 4000);
 	ck_assert(execd_done_ok(&d));
 	ck_assert_uint_eq(d.err_len, EXECD_ERR_HEAD);
 	ck_assert_int_eq(d.err_head[0], 'e');
@@ -367,19 +360,14 @@ END_TEST
 START_TEST(timeout_kills_the_process_group)
 {
 	struct execd_done	d;
-	uint64_t		t0;
 	long			pgid;
 
 	/* The shell forks sleep: a grandchild in the program's group. */
 	route_sh(0, "echo $$ >&2; sleep 10; true", 200, 4096, 4);
-	start();
-	t0 = now_ms();
-	submit1(1, 0, "x");
 	/* Not before its 200 ms (a lower bound: how soon after is the
 	 * machine's business; d.timed_out says the timeout ended it, the
 	 * program alone would have run 10 s). */
-	ck_assert_int_eq(wait_done(&d, 8000), 1);
-	ck_assert_uint_ge(now_ms() - t0, 190);
+	ck_assert_uint_ge(run1(&d, 8000), 190);
 	ck_assert(d.timed_out);
 	ck_assert(!d.too_big && !d.exec_failed);
 	ck_assert(!execd_done_ok(&d));
@@ -387,12 +375,11 @@ START_TEST(timeout_kills_the_process_group)
 	ck_assert_int_eq(WTERMSIG(d.status), SIGKILL);
 	ck_assert_int_eq(d.memfd, -1);
 	ck_assert_uint_gt(d.err_len, 0);
-	d.err_head[d.err_len < sizeof(d.err_head) ? d.err_len : 0] = '\0';
-	pgid = strtol(d.err_head, NULL, 10);
+	pgid = err_number(&d);
 	ck_assert_int_gt(pgid, 1);
 	/* The leader is reaped before the completion is sent; the killed
 	 * sleep is gone too (a zombie at most, now init's). */
-	ck_assert_int_eq(count_children(ex.pid), 0);
+	ck_assert_int_eq(count_procs(ex.pid, -1, false), 0);
 	ck_assert(gone_within(group_alive, pgid, 1000));
 }
 END_TEST
@@ -411,7 +398,7 @@ START_TEST(output_over_max_bytes_is_too_big)
 	ck_assert(!d.timed_out && !d.exec_failed);
 	ck_assert(!execd_done_ok(&d));
 	ck_assert_int_eq(d.memfd, -1);
-	ck_assert_int_eq(count_children(ex.pid), 0);
+	ck_assert_int_eq(count_procs(ex.pid, -1, false), 0);
 }
 END_TEST
 
@@ -425,9 +412,7 @@ START_TEST(output_of_exactly_max_bytes_is_served_sealed)
 
 	route_sh(0, "head -c 100000 /dev/zero | tr '\\000' z", 3000, 100000,
 	    4);
-	start();
-	submit1(1, 0, "x");
-	ck_assert_int_eq(wait_done(&d, 4000), 1);
+	run1(&d, 4000);
 	ck_assert(execd_done_ok(&d));
 	ck_assert_uint_eq(d.size, 100000);
 	ck_assert_int_ge(d.memfd, 0);
@@ -453,9 +438,7 @@ START_TEST(empty_output_is_ok_without_memfd)
 	struct execd_done	d;
 
 	route_argv(0, argv, 2000, 10, 4);
-	start();
-	submit1(1, 0, "x");
-	ck_assert_int_eq(wait_done(&d, 3000), 1);
+	run1(&d, 3000);
 	ck_assert(execd_done_ok(&d));
 	ck_assert_uint_eq(d.size, 0);
 	ck_assert_int_eq(d.memfd, -1);
@@ -478,7 +461,7 @@ START_TEST(missing_program_is_exec_failed)
 	ck_assert(!d.timed_out && !d.too_big);
 	ck_assert(!execd_done_ok(&d));
 	ck_assert_int_eq(d.memfd, -1);
-	ck_assert_int_eq(count_children(ex.pid), 0);
+	ck_assert_int_eq(count_procs(ex.pid, -1, false), 0);
 }
 END_TEST
 
@@ -487,9 +470,7 @@ START_TEST(death_by_signal_is_reported)
 	struct execd_done	d;
 
 	route_sh(0, "printf x; kill -SEGV $$", 2000, 4096, 4);
-	start();
-	submit1(1, 0, "x");
-	ck_assert_int_eq(wait_done(&d, 3000), 1);
+	run1(&d, 3000);
 	ck_assert(!execd_done_ok(&d));
 	ck_assert(!d.timed_out && !d.too_big && !d.exec_failed);
 	ck_assert(WIFSIGNALED(d.status));
@@ -502,16 +483,14 @@ END_TEST
 START_TEST(background_child_does_not_hold_the_job)
 {
 	struct execd_done	 d;
-	uint64_t		 t0;
 	char			*s;
 	long			 bg;
 
 	route_sh(0, "sleep 10 & echo $!", 5000, 4096, 4);
-	start();
-	t0 = now_ms();
-	submit1(1, 0, "x");
-	ck_assert_int_eq(wait_done(&d, 3000), 1);
-	ck_assert_uint_lt(now_ms() - t0, 2000);
+	/* Done within 6 s while the child sleeps 10: a condition, not a
+	 * speed (the job's own timeout, 5 s, would also end it, as a
+	 * timeout: execd_done_ok below tells the two apart). */
+	run1(&d, 6000);
 	ck_assert(execd_done_ok(&d));
 	s = output(&d);
 	bg = strtol(s, NULL, 10);
@@ -543,8 +522,7 @@ START_TEST(escaped_descendant_ends_at_the_timeout)
 	ck_assert(!execd_done_ok(&d));
 	ck_assert(WIFEXITED(d.status));
 	ck_assert_int_eq(d.memfd, -1);
-	d.err_head[d.err_len < sizeof(d.err_head) ? d.err_len : 0] = '\0';
-	esc = strtol(d.err_head, NULL, 10);
+	esc = err_number(&d);
 	if (esc > 1)
 		kill((pid_t)esc, SIGKILL);
 }
@@ -579,7 +557,7 @@ START_TEST(twenty_concurrent_jobs_complete)
 	}
 	/* In parallel: serially it would take 20 s. */
 	ck_assert_uint_lt(now_ms() - t0, 8000);
-	ck_assert_int_eq(count_children(ex.pid), 0);
+	ck_assert_int_eq(count_procs(ex.pid, -1, false), 0);
 }
 END_TEST
 
@@ -751,17 +729,15 @@ START_TEST(route_from_conf_load_runs)
 {
 	struct conf		 c;
 	struct execd_done	 d;
-	char			 path[256], err[512], *s;
-	FILE			*f;
-
-	snprintf(path, sizeof(path), "%s/ptftpd.conf", tmpdir);
-	ck_assert_ptr_nonnull(f = fopen(path, "w"));
-	fputs("root = \".\";\nroutes = (\n"
+	const char		*path;
+	char			 err[512], *s;
+	static const char	 text[] = "root = \".\";\nroutes = (\n"
 	    "  { prefix = \"boot/\"; handler = \"file\"; },\n"
 	    "  { prefix = \"gen/\"; handler = \"exec\";\n"
 	    "    command = [ \"/bin/echo\", \"hi\" ];\n"
-	    "    timeout_ms = 2000; max_bytes = 1048576; }\n);\n", f);
-	ck_assert_int_eq(fclose(f), 0);
+	    "    timeout_ms = 2000; max_bytes = 1048576; }\n);\n";
+
+	path = unit_write(tmpdir, "ptftpd.conf", text, sizeof(text) - 1);
 	memset(&c, 0, sizeof(c));
 	ck_assert_msg(conf_load(&c, path, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_int_eq(execd_start(&ex, &c), 0);
@@ -811,11 +787,5 @@ execd_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(execd_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(execd_suite());
 }

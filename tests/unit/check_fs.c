@@ -16,7 +16,6 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <grp.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -38,51 +37,29 @@
 
 #include "fs.h"
 #include "skip.h"
+#include "testutil.h"
 
 static char base[64];	/* one per test case, removed even after failures */
 static char root[96];	/* one per test, inside base */
 static struct fs *fs;
 
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		(void)rmdir(path);
-	else
-		(void)unlink(path);
-	return 0;	/* keep going: remove all we can */
-}
-
-static void
-rm_tree(const char *dir)
-{
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 /* Unchecked: runs in the runner, so a failed (forked) test leaves no trace. */
 static void
 base_setup(void)
 {
-	snprintf(base, sizeof base, "/tmp/check_fs.XXXXXX");
-	if (mkdtemp(base) == NULL) {
-		perror("mkdtemp");
-		exit(EXIT_FAILURE);
-	}
+	unit_tmpdir(base, sizeof base, "/tmp", "check_fs");
 }
 
 static void
 base_teardown(void)
 {
-	rm_tree(base);
+	unit_rmtree(base);
 }
 
 static void
 setup(void)
 {
-	snprintf(root, sizeof root, "%s/root.XXXXXX", base);
-	ck_assert_ptr_nonnull(mkdtemp(root));
+	unit_tmpdir(root, sizeof root, base, "root");
 	fs = NULL;
 }
 
@@ -91,7 +68,7 @@ teardown(void)
 {
 	fs_free(fs);
 	fs = NULL;
-	rm_tree(root);
+	unit_rmtree(root);
 }
 
 /* root/rel; two rotating buffers so that rename(at(a), at(b)) works. */
@@ -107,20 +84,9 @@ at(const char *rel)
 }
 
 static void
-put_file(const char *rel, const void *data, size_t len)
-{
-	int fd;
-
-	fd = open(at(rel), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
-	ck_assert_int_eq(close(fd), 0);
-}
-
-static void
 put_str(const char *rel, const char *s)
 {
-	put_file(rel, s, strlen(s));
+	(void)unit_write(root, rel, s, strlen(s));
 }
 
 static int
@@ -149,23 +115,43 @@ count_fds(void)
 	return n;
 }
 
+/*
+ * An fs_open_* call returned got and set p and errmsg: expect rc, and
+ * p set on success, else p NULL and an error message (msg when it is
+ * not NULL). Returns p.
+ */
+static void *
+expect_open(int got, int rc, void *p, const char *errmsg, const char *msg)
+{
+	ck_assert_int_eq(got, rc);
+	if (rc == 0) {
+		ck_assert_ptr_nonnull(p);
+		return p;
+	}
+	ck_assert_ptr_null(p);
+	ck_assert_ptr_nonnull(errmsg);
+	if (msg != NULL)
+		ck_assert_str_eq(errmsg, msg);
+	return NULL;
+}
+
 /* Open name in mode; expect rc (and msg when rc != 0). */
 static struct body *
 open_expect(const char *name, enum tftp_mode mode, int rc, const char *msg)
 {
 	struct body *b = (struct body *)1;
 	const char *errmsg = NULL;
+	int got;
 
-	ck_assert_int_eq(fs_open_read(fs, name, mode, &b, &errmsg), rc);
-	if (rc == 0) {
-		ck_assert_ptr_nonnull(b);
-		return b;
-	}
-	ck_assert_ptr_null(b);
-	ck_assert_ptr_nonnull(errmsg);
-	if (msg != NULL)
-		ck_assert_str_eq(errmsg, msg);
-	return NULL;
+	got = fs_open_read(fs, name, mode, &b, &errmsg);
+	return expect_open(got, rc, b, errmsg, msg);
+}
+
+/* Open name for an octet read, which must succeed. */
+static struct body *
+open_ok(const char *name)
+{
+	return open_expect(name, TFTP_MODE_OCTET, 0, NULL);
 }
 
 static void
@@ -173,6 +159,16 @@ fs_start(unsigned max_idle)
 {
 	fs = fs_new(root, max_idle);
 	ck_assert_ptr_nonnull(fs);
+}
+
+/* Files a, b and c holding "A", "B" and "C"; fs_start(max_idle). */
+static void
+abc_start(unsigned max_idle)
+{
+	put_str("a", "A");
+	put_str("b", "B");
+	put_str("c", "C");
+	fs_start(max_idle);
 }
 
 static void
@@ -188,7 +184,7 @@ START_TEST(regular_file_served)
 
 	put_str("hello.txt", "hello, world\n");
 	fs_start(8);
-	b = open_expect("hello.txt", TFTP_MODE_OCTET, 0, NULL);
+	b = open_ok("hello.txt");
 	body_is(b, "hello, world\n");
 	fs_release(fs, b);
 }
@@ -201,10 +197,10 @@ START_TEST(leading_slashes_stripped)
 	ck_assert_int_eq(mkdir(at("grub"), 0755), 0);
 	put_str("grub/grub.cfg", "set timeout=5\n");
 	fs_start(8);
-	b = open_expect("/grub/grub.cfg", TFTP_MODE_OCTET, 0, NULL);
+	b = open_ok("/grub/grub.cfg");
 	body_is(b, "set timeout=5\n");
 	fs_release(fs, b);
-	b = open_expect("///grub/grub.cfg", TFTP_MODE_OCTET, 0, NULL);
+	b = open_ok("///grub/grub.cfg");
 	body_is(b, "set timeout=5\n");
 	fs_release(fs, b);
 }
@@ -244,7 +240,7 @@ START_TEST(dotdot_escape_refused)
 	    "Path escapes root");
 	open_expect("/..", TFTP_MODE_OCTET, TFTP_EACCESS, "Path escapes root");
 	/* ".." that stays inside the root is an ordinary path. */
-	b = open_expect("sub/../top", TFTP_MODE_OCTET, 0, NULL);
+	b = open_ok("sub/../top");
 	body_is(b, "top");
 	fs_release(fs, b);
 }
@@ -259,7 +255,7 @@ START_TEST(absolute_path_stays_beneath_root)
 	    "File not found");
 	ck_assert_int_eq(mkdir(at("etc"), 0755), 0);
 	put_str("etc/passwd", "not the host's\n");
-	b = open_expect("/etc/passwd", TFTP_MODE_OCTET, 0, NULL);
+	b = open_ok("/etc/passwd");
 	body_is(b, "not the host's\n");
 	fs_release(fs, b);
 }
@@ -287,9 +283,9 @@ START_TEST(symlink_inside_root_followed)
 	ck_assert_int_eq(symlink("real.bin", at("link")), 0);
 	ck_assert_int_eq(symlink("../real.bin", at("dir/uplink")), 0);
 	fs_start(8);
-	b1 = open_expect("link", TFTP_MODE_OCTET, 0, NULL);
+	b1 = open_ok("link");
 	body_is(b1, "payload");
-	b2 = open_expect("dir/uplink", TFTP_MODE_OCTET, 0, NULL);
+	b2 = open_ok("dir/uplink");
 	ck_assert_ptr_eq(b1, b2);
 	fs_release(fs, b1);
 	fs_release(fs, b2);
@@ -343,9 +339,9 @@ START_TEST(empty_file_has_zero_size)
 {
 	struct body *b;
 
-	put_file("empty", "", 0);
+	(void)unit_write(root, "empty", "", 0);
 	fs_start(8);
-	b = open_expect("empty", TFTP_MODE_OCTET, 0, NULL);
+	b = open_ok("empty");
 	ck_assert_uint_eq(b->size, 0);
 	ck_assert_ptr_null(b->data);
 	fs_release(fs, b);
@@ -362,8 +358,8 @@ START_TEST(same_file_shares_body)
 
 	put_str("pxelinux.0", "line\n");
 	fs_start(8);
-	b1 = open_expect("pxelinux.0", TFTP_MODE_OCTET, 0, NULL);
-	b2 = open_expect("/pxelinux.0", TFTP_MODE_OCTET, 0, NULL);
+	b1 = open_ok("pxelinux.0");
+	b2 = open_ok("/pxelinux.0");
 	ck_assert_ptr_eq(b1, b2);
 	/* The netascii view of the same file is a body of its own. */
 	n = open_expect("pxelinux.0", TFTP_MODE_NETASCII, 0, NULL);
@@ -382,10 +378,10 @@ START_TEST(replaced_file_gets_new_body)
 
 	put_str("boot.cfg", "old");
 	fs_start(8);
-	b1 = open_expect("boot.cfg", TFTP_MODE_OCTET, 0, NULL);
+	b1 = open_ok("boot.cfg");
 	put_str("boot.cfg.tmp", "new content");
 	ck_assert_int_eq(rename(at("boot.cfg.tmp"), at("boot.cfg")), 0);
-	b2 = open_expect("boot.cfg", TFTP_MODE_OCTET, 0, NULL);
+	b2 = open_ok("boot.cfg");
 	ck_assert_ptr_ne(b1, b2);
 	body_is(b2, "new content");
 	/* A session still sending the old file keeps the old bytes. */
@@ -395,40 +391,33 @@ START_TEST(replaced_file_gets_new_body)
 }
 END_TEST
 
-START_TEST(stale_version_evicted_on_insert)
+/*
+ * A file rewritten in place (not how to publish, but it must not serve
+ * stale bytes): same inode, new size. The old version's mapping goes
+ * when the new one is inserted if no session holds it (_i 0: released
+ * before, idle in the cache), else when the last holder releases it
+ * (_i 1).
+ */
+START_TEST(stale_version_unmapped)
 {
 	struct body *b1, *b2;
 	const void *old;
 
 	put_str("f", "aaaa");
 	fs_start(8);
-	b1 = open_expect("f", TFTP_MODE_OCTET, 0, NULL);
+	b1 = open_ok("f");
 	old = b1->data;
-	fs_release(fs, b1);
-	ck_assert(is_mapped(old));
-	/* Rewritten in place (not how to publish, but it must not serve
-	 * stale bytes): same inode, new size. */
+	if (_i == 0) {
+		fs_release(fs, b1);
+		ck_assert(is_mapped(old));
+	}
 	put_str("f", "bbbbbbbb");
-	b2 = open_expect("f", TFTP_MODE_OCTET, 0, NULL);
+	b2 = open_ok("f");
 	body_is(b2, "bbbbbbbb");
-	ck_assert(!is_mapped(old));
-	fs_release(fs, b2);
-}
-END_TEST
-
-START_TEST(released_stale_version_is_unmapped)
-{
-	struct body *b1, *b2;
-	const void *old;
-
-	put_str("f", "aaaa");
-	fs_start(8);
-	b1 = open_expect("f", TFTP_MODE_OCTET, 0, NULL);
-	old = b1->data;
-	put_str("f", "bbbbbbbb");
-	b2 = open_expect("f", TFTP_MODE_OCTET, 0, NULL);
-	ck_assert(is_mapped(old));
-	fs_release(fs, b1);
+	if (_i == 1) {
+		ck_assert(is_mapped(old));
+		fs_release(fs, b1);
+	}
 	ck_assert(!is_mapped(old));
 	ck_assert(is_mapped(b2->data));
 	fs_release(fs, b2);
@@ -440,13 +429,10 @@ START_TEST(idle_bodies_evicted_beyond_max_idle)
 	struct body *a, *b, *c;
 	const void *pa, *pb, *pc;
 
-	put_str("a", "A");
-	put_str("b", "B");
-	put_str("c", "C");
-	fs_start(2);
-	a = open_expect("a", TFTP_MODE_OCTET, 0, NULL);
-	b = open_expect("b", TFTP_MODE_OCTET, 0, NULL);
-	c = open_expect("c", TFTP_MODE_OCTET, 0, NULL);
+	abc_start(2);
+	a = open_ok("a");
+	b = open_ok("b");
+	c = open_ok("c");
 	pa = a->data;
 	pb = b->data;
 	pc = c->data;
@@ -458,7 +444,7 @@ START_TEST(idle_bodies_evicted_beyond_max_idle)
 	ck_assert(!is_mapped(pa));
 	ck_assert(is_mapped(pb) && is_mapped(pc));
 	/* An idle body is reused as is. */
-	b = open_expect("b", TFTP_MODE_OCTET, 0, NULL);
+	b = open_ok("b");
 	ck_assert_ptr_eq(b->data, pb);
 	fs_release(fs, b);
 }
@@ -469,16 +455,13 @@ START_TEST(idle_body_reused_on_hit)
 	struct body *a1, *a2, *b, *c;
 	const void *pa, *pb, *pc;
 
-	put_str("a", "A");
-	put_str("b", "B");
-	put_str("c", "C");
-	fs_start(2);
-	a1 = open_expect("a", TFTP_MODE_OCTET, 0, NULL);
+	abc_start(2);
+	a1 = open_ok("a");
 	fs_release(fs, a1);
-	a2 = open_expect("a", TFTP_MODE_OCTET, 0, NULL);
+	a2 = open_ok("a");
 	ck_assert_ptr_eq(a1, a2);
-	b = open_expect("b", TFTP_MODE_OCTET, 0, NULL);
-	c = open_expect("c", TFTP_MODE_OCTET, 0, NULL);
+	b = open_ok("b");
+	c = open_ok("c");
 	pa = a2->data;
 	pb = b->data;
 	pc = c->data;
@@ -499,7 +482,7 @@ START_TEST(max_idle_zero_unmaps_at_once)
 
 	put_str("a", "A");
 	fs_start(0);
-	b = open_expect("a", TFTP_MODE_OCTET, 0, NULL);
+	b = open_ok("a");
 	p = b->data;
 	ck_assert(is_mapped(p));
 	fs_release(fs, b);
@@ -513,14 +496,11 @@ START_TEST(idle_bodies_expire_by_age)
 	const void *pa, *pb, *pc;
 	uint64_t now = 5000;
 
-	put_str("a", "A");
-	put_str("b", "B");
-	put_str("c", "C");
-	fs_start(64);
+	abc_start(64);
 	ck_assert_int_eq(fs_set_name_cache(fs, 0, &now), 0);
-	a = open_expect("a", TFTP_MODE_OCTET, 0, NULL);
-	b = open_expect("b", TFTP_MODE_OCTET, 0, NULL);
-	c = open_expect("c", TFTP_MODE_OCTET, 0, NULL);
+	a = open_ok("a");
+	b = open_ok("b");
+	c = open_ok("c");
 	pa = a->data;
 	pb = b->data;
 	pc = c->data;
@@ -540,7 +520,7 @@ START_TEST(idle_bodies_expire_by_age)
 	/* A hit on an idle body takes it off the clock, and its next
 	 * release starts it again. */
 	fs_release(fs, c);
-	c = open_expect("c", TFTP_MODE_OCTET, 0, NULL);
+	c = open_ok("c");
 	ck_assert_ptr_eq(c->data, pc);
 	ck_assert_uint_eq(fs_expire_idle(fs, 120000, 3000), 0);
 	now = 120000;
@@ -561,9 +541,9 @@ START_TEST(no_fd_kept_per_body)
 	put_str("b", "B\n");
 	fs_start(8);
 	before = count_fds();
-	a = open_expect("a", TFTP_MODE_OCTET, 0, NULL);
+	a = open_ok("a");
 	b = open_expect("b", TFTP_MODE_NETASCII, 0, NULL);
-	open_expect("a", TFTP_MODE_OCTET, 0, NULL);
+	open_ok("a");
 	open_expect("missing", TFTP_MODE_OCTET, TFTP_ENOTFOUND, NULL);
 	open_expect(".", TFTP_MODE_OCTET, TFTP_EACCESS, NULL);
 	ck_assert_int_eq(count_fds(), before);
@@ -622,7 +602,7 @@ START_TEST(netascii_body_is_converted)
 	n = open_expect("cfg", TFTP_MODE_NETASCII, 0, NULL);
 	ck_assert_uint_eq(n->size, sizeof want - 1);
 	ck_assert_int_eq(memcmp(n->data, want, sizeof want - 1), 0);
-	o = open_expect("cfg", TFTP_MODE_OCTET, 0, NULL);
+	o = open_ok("cfg");
 	body_is(o, "line1\nline2\r\n\r");
 	fs_release(fs, n);
 	fs_release(fs, o);
@@ -640,7 +620,7 @@ START_TEST(netascii_body_spans_read_chunks)
 	for (i = 0; i < sizeof src; i++)
 		src[i] = (uint8_t)"ab\ncd\r"[i % 6];
 	wlen = fs_netascii_convert(want, src, sizeof src);
-	put_file("big.txt", src, sizeof src);
+	(void)unit_write(root, "big.txt", src, sizeof src);
 	fs_start(8);
 	n = open_expect("big.txt", TFTP_MODE_NETASCII, 0, NULL);
 	ck_assert_uint_eq(n->size, wlen);
@@ -688,7 +668,7 @@ START_TEST(netascii_too_large_refused)
 	fs_start(8);
 	open_expect("huge.iso", TFTP_MODE_NETASCII, TFTP_ENOSPACE,
 	    "File too large for netascii");
-	o = open_expect("huge.iso", TFTP_MODE_OCTET, 0, NULL);
+	o = open_ok("huge.iso");
 	ck_assert_uint_eq(o->size, (64 << 20) + 1);
 	fs_release(fs, o);
 }
@@ -810,17 +790,23 @@ up_expect(const char *name, const struct fs_wpolicy *p, enum tftp_mode mode,
 {
 	struct fs_upload *u = (struct fs_upload *)1;
 	const char *errmsg = NULL;
+	int got;
 
-	ck_assert_int_eq(fs_open_write(fs, name, p, mode, &u, &errmsg), rc);
-	if (rc == 0) {
-		ck_assert_ptr_nonnull(u);
-		return u;
-	}
-	ck_assert_ptr_null(u);
-	ck_assert_ptr_nonnull(errmsg);
-	if (msg != NULL)
-		ck_assert_str_eq(errmsg, msg);
-	return NULL;
+	got = fs_open_write(fs, name, p, mode, &u, &errmsg);
+	return expect_open(got, rc, u, errmsg, msg);
+}
+
+/* Each upload name (NULL-ended list) refused under p with rc and msg. */
+static void
+up_refused(const struct fs_wpolicy *p, int rc, const char *msg, ...)
+{
+	va_list ap;
+	const char *name;
+
+	va_start(ap, msg);
+	while ((name = va_arg(ap, const char *)) != NULL)
+		up_expect(name, p, TFTP_MODE_OCTET, rc, msg);
+	va_end(ap);
 }
 
 /* Write a string at the wire offset *off and advance it. */
@@ -1047,8 +1033,7 @@ START_TEST(upload_escape_refused)
 	char outside[128];
 	int pass;
 
-	snprintf(outside, sizeof outside, "%s/outside.XXXXXX", base);
-	ck_assert_ptr_nonnull(mkdtemp(outside));
+	unit_tmpdir(outside, sizeof outside, base, "outside");
 	ck_assert_int_eq(mkdir(at("sub"), 0755), 0);
 	ck_assert_int_eq(symlink(outside, at("out")), 0);
 	ck_assert_int_eq(symlink("../../..", at("sub/up")), 0);
@@ -1057,24 +1042,13 @@ START_TEST(upload_escape_refused)
 	fs_start(8);
 	for (pass = 0; pass < 2; pass++) {
 		force_named = pass;
-		up_expect("../x", &pol_replace, TFTP_MODE_OCTET, TFTP_EACCESS,
-		    "Path escapes root");
-		up_expect("sub/../../x", &pol_replace, TFTP_MODE_OCTET,
-		    TFTP_EACCESS, "Path escapes root");
-		/* a symlinked parent leading out of the root */
-		up_expect("out/x", &pol_replace, TFTP_MODE_OCTET,
-		    TFTP_EACCESS, "Path escapes root");
-		up_expect("sub/up/x", &pol_replace, TFTP_MODE_OCTET,
-		    TFTP_EACCESS, "Path escapes root");
-		up_expect("magic/x", &pol_replace, TFTP_MODE_OCTET,
-		    TFTP_EACCESS, "Path escapes root");
+		/* dot-dot, and a symlinked parent leading out of the root */
+		up_refused(&pol_replace, TFTP_EACCESS, "Path escapes root",
+		    "../x", "sub/../../x", "out/x", "sub/up/x", "magic/x",
+		    NULL);
 		/* the last component: never followed, never replaced */
-		up_expect("sub/target", &pol_replace, TFTP_MODE_OCTET,
-		    TFTP_EACCESS, "Not a regular file");
-		up_expect("..", &pol_replace, TFTP_MODE_OCTET, TFTP_EACCESS,
-		    "Not a regular file");
-		up_expect("sub/..", &pol_replace, TFTP_MODE_OCTET,
-		    TFTP_EACCESS, "Not a regular file");
+		up_refused(&pol_replace, TFTP_EACCESS, "Not a regular file",
+		    "sub/target", "..", "sub/..", NULL);
 		up_expect("", &pol_replace, TFTP_MODE_OCTET, TFTP_EACCESS,
 		    NULL);
 		/* an absolute name is beneath the root, like for reading */
@@ -1090,13 +1064,9 @@ START_TEST(upload_missing_parent_not_found)
 {
 	put_str("file", "x");
 	fs_start(8);
-	up_expect("nodir/x", &pol_new, TFTP_MODE_OCTET, TFTP_ENOTFOUND,
-	    "Directory not found");
-	up_expect("a/b/c", &pol_new, TFTP_MODE_OCTET, TFTP_ENOTFOUND,
-	    "Directory not found");
-	/* a parent that is a regular file */
-	up_expect("file/x", &pol_new, TFTP_MODE_OCTET, TFTP_ENOTFOUND,
-	    "Directory not found");
+	/* file/x: a parent that is a regular file */
+	up_refused(&pol_new, TFTP_ENOTFOUND, "Directory not found",
+	    "nodir/x", "a/b/c", "file/x", NULL);
 	/* directories are never created */
 	ck_assert(!exists("nodir"));
 	ck_assert(!exists("a"));
@@ -1233,9 +1203,9 @@ START_TEST(upload_concurrent_reader_sees_old_or_new)
 
 	memset(a, 'A', sizeof a);
 	memset(b, 'B', sizeof b);
-	put_file("f", a, sizeof a);
+	(void)unit_write(root, "f", a, sizeof a);
 	fs_start(8);
-	old = open_expect("f", TFTP_MODE_OCTET, 0, NULL);
+	old = open_ok("f");
 	ck_assert_int_eq(pipe(pfd), 0);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
@@ -1288,17 +1258,9 @@ START_TEST(upload_over_existing_non_regular_refused)
 	put_str("real", "real");
 	ck_assert_int_eq(symlink("real", at("lnk")), 0);
 	fs_start(8);
-	up_expect("d", &pol_replace, TFTP_MODE_OCTET, TFTP_EACCESS,
-	    "Not a regular file");
-	up_expect("d/", &pol_replace, TFTP_MODE_OCTET, TFTP_EACCESS,
-	    "Not a regular file");
-	up_expect("fifo", &pol_replace, TFTP_MODE_OCTET, TFTP_EACCESS,
-	    "Not a regular file");
-	up_expect("sock", &pol_replace, TFTP_MODE_OCTET, TFTP_EACCESS,
-	    "Not a regular file");
-	/* a symlink, even to a regular file inside the root */
-	up_expect("lnk", &pol_replace, TFTP_MODE_OCTET, TFTP_EACCESS,
-	    "Not a regular file");
+	/* lnk: a symlink, even to a regular file inside the root */
+	up_refused(&pol_replace, TFTP_EACCESS, "Not a regular file",
+	    "d", "d/", "fifo", "sock", "lnk", NULL);
 	ck_assert_int_eq(lstat(at("lnk"), &st), 0);
 	ck_assert(S_ISLNK(st.st_mode));
 	ck_assert_int_eq(lstat(at("d"), &st), 0);
@@ -1367,8 +1329,7 @@ fs_suite(void)
 	tcase_add_test(tc, empty_file_has_zero_size);
 	tcase_add_test(tc, same_file_shares_body);
 	tcase_add_test(tc, replaced_file_gets_new_body);
-	tcase_add_test(tc, stale_version_evicted_on_insert);
-	tcase_add_test(tc, released_stale_version_is_unmapped);
+	tcase_add_loop_test(tc, stale_version_unmapped, 0, 2);
 	tcase_add_test(tc, idle_bodies_evicted_beyond_max_idle);
 	tcase_add_test(tc, idle_body_reused_on_hit);
 	tcase_add_test(tc, max_idle_zero_unmaps_at_once);
@@ -1407,12 +1368,5 @@ fs_suite(void)
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	sr = srunner_create(fs_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(fs_suite());
 }

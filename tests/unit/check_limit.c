@@ -18,6 +18,7 @@
 
 #include "addr.h"
 #include "limit.h"
+#include "testutil.h"
 
 #define SEED	0x5eed5eed12345678ull
 
@@ -525,11 +526,5 @@ limit_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(limit_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(limit_suite());
 }

@@ -12,8 +12,22 @@
 #include <check.h>
 
 #include "log.h"
+#include "testutil.h"
 
 #define T0	5000000ull	/* some monotonic ms */
+
+/* A fresh limit of per_sec lines a second, offered n lines from T0 on,
+ * one a millisecond. */
+static void
+burst(struct log_rate *r, unsigned per_sec, unsigned n)
+{
+	uint64_t	sup;
+	unsigned	i;
+
+	memset(r, 0, sizeof(*r));
+	for (i = 0; i < n; i++)
+		(void)log_rate_allow(r, per_sec, T0 + i, &sup);
+}
 
 START_TEST(allows_n_lines_a_second)
 {
@@ -35,11 +49,8 @@ START_TEST(held_back_count_reported_once_with_next_line)
 {
 	struct log_rate	 r;
 	uint64_t	 sup;
-	unsigned	 i;
 
-	memset(&r, 0, sizeof(r));
-	for (i = 0; i < 50; i++)
-		(void)log_rate_allow(&r, 10, T0 + i, &sup);
+	burst(&r, 10, 50);
 	ck_assert(log_rate_allow(&r, 10, T0 + 1000, &sup));
 	ck_assert_uint_eq(sup, 40);
 	ck_assert(log_rate_allow(&r, 10, T0 + 1001, &sup));
@@ -51,11 +62,8 @@ START_TEST(flush_waits_for_the_window_to_end)
 {
 	struct log_rate	 r;
 	uint64_t	 sup;
-	unsigned	 i;
 
-	memset(&r, 0, sizeof(r));
-	for (i = 0; i < 5; i++)
-		(void)log_rate_allow(&r, 1, T0 + i, &sup);
+	burst(&r, 1, 5);
 	ck_assert_uint_eq(log_rate_flush(&r, T0 + 999), 0);
 	ck_assert_uint_eq(log_rate_flush(&r, T0 + 1000), 4);
 	ck_assert_uint_eq(log_rate_flush(&r, T0 + 3000), 0);
@@ -148,11 +156,5 @@ log_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(log_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(log_suite());
 }

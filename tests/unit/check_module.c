@@ -12,7 +12,6 @@
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <libgen.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -29,6 +28,7 @@
 #include "module.h"
 #include "route.h"
 #include "tftp.h"
+#include "testutil.h"
 
 static char			 base[64];	/* per test case */
 static char			 example[PATH_MAX];
@@ -36,22 +36,12 @@ static char			 built[PATH_MAX + 32];	/* test modules dir */
 static int			 have_built;	/* test modules compiled */
 static const char		*built_why;	/* why not */
 static struct conf		 conf;
-static struct conf_route	 route;
+static struct conf_route	 routes[3];
+static struct module		*mod;		/* the test's one module */
+static struct modset		 set;
 static struct sockaddr_storage	 client, server;
 static struct module_req	 req;
 static char			 errbuf[512];
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		(void)rmdir(path);
-	else
-		(void)unlink(path);
-	return 0;
-}
 
 static void
 find_example(void)
@@ -157,11 +147,7 @@ base_setup(void)
 {
 	const char	*inc;
 
-	snprintf(base, sizeof base, "/tmp/check_module.XXXXXX");
-	if (mkdtemp(base) == NULL) {
-		perror("mkdtemp");
-		exit(EXIT_FAILURE);
-	}
+	unit_tmpdir(base, sizeof base, "/tmp", "check_module");
 	find_example();
 	snprintf(built, sizeof built, "%s/so", base);
 	have_built = 0;
@@ -185,30 +171,21 @@ base_setup(void)
 static void
 base_teardown(void)
 {
-	nftw(base, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void
-set_addr(struct sockaddr_storage *ss, const char *ip, uint16_t port)
-{
-	struct sockaddr_in	*s4 = (struct sockaddr_in *)ss;
-
-	memset(ss, 0, sizeof *ss);
-	ck_assert_int_eq(inet_pton(AF_INET, ip, &s4->sin_addr), 1);
-	s4->sin_family = AF_INET;
-	s4->sin_port = htons(port);
+	unit_rmtree(base);
 }
 
 static void
 setup(void)
 {
 	memset(&conf, 0, sizeof conf);
-	memset(&route, 0, sizeof route);
-	route.handler = CONF_HANDLER_MODULE;
-	conf.routes = &route;
-	conf.n_routes = 1;
-	set_addr(&client, "10.1.2.3", 2011);
-	set_addr(&server, "10.0.0.1", 69);
+	memset(routes, 0, sizeof routes);
+	memset(&set, 0, sizeof set);
+	mod = NULL;
+	conf.path = "/etc/test.conf";
+	conf.routes = routes;
+	conf.n_routes = 3;
+	unit_addr(&client, "10.1.2.3", 2011);
+	unit_addr(&server, "10.0.0.1", 69);
 	memset(&req, 0, sizeof req);
 	req.mode = TFTP_MODE_OCTET;
 	req.client = &client;
@@ -219,19 +196,19 @@ setup(void)
 static void
 teardown(void)
 {
-	module_unload(&route.module);
+	module_unload(mod);
+	mod = NULL;
+	module_set_free(&set);
 }
 
-/* Load path with args into the one route and init it as a worker does. */
+/* Load path with args and init it as a worker does. */
 static void
 load_init(const char *path, const char *args)
 {
-	route.module.path = (char *)path;
-	route.module.args = (char *)args;
-	ck_assert_msg(module_load(&route.module, errbuf, sizeof errbuf) == 0,
+	ck_assert_msg(module_load(path, args, &mod, errbuf, sizeof errbuf) == 0,
 	    "%s", errbuf);
-	ck_assert_msg(module_worker_init(&conf, errbuf, sizeof errbuf) == 0,
-	    "%s", errbuf);
+	ck_assert_msg(module_init(mod, errbuf, sizeof errbuf) == 0, "%s",
+	    errbuf);
 }
 
 static int
@@ -239,7 +216,7 @@ open_body(const char *file, uint8_t **data, uint64_t *size,
     const char **msg)
 {
 	req.file = file;
-	return module_open_body(&route.module, &req, data, size, msg);
+	return module_open_body(mod, &req, data, size, msg);
 }
 
 static char *
@@ -358,12 +335,12 @@ START_TEST(example_done_writes_line)
 	st.windowsize = 4;
 	st.tsize = 100000;
 	req.file = "mod/size/100000";
-	module_done(&route.module, &req, &st);
+	module_done(mod, &req, &st);
 	st.result = "probe";
 	st.error_code = 8;
 	st.bytes = 0;
 	req.file = "pxelinux.cfg/01-aa-bb-cc-dd-ee-ff";
-	module_done(&route.module, &req, &st);
+	module_done(mod, &req, &st);
 	text = slurp(log);
 	ck_assert_str_eq(text,
 	    "file=mod/size/100000 client=10.1.2.3:2011 mac= result=ok "
@@ -377,10 +354,9 @@ END_TEST
 
 START_TEST(init_failure_reported)
 {
-	route.module.path = example;
-	route.module.args = "log=/nonexistent-dir/x.log";
-	ck_assert_int_eq(module_load(&route.module, errbuf, sizeof errbuf), 0);
-	ck_assert_int_eq(module_worker_init(&conf, errbuf, sizeof errbuf), -1);
+	ck_assert_int_eq(module_load(example, "log=/nonexistent-dir/x.log",
+	    &mod, errbuf, sizeof errbuf), 0);
+	ck_assert_int_eq(module_init(mod, errbuf, sizeof errbuf), -1);
 	ck_assert_ptr_nonnull(strstr(errbuf, "(example): init failed"));
 }
 END_TEST
@@ -391,8 +367,8 @@ START_TEST(not_initialised_is_server_error)
 	uint64_t	 size = 0;
 	const char	*msg = NULL;
 
-	route.module.path = example;
-	ck_assert_int_eq(module_load(&route.module, errbuf, sizeof errbuf), 0);
+	ck_assert_int_eq(module_load(example, NULL, &mod, errbuf,
+	    sizeof errbuf), 0);
 	ck_assert_int_eq(open_body("mod/size/1", &data, &size, &msg),
 	    FS_ESERVER);
 	ck_assert_ptr_null(data);
@@ -401,9 +377,9 @@ END_TEST
 
 START_TEST(load_missing_file)
 {
-	route.module.path = "/nonexistent/x.so";
-	ck_assert_int_eq(module_load(&route.module, errbuf, sizeof errbuf), -1);
-	ck_assert_ptr_null(route.module.impl);
+	ck_assert_int_eq(module_load("/nonexistent/x.so", NULL, &mod, errbuf,
+	    sizeof errbuf), -1);
+	ck_assert_ptr_null(mod);
 	ck_assert_msg(strncmp(errbuf, "cannot load /nonexistent/x.so: ",
 	    31) == 0, "%s", errbuf);
 	ck_assert_ptr_nonnull(strstr(errbuf, "No such file"));
@@ -412,27 +388,101 @@ END_TEST
 
 START_TEST(load_without_symbol)
 {
-	route.module.path = "/lib/x86_64-linux-gnu/libm.so.6";
-	if (access(route.module.path, R_OK) != 0)
-		route.module.path = "libm.so.6";
-	ck_assert_int_eq(module_load(&route.module, errbuf, sizeof errbuf), -1);
-	ck_assert_ptr_null(route.module.impl);
+	const char	*path = "/lib/x86_64-linux-gnu/libm.so.6";
+
+	if (access(path, R_OK) != 0)
+		path = "libm.so.6";
+	ck_assert_int_eq(module_load(path, NULL, &mod, errbuf, sizeof errbuf),
+	    -1);
+	ck_assert_ptr_null(mod);
 	ck_assert_msg(strstr(errbuf, ": no symbol ptftpd_module_v1") != NULL,
 	    "%s", errbuf);
 }
 END_TEST
 
-START_TEST(load_twice_keeps_one)
+/*
+ * A config's module set: one module per module route, in route order,
+ * each with its own args and state; other routes have none.
+ */
+START_TEST(set_loads_module_routes)
 {
-	void	*impl;
+	struct ptftpd_xfer_stats	 st;
+	struct module			*a, *b;
+	uint8_t				*data = NULL;
+	uint64_t			 size = 0;
+	const char			*msg = NULL;
+	char				 log[128], args[160];
 
-	load_init(example, NULL);
-	impl = route.module.impl;
-	ck_assert_int_eq(module_load(&route.module, errbuf, sizeof errbuf), 0);
-	ck_assert_ptr_eq(route.module.impl, impl);
-	module_unload(&route.module);
-	ck_assert_ptr_null(route.module.impl);
-	module_unload(&route.module);
+	snprintf(log, sizeof log, "%s/set.log", base);
+	unlink(log);
+	snprintf(args, sizeof args, "log=%s", log);
+	routes[1].handler = CONF_HANDLER_MODULE;
+	routes[1].module.path = example;
+	routes[2].handler = CONF_HANDLER_MODULE;
+	routes[2].module.path = example;
+	routes[2].module.args = args;
+	ck_assert_msg(module_set_load(&conf, &set, errbuf, sizeof errbuf) == 0,
+	    "%s", errbuf);
+	ck_assert_uint_eq(set.n, 3);
+	ck_assert_ptr_null(module_set_get(&set, 0));
+	a = module_set_get(&set, 1);
+	b = module_set_get(&set, 2);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_ptr_ne(a, b);
+	ck_assert_ptr_null(module_set_get(&set, 3));
+	ck_assert_ptr_null(module_set_get(NULL, 1));
+	/* Loading runs no init: nothing opened, requests refused. */
+	ck_assert_int_eq(access(log, F_OK), -1);
+	req.file = "mod/size/1";
+	ck_assert_int_eq(module_open_body(a, &req, &data, &size, &msg),
+	    FS_ESERVER);
+	ck_assert_msg(module_set_init(&set, errbuf, sizeof errbuf) == 0, "%s",
+	    errbuf);
+	ck_assert_int_eq(module_open_body(a, &req, &data, &size, &msg), 0);
+	ck_assert_uint_eq(size, 1);
+	free(data);
+	/* Each route's own args and state: only b logs. */
+	memset(&st, 0, sizeof st);
+	st.result = "ok";
+	module_done(a, &req, &st);
+	module_done(b, &req, &st);
+	ck_assert_ptr_nonnull(strstr(slurp(log), "file=mod/size/1 "));
+	ck_assert_ptr_null(strstr(slurp(log) + 1, "file="));
+	module_set_fini(&set);
+	ck_assert_int_eq(module_open_body(a, &req, &data, &size, &msg),
+	    FS_ESERVER);
+	module_set_free(&set);
+	ck_assert_uint_eq(set.n, 0);
+	ck_assert_ptr_null(set.by_route);
+}
+END_TEST
+
+/* A module the set cannot load: the place of the route's module setting,
+ * as a conf_load error would name it, and nothing left loaded. */
+START_TEST(set_load_error_names_place)
+{
+	const char	*want;
+
+	routes[0].handler = CONF_HANDLER_MODULE;
+	routes[0].module.path = example;
+	routes[2].handler = CONF_HANDLER_MODULE;
+	routes[2].module.path = "/nonexistent/x.so";
+	routes[2].module.file = "/etc/included.conf";
+	routes[2].module.line = 7;
+	ck_assert_int_eq(module_set_load(&conf, &set, errbuf, sizeof errbuf),
+	    -1);
+	want = "/etc/included.conf:7: routes[2].module: cannot load "
+	    "/nonexistent/x.so: ";
+	ck_assert_msg(strncmp(errbuf, want, strlen(want)) == 0, "%s", errbuf);
+	ck_assert_ptr_null(set.by_route);
+	ck_assert_uint_eq(set.n, 0);
+	/* Without a file of its own: the config's. */
+	routes[2].module.file = NULL;
+	ck_assert_int_eq(module_set_load(&conf, &set, errbuf, sizeof errbuf),
+	    -1);
+	want = "/etc/test.conf:7: routes[2].module: cannot load ";
+	ck_assert_msg(strncmp(errbuf, want, strlen(want)) == 0, "%s", errbuf);
 }
 END_TEST
 
@@ -443,9 +493,9 @@ START_TEST(load_version_mismatch)
 	if (!have_built)
 		ck_abort_msg("cannot build the test modules: %s", built_why);
 	snprintf(path, sizeof path, "%s/v2.so", built);
-	route.module.path = path;
-	ck_assert_int_eq(module_load(&route.module, errbuf, sizeof errbuf), -1);
-	ck_assert_ptr_null(route.module.impl);
+	ck_assert_int_eq(module_load(path, NULL, &mod, errbuf, sizeof errbuf),
+	    -1);
+	ck_assert_ptr_null(mod);
 	snprintf(want, sizeof want, "%s: API version 2, ptftpd supports 1",
 	    path);
 	ck_assert_str_eq(errbuf, want);
@@ -499,7 +549,8 @@ START_TEST(module_failures_are_server_errors)
 	ck_assert_str_eq(msg, "Module read error");
 	ck_assert_ptr_null(data);
 	/* Unloading in a worker that ran init runs fini. */
-	module_unload(&route.module);
+	module_unload(mod);
+	mod = NULL;
 	ck_assert_str_eq(slurp(marker), "fini\n");
 }
 END_TEST
@@ -523,7 +574,8 @@ module_suite(void)
 	tcase_add_test(tc, not_initialised_is_server_error);
 	tcase_add_test(tc, load_missing_file);
 	tcase_add_test(tc, load_without_symbol);
-	tcase_add_test(tc, load_twice_keeps_one);
+	tcase_add_test(tc, set_loads_module_routes);
+	tcase_add_test(tc, set_load_error_names_place);
 	tcase_add_test(tc, load_version_mismatch);
 	tcase_add_test(tc, unknown_size_read_to_end);
 	tcase_add_test(tc, module_failures_are_server_errors);
@@ -534,12 +586,5 @@ module_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(module_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(module_suite());
 }

@@ -4,8 +4,9 @@
  * or group that does not exist is reported as such, whatever errno held
  * before, and a real user is switched to for good. Each call runs in a
  * forked child (it changes the process for good) that reports through a
- * pipe. It does not test chroot. Needs root: otherwise each test says
- * SKIPPED and passes. Links priv.o only.
+ * pipe. It does not test chroot. Needs root: otherwise each test is
+ * skipped (CK_SKIP, skip.h: "SKIP test: reason", counted apart by
+ * scripts/run-unit.sh). Links priv.o only.
  */
 #include <sys/wait.h>
 
@@ -19,6 +20,8 @@
 #include <check.h>
 
 #include "priv.h"
+#include "skip.h"
+#include "testutil.h"
 
 #define NO_USER		"ptftpd-check-no-such-user"
 #define NO_GROUP	"ptftpd-check-no-such-group"
@@ -30,7 +33,8 @@ struct outcome {
 	char	 what[64];
 };
 
-/* priv_drop(user, group) in a child whose errno was `stale` before. */
+/* priv_drop(user, group) in a child whose errno was `stale` before;
+ * -1 when not root (the caller skips). */
 static int
 drop_in_child(const char *user, const char *group, int stale,
     struct outcome *o)
@@ -39,10 +43,8 @@ drop_in_child(const char *user, const char *group, int stale,
 	pid_t	 pid;
 
 	memset(o, 0, sizeof(*o));
-	if (geteuid() != 0) {
-		fprintf(stderr, "check_priv: SKIPPED, not root\n");
+	if (geteuid() != 0)
 		return -1;
-	}
 	ck_assert_int_eq(pipe(p), 0);
 	pid = fork();
 	ck_assert_int_ne(pid, -1);
@@ -73,7 +75,7 @@ START_TEST(missing_user_says_no_such_user)
 
 	for (i = 0; i < sizeof(stale) / sizeof(stale[0]); i++) {
 		if (drop_in_child(NO_USER, NULL, stale[i], &o) == -1)
-			return;
+			CK_SKIP("priv_drop needs root");
 		ck_assert_int_eq(o.rc, -1);
 		ck_assert_msg(o.err == ENOENT, "errno %d (%s) after a stale %d",
 		    o.err, strerror(o.err), stale[i]);
@@ -87,7 +89,7 @@ START_TEST(missing_group_says_no_such_group)
 	struct outcome	 o;
 
 	if (drop_in_child("nobody", NO_GROUP, EACCES, &o) == -1)
-		return;
+		CK_SKIP("priv_drop needs root");
 	ck_assert_int_eq(o.rc, -1);
 	ck_assert_int_eq(o.err, ENOENT);
 	ck_assert_str_eq(o.what, "getgrnam: no such group");
@@ -99,12 +101,10 @@ START_TEST(existing_user_is_switched_to)
 	struct passwd	*pw = getpwnam("nobody");
 	struct outcome	 o;
 
-	if (pw == NULL) {
-		fprintf(stderr, "check_priv: SKIPPED, no user nobody\n");
-		return;
-	}
+	if (pw == NULL)
+		CK_SKIP("no user nobody");
 	if (drop_in_child("nobody", NULL, EACCES, &o) == -1)
-		return;
+		CK_SKIP("priv_drop needs root");
 	ck_assert_msg(o.rc == 0, "%s: %s", o.what, strerror(o.err));
 	ck_assert_uint_eq(o.uid, pw->pw_uid);
 }
@@ -126,11 +126,5 @@ priv_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(priv_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(priv_suite());
 }

@@ -24,6 +24,8 @@
 
 #include "ring.h"
 #include "skip.h"
+#include "testutil.h"
+#include "udp.h"
 
 static struct ring	 r;
 static bool		 have_ring;
@@ -34,16 +36,11 @@ static struct sockaddr_in addr_a, addr_b;
 static int
 bound_socket(struct sockaddr_in *sin)
 {
-	socklen_t	 len = sizeof(*sin);
-	int		 fd;
+	struct sockaddr_storage	ss;
+	int			fd;
 
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	ck_assert_int_ge(fd, 0);
-	memset(sin, 0, sizeof(*sin));
-	sin->sin_family = AF_INET;
-	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)sin, sizeof(*sin)), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)sin, &len), 0);
+	fd = udp_socket_flags(&ss, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	memcpy(sin, &ss, sizeof(*sin));
 	return fd;
 }
 
@@ -270,11 +267,5 @@ ring_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(ring_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(ring_suite());
 }

@@ -19,6 +19,7 @@
 #include "conf.h"
 #include "route.h"
 #include "tftp.h"
+#include "testutil.h"
 
 #define MAX_RULES	8
 
@@ -90,19 +91,8 @@ client(const char *addr)
 	static struct sockaddr_storage	ss[4];
 	static unsigned			next;
 	struct sockaddr_storage		*s = &ss[next++ % 4];
-	struct sockaddr_in		*sin = (struct sockaddr_in *)s;
-	struct sockaddr_in6		*sin6 = (struct sockaddr_in6 *)s;
 
-	memset(s, 0, sizeof(*s));
-	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(2011);
-	} else {
-		ck_assert_int_eq(inet_pton(AF_INET6, addr, &sin6->sin6_addr),
-		    1);
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(2011);
-	}
+	unit_addr(s, addr, 2011);
 	return s;
 }
 
@@ -160,166 +150,109 @@ add_regex_route(const char *regex)
 	return r;
 }
 
-START_TEST(rewrite_without_rules_copies_name)
-{
-	ck_assert_str_eq(rewrite("pxelinux.0", NULL), "pxelinux.0");
-	ck_assert_str_eq(rewrite("", NULL), "");
-}
-END_TEST
+/*
+ * Rewrite cases: up to three rules (flags as add_rule's, cidr the rule's
+ * client block or NULL), then names rewritten (from a client address, or
+ * none when from is NULL) and the result each must give.
+ */
+struct rw_rule {
+	const char	*match, *replace, *flags, *cidr;
+};
 
-/* Windows bootmgr / WDS: \Boot\x64\wdsnbp.com */
-START_TEST(rewrite_global_backslash_to_slash)
-{
-	add_rule("\\\\", "/", "g");
-	ck_assert_str_eq(rewrite("\\Boot\\x64\\wdsnbp.com", NULL),
-	    "/Boot/x64/wdsnbp.com");
-}
-END_TEST
+struct rw_probe {
+	const char	*name, *from, *want;
+};
 
-START_TEST(rewrite_without_global_replaces_first_match_only)
-{
-	add_rule("a", "o", "");
-	ck_assert_str_eq(rewrite("banana", NULL), "bonana");
-}
-END_TEST
+static const struct rw_case {
+	const char	*what;
+	struct rw_rule	 rule[3];
+	struct rw_probe	 probe[4];
+} rw_cases[] = {
+	{ "without rules the name is copied", { { NULL } },
+	    { { "pxelinux.0", NULL, "pxelinux.0" }, { "", NULL, "" } } },
+	/* Windows bootmgr / WDS: \Boot\x64\wdsnbp.com */
+	{ "global backslash to slash", { { "\\\\", "/", "g", NULL } },
+	    { { "\\Boot\\x64\\wdsnbp.com", NULL, "/Boot/x64/wdsnbp.com" } } },
+	{ "without global the first match only",
+	    { { "a", "o", "", NULL } }, { { "banana", NULL, "bonana" } } },
+	{ "global replaces every match", { { "a", "o", "g", NULL } },
+	    { { "banana", NULL, "bonono" } } },
+	{ "captures move a prefix",
+	    { { "^/?boot/(.*)$", "efi/\\1", "", NULL } },
+	    { { "/boot/grubx64.efi", NULL, "efi/grubx64.efi" },
+	      { "boot/x/y", NULL, "efi/x/y" },
+	      { "/other/boot/x", NULL, "/other/boot/x" } } },
+	{ "whole match and backslash escape",
+	    { { "b+", "[\\0\\\\]", "", NULL } },
+	    { { "abbc", NULL, "a[bb\\]c" } } },
+	{ "captures swap groups",
+	    { { "^([^.]*)\\.([^.]*)$", "\\2.\\1", "", NULL } },
+	    { { "cfg.default", NULL, "default.cfg" } } },
+	{ "an unset group is empty", { { "(a)|(b)", "[\\1|\\2]", "g", NULL } },
+	    { { "ab", NULL, "[a|][|b]" } } },
+	{ "icase matches any case",
+	    { { "^/?boot/bcd$", "boot/BCD", "i", NULL } },
+	    { { "/BOOT/bcd", NULL, "boot/BCD" },
+	      { "Boot/Bcd", NULL, "boot/BCD" } } },
+	{ "without icase case-sensitive",
+	    { { "^/?boot/bcd$", "boot/BCD", "", NULL } },
+	    { { "/BOOT/bcd", NULL, "/BOOT/bcd" } } },
+	{ "rules apply in order",
+	    { { "\\\\", "/", "g", NULL },
+	      { "^/?boot/(.*)$", "efi/\\1", "i", NULL } },
+	    { { "\\Boot\\x64\\wdsnbp.com", NULL, "efi/x64/wdsnbp.com" } } },
+	{ "last stops after a match",
+	    { { "^a", "b", "l", NULL }, { "^b", "c", "", NULL } },
+	    { { "ax", NULL, "bx" } } },
+	{ "last without a match goes on",
+	    { { "^z", "b", "l", NULL }, { "^a", "c", "", NULL } },
+	    { { "ax", NULL, "cx" } } },
+	{ "client v4 match",
+	    { { "^/?(.*)$", "rack1/\\1", "", "10.1.0.0/16" } },
+	    { { "/pxelinux.0", "10.1.200.7", "rack1/pxelinux.0" } } },
+	{ "client v4 non-match",
+	    { { "^/?(.*)$", "rack1/\\1", "", "10.1.0.0/16" } },
+	    { { "/pxelinux.0", "10.2.0.7", "/pxelinux.0" },
+	      { "/pxelinux.0", "fd00::1", "/pxelinux.0" } } },
+	/* A dual-stack socket reports IPv4 clients as ::ffff:a.b.c.d */
+	{ "client mapped v4 matches a v4 block",
+	    { { "^", "v4/", "", "10.1.0.0/16" } },
+	    { { "x", "::ffff:10.1.2.3", "v4/x" },
+	      { "x", "::ffff:10.2.2.3", "x" } } },
+	{ "client v6 match and non-match",
+	    { { "^", "v6/", "", "fd00:1::/32" } },
+	    { { "x", "fd00:1:ffff::9", "v6/x" }, { "x", "fd00:2::9", "x" },
+	      { "x", "10.1.2.3", "x" } } },
+	{ "client rule skipped without a client",
+	    { { "^", "v4/", "", "0.0.0.0/0" } },
+	    { { "x", NULL, "x" }, { "x", "192.0.2.1", "v4/x" } } },
+	/* As sed: "x*" by "-" everywhere in abc is -a-b-c-, and in abxc too. */
+	{ "empty match global terminates", { { "x*", "-", "g", NULL } },
+	    { { "abc", NULL, "-a-b-c-" }, { "abxc", NULL, "-a-b-c-" },
+	      { "", NULL, "-" } } },
+	{ "empty anchor matches once",
+	    { { "^", "p/", "g", NULL }, { "$", ".cfg", "g", NULL } },
+	    { { "name", NULL, "p/name.cfg" } } },
+};
 
-START_TEST(rewrite_global_replaces_every_match)
+START_TEST(rewrite_cases)
 {
-	add_rule("a", "o", "g");
-	ck_assert_str_eq(rewrite("banana", NULL), "bonono");
-}
-END_TEST
+	const struct rw_case	*c = &rw_cases[_i];
+	const struct rw_rule	*r;
+	const struct rw_probe	*p;
 
-START_TEST(rewrite_captures_move_prefix)
-{
-	add_rule("^/?boot/(.*)$", "efi/\\1", "");
-	ck_assert_str_eq(rewrite("/boot/grubx64.efi", NULL),
-	    "efi/grubx64.efi");
-	ck_assert_str_eq(rewrite("boot/x/y", NULL), "efi/x/y");
-	ck_assert_str_eq(rewrite("/other/boot/x", NULL), "/other/boot/x");
-}
-END_TEST
+	for (r = c->rule; r < c->rule + 3 && r->match != NULL; r++) {
+		struct conf_rewrite	*rw;
 
-START_TEST(rewrite_whole_match_and_backslash_escape)
-{
-	add_rule("b+", "[\\0\\\\]", "");
-	ck_assert_str_eq(rewrite("abbc", NULL), "a[bb\\]c");
-}
-END_TEST
-
-START_TEST(rewrite_captures_swap_groups)
-{
-	add_rule("^([^.]*)\\.([^.]*)$", "\\2.\\1", "");
-	ck_assert_str_eq(rewrite("cfg.default", NULL), "default.cfg");
-}
-END_TEST
-
-START_TEST(rewrite_unset_group_is_empty)
-{
-	add_rule("(a)|(b)", "[\\1|\\2]", "g");
-	ck_assert_str_eq(rewrite("ab", NULL), "[a|][|b]");
-}
-END_TEST
-
-START_TEST(rewrite_icase_matches_any_case)
-{
-	add_rule("^/?boot/bcd$", "boot/BCD", "i");
-	ck_assert_str_eq(rewrite("/BOOT/bcd", NULL), "boot/BCD");
-	ck_assert_str_eq(rewrite("Boot/Bcd", NULL), "boot/BCD");
-}
-END_TEST
-
-START_TEST(rewrite_without_icase_is_case_sensitive)
-{
-	add_rule("^/?boot/bcd$", "boot/BCD", "");
-	ck_assert_str_eq(rewrite("/BOOT/bcd", NULL), "/BOOT/bcd");
-}
-END_TEST
-
-START_TEST(rewrite_rules_apply_in_order)
-{
-	add_rule("\\\\", "/", "g");
-	add_rule("^/?boot/(.*)$", "efi/\\1", "i");
-	ck_assert_str_eq(rewrite("\\Boot\\x64\\wdsnbp.com", NULL),
-	    "efi/x64/wdsnbp.com");
-}
-END_TEST
-
-START_TEST(rewrite_last_stops_after_match)
-{
-	add_rule("^a", "b", "l");
-	add_rule("^b", "c", "");
-	ck_assert_str_eq(rewrite("ax", NULL), "bx");
-}
-END_TEST
-
-START_TEST(rewrite_last_without_match_goes_on)
-{
-	add_rule("^z", "b", "l");
-	add_rule("^a", "c", "");
-	ck_assert_str_eq(rewrite("ax", NULL), "cx");
-}
-END_TEST
-
-START_TEST(rewrite_client_v4_match)
-{
-	rule_client(add_rule("^/?(.*)$", "rack1/\\1", ""), "10.1.0.0/16");
-	ck_assert_str_eq(rewrite("/pxelinux.0", client("10.1.200.7")),
-	    "rack1/pxelinux.0");
-}
-END_TEST
-
-START_TEST(rewrite_client_v4_non_match)
-{
-	rule_client(add_rule("^/?(.*)$", "rack1/\\1", ""), "10.1.0.0/16");
-	ck_assert_str_eq(rewrite("/pxelinux.0", client("10.2.0.7")),
-	    "/pxelinux.0");
-	ck_assert_str_eq(rewrite("/pxelinux.0", client("fd00::1")),
-	    "/pxelinux.0");
-}
-END_TEST
-
-/* A dual-stack socket reports IPv4 clients as ::ffff:a.b.c.d */
-START_TEST(rewrite_client_mapped_v4_matches_v4_block)
-{
-	rule_client(add_rule("^", "v4/", ""), "10.1.0.0/16");
-	ck_assert_str_eq(rewrite("x", client("::ffff:10.1.2.3")), "v4/x");
-	ck_assert_str_eq(rewrite("x", client("::ffff:10.2.2.3")), "x");
-}
-END_TEST
-
-START_TEST(rewrite_client_v6_match_and_non_match)
-{
-	rule_client(add_rule("^", "v6/", ""), "fd00:1::/32");
-	ck_assert_str_eq(rewrite("x", client("fd00:1:ffff::9")), "v6/x");
-	ck_assert_str_eq(rewrite("x", client("fd00:2::9")), "x");
-	ck_assert_str_eq(rewrite("x", client("10.1.2.3")), "x");
-}
-END_TEST
-
-START_TEST(rewrite_client_rule_skipped_without_client)
-{
-	rule_client(add_rule("^", "v4/", ""), "0.0.0.0/0");
-	ck_assert_str_eq(rewrite("x", NULL), "x");
-	ck_assert_str_eq(rewrite("x", client("192.0.2.1")), "v4/x");
-}
-END_TEST
-
-/* As sed: "x*" by "-" everywhere in abc is -a-b-c-, and in abxc too. */
-START_TEST(rewrite_empty_match_global_terminates)
-{
-	add_rule("x*", "-", "g");
-	ck_assert_str_eq(rewrite("abc", NULL), "-a-b-c-");
-	ck_assert_str_eq(rewrite("abxc", NULL), "-a-b-c-");
-	ck_assert_str_eq(rewrite("", NULL), "-");
-}
-END_TEST
-
-START_TEST(rewrite_empty_anchor_matches_once)
-{
-	add_rule("^", "p/", "g");
-	add_rule("$", ".cfg", "g");
-	ck_assert_str_eq(rewrite("name", NULL), "p/name.cfg");
+		rw = add_rule(r->match, r->replace, r->flags);
+		if (r->cidr != NULL)
+			rule_client(rw, r->cidr);
+	}
+	for (p = c->probe; p < c->probe + 4 && p->name != NULL; p++)
+		ck_assert_msg(strcmp(rewrite(p->name, p->from == NULL ? NULL :
+		    client(p->from)), p->want) == 0,
+		    "%s: \"%s\" from %s gave \"%s\", want \"%s\"", c->what,
+		    p->name, p->from != NULL ? p->from : "-", out, p->want);
 }
 END_TEST
 
@@ -397,84 +330,67 @@ START_TEST(rewrite_in_place)
 }
 END_TEST
 
-START_TEST(acl_absent_allows_everyone)
-{
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("192.0.2.1")), 1);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("2001:db8::1")),
-	    1);
-	ck_assert_int_eq(route_allows(&conf, NULL, client("192.0.2.1")), 1);
-}
-END_TEST
-
-START_TEST(acl_first_match_wins)
-{
-	set_acl(&conf.acl, acl_rules[0], "+10.1.0.0/16", "-10.0.0.0/8",
-	    "+0.0.0.0/0", NULL);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("10.1.2.3")), 1);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("10.2.2.3")), 0);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("192.0.2.1")), 1);
-	set_acl(&conf.acl, acl_rules[0], "-10.0.0.0/8", "+10.1.0.0/16", NULL);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("10.1.2.3")), 0);
-}
-END_TEST
-
-START_TEST(acl_without_match_denies)
-{
-	set_acl(&conf.acl, acl_rules[0], "+10.0.0.0/8", "+fd00::/8", NULL);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("192.0.2.1")), 0);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("2001:db8::1")),
-	    0);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, NULL), 0);
-}
-END_TEST
-
-/* The example of ptftpd.conf(5). */
-START_TEST(acl_example_v4_v6_and_deny_all)
-{
-	set_acl(&conf.acl, acl_rules[0], "+10.0.0.0/8", "+fd00::/8",
-	    "-0.0.0.0/0", NULL);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("10.9.8.7")), 1);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("fd12::1")), 1);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("11.0.0.1")), 0);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("fe80::1")), 0);
-}
-END_TEST
-
-START_TEST(acl_mapped_v4_matches_v4_rules)
-{
-	set_acl(&conf.acl, acl_rules[0], "+10.0.0.0/8", NULL);
-	ck_assert_int_eq(route_acl_allows(&conf.acl,
-	    client("::ffff:10.1.2.3")), 1);
-	ck_assert_int_eq(route_acl_allows(&conf.acl,
-	    client("::ffff:11.1.2.3")), 0);
+/*
+ * Access lists: up to three entries ("+net" allow, "-net" deny; none: no
+ * list at all), then clients ("-": no address) and whether each is let
+ * in, by the list alone and by route_allows without a route.
+ */
+static const struct acl_case {
+	const char	*what;
+	const char	*rule[3];
+	struct {
+		const char	*from;
+		int		 want;
+	} probe[4];
+} acl_cases[] = {
+	{ "no list allows everyone", { NULL },
+	    { { "192.0.2.1", 1 }, { "2001:db8::1", 1 } } },
+	{ "the first match wins",
+	    { "+10.1.0.0/16", "-10.0.0.0/8", "+0.0.0.0/0" },
+	    { { "10.1.2.3", 1 }, { "10.2.2.3", 0 }, { "192.0.2.1", 1 } } },
+	{ "the first match wins, deny first",
+	    { "-10.0.0.0/8", "+10.1.0.0/16" }, { { "10.1.2.3", 0 } } },
+	{ "without a match denied", { "+10.0.0.0/8", "+fd00::/8" },
+	    { { "192.0.2.1", 0 }, { "2001:db8::1", 0 }, { "-", 0 } } },
+	/* The example of ptftpd.conf(5). */
+	{ "the v4, v6 and deny-all example",
+	    { "+10.0.0.0/8", "+fd00::/8", "-0.0.0.0/0" },
+	    { { "10.9.8.7", 1 }, { "fd12::1", 1 }, { "11.0.0.1", 0 },
+	      { "fe80::1", 0 } } },
+	{ "a mapped v4 client matches v4 rules", { "+10.0.0.0/8" },
+	    { { "::ffff:10.1.2.3", 1 }, { "::ffff:11.1.2.3", 0 } } },
 	/* a rule written in the mapped form is an IPv4 rule */
-	set_acl(&conf.acl, acl_rules[0], "+::ffff:10.0.0.0/104", NULL);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("10.1.2.3")), 1);
-	ck_assert_int_eq(route_acl_allows(&conf.acl,
-	    client("::ffff:10.1.2.3")), 1);
-}
-END_TEST
+	{ "a mapped rule is a v4 rule", { "+::ffff:10.0.0.0/104" },
+	    { { "10.1.2.3", 1 }, { "::ffff:10.1.2.3", 1 } } },
+	{ "a /23 boundary", { "+192.0.2.0/23" },
+	    { { "192.0.3.255", 1 }, { "192.0.4.0", 0 },
+	      { "192.0.1.255", 0 } } },
+	{ "a single address", { "+192.0.2.7" },
+	    { { "192.0.2.7", 1 }, { "192.0.2.6", 0 } } },
+	{ "a /33 boundary", { "+2001:db8::/33" },
+	    { { "2001:db8:7fff::1", 1 }, { "2001:db8:8000::1", 0 } } },
+	{ "::/0 holds no v4 client", { "+::/0" },
+	    { { "2001:db8::1", 1 }, { "10.0.0.1", 0 } } },
+};
 
-START_TEST(acl_prefix_boundaries)
+START_TEST(acl_cases_allow)
 {
-	set_acl(&conf.acl, acl_rules[0], "+192.0.2.0/23", NULL);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("192.0.3.255")),
-	    1);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("192.0.4.0")), 0);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("192.0.1.255")),
-	    0);
-	set_acl(&conf.acl, acl_rules[0], "+192.0.2.7", NULL);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("192.0.2.7")), 1);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("192.0.2.6")), 0);
-	set_acl(&conf.acl, acl_rules[0], "+2001:db8::/33", NULL);
-	ck_assert_int_eq(route_acl_allows(&conf.acl,
-	    client("2001:db8:7fff::1")), 1);
-	ck_assert_int_eq(route_acl_allows(&conf.acl,
-	    client("2001:db8:8000::1")), 0);
-	set_acl(&conf.acl, acl_rules[0], "+::/0", NULL);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("2001:db8::1")),
-	    1);
-	ck_assert_int_eq(route_acl_allows(&conf.acl, client("10.0.0.1")), 0);
+	const struct acl_case		*c = &acl_cases[_i];
+	unsigned			 i;
+
+	if (c->rule[0] != NULL)
+		set_acl(&conf.acl, acl_rules[0], c->rule[0], c->rule[1],
+		    c->rule[2], NULL);
+	for (i = 0; i < 4 && c->probe[i].from != NULL; i++) {
+		const struct sockaddr_storage	*from;
+
+		from = strcmp(c->probe[i].from, "-") == 0 ? NULL :
+		    client(c->probe[i].from);
+		ck_assert_msg(route_acl_allows(&conf.acl, from) ==
+		    c->probe[i].want, "%s: %s", c->what, c->probe[i].from);
+		ck_assert_int_eq(route_allows(&conf, NULL, from),
+		    c->probe[i].want);
+	}
 }
 END_TEST
 
@@ -573,18 +489,6 @@ START_TEST(route_none_is_null)
 }
 END_TEST
 
-START_TEST(cidr_match_families)
-{
-	struct addr_cidr	n;
-
-	ck_assert_int_eq(addr_cidr_parse("0.0.0.0/0", &n), 0);
-	ck_assert_int_eq(addr_cidr_match(&n, client("255.255.255.255")), 1);
-	ck_assert_int_eq(addr_cidr_match(&n, client("::ffff:1.2.3.4")), 1);
-	ck_assert_int_eq(addr_cidr_match(&n, client("::1")), 0);
-	ck_assert_int_eq(addr_cidr_match(&n, NULL), 0);
-}
-END_TEST
-
 static Suite *
 route_suite(void)
 {
@@ -592,37 +496,15 @@ route_suite(void)
 	TCase	*tc = tcase_create("route");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, rewrite_without_rules_copies_name);
-	tcase_add_test(tc, rewrite_global_backslash_to_slash);
-	tcase_add_test(tc, rewrite_without_global_replaces_first_match_only);
-	tcase_add_test(tc, rewrite_global_replaces_every_match);
-	tcase_add_test(tc, rewrite_captures_move_prefix);
-	tcase_add_test(tc, rewrite_whole_match_and_backslash_escape);
-	tcase_add_test(tc, rewrite_captures_swap_groups);
-	tcase_add_test(tc, rewrite_unset_group_is_empty);
-	tcase_add_test(tc, rewrite_icase_matches_any_case);
-	tcase_add_test(tc, rewrite_without_icase_is_case_sensitive);
-	tcase_add_test(tc, rewrite_rules_apply_in_order);
-	tcase_add_test(tc, rewrite_last_stops_after_match);
-	tcase_add_test(tc, rewrite_last_without_match_goes_on);
-	tcase_add_test(tc, rewrite_client_v4_match);
-	tcase_add_test(tc, rewrite_client_v4_non_match);
-	tcase_add_test(tc, rewrite_client_mapped_v4_matches_v4_block);
-	tcase_add_test(tc, rewrite_client_v6_match_and_non_match);
-	tcase_add_test(tc, rewrite_client_rule_skipped_without_client);
-	tcase_add_test(tc, rewrite_empty_match_global_terminates);
-	tcase_add_test(tc, rewrite_empty_anchor_matches_once);
+	tcase_add_loop_test(tc, rewrite_cases, 0,
+	    sizeof(rw_cases) / sizeof(rw_cases[0]));
 	tcase_add_test(tc, rewrite_global_stops_after_64_replacements);
 	tcase_add_test(tc, rewrite_result_too_long_fails);
 	tcase_add_test(tc, rewrite_exact_fit_succeeds);
 	tcase_add_test(tc, rewrite_input_too_long_fails);
 	tcase_add_test(tc, rewrite_in_place);
-	tcase_add_test(tc, acl_absent_allows_everyone);
-	tcase_add_test(tc, acl_first_match_wins);
-	tcase_add_test(tc, acl_without_match_denies);
-	tcase_add_test(tc, acl_example_v4_v6_and_deny_all);
-	tcase_add_test(tc, acl_mapped_v4_matches_v4_rules);
-	tcase_add_test(tc, acl_prefix_boundaries);
+	tcase_add_loop_test(tc, acl_cases_allow, 0,
+	    sizeof(acl_cases) / sizeof(acl_cases[0]));
 	tcase_add_test(tc, route_acl_applies_after_global_acl);
 	tcase_add_test(tc, route_prefix_match_passes_whole_name);
 	tcase_add_test(tc, route_match_ignores_leading_slashes);
@@ -631,7 +513,6 @@ route_suite(void)
 	tcase_add_test(tc, route_regex_unset_group_is_empty);
 	tcase_add_test(tc, route_regex_more_than_nine_groups);
 	tcase_add_test(tc, route_none_is_null);
-	tcase_add_test(tc, cidr_match_families);
 	suite_add_tcase(s, tc);
 	return s;
 }
@@ -639,11 +520,5 @@ route_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(route_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(route_suite());
 }

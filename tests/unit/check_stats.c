@@ -12,7 +12,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 
 #include "stats.h"
 #include "version.h"
+#include "testutil.h"
 
 #define NSLOTS		8
 #define MAX_SAMPLES	4096
@@ -34,22 +34,10 @@ static char		 segpath[256];
 static char		 errbuf[512];
 static struct stats_seg	 seg;
 
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void
 setup(void)
 {
-	char	tmpl[] = "/tmp/check_stats.XXXXXX";
-
-	ck_assert_ptr_nonnull(mkdtemp(tmpl));
-	snprintf(tmpdir, sizeof(tmpdir), "%s", tmpl);
+	unit_tmpdir(tmpdir, sizeof(tmpdir), "/tmp", "check_stats");
 	snprintf(segpath, sizeof(segpath), "%s/seg", tmpdir);
 	memset(&seg, 0, sizeof(seg));
 	errbuf[0] = '\0';
@@ -59,7 +47,7 @@ static void
 teardown(void)
 {
 	stats_close(&seg);
-	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	unit_rmtree(tmpdir);
 }
 
 /* A segment with slot 0 and slot 3 running, slot 5 exited, others free. */
@@ -503,38 +491,45 @@ START_TEST(worker_start_resets_gauge_keeps_counters)
 }
 END_TEST
 
-START_TEST(dur_bucket_edges)
-{
-	ck_assert_uint_eq(stats_dur_bucket(0), 0);
-	ck_assert_uint_eq(stats_dur_bucket(1), 0);
-	ck_assert_uint_eq(stats_dur_bucket(2), 1);
-	ck_assert_uint_eq(stats_dur_bucket(3), 2);
-	ck_assert_uint_eq(stats_dur_bucket(4), 2);
-	ck_assert_uint_eq(stats_dur_bucket(1023), 10);
-	ck_assert_uint_eq(stats_dur_bucket(1024), 10);
-	ck_assert_uint_eq(stats_dur_bucket(1025), 11);
-	ck_assert_uint_eq(stats_dur_bucket((uint64_t)1 << 22),
-	    STATS_DUR_BUCKETS - 2);
-	ck_assert_uint_eq(stats_dur_bucket(((uint64_t)1 << 22) + 1),
-	    STATS_DUR_BUCKETS - 1);
-	ck_assert_uint_eq(stats_dur_bucket(UINT64_MAX), STATS_DUR_BUCKETS - 1);
-}
-END_TEST
+/* Histogram bucket edges: value and the bucket it must land in. */
+struct bucket_edge {
+	uint64_t	v;
+	unsigned	want;
+};
 
-START_TEST(size_bucket_edges)
+static void
+buckets_are(unsigned (*bucket)(uint64_t), const char *name,
+    const struct bucket_edge *e, size_t n)
 {
-	ck_assert_uint_eq(stats_size_bucket(0), 0);
-	ck_assert_uint_eq(stats_size_bucket(1), 0);
-	ck_assert_uint_eq(stats_size_bucket(2), 1);
-	ck_assert_uint_eq(stats_size_bucket(3), 2);
-	ck_assert_uint_eq(stats_size_bucket(1023), 10);
-	ck_assert_uint_eq(stats_size_bucket(1024), 10);
-	ck_assert_uint_eq(stats_size_bucket((uint64_t)1 << 38),
-	    STATS_SIZE_BUCKETS - 2);
-	ck_assert_uint_eq(stats_size_bucket(((uint64_t)1 << 38) + 1),
-	    STATS_SIZE_BUCKETS - 1);
-	ck_assert_uint_eq(stats_size_bucket(UINT64_MAX),
-	    STATS_SIZE_BUCKETS - 1);
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		ck_assert_msg(bucket(e[i].v) == e[i].want,
+		    "%s(%" PRIu64 ") = %u, want %u", name, e[i].v,
+		    bucket(e[i].v), e[i].want);
+}
+
+START_TEST(bucket_edges)
+{
+	static const struct bucket_edge	dur[] = {
+		{ 0, 0 }, { 1, 0 }, { 2, 1 }, { 3, 2 }, { 4, 2 },
+		{ 1023, 10 }, { 1024, 10 }, { 1025, 11 },
+		{ (uint64_t)1 << 22, STATS_DUR_BUCKETS - 2 },
+		{ ((uint64_t)1 << 22) + 1, STATS_DUR_BUCKETS - 1 },
+		{ UINT64_MAX, STATS_DUR_BUCKETS - 1 },
+	};
+	static const struct bucket_edge	size[] = {
+		{ 0, 0 }, { 1, 0 }, { 2, 1 }, { 3, 2 },
+		{ 1023, 10 }, { 1024, 10 },
+		{ (uint64_t)1 << 38, STATS_SIZE_BUCKETS - 2 },
+		{ ((uint64_t)1 << 38) + 1, STATS_SIZE_BUCKETS - 1 },
+		{ UINT64_MAX, STATS_SIZE_BUCKETS - 1 },
+	};
+
+	buckets_are(stats_dur_bucket, "stats_dur_bucket", dur,
+	    sizeof(dur) / sizeof(dur[0]));
+	buckets_are(stats_size_bucket, "stats_size_bucket", size,
+	    sizeof(size) / sizeof(size[0]));
 }
 END_TEST
 
@@ -1121,16 +1116,13 @@ dir_has_tmp(const char *dir)
 
 START_TEST(prom_file_replaced_atomically)
 {
-	char		 path[300], buf[128];
+	const char	*path;
+	char		 buf[128];
 	struct stat	 before, after;
 	FILE		*f;
 
 	make_populated();
-	snprintf(path, sizeof(path), "%s/ptftpd.prom", tmpdir);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs("old\n", f);
-	fclose(f);
+	path = unit_write(tmpdir, "ptftpd.prom", "old\n", 4);
 	ck_assert_int_eq(stat(path, &before), 0);
 	ck_assert_int_eq(stats_write_prom_file(path, &seg, 0), 0);
 	ck_assert_int_eq(stat(path, &after), 0);
@@ -1179,8 +1171,7 @@ stats_suite(void)
 	tcase_add_test(tc, sum_slot_adds_to_running_total);
 	tcase_add_test(tc, active_counts_only_live_slots);
 	tcase_add_test(tc, worker_start_resets_gauge_keeps_counters);
-	tcase_add_test(tc, dur_bucket_edges);
-	tcase_add_test(tc, size_bucket_edges);
+	tcase_add_test(tc, bucket_edges);
 	tcase_add_test(tc, observe_fills_bucket_and_sum);
 	tcase_add_test(tc, prom_families_once_and_contiguous);
 	tcase_add_test(tc, prom_label_families);
@@ -1208,11 +1199,5 @@ stats_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(stats_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(stats_suite());
 }

@@ -10,6 +10,7 @@
 #include <check.h>
 
 #include "tftp.h"
+#include "testutil.h"
 
 /* A packet literal and its length without the literal's own final NUL. */
 #define PKT(s)	(const uint8_t *)(s), sizeof(s) - 1
@@ -20,12 +21,6 @@ static void
 decode_ok(const uint8_t *buf, size_t len)
 {
 	ck_assert_int_eq(tftp_decode(buf, len, &m), 0);
-}
-
-static void
-decode_bad(const uint8_t *buf, size_t len)
-{
-	ck_assert_int_eq(tftp_decode(buf, len, &m), TFTP_EBADOP);
 }
 
 /* Decode an RRQ "f" octet with one option name/value pair. */
@@ -46,6 +41,48 @@ decode_one_opt(const char *name, const char *val)
 	decode_ok(buf, n);
 	ck_assert_int_eq(m.op, TFTP_RRQ);
 }
+
+/* Packets tftp_decode must refuse with TFTP_EBADOP. */
+static const struct bad_case {
+	const uint8_t	*pkt;
+	size_t		 len;
+} bad_cases[] = {
+	/* shorter than an opcode */
+	{ PKT("") },
+	{ PKT("\0") },
+	/* an unknown mode */
+	{ PKT("\0\1f\0binary\0") },
+	{ PKT("\0\1f\0octe\0") },
+	{ PKT("\0\1f\0octets\0") },
+	{ PKT("\0\1f\0\0") },
+	/* no NUL after the mode */
+	{ PKT("\0\1f\0octet") },
+	{ PKT("\0\1f\0") },
+	/* no NUL after the file name */
+	{ PKT("\0\1pxelinux.0") },
+	{ PKT("\0\1") },
+	/* an empty file name */
+	{ PKT("\0\1\0octet\0") },
+	/* an unknown opcode */
+	{ PKT("\0\0f\0octet\0") },
+	{ PKT("\0\7f\0octet\0") },
+	{ PKT("\1\1f\0octet\0") },
+	{ PKT("\377\377\0\0") },
+	/* a short DATA */
+	{ PKT("\0\3\0") },
+	{ PKT("\0\3") },
+	/* a short ACK */
+	{ PKT("\0\4\0") },
+	/* a short ERROR */
+	{ PKT("\0\5\0") },
+};
+
+START_TEST(bad_packet_is_badop)
+{
+	ck_assert_msg(tftp_decode(bad_cases[_i].pkt, bad_cases[_i].len, &m) ==
+	    TFTP_EBADOP, "bad_cases[%d] decoded", _i);
+}
+END_TEST
 
 /* --- requests --- */
 
@@ -81,137 +118,143 @@ START_TEST(mode_is_case_insensitive)
 }
 END_TEST
 
-START_TEST(unknown_mode_is_badop)
-{
-	decode_bad(PKT("\0\1f\0binary\0"));
-	decode_bad(PKT("\0\1f\0octe\0"));
-	decode_bad(PKT("\0\1f\0octets\0"));
-	decode_bad(PKT("\0\1f\0\0"));
-}
-END_TEST
-
-START_TEST(missing_nul_in_mode_is_badop)
-{
-	decode_bad(PKT("\0\1f\0octet"));
-	decode_bad(PKT("\0\1f\0"));
-}
-END_TEST
-
-START_TEST(missing_nul_in_filename_is_badop)
-{
-	decode_bad(PKT("\0\1pxelinux.0"));
-	decode_bad(PKT("\0\1"));
-}
-END_TEST
-
-START_TEST(empty_filename_is_badop)
-{
-	decode_bad(PKT("\0\1\0octet\0"));
-}
-END_TEST
-
-START_TEST(filename_at_name_max_is_accepted)
+/* An RRQ for a name of n 'a's in octet mode, decoded; tftp_decode's rc. */
+static int
+decode_name_of(size_t n)
 {
 	uint8_t buf[TFTP_NAME_MAX + 16];
 
+	ck_assert_uint_le(n, TFTP_NAME_MAX + 1);
 	buf[0] = 0;
 	buf[1] = TFTP_RRQ;
-	memset(buf + 2, 'a', TFTP_NAME_MAX);
-	memcpy(buf + 2 + TFTP_NAME_MAX, "\0octet", 7);
-	decode_ok(buf, 2 + TFTP_NAME_MAX + 7);
+	memset(buf + 2, 'a', n);
+	memcpy(buf + 2 + n, "\0octet", 7);
+	return tftp_decode(buf, 2 + n + 7, &m);
+}
+
+START_TEST(filename_at_name_max_is_accepted)
+{
+	ck_assert_int_eq(decode_name_of(TFTP_NAME_MAX), 0);
 	ck_assert_uint_eq(m.u.req.file_len, TFTP_NAME_MAX);
 }
 END_TEST
 
 START_TEST(filename_over_name_max_is_badop)
 {
-	uint8_t buf[TFTP_NAME_MAX + 16];
-
-	buf[0] = 0;
-	buf[1] = TFTP_RRQ;
-	memset(buf + 2, 'a', TFTP_NAME_MAX + 1);
-	memcpy(buf + 3 + TFTP_NAME_MAX, "\0octet", 7);
-	decode_bad(buf, 3 + TFTP_NAME_MAX + 7);
+	ck_assert_int_eq(decode_name_of(TFTP_NAME_MAX + 1), TFTP_EBADOP);
 }
 END_TEST
 
-START_TEST(short_packet_is_badop)
+START_TEST(null_packet_is_badop)
 {
-	decode_bad(PKT(""));
-	decode_bad(PKT("\0"));
 	ck_assert_int_eq(tftp_decode(NULL, 0, &m), TFTP_EBADOP);
-}
-END_TEST
-
-START_TEST(unknown_opcode_is_badop)
-{
-	decode_bad(PKT("\0\0f\0octet\0"));
-	decode_bad(PKT("\0\7f\0octet\0"));
-	decode_bad(PKT("\1\1f\0octet\0"));
-	decode_bad(PKT("\377\377\0\0"));
 }
 END_TEST
 
 /* --- options --- */
 
-START_TEST(rrq_all_options_decoded)
-{
-	decode_ok(PKT("\0\1f\0octet\0blksize\0001468\0timeout\0003\0"
-	    "tsize\0000\0windowsize\00016\0"));
-	ck_assert_uint_eq(m.u.req.opts.set, TFTP_OPT_BLKSIZE |
-	    TFTP_OPT_TIMEOUT | TFTP_OPT_TSIZE | TFTP_OPT_WINDOWSIZE);
-	ck_assert_uint_eq(m.u.req.opts.blksize, 1468);
-	ck_assert_uint_eq(m.u.req.opts.timeout_s, 3);
-	ck_assert_uint_eq(m.u.req.opts.tsize, 0);
-	ck_assert_uint_eq(m.u.req.opts.windowsize, 16);
-	ck_assert_uint_eq(m.u.req.n_unknown, 0);
-}
-END_TEST
+/*
+ * Option decoding: each row is an RRQ for "f" in octet mode, either one
+ * option name and value (decode_one_opt) or a whole packet literal, and
+ * what must come out: the option bits, the value of each option whose
+ * bit is set, and how many options were counted unknown (-1: at least
+ * one, where how padding counts is the codec's business).
+ */
+#define ALL_OPTS	(TFTP_OPT_BLKSIZE | TFTP_OPT_TIMEOUT | \
+			 TFTP_OPT_TSIZE | TFTP_OPT_WINDOWSIZE)
+#define ONE(n, v)	n, v, NULL, 0
+#define LIT(p)		NULL, NULL, p, sizeof(p) - 1
 
-START_TEST(rrq_options_case_insensitive)
-{
-	decode_ok(PKT("\0\1f\0octet\0BLKSIZE\0001024\0TimeOut\0005\0"
-	    "TSize\00042\0WINDOWsize\0004\0"));
-	ck_assert_uint_eq(m.u.req.opts.set, TFTP_OPT_BLKSIZE |
-	    TFTP_OPT_TIMEOUT | TFTP_OPT_TSIZE | TFTP_OPT_WINDOWSIZE);
-	ck_assert_uint_eq(m.u.req.opts.blksize, 1024);
-	ck_assert_uint_eq(m.u.req.opts.timeout_s, 5);
-	ck_assert_uint_eq(m.u.req.opts.tsize, 42);
-	ck_assert_uint_eq(m.u.req.opts.windowsize, 4);
-}
-END_TEST
+static const struct opt_case {
+	const char		*name, *val;	/* one option, or */
+	const char		*pkt;		/* a packet literal */
+	size_t			 len;
+	struct tftp_opts	 want;	/* set and the values */
+	int			 unknown;
+} opt_cases[] = {
+	{ LIT("\0\1f\0octet\0blksize\0001468\0timeout\0003\0"
+	    "tsize\0000\0windowsize\00016\0"),
+	    { ALL_OPTS, 1468, 3, 0, 16 }, 0 },
+	/* names are case-insensitive */
+	{ LIT("\0\1f\0octet\0BLKSIZE\0001024\0TimeOut\0005\0"
+	    "TSize\00042\0WINDOWsize\0004\0"),
+	    { ALL_OPTS, 1024, 5, 42, 4 }, 0 },
+	/* blksize: 8..65464 taken, above clamped, below 8 ignored */
+	{ ONE("blksize", "8"), { TFTP_OPT_BLKSIZE, 8, 0, 0, 0 }, 0 },
+	{ ONE("blksize", "65464"), { TFTP_OPT_BLKSIZE, 65464, 0, 0, 0 }, 0 },
+	{ ONE("blksize", "65465"),
+	    { TFTP_OPT_BLKSIZE, TFTP_BLKSIZE_MAX, 0, 0, 0 }, 0 },
+	{ ONE("blksize", "4294967297"),
+	    { TFTP_OPT_BLKSIZE, TFTP_BLKSIZE_MAX, 0, 0, 0 }, 0 },
+	{ ONE("blksize", "99999999999999999999999999"),
+	    { TFTP_OPT_BLKSIZE, TFTP_BLKSIZE_MAX, 0, 0, 0 }, 0 },
+	{ ONE("blksize", "7"), { 0, 0, 0, 0, 0 }, 1 },
+	{ ONE("blksize", "0"), { 0, 0, 0, 0, 0 }, 1 },
+	/* leading zeros are decimal, not octal */
+	{ ONE("blksize", "01024"), { TFTP_OPT_BLKSIZE, 1024, 0, 0, 0 }, 0 },
+	/* timeout: 1..255 */
+	{ ONE("timeout", "0"), { 0, 0, 0, 0, 0 }, 1 },
+	{ ONE("timeout", "256"), { 0, 0, 0, 0, 0 }, 1 },
+	{ ONE("timeout", "1"), { TFTP_OPT_TIMEOUT, 0, 1, 0, 0 }, 0 },
+	{ ONE("timeout", "255"), { TFTP_OPT_TIMEOUT, 0, 255, 0, 0 }, 0 },
+	/* tsize: all of uint64_t, an overflow ignored */
+	{ ONE("tsize", "18446744073709551615"),
+	    { TFTP_OPT_TSIZE, 0, 0, UINT64_MAX, 0 }, 0 },
+	{ ONE("tsize", "18446744073709551616"), { 0, 0, 0, 0, 0 }, 1 },
+	{ ONE("tsize", "100000000000000000000000"), { 0, 0, 0, 0, 0 }, 1 },
+	/* windowsize: 1..65535 */
+	{ ONE("windowsize", "0"), { 0, 0, 0, 0, 0 }, 1 },
+	{ ONE("windowsize", "65536"), { 0, 0, 0, 0, 0 }, 1 },
+	{ ONE("windowsize", "65535"),
+	    { TFTP_OPT_WINDOWSIZE, 0, 0, 0, 65535 }, 0 },
+	/* a repeated option: the first wins, the rest count unknown */
+	{ LIT("\0\1f\0octet\0blksize\0001024\0BLKSIZE\0002048\0"),
+	    { TFTP_OPT_BLKSIZE, 1024, 0, 0, 0 }, 1 },
+	/* ... the first valid one */
+	{ LIT("\0\1f\0octet\0windowsize\0000\0windowsize\0008\0"
+	    "windowsize\0009\0"), { TFTP_OPT_WINDOWSIZE, 0, 0, 0, 8 }, 2 },
+	/* unknown options are counted */
+	{ LIT("\0\1f\0octet\0multicast\0\0blksize\000512\0"
+	    "utimeout\0001000\0"), { TFTP_OPT_BLKSIZE, 512, 0, 0, 0 }, 2 },
+	/* a prefix of a name, or a name with a suffix, is unknown */
+	{ LIT("\0\1f\0octet\0blk\000512\0blksizex\000512\0"),
+	    { 0, 0, 0, 0, 0 }, 2 },
+	/* junk after the options: a name with no value at all */
+	{ LIT("\0\1f\0octet\0blksize\0001468\0tsize\0"),
+	    { TFTP_OPT_BLKSIZE, 1468, 0, 0, 0 }, 1 },
+	/* ... a value that is not NUL-terminated */
+	{ LIT("\0\1f\0octet\0blksize\0001468\0tsize\0000"),
+	    { TFTP_OPT_BLKSIZE, 1468, 0, 0, 0 }, 1 },
+	/* ... bytes that are not even a NUL-terminated name */
+	{ LIT("\0\1f\0octet\0\377\376junk"), { 0, 0, 0, 0, 0 }, 1 },
+	/* NUL padding after the options */
+	{ LIT("\0\1f\0octet\0tsize\0000\0\0\0\0\0\0"),
+	    { TFTP_OPT_TSIZE, 0, 0, 0, 0 }, -1 },
+};
 
-START_TEST(blksize_bounds_are_accepted)
+START_TEST(options_decoded)
 {
-	decode_one_opt("blksize", "8");
-	ck_assert_uint_eq(m.u.req.opts.blksize, 8);
-	decode_one_opt("blksize", "65464");
-	ck_assert_uint_eq(m.u.req.opts.blksize, 65464);
-	ck_assert_uint_eq(m.u.req.opts.set, TFTP_OPT_BLKSIZE);
-}
-END_TEST
+	const struct opt_case	*c = &opt_cases[_i];
+	const struct tftp_opts	*got = &m.u.req.opts;
 
-START_TEST(blksize_above_max_is_clamped)
-{
-	decode_one_opt("blksize", "65465");
-	ck_assert_uint_eq(m.u.req.opts.set, TFTP_OPT_BLKSIZE);
-	ck_assert_uint_eq(m.u.req.opts.blksize, TFTP_BLKSIZE_MAX);
-	decode_one_opt("blksize", "4294967297");
-	ck_assert_uint_eq(m.u.req.opts.blksize, TFTP_BLKSIZE_MAX);
-	decode_one_opt("blksize", "99999999999999999999999999");
-	ck_assert_uint_eq(m.u.req.opts.set, TFTP_OPT_BLKSIZE);
-	ck_assert_uint_eq(m.u.req.opts.blksize, TFTP_BLKSIZE_MAX);
-	ck_assert_uint_eq(m.u.req.n_unknown, 0);
-}
-END_TEST
-
-START_TEST(blksize_below_8_is_ignored)
-{
-	decode_one_opt("blksize", "7");
-	ck_assert_uint_eq(m.u.req.opts.set, 0);
-	ck_assert_uint_eq(m.u.req.n_unknown, 1);
-	decode_one_opt("blksize", "0");
-	ck_assert_uint_eq(m.u.req.opts.set, 0);
+	if (c->name != NULL)
+		decode_one_opt(c->name, c->val);
+	else
+		decode_ok((const uint8_t *)c->pkt, c->len);
+	ck_assert_int_eq(m.op, TFTP_RRQ);
+	ck_assert_uint_eq(got->set, c->want.set);
+	if (c->want.set & TFTP_OPT_BLKSIZE)
+		ck_assert_uint_eq(got->blksize, c->want.blksize);
+	if (c->want.set & TFTP_OPT_TIMEOUT)
+		ck_assert_uint_eq(got->timeout_s, c->want.timeout_s);
+	if (c->want.set & TFTP_OPT_TSIZE)
+		ck_assert(got->tsize == c->want.tsize);
+	if (c->want.set & TFTP_OPT_WINDOWSIZE)
+		ck_assert_uint_eq(got->windowsize, c->want.windowsize);
+	if (c->unknown >= 0)
+		ck_assert_uint_eq(m.u.req.n_unknown, (unsigned)c->unknown);
+	else
+		ck_assert_uint_ge(m.u.req.n_unknown, 1);
 }
 END_TEST
 
@@ -230,123 +273,6 @@ START_TEST(non_decimal_values_are_ignored)
 		decode_one_opt("tsize", bad[i]);
 		ck_assert_uint_eq(m.u.req.opts.set, 0);
 	}
-}
-END_TEST
-
-START_TEST(leading_zeros_are_decimal)
-{
-	decode_one_opt("blksize", "01024");
-	ck_assert_uint_eq(m.u.req.opts.blksize, 1024);
-}
-END_TEST
-
-START_TEST(timeout_out_of_range_is_ignored)
-{
-	decode_one_opt("timeout", "0");
-	ck_assert_uint_eq(m.u.req.opts.set, 0);
-	decode_one_opt("timeout", "256");
-	ck_assert_uint_eq(m.u.req.opts.set, 0);
-	ck_assert_uint_eq(m.u.req.n_unknown, 1);
-	decode_one_opt("timeout", "1");
-	ck_assert_uint_eq(m.u.req.opts.timeout_s, 1);
-	decode_one_opt("timeout", "255");
-	ck_assert_uint_eq(m.u.req.opts.set, TFTP_OPT_TIMEOUT);
-	ck_assert_uint_eq(m.u.req.opts.timeout_s, 255);
-}
-END_TEST
-
-START_TEST(tsize_max_u64_is_accepted)
-{
-	decode_one_opt("tsize", "18446744073709551615");
-	ck_assert_uint_eq(m.u.req.opts.set, TFTP_OPT_TSIZE);
-	ck_assert(m.u.req.opts.tsize == UINT64_MAX);
-}
-END_TEST
-
-START_TEST(tsize_overflow_is_ignored)
-{
-	decode_one_opt("tsize", "18446744073709551616");
-	ck_assert_uint_eq(m.u.req.opts.set, 0);
-	ck_assert_uint_eq(m.u.req.n_unknown, 1);
-	decode_one_opt("tsize", "100000000000000000000000");
-	ck_assert_uint_eq(m.u.req.opts.set, 0);
-}
-END_TEST
-
-START_TEST(windowsize_out_of_range_is_ignored)
-{
-	decode_one_opt("windowsize", "0");
-	ck_assert_uint_eq(m.u.req.opts.set, 0);
-	decode_one_opt("windowsize", "65536");
-	ck_assert_uint_eq(m.u.req.opts.set, 0);
-	ck_assert_uint_eq(m.u.req.n_unknown, 1);
-	decode_one_opt("windowsize", "65535");
-	ck_assert_uint_eq(m.u.req.opts.set, TFTP_OPT_WINDOWSIZE);
-	ck_assert_uint_eq(m.u.req.opts.windowsize, 65535);
-}
-END_TEST
-
-START_TEST(repeated_option_first_wins)
-{
-	decode_ok(PKT("\0\1f\0octet\0blksize\0001024\0BLKSIZE\0002048\0"));
-	ck_assert_uint_eq(m.u.req.opts.set, TFTP_OPT_BLKSIZE);
-	ck_assert_uint_eq(m.u.req.opts.blksize, 1024);
-	ck_assert_uint_eq(m.u.req.n_unknown, 1);
-}
-END_TEST
-
-START_TEST(repeated_option_first_valid_wins)
-{
-	decode_ok(PKT("\0\1f\0octet\0windowsize\0000\0windowsize\0008\0"
-	    "windowsize\0009\0"));
-	ck_assert_uint_eq(m.u.req.opts.set, TFTP_OPT_WINDOWSIZE);
-	ck_assert_uint_eq(m.u.req.opts.windowsize, 8);
-	ck_assert_uint_eq(m.u.req.n_unknown, 2);
-}
-END_TEST
-
-START_TEST(unknown_option_is_counted)
-{
-	decode_ok(PKT("\0\1f\0octet\0multicast\0\0blksize\000512\0"
-	    "utimeout\0001000\0"));
-	ck_assert_uint_eq(m.u.req.opts.set, TFTP_OPT_BLKSIZE);
-	ck_assert_uint_eq(m.u.req.opts.blksize, 512);
-	ck_assert_uint_eq(m.u.req.n_unknown, 2);
-}
-END_TEST
-
-START_TEST(option_name_prefix_is_unknown)
-{
-	decode_ok(PKT("\0\1f\0octet\0blk\000512\0blksizex\000512\0"));
-	ck_assert_uint_eq(m.u.req.opts.set, 0);
-	ck_assert_uint_eq(m.u.req.n_unknown, 2);
-}
-END_TEST
-
-START_TEST(junk_after_options_is_ignored)
-{
-	/* A name with no value at all. */
-	decode_ok(PKT("\0\1f\0octet\0blksize\0001468\0tsize\0"));
-	ck_assert_uint_eq(m.u.req.opts.set, TFTP_OPT_BLKSIZE);
-	ck_assert_uint_eq(m.u.req.opts.blksize, 1468);
-	ck_assert_uint_eq(m.u.req.n_unknown, 1);
-	/* A value that is not NUL-terminated. */
-	decode_ok(PKT("\0\1f\0octet\0blksize\0001468\0tsize\0000"));
-	ck_assert_uint_eq(m.u.req.opts.set, TFTP_OPT_BLKSIZE);
-	ck_assert_uint_eq(m.u.req.n_unknown, 1);
-	/* Bytes that are not even a NUL-terminated name. */
-	decode_ok(PKT("\0\1f\0octet\0\377\376junk"));
-	ck_assert_uint_eq(m.u.req.opts.set, 0);
-	ck_assert_uint_eq(m.u.req.n_unknown, 1);
-}
-END_TEST
-
-START_TEST(nul_padding_after_options_is_ignored)
-{
-	decode_ok(PKT("\0\1f\0octet\0tsize\0000\0\0\0\0\0\0"));
-	ck_assert_uint_eq(m.u.req.opts.set, TFTP_OPT_TSIZE);
-	ck_assert_uint_eq(m.u.req.opts.tsize, 0);
-	ck_assert_uint_ge(m.u.req.n_unknown, 1);
 }
 END_TEST
 
@@ -402,13 +328,6 @@ START_TEST(data_with_empty_payload)
 }
 END_TEST
 
-START_TEST(data_short_is_badop)
-{
-	decode_bad(PKT("\0\3\0"));
-	decode_bad(PKT("\0\3"));
-}
-END_TEST
-
 START_TEST(ack_ignores_extra_bytes)
 {
 	decode_ok(PKT("\0\4\0\7"));
@@ -416,12 +335,6 @@ START_TEST(ack_ignores_extra_bytes)
 	ck_assert_uint_eq(m.u.ack.block, 7);
 	decode_ok(PKT("\0\4\1\0extra"));
 	ck_assert_uint_eq(m.u.ack.block, 256);
-}
-END_TEST
-
-START_TEST(ack_short_is_badop)
-{
-	decode_bad(PKT("\0\4\0"));
 }
 END_TEST
 
@@ -441,12 +354,6 @@ START_TEST(error_without_nul_has_empty_msg)
 	ck_assert_str_eq(m.u.error.msg, "");
 	decode_ok(PKT("\0\5\0\0"));
 	ck_assert_str_eq(m.u.error.msg, "");
-}
-END_TEST
-
-START_TEST(error_short_is_badop)
-{
-	decode_bad(PKT("\0\5\0"));
 }
 END_TEST
 
@@ -682,44 +589,24 @@ tftp_suite(void)
 	tcase_add_test(req, rrq_decodes_file_and_mode);
 	tcase_add_test(req, wrq_decodes_file_and_mode);
 	tcase_add_test(req, mode_is_case_insensitive);
-	tcase_add_test(req, unknown_mode_is_badop);
-	tcase_add_test(req, missing_nul_in_mode_is_badop);
-	tcase_add_test(req, missing_nul_in_filename_is_badop);
-	tcase_add_test(req, empty_filename_is_badop);
+	tcase_add_loop_test(req, bad_packet_is_badop, 0,
+	    sizeof(bad_cases) / sizeof(bad_cases[0]));
 	tcase_add_test(req, filename_at_name_max_is_accepted);
 	tcase_add_test(req, filename_over_name_max_is_badop);
-	tcase_add_test(req, short_packet_is_badop);
-	tcase_add_test(req, unknown_opcode_is_badop);
+	tcase_add_test(req, null_packet_is_badop);
 	suite_add_tcase(s, req);
 
-	tcase_add_test(opt, rrq_all_options_decoded);
-	tcase_add_test(opt, rrq_options_case_insensitive);
-	tcase_add_test(opt, blksize_bounds_are_accepted);
-	tcase_add_test(opt, blksize_above_max_is_clamped);
-	tcase_add_test(opt, blksize_below_8_is_ignored);
+	tcase_add_loop_test(opt, options_decoded, 0,
+	    sizeof(opt_cases) / sizeof(opt_cases[0]));
 	tcase_add_test(opt, non_decimal_values_are_ignored);
-	tcase_add_test(opt, leading_zeros_are_decimal);
-	tcase_add_test(opt, timeout_out_of_range_is_ignored);
-	tcase_add_test(opt, tsize_max_u64_is_accepted);
-	tcase_add_test(opt, tsize_overflow_is_ignored);
-	tcase_add_test(opt, windowsize_out_of_range_is_ignored);
-	tcase_add_test(opt, repeated_option_first_wins);
-	tcase_add_test(opt, repeated_option_first_valid_wins);
-	tcase_add_test(opt, unknown_option_is_counted);
-	tcase_add_test(opt, option_name_prefix_is_unknown);
-	tcase_add_test(opt, junk_after_options_is_ignored);
-	tcase_add_test(opt, nul_padding_after_options_is_ignored);
 	tcase_add_test(opt, every_truncation_of_rrq_is_safe);
 	suite_add_tcase(s, opt);
 
 	tcase_add_test(other, data_decodes_block_and_payload);
 	tcase_add_test(other, data_with_empty_payload);
-	tcase_add_test(other, data_short_is_badop);
 	tcase_add_test(other, ack_ignores_extra_bytes);
-	tcase_add_test(other, ack_short_is_badop);
 	tcase_add_test(other, error_decodes_code_and_msg);
 	tcase_add_test(other, error_without_nul_has_empty_msg);
-	tcase_add_test(other, error_short_is_badop);
 	tcase_add_test(other, oack_decodes_options);
 	suite_add_tcase(s, other);
 
@@ -744,11 +631,5 @@ tftp_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(tftp_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(tftp_suite());
 }

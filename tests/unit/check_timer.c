@@ -11,6 +11,7 @@
 #include <check.h>
 
 #include "timer.h"
+#include "testutil.h"
 
 #define NNODES	64
 
@@ -275,11 +276,5 @@ timer_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(timer_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(timer_suite());
 }

@@ -8,7 +8,6 @@
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 #include "route.h"
 #include "tftp.h"
 #include "tmpl.h"
+#include "testutil.h"
 
 static char			 base[64];	/* per test case */
 static char			 root[96];	/* per test */
@@ -34,60 +34,26 @@ static char			*out;		/* last render, NUL-terminated */
 static uint64_t			 out_size;
 static const char		*errmsg;
 
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		(void)rmdir(path);
-	else
-		(void)unlink(path);
-	return 0;
-}
-
 static void
 base_setup(void)
 {
-	snprintf(base, sizeof base, "/tmp/check_tmpl.XXXXXX");
-	if (mkdtemp(base) == NULL) {
-		perror("mkdtemp");
-		exit(EXIT_FAILURE);
-	}
+	unit_tmpdir(base, sizeof base, "/tmp", "check_tmpl");
 }
 
 static void
 base_teardown(void)
 {
-	nftw(base, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void
-set_addr(struct sockaddr_storage *ss, const char *ip, uint16_t port)
-{
-	struct sockaddr_in	*s4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6	*s6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof *ss);
-	if (inet_pton(AF_INET, ip, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
-		return;
-	}
-	ck_assert_int_eq(inet_pton(AF_INET6, ip, &s6->sin6_addr), 1);
-	s6->sin6_family = AF_INET6;
-	s6->sin6_port = htons(port);
+	unit_rmtree(base);
 }
 
 static void
 setup(void)
 {
-	snprintf(root, sizeof root, "%s/root.XXXXXX", base);
-	ck_assert_ptr_nonnull(mkdtemp(root));
+	unit_tmpdir(root, sizeof root, base, "root");
 	ctx = tmpl_new();
 	ck_assert_ptr_nonnull(ctx);
-	set_addr(&client, "10.1.2.3", 2011);
-	set_addr(&server, "10.0.0.1", 69);
+	unit_addr(&client, "10.1.2.3", 2011);
+	unit_addr(&server, "10.0.0.1", 69);
 	memset(&tpl, 0, sizeof tpl);
 	tpl.path = "t.tmpl";
 	out = NULL;
@@ -102,24 +68,11 @@ teardown(void)
 	free(out);
 }
 
-/* Write rel beneath the root in place (O_TRUNC), len bytes of data. */
-static void
-put_len(const char *rel, const char *data, size_t len)
-{
-	char	path[256];
-	int	fd;
-
-	snprintf(path, sizeof path, "%s/%s", root, rel);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	ck_assert_int_ne(fd, -1);
-	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
-	close(fd);
-}
-
+/* Write rel beneath the root in place (O_TRUNC: the same inode). */
 static void
 put(const char *rel, const char *data)
 {
-	put_len(rel, data, strlen(data));
+	(void)unit_write(root, rel, data, strlen(data));
 }
 
 /* Publish rel by rename, as operators should: a new inode. */
@@ -134,9 +87,13 @@ put_rename(const char *rel, const char *data)
 	ck_assert_int_eq(rename(tmp, path), 0);
 }
 
-/* Render for file name with optional captures m; keeps output in out. */
+/*
+ * Render for file name with optional captures m, as seen on the address
+ * srv (NULL: unknown); keeps the output in out.
+ */
 static int
-render_m(const char *file, const struct route_match *m)
+render_q(const char *file, const struct route_match *m,
+    const struct sockaddr_storage *srv)
 {
 	struct tmpl_req	 q;
 	uint8_t		*data = NULL;
@@ -149,7 +106,7 @@ render_m(const char *file, const struct route_match *m)
 	q.t = &tpl;
 	q.file = file;
 	q.client = &client;
-	q.server = &server;
+	q.server = srv;
 	q.m = m;
 	rc = tmpl_render(ctx, &q, &data, &out_size, &errmsg);
 	if (rc != 0) {
@@ -165,6 +122,12 @@ render_m(const char *file, const struct route_match *m)
 	out[out_size] = '\0';
 	free(data);
 	return 0;
+}
+
+static int
+render_m(const char *file, const struct route_match *m)
+{
+	return render_q(file, m, &server);
 }
 
 static int
@@ -194,30 +157,21 @@ END_TEST
 START_TEST(variables_ipv6_and_mapped)
 {
 	put("t.tmpl", "${client_ip}|${client_port}|${server_ip}");
-	set_addr(&client, "fd00::1:2", 4000);
-	set_addr(&server, "fd00::9", 69);
+	unit_addr(&client, "fd00::1:2", 4000);
+	unit_addr(&server, "fd00::9", 69);
 	expect("x", "fd00::1:2|4000|fd00::9");
 	/* An IPv4 client on a dual-stack socket is shown as IPv4. */
-	set_addr(&client, "::ffff:192.0.2.7", 5);
+	unit_addr(&client, "::ffff:192.0.2.7", 5);
 	expect("x", "192.0.2.7|5|fd00::9");
 }
 END_TEST
 
 START_TEST(variable_server_unknown_is_empty)
 {
-	struct tmpl_req	 q;
-	uint8_t		*data = NULL;
-
 	put("t.tmpl", "[${server_ip}]");
-	memset(&q, 0, sizeof q);
-	q.root = root;
-	q.t = &tpl;
-	q.file = "x";
-	q.client = &client;
-	ck_assert_int_eq(tmpl_render(ctx, &q, &data, &out_size, &errmsg), 0);
+	ck_assert_int_eq(render_q("x", NULL, NULL), 0);
 	ck_assert_uint_eq(out_size, 2);
-	ck_assert_int_eq(memcmp(data, "[]", 2), 0);
-	free(data);
+	ck_assert_str_eq(out, "[]");
 }
 END_TEST
 
@@ -261,9 +215,9 @@ START_TEST(host_lookup_by_ip)
 	    "10.1.2.4 hostname=node4 role=storage\n");
 	tpl.hosts = "hosts";
 	expect("x", "node3/compute/");
-	set_addr(&client, "10.1.2.4", 1);
+	unit_addr(&client, "10.1.2.4", 1);
 	expect("x", "node4/storage/");
-	set_addr(&client, "10.9.9.9", 1);
+	unit_addr(&client, "10.9.9.9", 1);
 	expect("x", "//");
 }
 END_TEST
@@ -274,11 +228,11 @@ START_TEST(host_lookup_by_ipv6_and_mapped)
 	put("hosts", "fd00::1 name=six\n::ffff:10.7.7.7 name=mapped\n"
 	    "10.8.8.8 name=four\n");
 	tpl.hosts = "hosts";
-	set_addr(&client, "fd00:0::1", 1);
+	unit_addr(&client, "fd00:0::1", 1);
 	expect("x", "six");
-	set_addr(&client, "10.7.7.7", 1);
+	unit_addr(&client, "10.7.7.7", 1);
 	expect("x", "mapped");
-	set_addr(&client, "::ffff:10.8.8.8", 1);
+	unit_addr(&client, "::ffff:10.8.8.8", 1);
 	expect("x", "four");
 }
 END_TEST
@@ -304,7 +258,7 @@ START_TEST(host_ip_wins_over_mac)
 	put("hosts", "aa:bb:cc:dd:ee:ff who=bymac\n10.1.2.3 who=byip\n");
 	tpl.hosts = "hosts";
 	expect("pxelinux.cfg/01-aa-bb-cc-dd-ee-ff", "byip");
-	set_addr(&client, "10.1.2.99", 1);
+	unit_addr(&client, "10.1.2.99", 1);
 	expect("pxelinux.cfg/01-aa-bb-cc-dd-ee-ff", "bymac");
 }
 END_TEST
@@ -491,9 +445,9 @@ START_TEST(oversize_files_refused)
 	t = malloc(TMPL_TEMPLATE_MAX + 1);
 	ck_assert_ptr_nonnull(t);
 	memset(t, 'a', TMPL_TEMPLATE_MAX + 1);
-	put_len("t.tmpl", t, TMPL_TEMPLATE_MAX + 1);
+	(void)unit_write(root, "t.tmpl", t, TMPL_TEMPLATE_MAX + 1);
 	ck_assert_int_eq(render("x"), TFTP_ENOSPACE);
-	put_len("t.tmpl", t, TMPL_TEMPLATE_MAX);
+	(void)unit_write(root, "t.tmpl", t, TMPL_TEMPLATE_MAX);
 	ck_assert_int_eq(render("x"), 0);
 	ck_assert_uint_eq(out_size, TMPL_TEMPLATE_MAX);
 	free(t);
@@ -521,7 +475,7 @@ START_TEST(many_hosts_found)
 		len += (size_t)snprintf(h + len, cap - len,
 		    "10.%zu.%zu.%zu n=%zu\n", i >> 16, (i >> 8) & 255,
 		    i & 255, i);
-	put_len("hosts", h, len);
+	(void)unit_write(root, "hosts", h, len);
 	free(h);
 	tpl.hosts = "hosts";
 	put("t.tmpl", "${host.n}");
@@ -530,7 +484,7 @@ START_TEST(many_hosts_found)
 
 		snprintf(ip, sizeof ip, "10.%zu.%zu.%zu", i >> 16,
 		    (i >> 8) & 255, i & 255);
-		set_addr(&client, ip, 1);
+		unit_addr(&client, ip, 1);
 		snprintf(want, sizeof want, "%zu", i);
 		expect("x", want);
 	}
@@ -577,12 +531,5 @@ tmpl_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(tmpl_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(tmpl_suite());
 }

@@ -29,6 +29,7 @@
 #include "tftp.h"
 #include "txq.h"
 #include "udp.h"
+#include "testutil.h"
 
 static struct txq		 q;
 static struct stats_slot	 st;
@@ -176,38 +177,45 @@ START_TEST(txq_gso_segs_by_blksize)
 }
 END_TEST
 
-START_TEST(txq_window_splits_at_64_segments)
-{
-	static uint8_t	 data[300 * 512];
-	struct sess	 s = body_sess(512, sizeof(data));
-	struct txq_dest	 d = dest(-1, 7, false);
+/*
+ * A window cut into trains at 64 segments or at 64 KiB, whichever comes
+ * first: block size, file size in blocks, blocks sent from block 1, the
+ * session id, and the blocks in each train (0: no more trains).
+ */
+static const struct split_case {
+	uint32_t	blksize;
+	unsigned	file_blocks, window;
+	uint32_t	sess;
+	unsigned	train[4];
+} split_cases[] = {
+	{ 512, 300, 200, 7, { 64, 64, 64, 8 } },	/* 64 segments */
+	{ 8192, 16, 16, 0, { 7, 7, 2 } },		/* 64 KiB */
+};
 
-	txq_send_blocks(&q, &d, &s, data, 1, 200);
-	ck_assert_uint_eq(q.n, 4);
-	ck_assert_uint_eq(q.gson, 4);
-	check_train(0, data, 512, sizeof(data), 1, 64);
-	check_train(1, data, 512, sizeof(data), 65, 64);
-	check_train(2, data, 512, sizeof(data), 129, 64);
-	check_train(3, data, 512, sizeof(data), 193, 8);
-	ck_assert_uint_eq(q.sess[3], 7);
-	ck_assert_int_eq(q.fdv[3], -1);
-	ck_assert(memcmp(q.mm[0].msg_hdr.msg_name, &peer, sizeof(struct
-	    sockaddr_in)) == 0);
+START_TEST(txq_window_splits)
+{
+	static uint8_t		 data[300 * 512];
+	const struct split_case	*c = &split_cases[_i];
+	uint64_t		 size = (uint64_t)c->file_blocks * c->blksize;
+	struct sess		 s = body_sess(c->blksize, size);
+	struct txq_dest		 d = dest(-1, c->sess, false);
+	uint64_t		 first = 1;
+	unsigned		 i;
+
+	ck_assert_uint_le(size, sizeof(data));
+	txq_send_blocks(&q, &d, &s, data, 1, c->window);
+	for (i = 0; i < 4 && c->train[i] != 0; i++) {
+		check_train(i, data, c->blksize, size, first, c->train[i]);
+		ck_assert_uint_eq(q.sess[i], c->sess);
+		ck_assert_int_eq(q.fdv[i], -1);
+		ck_assert(memcmp(q.mm[i].msg_hdr.msg_name, &peer,
+		    sizeof(struct sockaddr_in)) == 0);
+		first += c->train[i];
+	}
+	ck_assert_uint_eq(first - 1, c->window);
+	ck_assert_uint_eq(q.n, i);
+	ck_assert_uint_eq(q.gson, i);
 	ck_assert_uint_eq(st.tx_pkts, 0);	/* nothing sent yet */
-}
-END_TEST
-
-START_TEST(txq_window_splits_at_64k)
-{
-	static uint8_t	 data[16 * 8192];
-	struct sess	 s = body_sess(8192, sizeof(data));
-	struct txq_dest	 d = dest(-1, 0, false);
-
-	txq_send_blocks(&q, &d, &s, data, 1, 16);
-	ck_assert_uint_eq(q.n, 3);
-	check_train(0, data, 8192, sizeof(data), 1, 7);
-	check_train(1, data, 8192, sizeof(data), 8, 7);
-	check_train(2, data, 8192, sizeof(data), 15, 2);
 }
 END_TEST
 
@@ -496,8 +504,8 @@ txq_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, txq_gso_segs_by_blksize);
-	tcase_add_test(tc, txq_window_splits_at_64_segments);
-	tcase_add_test(tc, txq_window_splits_at_64k);
+	tcase_add_loop_test(tc, txq_window_splits, 0,
+	    sizeof(split_cases) / sizeof(split_cases[0]));
 	tcase_add_test(tc, txq_short_last_block_ends_train);
 	tcase_add_test(tc, txq_empty_last_block);
 	tcase_add_test(tc, txq_empty_buffer_body);
@@ -516,11 +524,5 @@ txq_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(txq_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(txq_suite());
 }
