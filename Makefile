@@ -74,6 +74,7 @@ check_admit_OBJS = admit route limit conf conf_policy addr num log net tftp
 check_content_OBJS = content conf conf_policy module tmpl execd fs sess tftp \
 		   addr num log priv
 check_tclient_OBJS = tools/tclient tftp num
+check_wio_OBJS	 = wio_epoll wio_uring ring txq sess tftp num net log
 UNIT_SRCS	 = $(wildcard tests/unit/check_*.c)
 UNIT_BINS	 = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 

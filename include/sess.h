@@ -178,6 +178,17 @@ int	sess_start_write(struct sess *s, const struct tftp_req *req,
 	    struct sess_tx *tx);
 
 /*
+ * A transfer that waits for its content (an exec handler's output)
+ * before its first packet: no option negotiated, nothing to send yet.
+ * Sets what the log line, the counters and the timer read: op, mode, the
+ * RFC 1350 blksize and windowsize, start_ms = now and deadline_ms (the
+ * caller's give-up time). sess_start_read starts it over when the
+ * content is there; sess_close ends it as ABORTED. O(1).
+ */
+void	sess_pend(struct sess *s, enum tftp_op op, enum tftp_mode mode,
+	    uint64_t now, uint64_t deadline_ms);
+
+/*
  * Feed one packet received from the session's peer. Fills *tx (flags 0
  * when nothing is to be sent). Read side: never retransmits on a duplicate
  * ACK in lock-step mode (RFC 1123 4.2.3.1). Write side: the next DATA in

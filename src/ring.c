@@ -3,7 +3,8 @@
  * ring.c - a worker's io_uring: setup (restricted, then enabled), the
  * provided buffer pool for multishot receives, and thin helpers to queue
  * receives, sends, cancels and polls. See ring.h. It owns no session
- * state: the worker decides what to queue and what a completion means.
+ * state: wio_uring.c and txq.c decide what to queue and what a
+ * completion means.
  */
 #include <errno.h>
 #include <poll.h>
@@ -84,7 +85,7 @@ ring_probe(struct ring *r)
 	}
 	close(fd);
 	/* The cancel's completion, if still to come, is a stranger's: the
-	 * worker ignores user data it does not know. */
+	 * backend (wio_uring.c) ignores user data it does not know. */
 	return res == -ECANCELED;
 }
 

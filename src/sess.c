@@ -353,6 +353,20 @@ sess_setup(struct sess *s, enum tftp_op op, const struct tftp_req *req,
 	s->start_ms = now;
 }
 
+/* A transfer waiting for its content; see sess.h. O(1). */
+void
+sess_pend(struct sess *s, enum tftp_op op, enum tftp_mode mode, uint64_t now,
+    uint64_t deadline_ms)
+{
+	memset(s, 0, sizeof(*s));
+	s->op = op;
+	s->mode = mode;
+	s->blksize = TFTP_BLKSIZE_DEFAULT;
+	s->windowsize = 1;
+	s->start_ms = now;
+	s->deadline_ms = deadline_ms;
+}
+
 /*
  * Start a read transfer; see sess.h. Always returns 0: the body is already
  * open and every request can be served with some option set. The session

@@ -15,7 +15,7 @@
  * leaves to its owner, through struct txq_hooks, what needs the worker:
  * ending a transfer whose file faulted, turning GSO off for one
  * transfer, and the user data of an SQE. It allocates nothing; it
- * neither arms receives nor reaps completions (worker.c).
+ * neither arms receives nor reaps completions (wio_uring.c).
  */
 #include <errno.h>
 #include <string.h>

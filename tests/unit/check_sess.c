@@ -803,6 +803,53 @@ START_TEST(fail_ends_with_error)
 }
 END_TEST
 
+/* A transfer waiting for an exec's output: what the log line and the
+ * timer read, nothing negotiated; started over by sess_start_read. */
+START_TEST(pend_sets_defaults_then_start_resets)
+{
+	struct sess	 s;
+	struct sess_tx	 tx;
+	struct tftp_req	 r = req_make(TFTP_OPT_BLKSIZE);
+
+	memset(&s, 0xa5, sizeof(s));
+	sess_pend(&s, TFTP_RRQ, TFTP_MODE_NETASCII, T0, T0 + 7000);
+	ck_assert_int_eq(s.op, TFTP_RRQ);
+	ck_assert_int_eq(s.mode, TFTP_MODE_NETASCII);
+	ck_assert_uint_eq(s.blksize, TFTP_BLKSIZE_DEFAULT);
+	ck_assert_uint_eq(s.windowsize, 1);
+	ck_assert_uint_eq(s.start_ms, T0);
+	ck_assert_uint_eq(s.deadline_ms, T0 + 7000);
+	ck_assert_int_eq(s.state, SESS_IDLE);
+	ck_assert_int_eq(s.result, SESS_RES_NONE);
+	ck_assert_uint_eq(s.oack.set, 0);
+	ck_assert_uint_eq(s.n_rexmit, 0);
+	ck_assert_uint_eq(sess_acked_bytes(&s), 0);
+	ck_assert_int_eq(sess_srtt8(&s), -1);
+
+	/* The output came: the real start, from then on. */
+	r.opts.blksize = 1024;
+	ck_assert_int_eq(sess_start_read(&s, &r, 3000, &lim_default, T0 + 50,
+	    &tx), 0);
+	ck_assert_uint_eq(s.start_ms, T0 + 50);
+	ck_assert_uint_eq(s.blksize, 1024);
+	ck_assert_uint_eq(tx.flags, SESS_TX_OACK);
+	ck_assert_uint_eq(s.deadline_ms, T0 + 50 + lim_default.timeout_ms);
+}
+END_TEST
+
+/* Replaced or drained while it waits: cut short, ABORTED. */
+START_TEST(pend_close_is_aborted)
+{
+	struct sess	 s;
+
+	sess_pend(&s, TFTP_RRQ, TFTP_MODE_OCTET, T0, T0 + 1000);
+	ck_assert(sess_close(&s));
+	ck_assert_int_eq(s.state, SESS_DONE);
+	ck_assert_int_eq(s.result, SESS_RES_ABORTED);
+	ck_assert_uint_eq(s.deadline_ms, 0);
+}
+END_TEST
+
 START_TEST(result_names)
 {
 	ck_assert_str_eq(sess_result_name(SESS_RES_NONE), "running");
@@ -1840,6 +1887,8 @@ sess_suite(void)
 	tcase_add_test(tc, large_timeout_waits_for_first_ack);
 	tcase_add_test(tc, fail_ends_with_error);
 	tcase_add_test(tc, result_names);
+	tcase_add_test(tc, pend_sets_defaults_then_start_resets);
+	tcase_add_test(tc, pend_close_is_aborted);
 	suite_add_tcase(su, tc);
 
 	tc = tcase_create("wrq");
