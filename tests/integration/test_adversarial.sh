@@ -104,11 +104,17 @@ adv_fd_list() {
 # The same, split: "OTHER SOCKETS" (socket fds: listen sockets, transfer
 # sockets, pooled ones).
 adv_fds_split() {
-	local p o=0 k=0 n
+	local p f o=0 k=0
+	# One readlink per fd, one pass: two listings (names, then targets)
+	# taken apart miscount an fd closed in between (the pool shrinks).
 	for p in $PT_PID $START_PIDS; do
-		n=$(ls -l "/proc/$p/fd" 2>/dev/null | grep -c ' socket:\[')
-		k=$((k + n))
-		o=$((o + $(ls "/proc/$p/fd" 2>/dev/null | wc -l) - n))
+		for f in /proc/"$p"/fd/*; do
+			f=$(readlink "$f" 2>/dev/null) || continue
+			case $f in
+			socket:*) k=$((k + 1)) ;;
+			*) o=$((o + 1)) ;;
+			esac
+		done
 	done
 	echo "$o $k"
 }
