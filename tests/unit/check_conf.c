@@ -59,40 +59,13 @@ make_dir(const char *name)
 	ck_assert_int_eq(mkdir(path, 0755), 0);
 }
 
-/*
- * A realistic module path for the configs below: the example module's
- * place beside this test binary ($PTFTPD_EXAMPLE_MODULE, else
- * <build>/modules/example.so beside <build>/tests/check_conf). conf_load
- * keeps it as data and never opens it (the supervisor loads modules:
- * module_set_load, check_module).
- */
-static const char *
-example_module(void)
-{
-	static char	 path[4200];
-	const char	*env = getenv("PTFTPD_EXAMPLE_MODULE");
-	char		 exe[4096], *slash;
-	ssize_t		 n;
-
-	if (env != NULL)
-		return env;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return "build/modules/example.so";
-	exe[n] = '\0';
-	if ((slash = strrchr(exe, '/')) != NULL)
-		*slash = '\0';
-	snprintf(path, sizeof(path), "%s/../modules/example.so", exe);
-	return path;
-}
-
 /* Write text as tmpdir/ptftpd.conf, with every @MODULE@ replaced by the
  * example module's path, and load it into conf. */
 static int
 load(const char *text)
 {
 	static char	 buf[16384];
-	const char	*mod = example_module(), *at;
+	const char	*mod = unit_example_module(), *at;
 	size_t		 o = 0;
 
 	while ((at = strstr(text, "@MODULE@")) != NULL && o < sizeof(buf)) {
@@ -858,7 +831,7 @@ START_TEST(policy_example_loads)
 	ck_assert_uint_eq(r->exec.max_concurrent, 4);
 	r = &conf.routes[2];
 	ck_assert_int_eq(r->handler, CONF_HANDLER_MODULE);
-	ck_assert_str_eq(r->module.path, example_module());
+	ck_assert_str_eq(r->module.path, unit_example_module());
 	ck_assert_str_eq(r->module.args, "a=1");
 	r = &conf.routes[3];
 	ck_assert_int_eq(r->handler, CONF_HANDLER_FILE);
@@ -912,7 +885,7 @@ START_TEST(route_handler_defaults)
 	ck_assert_ptr_null(conf.routes[1].write.owner);
 	ck_assert_ptr_null(conf.routes[1].write.group);
 	/* the module path is kept as written, with where it was set */
-	ck_assert_str_eq(conf.routes[2].module.path, example_module());
+	ck_assert_str_eq(conf.routes[2].module.path, unit_example_module());
 	ck_assert_str_eq(conf.routes[2].module.file, cfgpath);
 	ck_assert_uint_eq(conf.routes[2].module.line, 4);
 	ck_assert_ptr_null(conf.routes[2].module.args);

@@ -86,26 +86,6 @@ make_dir(const char *name)
 	ck_assert_int_eq(mkdir(path, 0755), 0);
 }
 
-static const char *
-example_module(void)
-{
-	static char	 path[PATH_MAX + 32];
-	const char	*env = getenv("PTFTPD_EXAMPLE_MODULE");
-	char		 exe[PATH_MAX], *slash;
-	ssize_t		 n;
-
-	if (env != NULL)
-		return env;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return "build/modules/example.so";
-	exe[n] = '\0';
-	if ((slash = strrchr(exe, '/')) != NULL)
-		*slash = '\0';
-	snprintf(path, sizeof(path), "%s/../modules/example.so", exe);
-	return path;
-}
-
 /*
  * Load text as tmpdir/ptftpd.conf, then its modules (as the supervisor
  * does) and the content of one worker (as worker_init does: roots,
@@ -328,7 +308,7 @@ START_TEST(module_answer_and_done)
 	snprintf(text, sizeof(text), "root = \".\";\nroutes = (\n"
 	    "  { prefix = \"mod/\"; handler = \"module\"; module = \"%s\"; "
 	    "args = \"log=%s/done.log\"; },\n  { prefix = \"f/\"; }\n);\n",
-	    example_module(), tmpdir);
+	    unit_example_module(), tmpdir);
 	start(text);
 	rrq(&q, "mod/size/1000", &conf.routes[0], NULL, 0);
 	ck_assert_int_eq(content_open(&ct, &q, &o, &msg), 0);

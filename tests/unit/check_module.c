@@ -46,24 +46,7 @@ static char			 errbuf[512];
 static void
 find_example(void)
 {
-	const char	*env = getenv("PTFTPD_EXAMPLE_MODULE");
-	char		 self[PATH_MAX];
-	ssize_t		 n;
-
-	if (env != NULL && *env != '\0') {
-		snprintf(example, sizeof example, "%s", env);
-		return;
-	}
-	snprintf(example, sizeof example, "build/modules/example.so");
-	n = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (n <= 0)
-		return;
-	self[n] = '\0';
-	/* <build>/tests/check_module -> <build>/modules/example.so */
-	snprintf(example, sizeof example, "%s/modules/example.so",
-	    dirname(dirname(self)));
-	if (access(example, R_OK) != 0)
-		snprintf(example, sizeof example, "build/modules/example.so");
+	snprintf(example, sizeof example, "%s", unit_example_module());
 }
 
 /* The directory holding ptftpd/module.h, or NULL. */

@@ -119,6 +119,34 @@ unit_addr(struct sockaddr_storage *ss, const char *ip, uint16_t port)
 	s6->sin6_port = htons(port);
 }
 
+/*
+ * The example module (src/modules/example.c) as the build made it:
+ * $PTFTPD_EXAMPLE_MODULE, else <build>/modules/example.so beside this
+ * test binary's <build>/tests, else build/modules/example.so (run from
+ * the top directory). The path, in a static buffer; not opened here.
+ */
+static inline const char *
+unit_example_module(void)
+{
+	static char	 path[PATH_MAX + 32];
+	const char	*env = getenv("PTFTPD_EXAMPLE_MODULE");
+	char		 exe[PATH_MAX], *slash;
+	ssize_t		 n;
+
+	if (env != NULL && *env != '\0')
+		return env;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return "build/modules/example.so";
+	exe[n] = '\0';
+	if ((slash = strrchr(exe, '/')) != NULL)
+		*slash = '\0';
+	snprintf(path, sizeof(path), "%s/../modules/example.so", exe);
+	if (access(path, R_OK) != 0)
+		return "build/modules/example.so";
+	return path;
+}
+
 /* Run suite s; main()'s exit status: 0 when no test failed. */
 static inline int
 unit_run(Suite *s)
