@@ -12,7 +12,6 @@
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
