@@ -89,34 +89,27 @@ adv_fds() {
 	done
 	echo "$s"
 }
-# What the non-socket fds are, per process ("pid fd target"), for a
-# failure's message.
-adv_fd_list() {
+# Every fd's target, a line each ("PID TARGET"), one readlink per fd in
+# one pass: two listings (names, then targets) taken apart miscount an
+# fd closed in between (the pool shrinks).
+adv_fd_targets() {
 	local p f
 	for p in $PT_PID $START_PIDS; do
 		for f in /proc/"$p"/fd/*; do
 			f=$(readlink "$f" 2>/dev/null) || continue
-			case $f in socket:*) continue ;; esac
 			echo "$p ${f%%\[*}"
 		done
-	done | sort | uniq -c
-}
-# The same, split: "OTHER SOCKETS" (socket fds: listen sockets, transfer
-# sockets, pooled ones).
-adv_fds_split() {
-	local p f o=0 k=0
-	# One readlink per fd, one pass: two listings (names, then targets)
-	# taken apart miscount an fd closed in between (the pool shrinks).
-	for p in $PT_PID $START_PIDS; do
-		for f in /proc/"$p"/fd/*; do
-			f=$(readlink "$f" 2>/dev/null) || continue
-			case $f in
-			socket:*) k=$((k + 1)) ;;
-			*) o=$((o + 1)) ;;
-			esac
-		done
 	done
-	echo "$o $k"
+}
+# The non-socket fds as "COUNT PID TARGET", for a failure's message.
+adv_fd_list() {
+	adv_fd_targets | grep -v ' socket:$' | sort | uniq -c
+}
+# "OTHER SOCKETS": how many fds are not sockets, how many are (listen
+# sockets, transfer sockets, pooled ones).
+adv_fds_split() {
+	adv_fd_targets | awk '$2 == "socket:" { k++; next } { o++ }
+	    END { print o + 0, k + 0 }'
 }
 read -r _ SOCKS_START <<<"$(adv_fds_split)"	# no transfer yet: no pool
 
@@ -347,15 +340,16 @@ adv_fds_ok() {
 	[ "$o" -eq "$OTHER0" ] && [ "$k" -ge "$SOCKS_START" ] &&
 	    [ "$k" -le $((SOCKS_START + 4 * 16)) ]
 }
-# A fresh-machine run once counted 7 non-socket fds over the baseline
-# at the first look (cause not found: nothing of the kind stays after
-# transfers here); a leak would stay, and be per request: wait up to 5 s
-# for the count to settle.
-pt_wait_for 5 adv_fds_ok || {
+# A leak would stay, and be per request: wait up to 5 s for the count to
+# settle (sockets of ended transfers leave the pool over time); on a
+# failure say which non-socket fds differ from the baseline.
+adv_fds_settled() {
+	pt_wait_for 5 adv_fds_ok && return 0
 	echo "   non-socket fds (count pid target), before and after:"
 	adv_fd_list | diff "$T/fds-before" - | sed 's/^/    /'
-	pt_fail "fds: $(adv_fds) after the flood, $FDS0 before"
+	pt_fail "fds: $(adv_fds) after $1, $FDS0 before"
 }
+adv_fds_settled "the flood"
 # RSS: 1 MB over 5 processes. The warm-up already touched the session slots
 # and the cache entry; what may still move is the allocator's arenas and
 # stdio buffers, a few pages per process. A leak of even one allocation
@@ -400,11 +394,7 @@ adv_check "option flood"
 RSS2=$(adv_rss)
 FDS2=$(adv_fds)
 echo "   after: RSS ${RSS2} kB, fds ${FDS2} (baseline ${RSS0} kB, ${FDS0})"
-pt_wait_for 5 adv_fds_ok || {
-	echo "   non-socket fds (count pid target), before and after:"
-	adv_fd_list | diff "$T/fds-before" - | sed 's/^/    /'
-	pt_fail "fds: $(adv_fds) after the option flood"
-}
+adv_fds_settled "the option flood"
 # Up to 1000 transfers at once instead of 500: twice the session slots
 # touched (about 1 kB each) and limiter entries for 8 new addresses, well
 # under 1 MB; plus the 1 MB allowed above.
