@@ -541,6 +541,17 @@ sup_modules_free(struct modset *ms)
 	free(ms);
 }
 
+/* Free a generation: its config and the modules loaded for it. */
+static void
+sup_gen_free(struct conf *c, struct modset *ms)
+{
+	sup_modules_free(ms);
+	if (c != NULL) {
+		conf_free(c);
+		free(c);
+	}
+}
+
 /* Free configs (and their modules) no slot uses any more. */
 static void
 sup_gc_confs(struct sup *s)
@@ -557,10 +568,8 @@ sup_gc_confs(struct sup *s)
 			used = s->slots[j].state != SLOT_FREE &&
 			    s->slots[j].conf == c;
 		if (!used) {
-			conf_free(c);
-			free(c);
+			sup_gen_free(c, s->old_mods[i]);
 			s->old_confs[i] = NULL;
-			sup_modules_free(s->old_mods[i]);
 			s->old_mods[i] = NULL;
 		}
 	}
@@ -864,9 +873,7 @@ sup_reload(struct sup *s)
 	    sup_check_single_port(s->conf, nc, err, sizeof(err)) == -1) {
 		log_warnx("reload failed: %s; keeping the running "
 		    "configuration", err);
-		sup_modules_free(nms);
-		conf_free(nc);
-		free(nc);
+		sup_gen_free(nc, nms);
 		sup_notify_reload_failed(err);
 		return;
 	}
@@ -876,9 +883,7 @@ sup_reload(struct sup *s)
 	if (i == sizeof(s->old_confs) / sizeof(s->old_confs[0])) {
 		log_warnx("reload failed: too many generations still "
 		    "draining; try again later");
-		sup_modules_free(nms);
-		conf_free(nc);
-		free(nc);
+		sup_gen_free(nc, nms);
 		sup_notify_reload_failed("too many generations still draining");
 		return;
 	}
@@ -888,9 +893,7 @@ sup_reload(struct sup *s)
 		log_warnx("reload failed: could not start the new workers; "
 		    "keeping the running configuration");
 		s->gen = prev;
-		sup_modules_free(nms);
-		conf_free(nc);
-		free(nc);
+		sup_gen_free(nc, nms);
 		sup_notify_reload_failed(s->why[0] != '\0' ? s->why :
 		    "could not bind the new workers' sockets (see the log)");
 		return;
@@ -1236,14 +1239,8 @@ sup_teardown(struct sup *s)
 		free(s->stats_path);
 	}
 	for (i = 0; i < sizeof(s->old_confs) / sizeof(s->old_confs[0]); i++)
-		if (s->old_confs[i] != NULL) {
-			conf_free(s->old_confs[i]);
-			free(s->old_confs[i]);
-			sup_modules_free(s->old_mods[i]);
-		}
-	conf_free(s->conf);
-	free(s->conf);
-	sup_modules_free(s->mods);
+		sup_gen_free(s->old_confs[i], s->old_mods[i]);
+	sup_gen_free(s->conf, s->mods);
 	if (s->ctl[0] != -1) {
 		close(s->ctl[0]);
 		close(s->ctl[1]);
